@@ -1,0 +1,63 @@
+// dsgd: synchronous data-parallel SGD for binary logistic regression.
+// The command line only: parses, calls the library, and turns its exceptions into one-line
+// messages and exit codes (0 ok, 1 failed run or bad input file, 2 bad options).
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "dsgd/error.h"
+#include "options.h"
+
+namespace {
+
+int fail(int code, const std::string& what) {
+  fmt::print(stderr, "dsgd: error: {}\n", what);
+  return code;
+}
+
+// The subcommand the user was in, for "run 'dsgd train --help'".
+std::string help_hint(const CLI::App& app) {
+  for (const CLI::App* sub : app.get_subcommands()) return fmt::format("dsgd {} --help", sub->get_name());
+  return "dsgd --help";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "dsgd trains binary logistic regression by synchronous data-parallel minibatch SGD: each worker\n"
+      "owns a shard of the rows, the workers sum their gradients every step, every worker applies the\n"
+      "same update. `dsgd bench` with no options runs the seed experiment (1,000,000 x 20, 8 epochs,\n"
+      "batch 8192, sequential vs parallel).",
+      "dsgd"};
+  app.set_version_flag("--version", std::string("dsgd ") + DSGD_VERSION);
+  app.require_subcommand(1, 1);
+  app.option_defaults()->always_capture_default();
+  const dsgd::cli::Handler gen = dsgd::cli::add_gen_command(app);
+  const dsgd::cli::Handler train = dsgd::cli::add_train_command(app);
+  const dsgd::cli::Handler bench = dsgd::cli::add_bench_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return fail(2, fmt::format("{} (see '{}')", e.what(), help_hint(app)));
+  }
+
+  try {
+    if (app.got_subcommand("gen")) return gen();
+    if (app.got_subcommand("train")) return train();
+    return bench();
+  } catch (const dsgd::ConfigError& e) {
+    return fail(2, fmt::format("{} (see '{}')", e.what(), help_hint(app)));
+  } catch (const std::exception& e) {
+    return fail(1, e.what());
+  }
+}

@@ -1,0 +1,41 @@
+#pragma once
+// The options shared by the subcommands: what data to make and how to train, bound straight
+// into the library's SyntheticSpec and TrainConfig (whose defaults and checks they carry).
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+
+#include "dsgd/data/synthetic.h"
+#include "dsgd/train/config.h"
+
+namespace dsgd::cli {
+
+struct DataOptions {
+  SyntheticSpec spec;
+  std::optional<std::size_t> test_samples;  // default: 20% of samples
+  std::string dtype = "f64";
+  // Fills spec.dtype and spec.test_samples; throws ConfigError on a bad combination.
+  void resolve();
+};
+
+struct TrainOptions {
+  TrainConfig config;
+  std::string json;
+  bool quiet = false;
+};
+
+// Hardware threads, capped at 4 (the seed's worker count); at least 1.
+[[nodiscard]] int default_workers();
+
+void add_data_options(CLI::App& app, DataOptions& data);
+// Adds --epochs --batch --lr --warmup-epochs --shuffle --workers --json --quiet; --seed is a data
+// option and is copied into the config by the subcommand.
+void add_train_options(CLI::App& app, TrainOptions& train);
+
+// Each subcommand: add its options to `app` and return the handler to call once parsed.
+using Handler = std::function<int()>;
+Handler add_gen_command(CLI::App& app);
+Handler add_train_command(CLI::App& app);
+Handler add_bench_command(CLI::App& app);
+
+}  // namespace dsgd::cli

@@ -1,0 +1,15 @@
+# Two INTERFACE targets that every dsgd target links: the language level and optimisation
+# (dsgd_options) and the warnings (dsgd_warnings). No directory-wide flags.
+add_library(dsgd_options INTERFACE)
+target_compile_features(dsgd_options INTERFACE cxx_std_20)
+# -O3 in Release: the kernels rely on the vectoriser for the non-Highway loops.
+target_compile_options(dsgd_options INTERFACE $<$<CONFIG:Release>:-O3>)
+if(DSGD_SANITIZE)
+  target_compile_options(dsgd_options INTERFACE -fsanitize=${DSGD_SANITIZE} -fno-omit-frame-pointer)
+  target_link_options(dsgd_options INTERFACE -fsanitize=${DSGD_SANITIZE})
+endif()
+
+add_library(dsgd_warnings INTERFACE)
+target_compile_options(dsgd_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion -Wnon-virtual-dtor
+  -Wold-style-cast -Woverloaded-virtual -Wnull-dereference -Wdouble-promotion)

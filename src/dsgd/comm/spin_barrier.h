@@ -1,0 +1,33 @@
+#pragma once
+// A reusable barrier for the workers of one process that spins while the wait is short and
+// sleeps when it is long. Per-step synchronisation decides the speedup: a barrier that always
+// sleeps on a futex pays tens of microseconds per wake-up on a VM, more than a step of the seed
+// experiment computes. Spinning first (with a pause instruction), then yielding, then sleeping in
+// std::atomic::wait keeps short waits at the cost of a cache miss and long waits (an
+// oversubscribed machine) from burning a core.
+#include <atomic>
+#include <cstdint>
+
+namespace dsgd {
+
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(int parties) noexcept : parties_(parties) {}
+
+  // Blocks until all parties have arrived. Throws CommError if abort() was called before or
+  // while waiting; after an abort every later call throws too.
+  void arrive_and_wait();
+  // Wakes every waiter and makes them (and all later arrivals) throw CommError.
+  void abort() noexcept;
+  [[nodiscard]] bool aborted() const noexcept { return aborted_.load(std::memory_order_acquire); }
+
+ private:
+  void check_abort() const;
+
+  const int parties_;
+  alignas(64) std::atomic<int> arrived_{0};
+  alignas(64) std::atomic<std::uint32_t> generation_{0};
+  std::atomic<bool> aborted_{false};
+};
+
+}  // namespace dsgd

@@ -1,0 +1,127 @@
+#include "dsgd/comm/thread_comm.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "dsgd/data/dataset.h"
+#include "dsgd/error.h"
+
+namespace dsgd {
+namespace {
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+constexpr std::uint64_t kDoubleBytes = sizeof(double);
+}  // namespace
+
+ThreadGroup::ThreadGroup(int size) : size_(size), barrier_(size) {
+  if (size < 1) throw ConfigError("a worker group needs at least one worker");
+  for (int parity = 0; parity < 2; ++parity) {
+    slots_[parity].resize(static_cast<std::size_t>(size));
+    pointers_[parity].resize(static_cast<std::size_t>(size));
+  }
+}
+
+void ThreadComm::wait() {
+  const auto start = Clock::now();
+  group_.barrier_.arrive_and_wait();
+  stats_.wait_s += seconds_since(start);
+}
+
+int ThreadComm::publish(std::span<const double> data) {
+  const int parity = static_cast<int>(calls_++ % 2);
+  const auto start = Clock::now();
+  auto& slot = group_.slots_[parity][rank_].data;
+  slot.assign(data.begin(), data.end());
+  group_.pointers_[parity][rank_] = slot.data();
+  stats_.comm_s += seconds_since(start);
+  wait();
+  return parity;
+}
+
+void ThreadComm::allreduce_sum(std::span<double> data) {
+  const int w = size();
+  ++stats_.syncs;
+  if (w == 1) return;
+  const std::size_t n = data.size();
+  const std::uint64_t others = static_cast<std::uint64_t>(w - 1);
+  // Rank 0 sizes the result buffer of this call's parity before the barrier in publish(); nobody
+  // reads that buffer any more (its last readers passed the previous call's barrier).
+  if (n >= kSlicedFrom && rank_ == 0) group_.result_[calls_ % 2].resize(n);
+  const int parity = publish(data);
+  const std::span<const double* const> parts = group_.pointers_[parity];
+  if (n < kSlicedFrom) {
+    const auto start = Clock::now();
+    tree_sum(parts, 0, n, data.data());
+    stats_.comm_s += seconds_since(start);
+    stats_.bytes_received += others * n * kDoubleBytes;
+    stats_.bytes_sent += others * n * kDoubleBytes;
+    return;
+  }
+  // Reduce-scatter into the shared result, then all-gather from it.
+  const RowRange mine = shard_range(n, static_cast<std::size_t>(w), static_cast<std::size_t>(rank_));
+  std::vector<double>& result = group_.result_[parity];
+  auto start = Clock::now();
+  tree_sum(parts, mine.begin, mine.size(), result.data() + mine.begin);
+  stats_.comm_s += seconds_since(start);
+  wait();
+  start = Clock::now();
+  std::copy(result.begin(), result.end(), data.begin());
+  stats_.comm_s += seconds_since(start);
+  // Phase 1 read my slice from w-1 others and they read theirs from me; phase 2 likewise with
+  // the reduced slices.
+  const std::uint64_t slice = mine.size();
+  stats_.bytes_received += (others * slice + (n - slice)) * kDoubleBytes;
+  stats_.bytes_sent += ((n - slice) + others * slice) * kDoubleBytes;
+}
+
+void ThreadComm::broadcast(std::span<double> data, int root) {
+  ++stats_.syncs;
+  if (size() == 1) return;
+  const int parity = publish(rank_ == root ? data : std::span<const double>{});
+  if (rank_ != root) {
+    const auto start = Clock::now();
+    std::copy_n(group_.pointers_[parity][root], data.size(), data.begin());
+    stats_.comm_s += seconds_since(start);
+    stats_.bytes_received += data.size() * kDoubleBytes;
+  } else {
+    stats_.bytes_sent += static_cast<std::uint64_t>(size() - 1) * data.size() * kDoubleBytes;
+  }
+}
+
+void ThreadComm::barrier() {
+  ++stats_.syncs;
+  if (size() > 1) wait();
+}
+
+void run_threads(int workers, const std::function<void(Communicator&)>& fn) {
+  ThreadGroup group(workers);
+  std::exception_ptr first_error;
+  std::mutex error_mutex;
+  auto body = [&](int rank) {
+    ThreadComm comm(group, rank);
+    try {
+      fn(comm);
+    } catch (...) {
+      {
+        const std::lock_guard lock(error_mutex);
+        // Peers fail (with CommError) only after abort() below, so the first error is the cause.
+        if (!first_error) first_error = std::current_exception();
+      }
+      group.abort();
+    }
+  };
+  {
+    std::vector<std::jthread> threads;
+    threads.reserve(static_cast<std::size_t>(workers - 1));
+    for (int rank = 1; rank < workers; ++rank) threads.emplace_back(body, rank);
+    body(0);
+  }
+  if (first_error) std::rethrow_exception(first_error);
+}
+
+}  // namespace dsgd

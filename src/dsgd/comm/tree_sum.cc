@@ -1,0 +1,40 @@
+#include <algorithm>
+#include <bit>
+#include <vector>
+
+#include "dsgd/comm/communicator.h"
+
+namespace dsgd {
+namespace {
+
+constexpr std::size_t kChunk = 512;  // elements summed at a time, so partial sums stay in L1
+
+// out[0..n) = tree sum of parts[lo, hi) at `offset`; scratch holds kChunk per tree level.
+void tree_chunk(std::span<const double* const> parts, std::size_t lo, std::size_t hi, std::size_t offset,
+                std::size_t n, double* out, double* scratch) {
+  if (hi - lo == 1) {
+    std::copy_n(parts[lo] + offset, n, out);
+    return;
+  }
+  const std::size_t h = std::bit_floor(hi - lo - 1);
+  tree_chunk(parts, lo, lo + h, offset, n, out, scratch + kChunk);
+  tree_chunk(parts, lo + h, hi, offset, n, scratch, scratch + kChunk);
+  for (std::size_t k = 0; k < n; ++k) out[k] += scratch[k];
+}
+
+}  // namespace
+
+void tree_sum(std::span<const double* const> parts, std::size_t offset, std::size_t length, double* out) {
+  if (parts.empty()) {
+    std::fill_n(out, length, 0.0);
+    return;
+  }
+  const std::size_t levels = static_cast<std::size_t>(std::bit_width(parts.size())) + 1;
+  std::vector<double> scratch(levels * kChunk);
+  for (std::size_t done = 0; done < length; done += kChunk) {
+    const std::size_t n = std::min(kChunk, length - done);
+    tree_chunk(parts, 0, parts.size(), offset + done, n, out + done, scratch.data());
+  }
+}
+
+}  // namespace dsgd

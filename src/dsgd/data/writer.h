@@ -1,0 +1,22 @@
+#pragma once
+// Writing a Dataset as text: LIBSVM/SVMlight ("+1 1:0.5 2:-1.25 ...", 1-based indices, zeros
+// left out, labels -1/+1) or CSV (header x1..xd,label; labels 0/1). Values are printed with the
+// shortest text that reads back to the same bits. The file appears atomically (AtomicFile).
+#include <string>
+#include <string_view>
+
+#include "dsgd/data/dataset.h"
+
+namespace dsgd {
+
+enum class TextFormat { kLibsvm, kCsv };
+
+// "csv" for a path ending in .csv, otherwise LIBSVM.
+[[nodiscard]] TextFormat format_for_path(std::string_view path) noexcept;
+// Accepts "libsvm" and "csv"; throws ConfigError otherwise.
+[[nodiscard]] TextFormat parse_text_format(std::string_view name);
+
+// Throws InputError naming the path if it cannot be written.
+void write_text(const Dataset& data, const std::string& path, TextFormat format);
+
+}  // namespace dsgd

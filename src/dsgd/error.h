@@ -1,0 +1,45 @@
+#pragma once
+// Typed exceptions of the dsgd library. The library never prints or exits; apps/ turns these
+// into one-line messages and exit codes.
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+namespace dsgd {
+
+// Base of every error dsgd throws on purpose.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// An option or a combination of options that cannot be run (exit code 2 in the CLI).
+class ConfigError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A file that cannot be read or written, or whose contents are malformed. Carries the file and,
+// where known, the 1-based line, and formats itself as "file:line: what".
+class InputError : public Error {
+ public:
+  InputError(std::string file, std::size_t line, const std::string& what)
+      : Error(format(file, line, what)), file_(std::move(file)), line_(line) {}
+  [[nodiscard]] const std::string& file() const noexcept { return file_; }
+  [[nodiscard]] std::size_t line() const noexcept { return line_; }
+
+ private:
+  static std::string format(const std::string& file, std::size_t line, const std::string& what) {
+    return line == 0 ? file + ": " + what : file + ":" + std::to_string(line) + ": " + what;
+  }
+  std::string file_;
+  std::size_t line_;
+};
+
+// A collective that cannot complete: a peer failed, or the group was aborted.
+class CommError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace dsgd

@@ -1,0 +1,41 @@
+#pragma once
+// The hot path: one fused pass over the rows of a micro-batch.
+//
+// For each row i: z = x_i . w (double), p = sigmoid(z), r = p - y_i; grad += r * x_i. The same
+// pass adds the row's log-loss and whether sign(z) matched the label, so training reports a
+// progressive loss without a second pass. Rows are processed in blocks that stay in L1 between
+// the dot products and the accumulation; the math is vectorised with Highway and dispatched to
+// the best instruction set of the running CPU. Float data is widened to double: every sum is
+// accumulated in double. The order of every sum depends only on the rows and the CPU's vector
+// width, so the same inputs give the same bits on every call.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "dsgd/data/dataset.h"
+
+namespace dsgd {
+
+// Running sums of one pass. Everything is a double so the whole struct can be allreduced.
+struct PassSums {
+  double count = 0;    // rows seen
+  double loss = 0;     // sum of log-loss
+  double correct = 0;  // rows with (z > 0) == y
+};
+
+// Adds the gradient sum over rows `rows` of `data` (rows[k] indexes data; nullptr means rows
+// 0..count-1 in order) to grad[0..d), and their counts to sums. w and grad have data.cols
+// elements.
+void accumulate_gradient(const DenseView<double>& data, const std::uint32_t* rows, std::size_t count,
+                         std::span<const double> w, std::span<double> grad, PassSums& sums);
+void accumulate_gradient(const DenseView<float>& data, const std::uint32_t* rows, std::size_t count,
+                         std::span<const double> w, std::span<double> grad, PassSums& sums);
+
+// Loss and accuracy sums over all rows of `data`, without a gradient.
+void accumulate_loss(const DenseView<double>& data, std::span<const double> w, PassSums& sums);
+void accumulate_loss(const DenseView<float>& data, std::span<const double> w, PassSums& sums);
+
+// The instruction set Highway chose on this CPU (e.g. "AVX3_ZEN4"), for reports.
+[[nodiscard]] const char* kernel_target() noexcept;
+
+}  // namespace dsgd

@@ -1,0 +1,16 @@
+#pragma once
+// Scoring a weight vector on a data set.
+#include <span>
+
+#include "dsgd/data/dataset.h"
+
+namespace dsgd {
+
+struct Metrics {
+  double accuracy = 0;  // share of rows with (x . w > 0) == label
+  double log_loss = 0;  // mean log-loss
+};
+
+[[nodiscard]] Metrics evaluate(const Dataset& data, std::span<const double> w);
+
+}  // namespace dsgd

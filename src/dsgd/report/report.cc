@@ -1,0 +1,181 @@
+#include "dsgd/report/report.h"
+
+#include <fmt/format.h>
+
+#include <numeric>
+
+#include "dsgd/data/atomic_file.h"
+#include "dsgd/error.h"
+
+namespace dsgd {
+namespace {
+
+std::string human_bytes(double bytes) {
+  if (bytes >= 1e9) return fmt::format("{:.2f} GB", bytes / 1e9);
+  if (bytes >= 1e6) return fmt::format("{:.2f} MB", bytes / 1e6);
+  if (bytes >= 1e3) return fmt::format("{:.1f} kB", bytes / 1e3);
+  return fmt::format("{:.0f} B", bytes);
+}
+
+// Communication of rank 0 (every worker of the symmetric algorithms does the same).
+const CommStats& rank0(const RunResult& run) { return run.per_worker.front(); }
+
+nlohmann::json config_json(const SyntheticSpec& data, const TrainConfig& config) {
+  return {{"samples", data.samples},         {"features", data.features},
+          {"test_samples", data.test_samples}, {"noise", data.noise},
+          {"epochs", config.epochs},         {"batch", config.batch},
+          {"workers", config.workers},       {"lr", config.lr},
+          {"warmup_epochs", config.warmup_epochs}, {"shuffle", config.shuffle},
+          {"dtype", std::string(to_string(data.dtype))}, {"seed", config.seed}};
+}
+
+nlohmann::json communication_json(const RunResult& run) {
+  nlohmann::json per_worker = nlohmann::json::array();
+  for (const CommStats& s : run.per_worker) {
+    per_worker.push_back({{"syncs", s.syncs}, {"bytes_sent", s.bytes_sent}, {"bytes_received", s.bytes_received},
+                          {"comm_s", s.comm_s}, {"wait_s", s.wait_s}});
+  }
+  const CommStats& s = rank0(run);
+  return {{"algorithm", run.algorithm},       {"syncs", s.syncs},
+          {"bytes_sent", s.bytes_sent},       {"bytes_received", s.bytes_received},
+          {"per_worker", std::move(per_worker)}};
+}
+
+nlohmann::json epochs_json(const std::vector<EpochProgress>& epochs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const EpochProgress& e : epochs) {
+    out.push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"accuracy", e.accuracy}, {"lr", e.lr}, {"time_s", e.time_s}});
+  }
+  return out;
+}
+
+nlohmann::json run_json(const RunReport& r) {
+  return {{"time_s", r.run.time_s},
+          {"response_time_s", r.run.response_time_s},
+          {"train_accuracy", r.train.accuracy},
+          {"train_log_loss", r.train.log_loss},
+          {"test_accuracy", r.test.accuracy},
+          {"test_log_loss", r.test.log_loss},
+          {"compute_s", r.run.compute_s},
+          {"comm_s", r.run.comm_s},
+          {"wait_s", r.run.wait_s},
+          {"steps", r.run.steps},
+          {"bound_s", r.bound_s},
+          {"epochs", epochs_json(r.run.epochs)},
+          {"weights", r.run.weights}};
+}
+
+void print_split(std::FILE* out, const RunResult& run) {
+  fmt::print(out, "  compute {:.4f} s, communication {:.4f} s, waiting {:.4f} s (mean per worker)\n", run.compute_s,
+             run.comm_s, run.wait_s);
+}
+
+void print_communication(std::FILE* out, const RunResult& run, std::size_t features) {
+  const CommStats& s = rank0(run);
+  std::uint64_t total = 0;
+  for (const CommStats& w : run.per_worker) total += w.bytes_sent;
+  const auto workers = run.per_worker.size();
+  // The seed counted syncs x workers x d x 8 (gradients up only); this counts what moved, both ways.
+  fmt::print(out,
+             "Communication cost: {} syncs of {} doubles; per worker {} sent + {} received; {} moved in all "
+             "({})\n",
+             s.syncs, features + 3, human_bytes(static_cast<double>(s.bytes_sent)),
+             human_bytes(static_cast<double>(s.bytes_received)), human_bytes(static_cast<double>(total)),
+             workers == 1 ? "one worker: nothing to exchange" : run.algorithm);
+}
+
+void print_bound(std::FILE* out, const char* label, const RunReport& r) {
+  fmt::print(out, "  {:<11} bound {:.4f} s at {:.1f} GB/s; run took {:.2f}x the bound\n", label, r.bound_s,
+             r.bandwidth_gbs, r.run.time_s / r.bound_s);
+}
+
+}  // namespace
+
+void print_progress(std::FILE* out, const std::string& label, std::size_t epochs, const EpochProgress& p) {
+  fmt::print(out, "[{}] epoch {:>{}}/{}  loss {:.6f}  acc {:.5f}  lr {:.4f}  {:.4f} s\n", label, p.epoch,
+             std::to_string(epochs).size(), epochs, p.loss, p.accuracy, p.lr, p.time_s);
+  std::fflush(out);
+}
+
+void print_report(std::FILE* out, const TrainReport& report) {
+  const RunReport& r = report.result;
+  fmt::print(out, "Samples: {} (test {})\nFeatures: {}\nEpochs: {}\nBatch: {} per worker\nWorkers: {}\n",
+             report.data.samples, report.data.test_samples, report.data.features, report.config.epochs,
+             report.config.batch, report.config.workers);
+  fmt::print(out, "Training time: {:.4f} s | train acc: {:.4f} | test acc: {:.4f} | test log-loss: {:.5f}\n",
+             r.run.time_s, r.train.accuracy, r.test.accuracy, r.test.log_loss);
+  print_split(out, r.run);
+  fmt::print(out, "Response time: {:.4f} s (threads start to join; data generation {:.3f} s not included)\n",
+             r.run.response_time_s, report.env.generate_s);
+  print_communication(out, r.run, report.data.features);
+  fmt::print(out, "Memory-bandwidth bound ({}, {} x {} of X):\n", report.env.kernel_target, report.config.epochs,
+             human_bytes(static_cast<double>(report.data.samples * report.data.features * size_of(report.data.dtype))));
+  print_bound(out, "this run", r);
+}
+
+void print_report(std::FILE* out, const BenchReport& report) {
+  const RunReport& seq = report.sequential;
+  const RunReport& par = report.parallel;
+  fmt::print(out, "Samples: {}\nFeatures: {}\nEpochs: {}\nBatch: {}\nWorkers: {}\n", report.data.samples,
+             report.data.features, report.config.epochs, report.config.batch, report.config.workers);
+  fmt::print(out, "Sequential time: {:.4f} s | acc: {:.4f}\n", seq.run.time_s, seq.test.accuracy);
+  fmt::print(out, "Parallel time: {:.4f} s | acc: {:.4f}\n", par.run.time_s, par.test.accuracy);
+  fmt::print(out, "Speedup: {:.2f}x\n", report.speedup());
+  fmt::print(out, "Response time: {:.4f} s (parallel run, threads start to join)\n", par.run.response_time_s);
+  print_communication(out, par.run, report.data.features);
+  fmt::print(out, "\n{:<22}{:>12}{:>12}\n", "", "sequential", "parallel");
+  const auto row = [&](const char* name, double a, double b, int digits) {
+    fmt::print(out, "{:<22}{:>12.{}f}{:>12.{}f}\n", name, a, digits, b, digits);
+  };
+  row("train accuracy", seq.train.accuracy, par.train.accuracy, 5);
+  row("test accuracy", seq.test.accuracy, par.test.accuracy, 5);
+  row("test log-loss", seq.test.log_loss, par.test.log_loss, 5);
+  row("time (s)", seq.run.time_s, par.run.time_s, 4);
+  row("  compute (s)", seq.run.compute_s, par.run.compute_s, 4);
+  row("  communication (s)", seq.run.comm_s, par.run.comm_s, 4);
+  row("  waiting (s)", seq.run.wait_s, par.run.wait_s, 4);
+  row("response time (s)", seq.run.response_time_s, par.run.response_time_s, 4);
+  fmt::print(out, "{:<22}{:>12}{:>12}\n", "workers x batch", fmt::format("1 x {}", report.config.batch),
+             fmt::format("{} x {}", report.config.workers, report.config.batch));
+  fmt::print(out, "{:<22}{:>12}{:>12}\n", "steps", seq.run.steps, par.run.steps);
+  fmt::print(out, "\nTest set: {} held-out rows from the same true weights (label noise {}).\n",
+             report.data.test_samples, report.data.noise);
+  fmt::print(out, "Memory-bandwidth bound ({} kernel; {} epochs x {} of X read at the measured bandwidth):\n",
+             report.env.kernel_target, report.config.epochs,
+             human_bytes(static_cast<double>(report.data.samples * report.data.features * size_of(report.data.dtype))));
+  print_bound(out, "sequential", seq);
+  print_bound(out, "parallel", par);
+}
+
+nlohmann::json to_json(const TrainReport& report) {
+  const RunReport& r = report.result;
+  nlohmann::json json = run_json(r);
+  json["config"] = config_json(report.data, report.config);
+  json["communication"] = communication_json(r.run);
+  json["bound"] = {{"read_bandwidth_gbs", r.bandwidth_gbs}, {"time_s", r.bound_s}};
+  json["environment"] = {{"kernel_target", report.env.kernel_target}, {"generate_s", report.env.generate_s}};
+  return json;
+}
+
+nlohmann::json to_json(const BenchReport& report) {
+  return {{"config", config_json(report.data, report.config)},
+          {"sequential", run_json(report.sequential)},
+          {"parallel", run_json(report.parallel)},
+          {"speedup", report.speedup()},
+          {"communication", communication_json(report.parallel.run)},
+          {"bound",
+           {{"read_bandwidth_gbs", report.sequential.bandwidth_gbs},
+            {"parallel_read_bandwidth_gbs", report.parallel.bandwidth_gbs},
+            {"sequential_time_s", report.sequential.bound_s},
+            {"parallel_time_s", report.parallel.bound_s}}},
+          {"environment", {{"kernel_target", report.env.kernel_target}, {"generate_s", report.env.generate_s}}}};
+}
+
+void write_json_file(const std::string& path, const nlohmann::json& json) {
+  AtomicFile file(path);
+  const std::string text = json.dump(2) + "\n";
+  std::fwrite(text.data(), 1, text.size(), file.stream());
+  file.commit();
+}
+
+}  // namespace dsgd

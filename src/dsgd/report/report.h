@@ -1,0 +1,61 @@
+#pragma once
+// What dsgd prints and writes: the per-epoch progress lines, the final summaries of `train` and
+// `bench`, and the same as JSON (numbers with round-trip precision, so two runs can be compared
+// bit for bit).
+#include <cstdio>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "dsgd/data/synthetic.h"
+#include "dsgd/model/metrics.h"
+#include "dsgd/train/config.h"
+#include "dsgd/train/run.h"
+
+namespace dsgd {
+
+// One training run and its scores.
+struct RunReport {
+  RunResult run;
+  Metrics train;
+  Metrics test;
+  double bound_s = 0;      // epochs x bytes of X / read bandwidth of as many cores as workers
+  double bandwidth_gbs = 0;
+};
+
+// The machine-side facts a report states next to the results.
+struct Environment {
+  std::string kernel_target;  // SIMD instruction set the kernel runs on
+  double generate_s = 0;      // time to generate the data set(s)
+};
+
+struct TrainReport {
+  SyntheticSpec data;
+  TrainConfig config;
+  RunReport result;
+  Environment env;
+};
+
+struct BenchReport {
+  SyntheticSpec data;
+  TrainConfig config;  // config.workers: the parallel run's workers
+  RunReport sequential;
+  RunReport parallel;
+  Environment env;
+  [[nodiscard]] double speedup() const { return sequential.run.time_s / parallel.run.time_s; }
+};
+
+// "[label] epoch 3/8  loss 0.123456  acc 0.98765  lr 0.2000  0.0123 s"
+void print_progress(std::FILE* out, const std::string& label, std::size_t epochs, const EpochProgress& p);
+
+void print_report(std::FILE* out, const TrainReport& report);
+void print_report(std::FILE* out, const BenchReport& report);
+
+[[nodiscard]] nlohmann::json to_json(const TrainReport& report);
+[[nodiscard]] nlohmann::json to_json(const BenchReport& report);
+
+// Writes json to `path` atomically (a temporary file in the same folder, then rename), so a
+// failed write never leaves a half-written file. Throws InputError naming the path.
+void write_json_file(const std::string& path, const nlohmann::json& json);
+
+}  // namespace dsgd
