@@ -22,22 +22,24 @@ constexpr auto kSpinFor = std::chrono::microseconds(100);
 constexpr auto kYieldFor = std::chrono::milliseconds(2);
 }  // namespace
 
-void SpinBarrier::check_abort() const {
-  if (aborted()) throw CommError("the worker group was aborted (a peer failed)");
-}
-
 void SpinBarrier::arrive_and_wait() {
-  check_abort();
-  const std::uint32_t generation = generation_.load(std::memory_order_acquire);
+  const std::uint32_t entry = state_.load(std::memory_order_acquire);
+  if ((entry & kAborted) != 0) throw CommError("the worker group was aborted (a peer failed)");
+  const std::uint32_t generation = entry & kGeneration;
   if (arrived_.fetch_add(1, std::memory_order_acq_rel) == parties_ - 1) {
     arrived_.store(0, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
-    generation_.notify_all();
+    std::uint32_t old = state_.load(std::memory_order_relaxed);
+    while (!state_.compare_exchange_weak(old, (old & kAborted) | ((old + 1) & kGeneration),
+                                         std::memory_order_release, std::memory_order_relaxed)) {
+    }
+    state_.notify_all();
     return;
   }
   const auto start = Clock::now();
   for (std::uint32_t spins = 1;; ++spins) {
-    if (generation_.load(std::memory_order_acquire) != generation) return check_abort();
+    const std::uint32_t now = state_.load(std::memory_order_acquire);
+    if ((now & kGeneration) != generation) return;  // completed (an abort after that shows next time)
+    if ((now & kAborted) != 0) throw CommError("the worker group was aborted (a peer failed)");
     if (spins % 64 != 0) {
       DSGD_CPU_RELAX();
       continue;
@@ -48,14 +50,13 @@ void SpinBarrier::arrive_and_wait() {
       std::this_thread::yield();
       continue;
     }
-    generation_.wait(generation, std::memory_order_acquire);
+    state_.wait(now, std::memory_order_acquire);
   }
 }
 
 void SpinBarrier::abort() noexcept {
-  aborted_.store(true, std::memory_order_release);
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
+  state_.fetch_or(kAborted, std::memory_order_release);
+  state_.notify_all();
 }
 
 }  // namespace dsgd

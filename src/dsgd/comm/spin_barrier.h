@@ -14,20 +14,26 @@ class SpinBarrier {
  public:
   explicit SpinBarrier(int parties) noexcept : parties_(parties) {}
 
-  // Blocks until all parties have arrived. Throws CommError if abort() was called before or
-  // while waiting; after an abort every later call throws too.
+  // Blocks until all parties have arrived. Throws CommError if abort() was called before the
+  // call or while waiting for a barrier that had not completed; after an abort every later call
+  // throws too. A barrier that completed returns normally even if an abort follows at once.
   void arrive_and_wait();
   // Wakes every waiter and makes them (and all later arrivals) throw CommError.
   void abort() noexcept;
-  [[nodiscard]] bool aborted() const noexcept { return aborted_.load(std::memory_order_acquire); }
+  [[nodiscard]] bool aborted() const noexcept {
+    return (state_.load(std::memory_order_acquire) & kAborted) != 0;
+  }
 
  private:
-  void check_abort() const;
+  // state_ holds the generation (bits 0-30, counting completed barriers, wrapping) and the abort
+  // flag (bit 31) in one word, so a waiter can tell "completed" from "aborted" and a single
+  // futex wait wakes for either.
+  static constexpr std::uint32_t kAborted = 1U << 31;
+  static constexpr std::uint32_t kGeneration = kAborted - 1;
 
   const int parties_;
   alignas(64) std::atomic<int> arrived_{0};
-  alignas(64) std::atomic<std::uint32_t> generation_{0};
-  std::atomic<bool> aborted_{false};
+  alignas(64) std::atomic<std::uint32_t> state_{0};
 };
 
 }  // namespace dsgd

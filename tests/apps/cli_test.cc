@@ -1,0 +1,262 @@
+// End-to-end tests of the dsgd command line: runs the built binary (DSGD_EXE) as a child process
+// and checks exit codes, messages, the printed report, the JSON report and the files `gen` writes.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Small enough that every run takes a fraction of a second.
+constexpr const char* kSmall = "--samples 20000 --features 8 --epochs 2 --batch 512";
+
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+bool has_line_starting(const std::string& text, const std::string& prefix) {
+  for (const std::string& line : lines_of(text)) {
+    if (line.starts_with(prefix)) return true;
+  }
+  return false;
+}
+
+std::size_t progress_lines(const std::string& text) {
+  static const std::regex progress(R"(^\[(train|sequential|parallel)\] epoch +\d+/\d+ .*)");
+  std::size_t n = 0;
+  for (const std::string& line : lines_of(text)) n += std::regex_match(line, progress) ? 1 : 0;
+  return n;
+}
+
+std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = fs::temp_directory_path() / ("dsgd_cli_test_" + std::to_string(::getpid()) + "_" + name);
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  [[nodiscard]] fs::path path(const std::string& name) const { return dir_ / name; }
+
+  // Runs `dsgd args` through the shell (args are shell words), in the test's directory.
+  Result dsgd(const std::string& args) const {
+    const fs::path err = dir_ / ".stderr";
+    const std::string command =
+        "cd " + quoted(dir_) + " && " + quoted(DSGD_EXE) + " " + args + " 2>" + quoted(err);
+    Result result;
+    std::FILE* pipe = ::popen(command.c_str(), "r");
+    if (pipe == nullptr) return result;
+    char buffer[4096];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0;) result.out.append(buffer, n);
+    const int status = ::pclose(pipe);
+    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.err = read_text(err);
+    fs::remove(err);
+    return result;
+  }
+
+  // Runs `dsgd args --json FILE`, expects success and returns the parsed FILE.
+  json dsgd_json(const std::string& args, const std::string& file) const {
+    const Result r = dsgd(args + " --json " + quoted(path(file)));
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::ifstream in(path(file));
+    return json::parse(in);
+  }
+
+  fs::path dir_;
+};
+
+void expect_keys(const json& j, const std::string& section, const std::vector<std::string>& keys) {
+  const json& obj = section.empty() ? j : j.at(section);
+  for (const std::string& key : keys) EXPECT_TRUE(obj.contains(key)) << section << "." << key;
+}
+
+void expect_one_line_error(const Result& r) {
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_TRUE(r.err.starts_with("dsgd: error: ")) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_TRUE(r.err.ends_with("\n")) << r.err;
+}
+
+TEST_F(CliTest, HelpListsEachSubcommandsOptions) {
+  const Result top = dsgd("--help");
+  EXPECT_EQ(top.code, 0);
+  for (const char* sub : {"gen", "train", "bench"}) EXPECT_NE(top.out.find(sub), std::string::npos) << sub;
+
+  for (const char* sub : {"train", "bench"}) {
+    const Result r = dsgd(std::string(sub) + " --help");
+    EXPECT_EQ(r.code, 0) << sub;
+    EXPECT_TRUE(r.err.empty()) << r.err;
+    for (const char* option : {"--samples", "--features", "--workers", "--dtype", "--json", "--epochs", "--batch",
+                               "--lr", "--seed", "--quiet"}) {
+      EXPECT_NE(r.out.find(option), std::string::npos) << sub << " " << option;
+    }
+  }
+  const Result gen = dsgd("gen --help");
+  EXPECT_EQ(gen.code, 0);
+  for (const char* option : {"--samples", "--dtype", "--output", "--test-output", "--format"}) {
+    EXPECT_NE(gen.out.find(option), std::string::npos) << option;
+  }
+  EXPECT_EQ(gen.out.find("--workers"), std::string::npos) << "gen does not train";
+}
+
+TEST_F(CliTest, VersionPrintsName) {
+  const Result r = dsgd("--version");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_TRUE(r.out.starts_with("dsgd ")) << r.out;
+}
+
+TEST_F(CliTest, BadOptionsExitTwoWithOneLineError) {
+  for (const char* args : {"train --bogus", "bench --batch 0", "bench --dtype f16", "bench --noise 0.7",
+                           "bench --workers 0", "bench --lr -1", "train --lr nan", "train --samples abc", "",
+                           "frobnicate", "gen -n 10"}) {
+    SCOPED_TRACE(args);
+    const Result r = dsgd(args);
+    EXPECT_EQ(r.code, 2);
+    expect_one_line_error(r);
+  }
+}
+
+TEST_F(CliTest, BenchJsonHasTheReport) {
+  const json j = dsgd_json(std::string("bench ") + kSmall + " --workers 2 --lr 0.2 --dtype f32 --seed 11 --quiet",
+                           "bench.json");
+  expect_keys(j, "", {"config", "sequential", "parallel", "speedup", "communication", "bound"});
+  expect_keys(j, "config", {"samples", "features", "epochs", "batch", "workers", "lr", "dtype", "seed"});
+  expect_keys(j, "sequential", {"time_s", "train_accuracy", "test_accuracy", "test_log_loss", "weights"});
+  expect_keys(j, "parallel", {"time_s", "response_time_s", "train_accuracy", "test_accuracy", "test_log_loss",
+                              "compute_s", "comm_s", "wait_s", "weights"});
+  expect_keys(j, "communication", {"syncs", "bytes_sent", "bytes_received"});
+  expect_keys(j, "bound", {"read_bandwidth_gbs", "sequential_time_s", "parallel_time_s"});
+
+  const json& config = j.at("config");
+  EXPECT_EQ(config.at("samples"), 20000);
+  EXPECT_EQ(config.at("features"), 8);
+  EXPECT_EQ(config.at("epochs"), 2);
+  EXPECT_EQ(config.at("batch"), 512);
+  EXPECT_EQ(config.at("workers"), 2);
+  EXPECT_EQ(config.at("lr"), 0.2);
+  EXPECT_EQ(config.at("dtype"), "f32");
+  EXPECT_EQ(config.at("seed"), 11);
+
+  for (const char* run : {"sequential", "parallel"}) {
+    EXPECT_EQ(j.at(run).at("weights").size(), 8U) << run;
+    EXPECT_GT(j.at(run).at("test_accuracy").get<double>(), 0.9) << run;
+  }
+  // One allreduce per step; every worker takes as many steps as the largest shard needs:
+  // ceil(ceil(20000 / 2) / 512) = 20 per epoch (19.5 rounded up, not down).
+  const std::size_t steps = 20 * 2;
+  EXPECT_EQ(j.at("communication").at("syncs").get<std::size_t>(), steps);
+  EXPECT_GT(j.at("communication").at("bytes_sent").get<double>(), 0);
+  EXPECT_GT(j.at("bound").at("read_bandwidth_gbs").get<double>(), 0);
+  EXPECT_TRUE(std::isfinite(j.at("speedup").get<double>()));
+}
+
+TEST_F(CliTest, WeightsAreDeterministicAcrossProcesses) {
+  const std::string train = std::string("train ") + kSmall + " --quiet";
+  const json a = dsgd_json(train + " --workers 3 --seed 5", "a.json");
+  const json b = dsgd_json(train + " --workers 3 --seed 5", "b.json");
+  const json other_seed = dsgd_json(train + " --workers 3 --seed 6", "c.json");
+  ASSERT_EQ(a.at("weights").size(), 8U);
+  EXPECT_EQ(a.at("weights"), b.at("weights"));
+  EXPECT_NE(a.at("weights"), other_seed.at("weights"));
+
+  // bench generates its data with 3 threads, train --workers 1 with one: the data and so the
+  // weights must not depend on that.
+  const json one = dsgd_json(train + " --workers 1 --seed 5", "one.json");
+  const json bench = dsgd_json(std::string("bench ") + kSmall + " --quiet --workers 3 --seed 5", "bench.json");
+  EXPECT_EQ(one.at("weights"), bench.at("sequential").at("weights"));
+  EXPECT_EQ(a.at("weights"), bench.at("parallel").at("weights"));
+  EXPECT_NE(one.at("weights"), a.at("weights"));
+}
+
+TEST_F(CliTest, BenchPrintsReportAndProgress) {
+  const Result r = dsgd(std::string("bench ") + kSmall + " --workers 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  for (const char* prefix : {"Samples: 20000", "Sequential time:", "Parallel time:", "Speedup:", "Response time:",
+                             "Communication cost: 40 syncs"}) {
+    EXPECT_TRUE(has_line_starting(r.out, prefix)) << prefix << "\n" << r.out;
+  }
+  EXPECT_EQ(progress_lines(r.out), 4U) << r.out;  // 2 epochs of each run
+  EXPECT_TRUE(has_line_starting(r.out, "[sequential] epoch 1/2")) << r.out;
+  EXPECT_TRUE(has_line_starting(r.out, "[parallel] epoch 2/2")) << r.out;
+
+  const Result quiet = dsgd(std::string("bench ") + kSmall + " --workers 2 --quiet");
+  ASSERT_EQ(quiet.code, 0) << quiet.err;
+  EXPECT_EQ(progress_lines(quiet.out), 0U) << quiet.out;
+  EXPECT_TRUE(has_line_starting(quiet.out, "Speedup:")) << quiet.out;
+}
+
+TEST_F(CliTest, GenWritesLibsvmAndCsv) {
+  const Result r = dsgd("gen -n 100 -d 3 -o F.libsvm --test-output T.csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+
+  const std::vector<std::string> rows = lines_of(read_text(path("F.libsvm")));
+  ASSERT_EQ(rows.size(), 100U);
+  static const std::regex libsvm(R"(^[+-]1( [1-3]:\S+)+$)");
+  int positives = 0;
+  for (const std::string& row : rows) {
+    ASSERT_TRUE(std::regex_match(row, libsvm)) << row;
+    positives += row.starts_with("+1") ? 1 : 0;
+  }
+  EXPECT_GT(positives, 0);
+  EXPECT_LT(positives, 100);
+
+  const std::vector<std::string> csv = lines_of(read_text(path("T.csv")));
+  ASSERT_EQ(csv.size(), 21U);  // the header and 20% of 100 rows
+  EXPECT_EQ(csv.front(), "x1,x2,x3,label");
+  static const std::regex csv_row(R"(^([^,]+,){3}[01]$)");
+  for (std::size_t i = 1; i < csv.size(); ++i) EXPECT_TRUE(std::regex_match(csv[i], csv_row)) << csv[i];
+}
+
+TEST_F(CliTest, UnwritableJsonPathFailsAndLeavesNoFile) {
+  const std::string train = "train -n 1000 -d 3 -e 1 --quiet --json ";
+  const Result missing_dir = dsgd(train + "/nonexistent-dir/x.json");
+  EXPECT_EQ(missing_dir.code, 1);
+  EXPECT_TRUE(missing_dir.err.starts_with("dsgd: error: /nonexistent-dir/x.json")) << missing_dir.err;
+  EXPECT_EQ(std::count(missing_dir.err.begin(), missing_dir.err.end(), '\n'), 1) << missing_dir.err;
+  EXPECT_FALSE(fs::exists("/nonexistent-dir/x.json"));
+
+  // A directory in the way: the report is written to a temporary file first, which must go.
+  fs::create_directories(path("taken") / "inside");
+  const Result taken = dsgd(train + "taken");
+  EXPECT_EQ(taken.code, 1);
+  EXPECT_TRUE(taken.err.starts_with("dsgd: error: taken")) << taken.err;
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(dir_)) left.push_back(entry.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"taken"});
+  EXPECT_TRUE(fs::is_directory(path("taken") / "inside"));
+}
+
+}  // namespace

@@ -1,0 +1,154 @@
+#include "dsgd/model/kernel.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "dsgd/data/synthetic.h"
+#include "dsgd/model/logistic.h"
+#include "dsgd/model/metrics.h"
+
+namespace dsgd {
+namespace {
+
+Dataset make(DType dtype, std::size_t rows, std::size_t features, double noise = 0.1) {
+  SyntheticSpec spec;
+  spec.samples = rows;
+  spec.features = features;
+  spec.noise = noise;
+  spec.dtype = dtype;
+  spec.seed = 11;
+  return generate(spec, Split::kTrain, {0, rows});
+}
+
+std::vector<double> some_weights(std::size_t d, double scale) {
+  std::vector<double> w(d);
+  for (std::size_t j = 0; j < d; ++j) w[j] = scale * (static_cast<double>(j % 5) - 2.0) / 3.0;
+  return w;
+}
+
+// Scalar reference of the fused pass, straight from the definitions.
+template <typename T>
+void reference(const DenseView<T>& v, const std::vector<double>& w, std::vector<double>& grad, PassSums& sums) {
+  for (std::size_t i = 0; i < v.rows; ++i) {
+    double z = 0;
+    for (std::size_t j = 0; j < v.cols; ++j) z += static_cast<double>(v.row(i)[j]) * w[j];
+    const double r = sigmoid(z) - v.y[i];
+    for (std::size_t j = 0; j < v.cols; ++j) grad[j] += r * static_cast<double>(v.row(i)[j]);
+    sums.count += 1;
+    sums.loss += log_loss(z, v.y[i] != 0);
+    sums.correct += (z > 0) == (v.y[i] != 0);
+  }
+}
+
+struct Shape {
+  DType dtype;
+  std::size_t rows;
+  std::size_t features;
+};
+
+class KernelShapes : public ::testing::TestWithParam<Shape> {};
+
+// Shapes that exercise every path: 1..4 vectors (the small-d path), a tail of 1 lane, many
+// vectors (the general path), and row counts that end mid-block and mid-vector.
+INSTANTIATE_TEST_SUITE_P(
+    All, KernelShapes,
+    ::testing::Values(Shape{DType::kF64, 1, 1}, Shape{DType::kF64, 200, 7}, Shape{DType::kF64, 129, 8},
+                      Shape{DType::kF64, 300, 20}, Shape{DType::kF64, 77, 33}, Shape{DType::kF64, 70, 100},
+                      Shape{DType::kF32, 1, 1}, Shape{DType::kF32, 200, 9}, Shape{DType::kF32, 300, 20},
+                      Shape{DType::kF32, 65, 100}));
+
+TEST_P(KernelShapes, MatchesTheScalarDefinition) {
+  const Shape s = GetParam();
+  const Dataset data = make(s.dtype, s.rows, s.features);
+  const std::vector<double> w = some_weights(s.features, 0.7);
+  std::vector<double> grad(s.features, 1.0), expected(s.features, 1.0);  // accumulates onto what is there
+  PassSums sums, expected_sums;
+  data.visit([&](const auto& v) {
+    accumulate_gradient(v, nullptr, v.rows, w, grad, sums);
+    reference(v, w, expected, expected_sums);
+  });
+  EXPECT_EQ(sums.count, expected_sums.count);
+  EXPECT_EQ(sums.correct, expected_sums.correct);
+  EXPECT_NEAR(sums.loss, expected_sums.loss, 1e-12 * expected_sums.loss);
+  for (std::size_t j = 0; j < s.features; ++j) EXPECT_NEAR(grad[j], expected[j], 1e-11) << "j = " << j;
+}
+
+TEST_P(KernelShapes, IndexedRowsEqualTheSameRowsInOrder) {
+  const Shape s = GetParam();
+  const Dataset data = make(s.dtype, s.rows, s.features);
+  const std::vector<double> w = some_weights(s.features, 0.3);
+  std::vector<std::uint32_t> index(s.rows);
+  std::iota(index.begin(), index.end(), 0U);
+  std::vector<double> in_order(s.features), indexed(s.features);
+  PassSums a, b;
+  data.visit([&](const auto& v) {
+    accumulate_gradient(v, nullptr, v.rows, w, in_order, a);
+    accumulate_gradient(v, index.data(), v.rows, w, indexed, b);
+  });
+  EXPECT_EQ(in_order, indexed);
+  EXPECT_EQ(a.loss, b.loss);
+}
+
+TEST_P(KernelShapes, LossPassAgreesWithTheGradientPass) {
+  const Shape s = GetParam();
+  const Dataset data = make(s.dtype, s.rows, s.features);
+  const std::vector<double> w = some_weights(s.features, 1.1);
+  std::vector<double> grad(s.features);
+  PassSums with_gradient, loss_only;
+  data.visit([&](const auto& v) {
+    accumulate_gradient(v, nullptr, v.rows, w, grad, with_gradient);
+    accumulate_loss(v, w, loss_only);
+  });
+  EXPECT_EQ(with_gradient.loss, loss_only.loss);
+  EXPECT_EQ(with_gradient.correct, loss_only.correct);
+}
+
+// The gradient of the summed log-loss against central finite differences of the loss pass.
+TEST(Kernel, GradientMatchesFiniteDifferences) {
+  const Dataset data = make(DType::kF64, 500, 13);
+  std::vector<double> w = some_weights(13, 0.4);
+  std::vector<double> grad(13);
+  PassSums sums;
+  accumulate_gradient(data.view<double>(), nullptr, 500, w, grad, sums);
+  const auto loss_at = [&](const std::vector<double>& at) {
+    PassSums s;
+    accumulate_loss(data.view<double>(), at, s);
+    return s.loss;
+  };
+  constexpr double kH = 1e-5;
+  for (std::size_t j = 0; j < w.size(); ++j) {
+    std::vector<double> plus = w, minus = w;
+    plus[j] += kH;
+    minus[j] -= kH;
+    const double numeric = (loss_at(plus) - loss_at(minus)) / (2 * kH);
+    EXPECT_NEAR(grad[j], numeric, 1e-5 * std::max(1.0, std::abs(numeric))) << "j = " << j;
+  }
+}
+
+TEST(Kernel, StaysFiniteAtExtremeScores) {
+  Dataset data(DType::kF64, 4, 2);
+  auto x = data.features_as<double>();
+  // z = +-1000 and +-1e300 with both labels.
+  const double values[] = {1000, 0, -1000, 0, 1e300, 0, -1e300, 0};
+  std::copy(std::begin(values), std::end(values), x.begin());
+  const std::uint8_t labels[] = {0, 1, 1, 0};
+  std::copy(std::begin(labels), std::end(labels), data.labels().begin());
+  const std::vector<double> w = {1.0, 0.0};
+  std::vector<double> grad(2);
+  PassSums sums;
+  accumulate_gradient(data.view<double>(), nullptr, 4, w, grad, sums);
+  EXPECT_TRUE(std::isfinite(sums.loss));
+  EXPECT_NEAR(sums.loss, 2000.0, 1e-9);  // the two 1e300 rows are right: loss 0; the others 1000 each
+  EXPECT_EQ(sums.correct, 2.0);
+  // residuals 1, -1, 0, 0: gradient = 1 * 1000 + (-1) * (-1000).
+  EXPECT_EQ(grad[0], 2000.0);
+  const Metrics m = evaluate(data, w);
+  EXPECT_EQ(m.accuracy, 0.5);
+  EXPECT_NEAR(m.log_loss, 500.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace dsgd
