@@ -4,11 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -31,7 +31,9 @@ struct Result {
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -55,7 +57,13 @@ std::size_t progress_lines(const std::string& text) {
   return n;
 }
 
-std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
+// Built with += rather than "'" + s + "'", which trips GCC 12's false -Wrestrict at -O3.
+std::string quoted(const fs::path& path) {
+  std::string word = "'";
+  word += path.string();
+  word += '\'';
+  return word;
+}
 
 class CliTest : public ::testing::Test {
  protected:
@@ -112,7 +120,7 @@ void expect_one_line_error(const Result& r) {
 TEST_F(CliTest, HelpListsEachSubcommandsOptions) {
   const Result top = dsgd("--help");
   EXPECT_EQ(top.code, 0);
-  for (const char* sub : {"gen", "train", "bench"}) EXPECT_NE(top.out.find(sub), std::string::npos) << sub;
+  for (const char* sub : {"  gen ", "  train ", "  bench "}) EXPECT_TRUE(has_line_starting(top.out, sub)) << sub;
 
   for (const char* sub : {"train", "bench"}) {
     const Result r = dsgd(std::string(sub) + " --help");
@@ -224,7 +232,7 @@ TEST_F(CliTest, GenWritesLibsvmAndCsv) {
 
   const std::vector<std::string> rows = lines_of(read_text(path("F.libsvm")));
   ASSERT_EQ(rows.size(), 100U);
-  static const std::regex libsvm(R"(^[+-]1( [1-3]:\S+)+$)");
+  static const std::regex libsvm(R"(^[+-]1 1:\S+ 2:\S+ 3:\S+$)");
   int positives = 0;
   for (const std::string& row : rows) {
     ASSERT_TRUE(std::regex_match(row, libsvm)) << row;
