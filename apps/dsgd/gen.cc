@@ -1,6 +1,9 @@
 // dsgd gen: write a synthetic data set (and its held-out test set) as LIBSVM or CSV text.
 #include <fmt/format.h>
 
+#include <optional>
+
+#include "dsgd/data/atomic_file.h"
 #include "dsgd/data/writer.h"
 #include "options.h"
 
@@ -12,7 +15,7 @@ Handler add_gen_command(CLI::App& app) {
     std::string output;
     std::string test_output;
     std::string format;
-    int threads = default_workers();
+    std::optional<int> threads;
   };
   auto options = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand("gen", "Write a synthetic data set as LIBSVM or CSV text");
@@ -21,18 +24,30 @@ Handler add_gen_command(CLI::App& app) {
   sub->add_option("--test-output", options->test_output, "Also write the held-out test set to this file");
   sub->add_option("--format", options->format, "libsvm or csv [default: csv for *.csv, else libsvm]")
       ->check(CLI::IsMember({"libsvm", "csv"}));
-  sub->add_option("--threads", options->threads, "Threads generating the rows")->check(CLI::Range(1, 4096));
+  sub->add_option("--threads", options->threads, "Threads generating the rows [default: hardware threads, at most 4]")
+      ->check(positive());
   return [options] {
     Options& o = *options;
     o.data.resolve();
-    const auto write = [&](Split split, const std::string& path) {
+    // Both files are opened (as temporaries) before any row is generated: a bad path fails at
+    // once, and a failure leaves neither file behind.
+    AtomicFile train_file(o.output);
+    std::optional<AtomicFile> test_file;
+    if (!o.test_output.empty()) test_file.emplace(o.test_output);
+    const auto write = [&](Split split, const std::string& path, AtomicFile& file) {
       const TextFormat format = o.format.empty() ? format_for_path(path) : parse_text_format(o.format);
-      const Dataset data = generate_parallel(o.data.spec, split, static_cast<std::size_t>(o.threads));
-      write_text(data, path, format);
-      fmt::print("wrote {} rows x {} features to {}\n", data.rows(), data.features(), path);
+      const Dataset data = generate_parallel(o.data.spec, split, static_cast<std::size_t>(o.threads.value_or(default_workers())));
+      write_text(data, file.stream(), format);
+      return data.rows();
     };
-    write(Split::kTrain, o.output);
-    if (!o.test_output.empty()) write(Split::kTest, o.test_output);
+    const std::size_t train_rows = write(Split::kTrain, o.output, train_file);
+    const std::size_t test_rows = test_file ? write(Split::kTest, o.test_output, *test_file) : 0;
+    train_file.commit();
+    fmt::print("wrote {} rows x {} features to {}\n", train_rows, o.data.spec.features, o.output);
+    if (test_file) {
+      test_file->commit();
+      fmt::print("wrote {} rows x {} features to {}\n", test_rows, o.data.spec.features, o.test_output);
+    }
     return 0;
   };
 }

@@ -39,6 +39,12 @@ int main(int argc, char** argv) {
   const dsgd::cli::Handler train = dsgd::cli::add_train_command(app);
   const dsgd::cli::Handler bench = dsgd::cli::add_bench_command(app);
 
+  // CLI11 reports an unknown subcommand as a missing one; name it.
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string command = argv[1];
+    if (command != "gen" && command != "train" && command != "bench")
+      return fail(2, fmt::format("unknown command '{}' (expected gen, train or bench; see 'dsgd --help')", command));
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,9 +1,34 @@
 #include "options.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <thread>
 
 namespace dsgd::cli {
+namespace {
+
+// A validator for a number that must satisfy `ok`; `rule` says what it must be.
+CLI::Validator number_rule(const std::string& name, bool (*ok)(double), const std::string& rule) {
+  return CLI::Validator(
+      [ok, rule](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || std::isnan(value))
+          return "'" + text + "' is not a number";
+        return ok(value) ? std::string() : "must be " + rule + ", got " + text;
+      },
+      "", name);
+}
+
+}  // namespace
+
+CLI::Validator positive() {
+  return number_rule("POSITIVE", [](double v) { return v > 0 && std::isfinite(v); }, "greater than 0");
+}
+CLI::Validator non_negative() {
+  return number_rule("NON_NEGATIVE", [](double v) { return v >= 0 && std::isfinite(v); }, "0 or more");
+}
 
 int default_workers() {
   const unsigned hw = std::thread::hardware_concurrency();
@@ -16,18 +41,31 @@ void DataOptions::resolve() {
   validate(spec);
 }
 
+void TrainOptions::resolve(const DataOptions& data) {
+  config.workers = workers.value_or(default_workers());
+  config.seed = data.spec.seed;
+  config.validate();
+}
+
+std::optional<AtomicFile> TrainOptions::open_json() const {
+  std::optional<AtomicFile> file;
+  if (!json.empty()) file.emplace(json);
+  return file;
+}
+
 void add_data_options(CLI::App& app, DataOptions& data) {
-  auto* group = "Data (synthetic: x ~ N(0,1), w* ~ N(0,1), y = [x.w* > 0])";
-  app.add_option("-n,--samples", data.spec.samples, "Training rows")->group(group)->check(CLI::PositiveNumber);
-  app.add_option("-d,--features", data.spec.features, "Features per row")->group(group)->check(CLI::PositiveNumber);
-  app.add_option("--test-samples", data.test_samples, "Held-out test rows from the same w* [default: 20% of --samples]")
+  auto* group = "Data (synthetic: x ~ N(0,1), true w ~ N(0,1), y = [x.w > 0])";
+  app.add_option("-n,--samples", data.spec.samples, "Training rows")->group(group)->check(positive());
+  app.add_option("-d,--features", data.spec.features, "Features per row")->group(group)->check(positive());
+  app.add_option("--test-samples", data.test_samples,
+                 "Held-out rows from the same true weights [default: 20% of --samples]; 0: none")
       ->group(group)
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--noise", data.spec.noise, "Flip each label with this probability")
+      ->check(non_negative());
+  app.add_option("--noise", data.spec.noise, "Flip each label with this probability (0 to 0.5)")
       ->group(group)
-      ->check(CLI::Range(0.0, 0.5));
-  app.add_option("--seed", data.spec.seed, "Seed of the data and of --shuffle")->group(group);
-  app.add_option("--dtype", data.dtype, "Storage of the features: f64, or f32 (double accumulation)")
+      ->check(non_negative());
+  app.add_option("--seed", data.spec.seed, "Seed of the data and of --shuffle")->group(group)->check(non_negative());
+  app.add_option("--dtype", data.dtype, "Storage of the features: f64, or f32 (sums still in double)")
       ->group(group)
       ->check(CLI::IsMember({"f32", "f64"}));
 }
@@ -35,20 +73,20 @@ void add_data_options(CLI::App& app, DataOptions& data) {
 void add_train_options(CLI::App& app, TrainOptions& train) {
   auto* group = "Training";
   TrainConfig& c = train.config;
-  app.add_option("-e,--epochs", c.epochs, "Passes over the data")->group(group)->check(CLI::PositiveNumber);
+  app.add_option("-e,--epochs", c.epochs, "Passes over the data")->group(group)->check(positive());
   app.add_option("-b,--batch", c.batch, "Rows per worker per step (global batch = workers x batch)")
       ->group(group)
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   app.add_option("--lr", c.lr, "Base learning rate; the rate used is lr x workers after warm-up")
       ->group(group)
-      ->check(CLI::PositiveNumber);
-  app.add_option("--warmup-epochs", c.warmup_epochs, "Epochs of per-step linear ramp from lr to lr x workers (0: none)")
+      ->check(positive());
+  app.add_option("--warmup-epochs", c.warmup_epochs, "Epochs of per-step linear ramp from lr to lr x workers; 0: none")
       ->group(group)
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   app.add_flag("--shuffle", c.shuffle, "Shuffle each worker's shard every epoch (seeded)")->group(group);
-  app.add_option("-w,--workers", c.workers, "Worker threads [default: hardware threads, at most 4]")
+  app.add_option("-w,--workers", train.workers, "Worker threads [default: hardware threads, at most 4]")
       ->group(group)
-      ->check(CLI::Range(1, 4096));
+      ->check(positive());
   app.add_option("--json", train.json, "Also write the report as JSON to this file")->group("Output");
   app.add_flag("-q,--quiet", train.quiet, "No per-epoch progress lines")->group("Output");
 }

@@ -2,9 +2,11 @@
 // The options shared by the subcommands: what data to make and how to train, bound straight
 // into the library's SyntheticSpec and TrainConfig (whose defaults and checks they carry).
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 
+#include "dsgd/data/atomic_file.h"
 #include "dsgd/data/synthetic.h"
 #include "dsgd/train/config.h"
 
@@ -20,17 +22,26 @@ struct DataOptions {
 
 struct TrainOptions {
   TrainConfig config;
+  std::optional<int> workers;  // default: default_workers()
   std::string json;
   bool quiet = false;
+  // Fills config.workers and config.seed (a data option); validates the config.
+  void resolve(const DataOptions& data);
+  // The --json file, opened (as a temporary) before the run, so that an unwritable path fails
+  // at once; empty when --json was not given.
+  [[nodiscard]] std::optional<AtomicFile> open_json() const;
 };
 
 // Hardware threads, capped at 4 (the seed's worker count); at least 1.
 [[nodiscard]] int default_workers();
 
 void add_data_options(CLI::App& app, DataOptions& data);
-// Adds --epochs --batch --lr --warmup-epochs --shuffle --workers --json --quiet; --seed is a data
-// option and is copied into the config by the subcommand.
+// Adds --epochs --batch --lr --warmup-epochs --shuffle --workers --json --quiet.
 void add_train_options(CLI::App& app, TrainOptions& train);
+
+// Validators that name the problem in words (CLI11's own ranges print the limits of double).
+[[nodiscard]] CLI::Validator positive();
+[[nodiscard]] CLI::Validator non_negative();
 
 // Each subcommand: add its options to `app` and return the handler to call once parsed.
 using Handler = std::function<int()>;

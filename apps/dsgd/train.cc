@@ -14,24 +14,23 @@ Handler add_train_command(CLI::App& app) {
     TrainOptions train;
   };
   auto options = std::make_shared<Options>();
-  options->train.config.workers = default_workers();
   CLI::App* sub = app.add_subcommand("train", "Train on a synthetic data set and report accuracy, time and cost");
   add_data_options(*sub, options->data);
   add_train_options(*sub, options->train);
   return [options] {
     Options& o = *options;
     o.data.resolve();
+    o.train.resolve(o.data);
+    std::optional<AtomicFile> json = o.train.open_json();
     TrainReport report;
     report.data = o.data.spec;
     report.config = o.train.config;
-    report.config.seed = o.data.spec.seed;
-    report.config.validate();
     const Experiment data = make_experiment(report.data, report.config.workers);
     const double bandwidth = measure_read_bandwidth(report.config.workers);
     report.env = {kernel_target(), data.generate_s};
     report.result = run_scored(report.config, data, bandwidth, "train", o.train.quiet);
     print_report(stdout, report);
-    if (!o.train.json.empty()) write_json_file(o.train.json, to_json(report));
+    if (json) write_json(*json, to_json(report));
     return 0;
   };
 }

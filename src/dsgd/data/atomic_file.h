@@ -4,6 +4,7 @@
 // on the way), it removes the temporary file and leaves any old file at the path untouched.
 #include <cstdio>
 #include <string>
+#include <utility>
 
 namespace dsgd {
 
@@ -11,8 +12,11 @@ class AtomicFile {
  public:
   // Throws InputError naming the path if the temporary file cannot be created.
   explicit AtomicFile(std::string path);
+  AtomicFile(AtomicFile&& other) noexcept
+      : path_(std::move(other.path_)), temp_path_(std::move(other.temp_path_)), file_(std::exchange(other.file_, nullptr)) {}
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
+  AtomicFile& operator=(AtomicFile&&) = delete;
   ~AtomicFile();
 
   [[nodiscard]] std::FILE* stream() const noexcept { return file_; }

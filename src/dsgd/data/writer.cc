@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "dsgd/data/atomic_file.h"
 #include "dsgd/error.h"
 
 namespace dsgd {
@@ -47,10 +46,8 @@ TextFormat parse_text_format(std::string_view name) {
   throw ConfigError("unknown format '" + std::string(name) + "' (expected libsvm or csv)");
 }
 
-void write_text(const Dataset& data, const std::string& path, TextFormat format) {
-  AtomicFile file(path);
-  data.visit([&](const auto& view) { write_rows(view, format, file.stream()); });
-  file.commit();
+void write_text(const Dataset& data, std::FILE* out, TextFormat format) {
+  data.visit([&](const auto& view) { write_rows(view, format, out); });
 }
 
 }  // namespace dsgd

@@ -1,7 +1,9 @@
 #pragma once
 // Writing a Dataset as text: LIBSVM/SVMlight ("+1 1:0.5 2:-1.25 ...", 1-based indices, zeros
 // left out, labels -1/+1) or CSV (header x1..xd,label; labels 0/1). Values are printed with the
-// shortest text that reads back to the same bits. The file appears atomically (AtomicFile).
+// shortest text that reads back to the same bits. Write into an AtomicFile so that a failed run
+// leaves nothing half-written.
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -16,7 +18,6 @@ enum class TextFormat { kLibsvm, kCsv };
 // Accepts "libsvm" and "csv"; throws ConfigError otherwise.
 [[nodiscard]] TextFormat parse_text_format(std::string_view name);
 
-// Throws InputError naming the path if it cannot be written.
-void write_text(const Dataset& data, const std::string& path, TextFormat format);
+void write_text(const Dataset& data, std::FILE* out, TextFormat format);
 
 }  // namespace dsgd

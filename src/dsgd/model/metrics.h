@@ -11,6 +11,8 @@ struct Metrics {
   double log_loss = 0;  // mean log-loss
 };
 
+// Scores w on every row of data; a data set without rows has no score (both NaN, which the
+// reports print as n/a and JSON as null).
 [[nodiscard]] Metrics evaluate(const Dataset& data, std::span<const double> w);
 
 }  // namespace dsgd

@@ -1,5 +1,7 @@
 #include "dsgd/report/bandwidth.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <barrier>
@@ -30,7 +32,12 @@ double stream_sum(const double* p, std::size_t n) {
 
 double measure_read_bandwidth(int threads, const BandwidthOptions& options) {
   threads = std::max(1, threads);
-  const std::size_t n = options.bytes / sizeof(double);
+  std::size_t bytes = options.bytes;
+  if (bytes == 0) {
+    const long l3 = ::sysconf(_SC_LEVEL3_CACHE_SIZE);  // 0 or -1 where unknown
+    bytes = std::max<std::size_t>(std::size_t{128} << 20, l3 > 0 ? 4 * static_cast<std::size_t>(l3) : 0);
+  }
+  const std::size_t n = bytes / sizeof(double);
   detail::AlignedArray<double> buffer(static_cast<double*>(detail::aligned_allocate(n * sizeof(double))));
   std::vector<std::jthread> pool;
   std::barrier sync(threads);

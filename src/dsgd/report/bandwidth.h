@@ -6,8 +6,8 @@
 namespace dsgd {
 
 struct BandwidthOptions {
-  std::size_t bytes = std::size_t{256} << 20;  // buffer size (several times any L3)
-  int repeats = 5;                              // the best pass counts
+  std::size_t bytes = 0;  // buffer size; 0: 4 x the last-level cache, at least 128 MiB
+  int repeats = 4;        // the best pass counts
 };
 
 // Read bandwidth in GB/s (1e9 bytes/s) of `threads` threads, each streaming its own part of one

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dsgd/data/atomic_file.h"
 #include "dsgd/data/synthetic.h"
 #include "dsgd/model/metrics.h"
 #include "dsgd/train/config.h"
@@ -54,8 +55,9 @@ void print_report(std::FILE* out, const BenchReport& report);
 [[nodiscard]] nlohmann::json to_json(const TrainReport& report);
 [[nodiscard]] nlohmann::json to_json(const BenchReport& report);
 
-// Writes json to `path` atomically (a temporary file in the same folder, then rename), so a
-// failed write never leaves a half-written file. Throws InputError naming the path.
-void write_json_file(const std::string& path, const nlohmann::json& json);
+// Writes json (indented, numbers with round-trip precision) into `file` and commits it. Open the
+// AtomicFile before the run, so an unwritable path fails at once and a failed run leaves
+// nothing behind. Throws InputError naming the path.
+void write_json(AtomicFile& file, const nlohmann::json& json);
 
 }  // namespace dsgd
