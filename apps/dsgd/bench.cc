@@ -14,12 +14,16 @@ Handler add_bench_command(CLI::App& app) {
   struct Options {
     DataOptions data;
     TrainOptions train;
+    int repeat = 1;
   };
   auto options = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
       "bench", "Sequential vs parallel on the same data (no options: the seed experiment, 1M x 20, 8 epochs)");
   add_data_options(*sub, options->data);
   add_train_options(*sub, options->train);
+  sub->add_option("-r,--repeat", options->repeat,
+                  "Run both N times, alternating, and report the run of median time (bits must not change)")
+      ->check(positive());
   return [options] {
     Options& o = *options;
     o.data.resolve();
@@ -35,8 +39,14 @@ Handler add_bench_command(CLI::App& app) {
     const double bandwidth_1 = measure_read_bandwidth(1);
     const double bandwidth_w = report.config.workers == 1 ? bandwidth_1 : measure_read_bandwidth(report.config.workers);
     report.env = {kernel_target(), data.generate_s};
-    report.sequential = run_scored(sequential, data, bandwidth_1, "sequential", o.train.quiet);
-    report.parallel = run_scored(report.config, data, bandwidth_w, "parallel", o.train.quiet);
+    std::vector<RunReport> sequential_runs, parallel_runs;
+    for (int r = 0; r < o.repeat; ++r) {  // alternating, so a change in machine load hits both alike
+      const bool quiet = o.train.quiet || r > 0;
+      sequential_runs.push_back(run_scored(sequential, data, bandwidth_1, "sequential", quiet));
+      parallel_runs.push_back(run_scored(report.config, data, bandwidth_w, "parallel", quiet));
+    }
+    report.sequential = median_run(std::move(sequential_runs));
+    report.parallel = median_run(std::move(parallel_runs));
     if (!o.train.quiet) fmt::print("\n");
     print_report(stdout, report);
     if (report.config.workers == 1)

@@ -22,4 +22,8 @@ struct Experiment {
 [[nodiscard]] RunReport run_scored(const TrainConfig& config, const Experiment& data, double bandwidth_gbs,
                                    const std::string& label, bool quiet);
 
+// The run of median time among repetitions of one configuration, with every repetition's time.
+// Throws Error if the repetitions did not all end with the same bits: dsgd is deterministic.
+[[nodiscard]] RunReport median_run(std::vector<RunReport> runs);
+
 }  // namespace dsgd::cli

@@ -4,6 +4,7 @@
 // bit for bit).
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,7 +18,8 @@ namespace dsgd {
 
 // One training run and its scores.
 struct RunReport {
-  RunResult run;
+  RunResult run;                 // the run of median time when repeated
+  std::vector<double> times_s;   // every repetition's time_s, in run order
   Metrics train;
   Metrics test;
   double bound_s = 0;      // epochs x bytes of X / read bandwidth of as many cores as workers
