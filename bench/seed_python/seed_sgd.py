@@ -2,9 +2,9 @@
 
 The course report "Distributed SGD for binary logistic regression" (BITS Pilani,
 "System Optimization for Distributed Deep Learning") built its system in Python
-with numpy and ``multiprocessing``. The source was not published; this file
-re-creates the program from the report's description so that our C++ project
-has a speed baseline to compare against. It is not part of the C++ build.
+with numpy and ``multiprocessing``. Its source is not part of this repository;
+this file re-creates the program from the report's description so that dsgd
+has a speed baseline to compare against on the same machine. It is not part of the C++ build.
 
 What it does:
   * synthetic data: X ~ N(0,1) (n_samples x n_features), w* ~ N(0,1),
