@@ -1,5 +1,6 @@
 #include "dsgd/comm/spin_barrier.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -22,6 +23,9 @@ constexpr auto kSpinFor = std::chrono::microseconds(100);
 constexpr auto kYieldFor = std::chrono::milliseconds(2);
 }  // namespace
 
+SpinBarrier::SpinBarrier(int parties) noexcept
+    : parties_(parties), spin_(parties <= static_cast<int>(std::max(1U, std::thread::hardware_concurrency()))) {}
+
 void SpinBarrier::arrive_and_wait() {
   const std::uint32_t entry = state_.load(std::memory_order_acquire);
   if ((entry & kAborted) != 0) throw CommError("the worker group was aborted (a peer failed)");
@@ -40,12 +44,12 @@ void SpinBarrier::arrive_and_wait() {
     const std::uint32_t now = state_.load(std::memory_order_acquire);
     if ((now & kGeneration) != generation) return;  // completed (an abort after that shows next time)
     if ((now & kAborted) != 0) throw CommError("the worker group was aborted (a peer failed)");
-    if (spins % 64 != 0) {
+    if (spin_ && spins % 64 != 0) {
       DSGD_CPU_RELAX();
       continue;
     }
     const auto waited = Clock::now() - start;
-    if (waited < kSpinFor) continue;
+    if (spin_ && waited < kSpinFor) continue;
     if (waited < kYieldFor) {
       std::this_thread::yield();
       continue;

@@ -12,7 +12,9 @@ namespace dsgd {
 
 class SpinBarrier {
  public:
-  explicit SpinBarrier(int parties) noexcept : parties_(parties) {}
+  // Spins only when every party can have a core of its own: with more parties than hardware
+  // threads a spinning waiter takes the core from the worker it waits for.
+  explicit SpinBarrier(int parties) noexcept;
 
   // Blocks until all parties have arrived. Throws CommError if abort() was called before the
   // call or while waiting for a barrier that had not completed; after an abort every later call
@@ -32,6 +34,7 @@ class SpinBarrier {
   static constexpr std::uint32_t kGeneration = kAborted - 1;
 
   const int parties_;
+  const bool spin_;
   alignas(64) std::atomic<int> arrived_{0};
   alignas(64) std::atomic<std::uint32_t> state_{0};
 };

@@ -136,9 +136,9 @@ HWY_INLINE void residuals(D d, const double* z, const double* y, double* r, std:
 // (zeros past cols, so no vector reads past the caller's arrays and the tail needs no masked
 // store), and the block's scratch arrays.
 struct PassBuffers {
-  PassBuffers(std::size_t padded, const double* w, std::size_t cols, bool gradient)
+  PassBuffers(std::size_t padded, const double* weights, std::size_t cols, bool gradient)
       : w(hwy::AllocateAligned<double>(padded)), grad(hwy::AllocateAligned<double>(gradient ? padded : 1)) {
-    std::fill(std::copy(w, w + cols, this->w.get()), this->w.get() + padded, 0.0);
+    std::fill(std::copy(weights, weights + cols, w.get()), w.get() + padded, 0.0);
     std::fill(grad.get(), grad.get() + (gradient ? padded : 1), 0.0);
   }
   hwy::AlignedFreeUniquePtr<double[]> w;
