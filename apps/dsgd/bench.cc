@@ -1,6 +1,8 @@
 // dsgd bench: the same training run sequentially (1 worker) and in parallel (W workers) on the
 // same data, with speedup, accuracy, communication and the memory-bandwidth bound. With no
-// options it is the seed experiment.
+// options it is the seed experiment. Under mpirun with --backend mpi the parallel run is the
+// cluster's and the sequential baseline runs on rank 0 afterwards (it needs every row in one
+// process, which the cluster run never does).
 #include <fmt/format.h>
 
 #include "dsgd/model/kernel.h"
@@ -14,6 +16,7 @@ Handler add_bench_command(CLI::App& app) {
   struct Options {
     DataOptions data;
     TrainOptions train;
+    BackendOptions backend;
     int repeat = 1;
   };
   auto options = std::make_shared<Options>();
@@ -21,38 +24,78 @@ Handler add_bench_command(CLI::App& app) {
       "bench", "Sequential vs parallel on the same data (no options: the seed experiment, 1M x 20, 8 epochs)");
   add_data_options(*sub, options->data);
   add_train_options(*sub, options->train);
+  add_backend_options(*sub, options->backend);
   sub->add_option("-r,--repeat", options->repeat,
                   "Run both N times, alternating, and report the run of median time (bits must not change)")
       ->check(positive());
   return [options] {
     Options& o = *options;
     o.data.resolve();
-    o.train.resolve(o.data);
-    std::optional<AtomicFile> json = o.train.open_json();
+    o.backend.check(o.train);
     BenchReport report;
     report.data = o.data.spec;
-    report.config = o.train.config;
-    TrainConfig sequential = report.config;
-    sequential.workers = 1;
-
-    const Experiment data = make_experiment(report.data, report.config.workers);
-    const double bandwidth_1 = measure_read_bandwidth(1);
-    const double bandwidth_w = report.config.workers == 1 ? bandwidth_1 : measure_read_bandwidth(report.config.workers);
-    report.env = {kernel_target(), data.generate_s};
-    std::vector<RunReport> sequential_runs, parallel_runs;
-    for (int r = 0; r < o.repeat; ++r) {  // alternating, so a change in machine load hits both alike
-      const bool quiet = o.train.quiet || r > 0;
-      sequential_runs.push_back(run_scored(sequential, data, bandwidth_1, "sequential", quiet));
-      parallel_runs.push_back(run_scored(report.config, data, bandwidth_w, "parallel", quiet));
+    const auto finish = [&](std::optional<AtomicFile>& json) {
+      if (!o.train.quiet) fmt::print("\n");
+      print_report(stdout, report);
+      if (report.config.workers == 1)
+        fmt::print("Note: the parallel run has 1 worker too; its \"speedup\" shows run-to-run noise.\n");
+      if (json) write_json(*json, to_json(report));
+    };
+    if (!o.backend.mpi()) {
+      o.train.resolve(o.data);
+      std::optional<AtomicFile> json = o.train.open_json();
+      report.config = o.train.config;
+      TrainConfig sequential = report.config;
+      sequential.workers = 1;
+      const Experiment data = make_experiment(report.data, report.config.workers);
+      const double bandwidth_1 = measure_read_bandwidth(1);
+      const double bandwidth_w =
+          report.config.workers == 1 ? bandwidth_1 : measure_read_bandwidth(report.config.workers);
+      report.env = {kernel_target(), data.generate_s};
+      std::vector<RunReport> sequential_runs, parallel_runs;
+      for (int r = 0; r < o.repeat; ++r) {  // alternating, so a change in machine load hits both alike
+        const bool quiet = o.train.quiet || r > 0;
+        sequential_runs.push_back(run_scored(sequential, data, bandwidth_1, "sequential", quiet));
+        parallel_runs.push_back(run_scored(report.config, data, bandwidth_w, "parallel", quiet));
+      }
+      report.sequential = median_run(std::move(sequential_runs));
+      report.parallel = median_run(std::move(parallel_runs));
+      finish(json);
+      return 0;
     }
-    report.sequential = median_run(std::move(sequential_runs));
-    report.parallel = median_run(std::move(parallel_runs));
-    if (!o.train.quiet) fmt::print("\n");
-    print_report(stdout, report);
-    if (report.config.workers == 1)
-      fmt::print("Note: the parallel run has 1 worker too; its \"speedup\" shows run-to-run noise.\n");
-    if (json) write_json(*json, to_json(report));
-    return 0;
+    const std::unique_ptr<Cluster> cluster = join_mpi_cluster(o.backend.cluster_options());
+    return run_on_cluster(*cluster, [&] {
+      const int threads = o.backend.threads();
+      o.train.workers = cluster->size() * threads;
+      o.train.resolve(o.data);
+      report.config = o.train.config;
+      check_same_config(*cluster, report.data, report.config, o.backend);
+      const bool root = cluster->rank() == 0;
+      std::optional<AtomicFile> json = root ? o.train.open_json() : std::nullopt;
+      const Experiment local = make_local_experiment(report.data, *cluster, threads);
+      std::vector<double> bandwidth = {measure_read_bandwidth(threads)};  // all ranks at once, summed
+      cluster->comm().allreduce_sum(bandwidth);
+      report.env = {kernel_target(), local.generate_s};
+      std::vector<RunReport> parallel_runs;
+      for (int r = 0; r < o.repeat; ++r) {
+        parallel_runs.push_back(run_scored(report.config, local, bandwidth[0], "parallel",
+                                           o.train.quiet || r > 0 || !root, cluster.get(), threads));
+      }
+      report.parallel = median_run(std::move(parallel_runs));
+      if (!root) return 0;
+      // The sequential baseline: rank 0 alone, with every row, after the cluster is done with it.
+      TrainConfig sequential = report.config;
+      sequential.workers = 1;
+      const Experiment all = make_experiment(report.data, threads);
+      const double bandwidth_1 = measure_read_bandwidth(1);
+      std::vector<RunReport> sequential_runs;
+      for (int r = 0; r < o.repeat; ++r) {
+        sequential_runs.push_back(run_scored(sequential, all, bandwidth_1, "sequential", o.train.quiet || r > 0));
+      }
+      report.sequential = median_run(std::move(sequential_runs));
+      finish(json);
+      return 0;
+    });
   };
 }
 

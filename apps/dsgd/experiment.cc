@@ -1,35 +1,96 @@
 #include "experiment.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 
 #include "dsgd/error.h"
+#include "dsgd/train/run.h"
 
 namespace dsgd::cli {
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+}  // namespace
+
+void BackendOptions::check(const TrainOptions& train) const {
+  if (!mpi()) {
+    if (threads_per_rank) throw ConfigError("--threads-per-rank needs --backend mpi (use --workers for threads)");
+    if (allreduce) throw ConfigError("--allreduce needs --backend mpi");
+    if (timeout_s) throw ConfigError("--timeout needs --backend mpi");
+  } else if (train.workers) {
+    throw ConfigError("--workers is for --backend threads; with mpi the workers are ranks x --threads-per-rank");
+  }
+}
+
+ClusterOptions BackendOptions::cluster_options() const {
+  ClusterOptions options;
+  if (allreduce == "native") options.allreduce = AllreduceAlgorithm::kNative;
+  options.timeout_s = timeout_s.value_or(options.timeout_s);
+  return options;
+}
+
+void add_backend_options(CLI::App& app, BackendOptions& backend) {
+  auto* group = "Backend";
+  app.add_option("--backend", backend.backend, "threads (one process), or mpi (under mpirun: one worker per rank)")
+      ->group(group)
+      ->check(CLI::IsMember({"threads", "mpi"}));
+  app.add_option("--threads-per-rank", backend.threads_per_rank,
+                 "mpi: worker threads in each rank, reduced inside the rank first [default: 1]")
+      ->group(group)
+      ->check(positive());
+  app.add_option("--allreduce", backend.allreduce,
+                 "mpi: deterministic (same bits as threads) or native (MPI_Allreduce) [default: deterministic]")
+      ->group(group)
+      ->check(CLI::IsMember({"deterministic", "native"}));
+  app.add_option("--timeout", backend.timeout_s,
+                 "mpi: seconds a rank waits in one collective before the job fails [default: 60]")
+      ->group(group)
+      ->check(positive());
+}
 
 Experiment make_experiment(const SyntheticSpec& spec, int threads) {
   const auto start = std::chrono::steady_clock::now();
   const auto n = static_cast<std::size_t>(threads);
   Dataset train = generate_parallel(spec, Split::kTrain, n);
   Dataset test = generate_parallel(spec, Split::kTest, n);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return {std::move(train), std::move(test), seconds};
+  return {std::move(train), std::move(test), spec.samples, seconds_since(start)};
+}
+
+Experiment make_local_experiment(const SyntheticSpec& spec, const Cluster& cluster, int threads) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto n = static_cast<std::size_t>(threads);
+  const RowRange train_rows = process_rows(spec.samples, cluster.size(), threads, cluster.rank());
+  const RowRange test_rows = shard_range(spec.test_samples, static_cast<std::size_t>(cluster.size()),
+                                         static_cast<std::size_t>(cluster.rank()));
+  Dataset train = generate_parallel(spec, Split::kTrain, train_rows, n);
+  Dataset test = generate_parallel(spec, Split::kTest, test_rows, n);
+  return {std::move(train), std::move(test), spec.samples, seconds_since(start)};
 }
 
 RunReport run_scored(const TrainConfig& config, const Experiment& data, double bandwidth_gbs,
-                     const std::string& label, bool quiet) {
+                     const std::string& label, bool quiet, Cluster* cluster, int threads) {
   EpochCallback progress;
   if (!quiet) {
     progress = [&](const EpochProgress& p) { print_progress(stdout, label, config.epochs, p); };
   }
   RunReport report;
-  report.run = train_on_threads(config, data.train, progress);
-  report.train = evaluate(data.train, report.run.weights);
-  report.test = evaluate(data.test, report.run.weights);
+  if (cluster == nullptr) {
+    report.run = train_on_threads(config, data.train, progress);
+    report.train = evaluate(data.train, report.run.weights);
+    report.test = evaluate(data.test, report.run.weights);
+  } else {
+    report.run = train_on_cluster(config, data.train, data.global_train_rows, *cluster, threads, progress);
+    report.train = evaluate_on_cluster(data.train, report.run.weights, cluster->comm());
+    report.test = evaluate_on_cluster(data.test, report.run.weights, cluster->comm());
+  }
+  const double global_bytes = static_cast<double>(data.global_train_rows * data.train.features() *
+                                                  size_of(data.train.dtype()));
   report.bandwidth_gbs = bandwidth_gbs;
-  report.bound_s = static_cast<double>(config.epochs) * static_cast<double>(data.train.feature_bytes()) /
-                   (bandwidth_gbs * 1e9);
+  report.bound_s = static_cast<double>(config.epochs) * global_bytes / (bandwidth_gbs * 1e9);
   report.times_s = {report.run.time_s};
   return report;
 }
@@ -48,6 +109,54 @@ RunReport median_run(std::vector<RunReport> runs) {
   RunReport median = std::move(*order[order.size() / 2]);
   median.times_s = std::move(times);
   return median;
+}
+
+void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainConfig& config,
+                       const BackendOptions& backend) {
+  // Every setting that must agree, as a double (all are exact in a double at sane sizes).
+  const std::pair<const char*, double> settings[] = {
+      {"--samples", static_cast<double>(data.samples)},
+      {"--features", static_cast<double>(data.features)},
+      {"--test-samples", static_cast<double>(data.test_samples)},
+      {"--noise", data.noise},
+      {"--seed", static_cast<double>(data.seed)},
+      {"--dtype", static_cast<double>(data.dtype == DType::kF32)},
+      {"--epochs", static_cast<double>(config.epochs)},
+      {"--batch", static_cast<double>(config.batch)},
+      {"--lr", config.lr},
+      {"--warmup-epochs", config.warmup_epochs},
+      {"--shuffle", static_cast<double>(config.shuffle)},
+      {"--threads-per-rank", static_cast<double>(backend.threads())},
+      {"--allreduce", static_cast<double>(backend.allreduce.value_or("deterministic") == "native")},
+  };
+  std::vector<double> mine;
+  for (const auto& [name, value] : settings) mine.push_back(value);
+  const std::vector<double> all = gather(cluster.comm(), mine);
+  const std::size_t n = mine.size();
+  for (int rank = 1; rank < cluster.size(); ++rank) {
+    for (std::size_t k = 0; k < n; ++k) {
+      const double theirs = all[static_cast<std::size_t>(rank) * n + k];
+      if (theirs != all[k]) {
+        throw ConfigError(fmt::format("ranks disagree on {}: rank 0 has {:g}, rank {} has {:g}; every rank must "
+                                      "be started with the same options",
+                                      settings[k].first, all[k], rank, theirs));
+      }
+    }
+  }
+}
+
+int run_on_cluster(Cluster& cluster, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const ConfigError& e) {
+    if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "dsgd: error: rank {}: {}\n", cluster.rank(), e.what());
+    std::fflush(stderr);
+    cluster.abort(1);
+  }
+  return 1;  // not reached: abort() ends the process
 }
 
 }  // namespace dsgd::cli

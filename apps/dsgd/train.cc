@@ -1,4 +1,4 @@
-// dsgd train: one training run on the threads backend, with its report.
+// dsgd train: one training run, on threads or (under mpirun) on a cluster, with its report.
 #include <fmt/format.h>
 
 #include "dsgd/model/kernel.h"
@@ -12,26 +12,52 @@ Handler add_train_command(CLI::App& app) {
   struct Options {
     DataOptions data;
     TrainOptions train;
+    BackendOptions backend;
   };
   auto options = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand("train", "Train on a synthetic data set and report accuracy, time and cost");
   add_data_options(*sub, options->data);
   add_train_options(*sub, options->train);
+  add_backend_options(*sub, options->backend);
   return [options] {
     Options& o = *options;
     o.data.resolve();
-    o.train.resolve(o.data);
-    std::optional<AtomicFile> json = o.train.open_json();
+    o.backend.check(o.train);
     TrainReport report;
     report.data = o.data.spec;
-    report.config = o.train.config;
-    const Experiment data = make_experiment(report.data, report.config.workers);
-    const double bandwidth = measure_read_bandwidth(report.config.workers);
-    report.env = {kernel_target(), data.generate_s};
-    report.result = run_scored(report.config, data, bandwidth, "train", o.train.quiet);
-    print_report(stdout, report);
-    if (json) write_json(*json, to_json(report));
-    return 0;
+    if (!o.backend.mpi()) {
+      o.train.resolve(o.data);
+      std::optional<AtomicFile> json = o.train.open_json();
+      report.config = o.train.config;
+      const Experiment data = make_experiment(report.data, report.config.workers);
+      const double bandwidth = measure_read_bandwidth(report.config.workers);
+      report.env = {kernel_target(), data.generate_s};
+      report.result = run_scored(report.config, data, bandwidth, "train", o.train.quiet);
+      print_report(stdout, report);
+      if (json) write_json(*json, to_json(report));
+      return 0;
+    }
+    const std::unique_ptr<Cluster> cluster = join_mpi_cluster(o.backend.cluster_options());
+    return run_on_cluster(*cluster, [&] {
+      const int threads = o.backend.threads();
+      o.train.workers = cluster->size() * threads;
+      o.train.resolve(o.data);
+      report.config = o.train.config;
+      check_same_config(*cluster, report.data, report.config, o.backend);
+      std::optional<AtomicFile> json = cluster->rank() == 0 ? o.train.open_json() : std::nullopt;
+      const Experiment data = make_local_experiment(report.data, *cluster, threads);
+      // Every rank measures at once; their sum is what the job's cores can stream together.
+      std::vector<double> bandwidth = {measure_read_bandwidth(threads)};
+      cluster->comm().allreduce_sum(bandwidth);
+      report.env = {kernel_target(), data.generate_s};
+      report.result = run_scored(report.config, data, bandwidth[0], "train", o.train.quiet || cluster->rank() != 0,
+                                 cluster.get(), threads);
+      if (cluster->rank() == 0) {
+        print_report(stdout, report);
+        if (json) write_json(*json, to_json(report));
+      }
+      return 0;
+    });
   };
 }
 

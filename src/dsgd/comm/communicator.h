@@ -26,6 +26,12 @@ struct CommStats {
   double wait_s = 0;                 // seconds waiting for peers to arrive
 };
 
+// What a stretch of work added to the counters: after - before.
+[[nodiscard]] inline CommStats operator-(const CommStats& after, const CommStats& before) noexcept {
+  return {after.syncs - before.syncs, after.bytes_sent - before.bytes_sent, after.bytes_received - before.bytes_received,
+          after.comm_s - before.comm_s, after.wait_s - before.wait_s};
+}
+
 class Communicator {
  public:
   Communicator() = default;

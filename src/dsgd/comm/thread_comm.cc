@@ -26,21 +26,25 @@ ThreadGroup::ThreadGroup(int size) : size_(size), barrier_(size) {
   }
 }
 
+void ThreadGroup::publish(int rank, unsigned call, std::span<const double> data) {
+  auto& slot = slots_[call % 2][static_cast<std::size_t>(rank)].data;
+  slot.assign(data.begin(), data.end());
+  pointers_[call % 2][static_cast<std::size_t>(rank)] = slot.data();
+}
+
 void ThreadComm::wait() {
   const auto start = Clock::now();
-  group_.barrier_.arrive_and_wait();
+  group_.wait();
   stats_.wait_s += seconds_since(start);
 }
 
-int ThreadComm::publish(std::span<const double> data) {
-  const int parity = static_cast<int>(calls_++ % 2);
+unsigned ThreadComm::publish(std::span<const double> data) {
+  const unsigned call = calls_++;
   const auto start = Clock::now();
-  auto& slot = group_.slots_[parity][rank_].data;
-  slot.assign(data.begin(), data.end());
-  group_.pointers_[parity][rank_] = slot.data();
+  group_.publish(rank_, call, data);
   stats_.comm_s += seconds_since(start);
   wait();
-  return parity;
+  return call;
 }
 
 void ThreadComm::allreduce_sum(std::span<double> data) {
@@ -49,11 +53,11 @@ void ThreadComm::allreduce_sum(std::span<double> data) {
   if (w == 1) return;
   const std::size_t n = data.size();
   const std::uint64_t others = static_cast<std::uint64_t>(w - 1);
-  // Rank 0 sizes the result buffer of this call's parity before the barrier in publish(); nobody
-  // reads that buffer any more (its last readers passed the previous call's barrier).
-  if (n >= kSlicedFrom && rank_ == 0) group_.result_[calls_ % 2].resize(n);
-  const int parity = publish(data);
-  const std::span<const double* const> parts = group_.pointers_[parity];
+  // Rank 0 sizes the result buffer of this call's parity before the barrier in publish();
+  // nobody reads that buffer any more (its last readers passed the previous call's barrier).
+  if (n >= kSlicedFrom && rank_ == 0) group_.result(calls_).resize(n);
+  const unsigned call = publish(data);
+  const std::span<const double* const> parts = group_.parts(call);
   if (n < kSlicedFrom) {
     const auto start = Clock::now();
     tree_sum(parts, 0, n, data.data());
@@ -64,7 +68,7 @@ void ThreadComm::allreduce_sum(std::span<double> data) {
   }
   // Reduce-scatter into the shared result, then all-gather from it.
   const RowRange mine = shard_range(n, static_cast<std::size_t>(w), static_cast<std::size_t>(rank_));
-  std::vector<double>& result = group_.result_[parity];
+  std::vector<double>& result = group_.result(call);
   auto start = Clock::now();
   tree_sum(parts, mine.begin, mine.size(), result.data() + mine.begin);
   stats_.comm_s += seconds_since(start);
@@ -82,10 +86,10 @@ void ThreadComm::allreduce_sum(std::span<double> data) {
 void ThreadComm::broadcast(std::span<double> data, int root) {
   ++stats_.syncs;
   if (size() == 1) return;
-  const int parity = publish(rank_ == root ? data : std::span<const double>{});
+  const unsigned call = publish(rank_ == root ? data : std::span<const double>{});
   if (rank_ != root) {
     const auto start = Clock::now();
-    std::copy_n(group_.pointers_[parity][root], data.size(), data.begin());
+    std::copy_n(group_.parts(call)[static_cast<std::size_t>(root)], data.size(), data.begin());
     stats_.comm_s += seconds_since(start);
     stats_.bytes_received += data.size() * kDoubleBytes;
   } else {
@@ -98,21 +102,19 @@ void ThreadComm::barrier() {
   if (size() > 1) wait();
 }
 
-void run_threads(int workers, const std::function<void(Communicator&)>& fn) {
-  ThreadGroup group(workers);
+void run_workers(int workers, const std::function<void(int rank)>& fn, const std::function<void()>& abort) {
   std::exception_ptr first_error;
   std::mutex error_mutex;
   auto body = [&](int rank) {
-    ThreadComm comm(group, rank);
     try {
-      fn(comm);
+      fn(rank);
     } catch (...) {
       {
         const std::lock_guard lock(error_mutex);
         // Peers fail (with CommError) only after abort() below, so the first error is the cause.
         if (!first_error) first_error = std::current_exception();
       }
-      group.abort();
+      abort();
     }
   };
   {
@@ -122,6 +124,17 @@ void run_threads(int workers, const std::function<void(Communicator&)>& fn) {
     body(0);
   }
   if (first_error) std::rethrow_exception(first_error);
+}
+
+void run_threads(int workers, const std::function<void(Communicator&)>& fn) {
+  ThreadGroup group(workers);
+  run_workers(
+      workers,
+      [&](int rank) {
+        ThreadComm comm(group, rank);
+        fn(comm);
+      },
+      [&] { group.abort(); });
 }
 
 }  // namespace dsgd

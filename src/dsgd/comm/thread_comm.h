@@ -1,9 +1,10 @@
 #pragma once
 // The threads backend: W workers in one process, sharing memory.
 //
-// A ThreadGroup is the shared state of W workers (a spin barrier and per-worker send slots); each
-// worker holds its own ThreadComm onto it. allreduce_sum copies the worker's vector into its
-// slot, meets the others at the barrier, and sums the slots in the pairwise tree order:
+// A ThreadGroup is the shared state of the workers of one process (a spin barrier, per-worker
+// send slots and a result buffer); each worker holds its own ThreadComm onto it. allreduce_sum
+// copies the worker's vector into its slot, meets the others at the barrier, and sums the slots
+// in the pairwise tree order:
 //  - small vectors: every worker sums the whole vector itself (one barrier per call; the slots
 //    are double-buffered by call parity, so a fast worker's next call cannot overwrite a slot a
 //    slow worker is still reading);
@@ -11,7 +12,6 @@
 //    worker copies the result (reduce-scatter + all-gather: 2(W-1)/W of the vector each way).
 // Both give the same bits. Bytes are counted as the slots actually read between workers.
 #include <functional>
-#include <memory>
 #include <vector>
 
 #include "dsgd/comm/communicator.h"
@@ -26,16 +26,23 @@ class ThreadGroup {
   // Makes every worker blocked in (or later entering) a collective throw CommError.
   void abort() noexcept { barrier_.abort(); }
 
+  // For the communicators built on the group (ThreadComm, HierarchicalComm). `call` counts the
+  // caller's collectives; its parity picks the buffers of this call.
+  // Copies data into the caller's slot of this call's parity and waits for all workers.
+  void publish(int rank, unsigned call, std::span<const double> data);
+  void wait() { barrier_.arrive_and_wait(); }
+  [[nodiscard]] std::span<const double* const> parts(unsigned call) const noexcept { return pointers_[call % 2]; }
+  [[nodiscard]] std::vector<double>& result(unsigned call) noexcept { return result_[call % 2]; }
+
  private:
-  friend class ThreadComm;
   struct alignas(64) Slot {
     std::vector<double> data;
   };
   int size_;
   SpinBarrier barrier_;
-  std::vector<Slot> slots_[2];   // [call parity][rank]
-  std::vector<double> result_[2];  // [call parity] large-vector path: the reduced vector
+  std::vector<Slot> slots_[2];              // [call parity][rank]
   std::vector<const double*> pointers_[2];  // [call parity][rank] -> slots_[parity][rank].data
+  std::vector<double> result_[2];           // [call parity] a reduced vector
 };
 
 class ThreadComm final : public Communicator {
@@ -55,8 +62,8 @@ class ThreadComm final : public Communicator {
   static constexpr std::size_t kSlicedFrom = 4096;
 
  private:
-  // Publishes data in this call's slot and waits for all; returns the parity used.
-  int publish(std::span<const double> data);
+  // Publishes data in this call's slot and waits for all; returns the call's number.
+  unsigned publish(std::span<const double> data);
   void wait();
 
   ThreadGroup& group_;
@@ -64,9 +71,13 @@ class ThreadComm final : public Communicator {
   unsigned calls_ = 0;
 };
 
-// Runs fn(comm) on `workers` threads started once for the run (the caller is rank 0), each with
-// its own ThreadComm of one group. If a worker throws, the group is aborted so no peer waits
-// forever, and the first exception is rethrown here after every thread has stopped.
+// Runs fn(rank) on `workers` threads started once for the run (the caller is rank 0, so a
+// library that must be called from the main thread, like MPI, can be called from rank 0). If a
+// worker throws, abort() is called so no peer waits forever, and the first exception is
+// rethrown here after every thread has stopped.
+void run_workers(int workers, const std::function<void(int rank)>& fn, const std::function<void()>& abort);
+
+// Runs fn(comm) on `workers` threads, each with its own ThreadComm of one group.
 void run_threads(int workers, const std::function<void(Communicator&)>& fn);
 
 }  // namespace dsgd

@@ -69,20 +69,26 @@ Dataset generate(const SyntheticSpec& spec, Split split, RowRange range) {
   return out;
 }
 
+std::size_t rows_of(const SyntheticSpec& spec, Split split) noexcept {
+  return split == Split::kTrain ? spec.samples : spec.test_samples;
+}
+
 Dataset generate_parallel(const SyntheticSpec& spec, Split split, std::size_t threads) {
-  const std::size_t rows = split == Split::kTrain ? spec.samples : spec.test_samples;
-  Dataset out(spec.dtype, rows, spec.features);
+  return generate_parallel(spec, split, {0, rows_of(spec, split)}, threads);
+}
+
+Dataset generate_parallel(const SyntheticSpec& spec, Split split, RowRange range, std::size_t threads) {
+  const std::size_t rows = range.size();
+  Dataset out(spec.dtype, rows, spec.features, range.begin);
   const std::vector<double> w_true = true_weights(spec);
   threads = std::max<std::size_t>(1, std::min(threads, rows));
+  const auto block = [&](std::size_t t) {
+    const RowRange local = shard_range(rows, threads, t);
+    generate_rows(spec, split, {range.begin + local.begin, range.begin + local.end}, w_true, out, local.begin);
+  };
   std::vector<std::jthread> pool;
-  for (std::size_t t = 1; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      const RowRange range = shard_range(rows, threads, t);
-      generate_rows(spec, split, range, w_true, out, range.begin);
-    });
-  }
-  const RowRange range = shard_range(rows, threads, 0);
-  generate_rows(spec, split, range, w_true, out, range.begin);
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(block, t);
+  block(0);
   return out;  // the jthreads join first
 }
 

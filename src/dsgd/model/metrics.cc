@@ -7,12 +7,18 @@
 
 namespace dsgd {
 
-Metrics evaluate(const Dataset& data, std::span<const double> w) {
-  if (w.size() != data.features()) throw Error("evaluate: weight and feature counts differ");
-  if (data.rows() == 0) return {std::nan(""), std::nan("")};
+PassSums score(const Dataset& data, std::span<const double> w) {
+  if (w.size() != data.features()) throw Error("score: weight and feature counts differ");
   PassSums sums;
-  data.visit([&](const auto& view) { accumulate_loss(view, w, sums); });
+  if (data.rows() > 0) data.visit([&](const auto& view) { accumulate_loss(view, w, sums); });
+  return sums;
+}
+
+Metrics to_metrics(const PassSums& sums) noexcept {
+  if (sums.count == 0) return {std::nan(""), std::nan("")};
   return {sums.correct / sums.count, sums.loss / sums.count};
 }
+
+Metrics evaluate(const Dataset& data, std::span<const double> w) { return to_metrics(score(data, w)); }
 
 }  // namespace dsgd

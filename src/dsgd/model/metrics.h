@@ -3,6 +3,7 @@
 #include <span>
 
 #include "dsgd/data/dataset.h"
+#include "dsgd/model/kernel.h"
 
 namespace dsgd {
 
@@ -14,5 +15,10 @@ struct Metrics {
 // Scores w on every row of data; a data set without rows has no score (both NaN, which the
 // reports print as n/a and JSON as null).
 [[nodiscard]] Metrics evaluate(const Dataset& data, std::span<const double> w);
+
+// The sums behind evaluate(), so that shards scored apart can be added up (a sum over no rows
+// gives NaN metrics).
+[[nodiscard]] PassSums score(const Dataset& data, std::span<const double> w);
+[[nodiscard]] Metrics to_metrics(const PassSums& sums) noexcept;
 
 }  // namespace dsgd

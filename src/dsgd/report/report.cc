@@ -118,7 +118,7 @@ void print_report(std::FILE* out, const TrainReport& report) {
   fmt::print(out, "Training time: {:.4f} s | train acc: {} | test acc: {} | test log-loss: {}\n", r.run.time_s,
              score(r.train.accuracy), score(r.test.accuracy), score(r.test.log_loss, 5));
   print_split(out, r.run);
-  fmt::print(out, "Response time: {:.4f} s (threads start to join; data generation {:.3f} s not included)\n",
+  fmt::print(out, "Response time: {:.4f} s (start of the run to its end; data generation {:.3f} s not included)\n",
              r.run.response_time_s, report.env.generate_s);
   print_communication(out, r.run, report.data.features);
   fmt::print(out, "Memory-bandwidth bound ({}, {} x {} of X):\n", report.env.kernel_target, report.config.epochs,
@@ -135,7 +135,7 @@ void print_report(std::FILE* out, const BenchReport& report) {
   fmt::print(out, "Sequential time: {:.4f} s | acc: {}{}\n", seq.run.time_s, score(seq.test.accuracy), repeats(seq));
   fmt::print(out, "Parallel time: {:.4f} s | acc: {}{}\n", par.run.time_s, score(par.test.accuracy), repeats(par));
   fmt::print(out, "Speedup: {:.2f}x\n", report.speedup());
-  fmt::print(out, "Response time: {:.4f} s (parallel run, threads start to join)\n", par.run.response_time_s);
+  fmt::print(out, "Response time: {:.4f} s (parallel run, start of the run to its end)\n", par.run.response_time_s);
   print_communication(out, par.run, report.data.features);
   fmt::print(out, "\n{:<22}{:>12}{:>12}\n", "", "sequential", "parallel");
   const auto row = [&](const char* name, double a, double b, int digits) {

@@ -4,11 +4,16 @@
 #include <chrono>
 #include <string>
 
+#include <fmt/format.h>
+
+#include "dsgd/comm/hierarchical_comm.h"
 #include "dsgd/comm/thread_comm.h"
+#include "dsgd/error.h"
 
 namespace dsgd {
 
 RunResult combine(std::vector<WorkerResult> workers, std::string algorithm) {
+  if (workers.empty()) throw Error("combine: no worker results");
   RunResult run;
   run.algorithm = std::move(algorithm);
   const double n = static_cast<double>(workers.size());
@@ -23,6 +28,79 @@ RunResult combine(std::vector<WorkerResult> workers, std::string algorithm) {
   run.epochs = std::move(workers.front().epochs);
   run.weights = std::move(workers.front().weights);
   return run;
+}
+
+RowRange process_rows(std::size_t global_rows, int processes, int threads, int rank) noexcept {
+  const auto workers = static_cast<std::size_t>(processes) * static_cast<std::size_t>(threads);
+  const auto first = static_cast<std::size_t>(rank) * static_cast<std::size_t>(threads);
+  return {shard_range(global_rows, workers, first).begin,
+          shard_range(global_rows, workers, first + static_cast<std::size_t>(threads) - 1).end};
+}
+
+std::vector<double> gather(Communicator& comm, std::span<const double> mine) {
+  std::vector<double> all(mine.size() * static_cast<std::size_t>(comm.size()), 0.0);
+  std::copy(mine.begin(), mine.end(), all.begin() + static_cast<std::ptrdiff_t>(mine.size() * static_cast<std::size_t>(comm.rank())));
+  comm.allreduce_sum(all);
+  return all;
+}
+
+Metrics evaluate_on_cluster(const Dataset& local, std::span<const double> w, Communicator& comm) {
+  const PassSums sums = score(local, w);
+  std::vector<double> total = {sums.count, sums.loss, sums.correct};
+  comm.allreduce_sum(total);
+  return to_metrics({total[0], total[1], total[2]});
+}
+
+RunResult train_on_cluster(const TrainConfig& config, const Dataset& local, std::size_t global_rows,
+                           Cluster& cluster, int threads, const EpochCallback& on_epoch) {
+  config.validate();
+  if (config.workers != cluster.size() * threads)
+    throw ConfigError(fmt::format("{} workers configured, but {} processes x {} threads run", config.workers,
+                                  cluster.size(), threads));
+  const RowRange mine = process_rows(global_rows, cluster.size(), threads, cluster.rank());
+  if (local.first_row() != mine.begin || local.rows() != mine.size())
+    throw Error(fmt::format("process {} holds rows [{}, {}) but its workers own [{}, {})", cluster.rank(),
+                            local.first_row(), local.first_row() + local.rows(), mine.begin, mine.end));
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<WorkerResult> results(static_cast<std::size_t>(threads));
+  const auto shard_of = [&](int global_worker) {
+    const RowRange rows = shard_range(global_rows, static_cast<std::size_t>(config.workers),
+                                      static_cast<std::size_t>(global_worker));
+    return Shard{&local, {rows.begin - mine.begin, rows.end - mine.begin}, global_rows};
+  };
+  if (threads == 1) {
+    results[0] = train_worker(config, shard_of(cluster.rank()), cluster.comm(), on_epoch);
+  } else {
+    run_hierarchical(threads, cluster.comm(), [&](Communicator& comm) {
+      results[static_cast<std::size_t>(comm.rank() - cluster.rank() * threads)] =
+          train_worker(config, shard_of(comm.rank()), comm, on_epoch);
+    });
+  }
+  RunResult run = combine(results, std::string(cluster.comm().algorithm()));
+  // Every worker's figures to every process: 7 numbers per worker.
+  std::vector<double> mine_stats;
+  for (const WorkerResult& r : results) {
+    mine_stats.insert(mine_stats.end(), {r.train_s, r.compute_s, static_cast<double>(r.comm.syncs),
+                                         static_cast<double>(r.comm.bytes_sent),
+                                         static_cast<double>(r.comm.bytes_received), r.comm.comm_s, r.comm.wait_s});
+  }
+  const std::vector<double> all = gather(cluster.comm(), mine_stats);
+  std::vector<WorkerResult> everyone(static_cast<std::size_t>(config.workers));
+  for (std::size_t k = 0; k < everyone.size(); ++k) {
+    const double* s = all.data() + 7 * k;
+    everyone[k].train_s = s[0];
+    everyone[k].compute_s = s[1];
+    everyone[k].comm = {static_cast<std::uint64_t>(s[2]), static_cast<std::uint64_t>(s[3]),
+                        static_cast<std::uint64_t>(s[4]), s[5], s[6]};
+  }
+  WorkerResult& first = everyone.at(0);
+  first.weights = std::move(run.weights);
+  first.epochs = std::move(run.epochs);
+  first.steps = run.steps;
+  RunResult global = combine(std::move(everyone), std::move(run.algorithm));
+  global.bytes_measured = cluster.comm().bytes_measured();
+  global.response_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return global;
 }
 
 RunResult train_on_threads(const TrainConfig& config, const Dataset& data, const EpochCallback& on_epoch) {

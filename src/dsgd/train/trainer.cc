@@ -61,6 +61,7 @@ WorkerResult train_worker(const TrainConfig& config, const Shard& shard, Communi
   std::vector<double> buffer(d + 3);
   std::vector<std::uint32_t> order(config.shuffle ? rows : 0);
 
+  const CommStats comm_before = comm.stats();  // count this run only
   const auto train_start = Clock::now();
   Clock::duration compute{};
   std::size_t step = 0;
@@ -88,7 +89,12 @@ WorkerResult train_worker(const TrainConfig& config, const Shard& shard, Communi
       buffer[d + 2] = sums.correct;
       compute += Clock::now() - compute_start;
 
-      comm.allreduce_sum(buffer);
+      try {
+        comm.allreduce_sum(buffer);
+      } catch (const CommError& e) {
+        throw CommError("epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) + " of " +
+                        std::to_string(steps) + " (worker " + std::to_string(comm.rank()) + "): " + e.what());
+      }
 
       const auto update_start = Clock::now();
       lr = schedule.at(step);
@@ -110,7 +116,7 @@ WorkerResult train_worker(const TrainConfig& config, const Shard& shard, Communi
   result.train_s = seconds(Clock::now() - train_start);
   result.compute_s = seconds(compute);
   result.steps = step;
-  result.comm = comm.stats();
+  result.comm = comm.stats() - comm_before;
   return result;
 }
 

@@ -1,0 +1,192 @@
+#include "dsgd/comm/mpi/mpi_comm.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+
+#include "dsgd/data/dataset.h"
+#include "dsgd/error.h"
+
+namespace dsgd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+constexpr std::uint64_t kDoubleBytes = sizeof(double);
+
+int as_int(std::size_t n) {
+  if (n > static_cast<std::size_t>(INT_MAX)) throw CommError("a vector too long for one MPI message");
+  return static_cast<int>(n);
+}
+
+class MpiCluster final : public Cluster {
+ public:
+  explicit MpiCluster(const ClusterOptions& options) {
+    int provided = 0;
+    if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+      throw CommError("MPI_Init_thread failed");
+    if (provided < MPI_THREAD_FUNNELED) {
+      MPI_Finalize();
+      throw CommError("the MPI library does not support threads (MPI_THREAD_FUNNELED)");
+    }
+    comm_ = std::make_unique<MpiComm>(MPI_COMM_WORLD, options);
+  }
+  ~MpiCluster() override {
+    comm_.reset();
+    MPI_Finalize();
+  }
+  [[nodiscard]] int rank() const noexcept override { return comm_->rank(); }
+  [[nodiscard]] int size() const noexcept override { return comm_->size(); }
+  [[nodiscard]] ClusterComm& comm() noexcept override { return *comm_; }
+  [[noreturn]] void abort(int code) noexcept override {
+    MPI_Abort(MPI_COMM_WORLD, code);
+    std::_Exit(code);  // MPI_Abort does not return; this is for the compiler
+  }
+
+ private:
+  std::unique_ptr<MpiComm> comm_;
+};
+
+}  // namespace
+
+MpiComm::MpiComm(MPI_Comm comm, const ClusterOptions& options) : options_(options) {
+  check(MPI_Comm_dup(comm, &comm_), "MPI_Comm_dup");
+  // Errors come back as codes (and become CommError) instead of aborting inside MPI.
+  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &size_);
+}
+
+MpiComm::~MpiComm() { MPI_Comm_free(&comm_); }
+
+std::string_view MpiComm::algorithm() const noexcept {
+  return options_.allreduce == AllreduceAlgorithm::kDeterministic
+             ? "mpi deterministic: all-to-all of slices, rank-ordered pairwise tree, all-gather"
+             : "mpi native: MPI_Allreduce (bits may differ from the threads backend)";
+}
+
+void MpiComm::check(int code, const char* what) const {
+  if (code == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  throw CommError(fmt::format("{} failed on rank {}: {}", what, rank_, std::string_view(text, static_cast<std::size_t>(length))));
+}
+
+double MpiComm::wait(MPI_Request& request, const char* what) {
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::duration<double>(options_.timeout_s);
+  for (std::uint64_t polls = 0;; ++polls) {
+    int done = 0;
+    check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), what);
+    if (done) return seconds_since(start);
+    if (polls % 1024 == 1023 && Clock::now() > deadline) {
+      throw CommError(fmt::format("timed out after {:g} s waiting for the other ranks in {} (a rank died, "
+                                  "stalled or stopped calling collectives)",
+                                  options_.timeout_s, what));
+    }
+  }
+}
+
+void MpiComm::allreduce_parts(std::span<const double* const> local_parts, std::span<double> out) {
+  ++stats_.syncs;
+  const std::size_t n = out.size();
+  const std::size_t parts = local_parts.size();
+  const auto w = static_cast<std::size_t>(size_);
+  auto start = Clock::now();
+  if (options_.allreduce == AllreduceAlgorithm::kNative || w == 1) {
+    // Sum the local parts in the tree (for one rank that is the whole sum), then across ranks.
+    slice_.resize(n);
+    tree_sum(local_parts, 0, n, slice_.data());
+    if (w == 1) {
+      std::copy(slice_.begin(), slice_.end(), out.begin());
+      stats_.comm_s += seconds_since(start);
+      return;
+    }
+    MPI_Request request;
+    check(MPI_Iallreduce(slice_.data(), out.data(), as_int(n), MPI_DOUBLE, MPI_SUM, comm_, &request),
+          "MPI_Iallreduce");
+    (void)wait(request, "the gradient allreduce (MPI_Iallreduce)");
+    stats_.comm_s += seconds_since(start);  // MPI's own wait and transfer cannot be told apart
+    return;
+  }
+  // Phase 1, all-to-all: slice k of every local part goes to rank k.
+  send_.resize(n * parts);
+  send_counts_.assign(w, 0);
+  send_displs_.assign(w, 0);
+  receive_counts_.assign(w, 0);
+  receive_displs_.assign(w, 0);
+  slice_counts_.assign(w, 0);
+  slice_displs_.assign(w, 0);
+  const RowRange mine = shard_range(n, w, static_cast<std::size_t>(rank_));
+  std::size_t at = 0;
+  for (std::size_t k = 0; k < w; ++k) {
+    const RowRange slice = shard_range(n, w, k);
+    send_displs_[k] = as_int(at);
+    for (std::size_t p = 0; p < parts; ++p) {
+      std::copy(local_parts[p] + slice.begin, local_parts[p] + slice.end, send_.begin() + static_cast<std::ptrdiff_t>(at));
+      at += slice.size();
+    }
+    send_counts_[k] = as_int(parts * slice.size());
+    receive_counts_[k] = as_int(parts * mine.size());
+    receive_displs_[k] = as_int(k * parts * mine.size());
+    slice_counts_[k] = as_int(slice.size());
+    slice_displs_[k] = as_int(slice.begin);
+  }
+  receive_.resize(w * parts * mine.size());
+  MPI_Request request;
+  check(MPI_Ialltoallv(send_.data(), send_counts_.data(), send_displs_.data(), MPI_DOUBLE, receive_.data(),
+                       receive_counts_.data(), receive_displs_.data(), MPI_DOUBLE, comm_, &request),
+        "MPI_Ialltoallv");
+  stats_.comm_s += seconds_since(start);
+  // Waiting for the all-to-all is mostly waiting for the slowest rank to arrive.
+  stats_.wait_s += wait(request, "the gradient allreduce (all-to-all of slices)");
+  // The W = ranks x parts vectors of my slice, in global order (rank-major), summed in the tree.
+  start = Clock::now();
+  std::vector<const double*> pointers(w * parts);
+  for (std::size_t g = 0; g < pointers.size(); ++g) pointers[g] = receive_.data() + g * mine.size();
+  slice_.resize(mine.size());
+  tree_sum(pointers, 0, mine.size(), slice_.data());
+  // Phase 2, all-gather of the reduced slices.
+  check(MPI_Iallgatherv(slice_.data(), as_int(mine.size()), MPI_DOUBLE, out.data(), slice_counts_.data(),
+                        slice_displs_.data(), MPI_DOUBLE, comm_, &request),
+        "MPI_Iallgatherv");
+  stats_.comm_s += seconds_since(start);
+  stats_.comm_s += wait(request, "the gradient allreduce (all-gather of slices)");
+  const std::uint64_t others = w - 1;
+  stats_.bytes_sent += (parts * (n - mine.size()) + others * mine.size()) * kDoubleBytes;
+  stats_.bytes_received += (others * parts * mine.size() + (n - mine.size())) * kDoubleBytes;
+}
+
+void MpiComm::broadcast(std::span<double> data, int root) {
+  ++stats_.syncs;
+  if (size_ == 1) return;
+  MPI_Request request;
+  check(MPI_Ibcast(data.data(), as_int(data.size()), MPI_DOUBLE, root, comm_, &request), "MPI_Ibcast");
+  stats_.comm_s += wait(request, "a broadcast");
+  // What the root sends depends on MPI's tree; count the payload each rank took or gave once.
+  (rank_ == root ? stats_.bytes_sent : stats_.bytes_received) += data.size() * kDoubleBytes;
+}
+
+void MpiComm::barrier() {
+  ++stats_.syncs;
+  if (size_ == 1) return;
+  MPI_Request request;
+  check(MPI_Ibarrier(comm_, &request), "MPI_Ibarrier");
+  stats_.wait_s += wait(request, "a barrier");
+}
+
+bool mpi_available() noexcept { return true; }
+
+std::unique_ptr<Cluster> join_mpi_cluster(const ClusterOptions& options) {
+  if (!launched_by_mpi())
+    throw ConfigError("--backend mpi needs the program started by mpirun, e.g. 'mpirun -np 2 dsgd train --backend mpi'");
+  return std::make_unique<MpiCluster>(options);
+}
+
+}  // namespace dsgd

@@ -1,0 +1,52 @@
+#pragma once
+// The MPI backend: one ClusterComm per process over MPI_COMM_WORLD, for `mpirun -np N dsgd ...`
+// on one host or many. Only this folder includes <mpi.h>.
+//
+// Deterministic allreduce (the default): an all-to-all sends slice k of every local part to
+// rank k; rank k sums the W parts of its slice in the pairwise tree over the global part index;
+// an all-gather returns every reduced slice to everyone. Each rank sends and receives
+// 2(W-1)/W of the vector (times the local parts in the first phase), like a ring, and the bits
+// equal those of the threads backend. Native: MPI_Allreduce of the locally summed parts, the
+// MPI library's own algorithm, whose bits may differ.
+//
+// Every collective is non-blocking and polled against a deadline (ClusterOptions::timeout_s), so
+// a rank that died or stalled makes the others throw CommError instead of hanging.
+#include <mpi.h>
+
+#include <memory>
+#include <vector>
+
+#include "dsgd/comm/cluster.h"
+
+namespace dsgd {
+
+class MpiComm final : public ClusterComm {
+ public:
+  MpiComm(MPI_Comm comm, const ClusterOptions& options);
+  ~MpiComm() override;
+
+  [[nodiscard]] int rank() const noexcept override { return rank_; }
+  [[nodiscard]] int size() const noexcept override { return size_; }
+  void allreduce_parts(std::span<const double* const> local_parts, std::span<double> out) override;
+  void broadcast(std::span<double> data, int root) override;
+  void barrier() override;
+  [[nodiscard]] std::string_view algorithm() const noexcept override;
+  [[nodiscard]] bool bytes_measured() const noexcept override {
+    return options_.allreduce == AllreduceAlgorithm::kDeterministic;
+  }
+
+ private:
+  // Polls request until it completes; throws CommError after the timeout. Returns the seconds.
+  double wait(MPI_Request& request, const char* what);
+  void check(int code, const char* what) const;
+
+  MPI_Comm comm_;
+  ClusterOptions options_;
+  int rank_ = 0;
+  int size_ = 1;
+  // Scratch of the deterministic allreduce, kept between calls.
+  std::vector<double> send_, receive_, slice_;
+  std::vector<int> send_counts_, send_displs_, receive_counts_, receive_displs_, slice_counts_, slice_displs_;
+};
+
+}  // namespace dsgd
