@@ -148,12 +148,22 @@ TEST_F(CliTest, VersionPrintsName) {
 TEST_F(CliTest, BadOptionsExitTwoWithOneLineError) {
   for (const char* args : {"train --bogus", "bench --batch 0", "bench --dtype f16", "bench --noise 0.7",
                            "bench --workers 0", "bench --lr -1", "train --lr nan", "train --samples abc", "",
-                           "frobnicate", "gen -n 10"}) {
+                           "frobnicate", "gen -n 10", "train --seed -1", "train --threads-per-rank 2",
+                           "bench --timeout 5", "train --allreduce native", "train --backend mpi --workers 2",
+                           "train --backend mpi --epochs 1 -n 100"}) {
     SCOPED_TRACE(args);
     const Result r = dsgd(args);
     EXPECT_EQ(r.code, 2);
     expect_one_line_error(r);
   }
+}
+
+// Outside mpirun (this test's environment), --backend mpi says how to start it.
+TEST_F(CliTest, MpiBackendOutsideMpirunSaysHowToLaunch) {
+  const Result r = dsgd("train --backend mpi -n 100 --quiet");
+  EXPECT_EQ(r.code, 2);
+  expect_one_line_error(r);
+  EXPECT_TRUE(r.err.find("mpirun") != std::string::npos || r.err.find("without MPI") != std::string::npos) << r.err;
 }
 
 TEST_F(CliTest, BenchJsonHasTheReport) {

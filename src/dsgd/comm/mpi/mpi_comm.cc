@@ -111,7 +111,7 @@ void MpiComm::allreduce_parts(std::span<const double* const> local_parts, std::s
     MPI_Request request;
     check(MPI_Iallreduce(slice_.data(), out.data(), as_int(n), MPI_DOUBLE, MPI_SUM, comm_, &request),
           "MPI_Iallreduce");
-    (void)wait(request, "the gradient allreduce (MPI_Iallreduce)");
+    (void)wait(request, "an allreduce (MPI_Iallreduce)");
     stats_.comm_s += seconds_since(start);  // MPI's own wait and transfer cannot be told apart
     return;
   }
@@ -145,7 +145,7 @@ void MpiComm::allreduce_parts(std::span<const double* const> local_parts, std::s
         "MPI_Ialltoallv");
   stats_.comm_s += seconds_since(start);
   // Waiting for the all-to-all is mostly waiting for the slowest rank to arrive.
-  stats_.wait_s += wait(request, "the gradient allreduce (all-to-all of slices)");
+  stats_.wait_s += wait(request, "an allreduce (all-to-all of slices)");
   // The W = ranks x parts vectors of my slice, in global order (rank-major), summed in the tree.
   start = Clock::now();
   std::vector<const double*> pointers(w * parts);
@@ -157,7 +157,7 @@ void MpiComm::allreduce_parts(std::span<const double* const> local_parts, std::s
                         slice_displs_.data(), MPI_DOUBLE, comm_, &request),
         "MPI_Iallgatherv");
   stats_.comm_s += seconds_since(start);
-  stats_.comm_s += wait(request, "the gradient allreduce (all-gather of slices)");
+  stats_.comm_s += wait(request, "an allreduce (all-gather of slices)");
   const std::uint64_t others = w - 1;
   stats_.bytes_sent += (parts * (n - mine.size()) + others * mine.size()) * kDoubleBytes;
   stats_.bytes_received += (others * parts * mine.size() + (n - mine.size())) * kDoubleBytes;

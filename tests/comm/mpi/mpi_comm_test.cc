@@ -1,0 +1,142 @@
+// MPI backend tests, run by CTest under mpiexec with 1, 2, 3 and 4 ranks. Every rank runs every
+// test; collectives pair up because all ranks run the same tests in the same order. Only rank 0
+// prints gtest's progress. A rank whose peers fail does not hang: the communicator's watchdog
+// turns a stuck collective into a CommError within kTimeout seconds.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "dsgd/comm/cluster.h"
+#include "dsgd/comm/thread_comm.h"
+#include "dsgd/data/synthetic.h"
+#include "dsgd/train/run.h"
+
+namespace dsgd {
+namespace {
+
+constexpr double kTimeout = 30;
+Cluster* g_cluster = nullptr;  // set once in main; the tests only read it
+
+Cluster& cluster() { return *g_cluster; }
+
+double value(int rank, std::size_t k) { return static_cast<double>((rank + 1) * 1000 + static_cast<int>(k % 89)); }
+
+class MpiAllreduce : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(MpiAllreduce, IntegerVectorsSumExactly) {
+  const std::size_t n = GetParam();
+  std::vector<double> data(n);
+  for (std::size_t k = 0; k < n; ++k) data[k] = value(cluster().rank(), k);
+  cluster().comm().allreduce_sum(data);
+  for (std::size_t k = 0; k < n; ++k) {
+    double expected = 0;
+    for (int r = 0; r < cluster().size(); ++r) expected += value(r, k);
+    ASSERT_EQ(data[k], expected) << "k = " << k;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Lengths, MpiAllreduce, ::testing::Values(0, 1, 7, 100003));
+
+// Parts whose sum depends on the order: the result must be the pairwise tree over the global
+// part index rank * parts + k, i.e. what tree_sum gives over all parts in one process.
+TEST(MpiAllreduceParts, FollowsTheGlobalTree) {
+  const int parts = 3;
+  const std::size_t n = 11;
+  const auto part_value = [](int global, std::size_t k) {
+    const double big[] = {1e16, 1.0, -1e16, 1.0, 3.0};
+    return big[(static_cast<std::size_t>(global) + k) % 5] * (1.0 + static_cast<double>(k) * 1e-3);
+  };
+  std::vector<std::vector<double>> local(parts, std::vector<double>(n));
+  std::vector<const double*> pointers;
+  for (int p = 0; p < parts; ++p) {
+    for (std::size_t k = 0; k < n; ++k) local[static_cast<std::size_t>(p)][k] = part_value(cluster().rank() * parts + p, k);
+    pointers.push_back(local[static_cast<std::size_t>(p)].data());
+  }
+  std::vector<double> out(n);
+  cluster().comm().allreduce_parts(pointers, out);
+
+  const int total = cluster().size() * parts;
+  std::vector<std::vector<double>> all(static_cast<std::size_t>(total), std::vector<double>(n));
+  std::vector<const double*> all_pointers;
+  for (int g = 0; g < total; ++g) {
+    for (std::size_t k = 0; k < n; ++k) all[static_cast<std::size_t>(g)][k] = part_value(g, k);
+    all_pointers.push_back(all[static_cast<std::size_t>(g)].data());
+  }
+  std::vector<double> expected(n);
+  tree_sum(all_pointers, 0, n, expected.data());
+  EXPECT_EQ(out, expected);
+}
+
+TEST(MpiComm, BroadcastAndBarrier) {
+  std::vector<double> data(4, cluster().rank() == cluster().size() - 1 ? 2.5 : -1.0);
+  cluster().comm().broadcast(data, cluster().size() - 1);
+  EXPECT_EQ(data, std::vector<double>(4, 2.5));
+  cluster().comm().barrier();
+}
+
+struct Case {
+  std::size_t samples;
+  int threads_per_rank;
+  bool shuffle;
+  DType dtype;
+};
+
+class MpiTraining : public ::testing::TestWithParam<Case> {};
+
+// Each rank generates only its rows; the weights must equal those of W = ranks x threads
+// threads in one process, bit for bit (uneven shards included: the sample counts are primes).
+TEST_P(MpiTraining, WeightsEqualTheThreadsBackendBitForBit) {
+  const Case c = GetParam();
+  SyntheticSpec spec;
+  spec.samples = c.samples;
+  spec.features = 9;
+  spec.test_samples = 0;
+  spec.noise = 0.05;
+  spec.dtype = c.dtype;
+  TrainConfig config;
+  config.workers = cluster().size() * c.threads_per_rank;
+  config.batch = 300;
+  config.epochs = 3;
+  config.lr = 0.3;
+  config.shuffle = c.shuffle;
+  const RowRange mine = process_rows(spec.samples, cluster().size(), c.threads_per_rank, cluster().rank());
+  const Dataset local = generate_parallel(spec, Split::kTrain, mine, 2);
+  const RunResult distributed = train_on_cluster(config, local, spec.samples, cluster(), c.threads_per_rank);
+
+  const Dataset all = generate_parallel(spec, Split::kTrain, 2);
+  const RunResult threads = train_on_threads(config, all);
+  EXPECT_EQ(distributed.weights, threads.weights);
+  EXPECT_EQ(distributed.steps, threads.steps);
+  EXPECT_EQ(distributed.per_worker.size(), static_cast<std::size_t>(config.workers));
+  // Metrics over the shards add up to the metrics over all rows.
+  const Metrics split = evaluate_on_cluster(local, distributed.weights, cluster().comm());
+  const Metrics whole = evaluate(all, threads.weights);
+  EXPECT_EQ(split.accuracy, whole.accuracy);
+  EXPECT_NEAR(split.log_loss, whole.log_loss, 1e-12);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, MpiTraining,
+                         ::testing::Values(Case{10007, 1, false, DType::kF64}, Case{10007, 1, true, DType::kF64},
+                                           Case{5003, 2, false, DType::kF64}, Case{5003, 2, true, DType::kF32},
+                                           Case{7, 1, false, DType::kF64}));
+
+}  // namespace
+}  // namespace dsgd
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  dsgd::ClusterOptions options;
+  options.timeout_s = dsgd::kTimeout;
+  const std::unique_ptr<dsgd::Cluster> cluster = dsgd::join_mpi_cluster(options);
+  dsgd::g_cluster = cluster.get();
+  if (cluster->rank() != 0) {
+    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
+    delete listeners.Release(listeners.default_result_printer());
+  }
+  const int result = RUN_ALL_TESTS();
+  // Every rank must agree on success; a rank that failed makes the job fail.
+  std::vector<double> failed = {result == 0 ? 0.0 : 1.0};
+  cluster->comm().allreduce_sum(failed);
+  return failed[0] == 0 ? 0 : 1;
+}

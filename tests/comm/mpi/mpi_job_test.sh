@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# End-to-end checks of dsgd jobs under mpiexec, one case per CTest test:
+#   kill      a rank killed (SIGKILL) mid-training: the job ends non-zero
+#   stop      a rank stopped (SIGSTOP) mid-training: the watchdog ends the job non-zero within
+#             --timeout, naming the step and what it waited for
+#   mismatch  ranks started with different options: reported at start-up, exit 2, no training
+# Usage: mpi_job_test.sh MPIEXEC DSGD CASE
+set -uo pipefail
+mpiexec=$1 dsgd=$2 case=$3
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+log=$(mktemp)
+trap 'rm -f "$log"; pkill -KILL -P "${job:-0}" 2>/dev/null' EXIT
+fail() { echo "FAIL ($case): $*"; echo "--- job output:"; cat "$log"; exit 1; }
+
+case $case in
+kill|stop)
+  timeout=3
+  # Long enough to be mid-training when the signal comes (the watchdog ends it, not the epochs).
+  "$mpiexec" --oversubscribe -np 3 "$dsgd" train --backend mpi -n 30000 -d 8 --epochs 1000000 --batch 256 \
+    --timeout $timeout >"$log" 2>&1 &
+  job=$!
+  for _ in $(seq 300); do  # wait until training runs (epoch lines appear)
+    grep -q "^\[train\] epoch" "$log" && break
+    sleep 0.1
+  done
+  grep -q "^\[train\] epoch" "$log" || fail "training did not start"
+  victim=$(pgrep -P $job -x dsgd | tail -n 1)
+  [ -n "$victim" ] || fail "no rank process found"
+  signal=$([ "$case" = kill ] && echo KILL || echo STOP)
+  start=$(date +%s)
+  kill -$signal "$victim"
+  # The liveness bound: the timeout plus slack for Open MPI to tear the job down.
+  for _ in $(seq $(((timeout + 20) * 10))); do
+    kill -0 $job 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 $job 2>/dev/null && fail "the job still runs $((timeout + 20)) s after the rank was stopped"
+  wait $job
+  rc=$?
+  [ $rc -ne 0 ] || fail "the job exited 0"
+  if [ "$case" = stop ]; then
+    grep -q "dsgd: error: rank [0-9]*: epoch [0-9]*, step [0-9]* of [0-9]* (worker [0-9]*): timed out after 3 s waiting for the other ranks in an allreduce" "$log" ||
+      fail "no watchdog message naming the step"
+  fi
+  echo "ok: $case ended the job with exit code $rc in $(($(date +%s) - start)) s"
+  ;;
+mismatch)
+  # Rank 1 asks for 4 epochs, the others for 8.
+  "$mpiexec" --oversubscribe -np 2 sh -c \
+    'exec "$0" train --backend mpi -n 1000 --quiet --epochs $((8 - 4 * (OMPI_COMM_WORLD_RANK == 1)))' "$dsgd" \
+    >"$log" 2>&1
+  rc=$?
+  [ $rc -ne 0 ] || fail "the job exited 0"
+  grep -q "dsgd: error: ranks disagree on --epochs: rank 0 has 8, rank 1 has 4" "$log" || fail "no mismatch message"
+  grep -q "Training time" "$log" && fail "it trained anyway"
+  echo "ok: mismatch reported, exit code $rc"
+  ;;
+*)
+  fail "unknown case"
+  ;;
+esac
