@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <sched.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -142,6 +144,18 @@ void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainC
                                       settings[k].first, all[k], rank, theirs));
       }
     }
+  }
+}
+
+void warn_if_bound_too_tightly(const Cluster& cluster, int threads) {
+  cpu_set_t cpus;
+  if (sched_getaffinity(0, sizeof(cpus), &cpus) != 0) return;
+  const int allowed = CPU_COUNT(&cpus);
+  if (allowed < threads) {
+    fmt::print(stderr,
+               "dsgd: warning: rank {} may run on {} CPU(s) but has {} worker threads; start mpirun with "
+               "--bind-to none (or --map-by slot:PE={})\n",
+               cluster.rank(), allowed, threads, threads);
   }
 }
 

@@ -57,6 +57,11 @@ struct Experiment {
 void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainConfig& config,
                        const BackendOptions& backend);
 
+// Warns (stderr, once per process) when this process may run on fewer CPUs than it has worker
+// threads: mpirun binds each rank to one core by default when ranks <= 2, which would put all
+// --threads-per-rank threads on that core.
+void warn_if_bound_too_tightly(const Cluster& cluster, int threads);
+
 // Runs body on a cluster process and turns a failure into the right ending: a configuration
 // error seen alike by every process is printed once (rank 0) and exits 2 on all; any other
 // error is printed with its rank and aborts the whole job, so no rank is left waiting.

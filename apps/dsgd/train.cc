@@ -40,6 +40,7 @@ Handler add_train_command(CLI::App& app) {
     const std::unique_ptr<Cluster> cluster = join_mpi_cluster(o.backend.cluster_options());
     return run_on_cluster(*cluster, [&] {
       const int threads = o.backend.threads();
+      warn_if_bound_too_tightly(*cluster, threads);
       o.train.workers = cluster->size() * threads;
       o.train.resolve(o.data);
       report.config = o.train.config;

@@ -26,6 +26,8 @@ class ClusterComm : public Communicator {
   }
   // False where the backend's own reduction is used and bytes cannot be counted (native MPI).
   [[nodiscard]] virtual bool bytes_measured() const noexcept { return true; }
+  // Processes of this cluster on this host (they share its cores).
+  [[nodiscard]] virtual int local_size() const noexcept { return 1; }
 };
 
 class Cluster {

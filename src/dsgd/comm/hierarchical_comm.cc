@@ -81,7 +81,7 @@ void HierarchicalComm::barrier() {
 }
 
 void run_hierarchical(int threads, ClusterComm& processes, const std::function<void(Communicator&)>& fn) {
-  ThreadGroup group(threads);
+  ThreadGroup group(threads, threads * processes.local_size());
   run_workers(
       threads,
       [&](int thread) {

@@ -23,8 +23,9 @@ constexpr auto kSpinFor = std::chrono::microseconds(100);
 constexpr auto kYieldFor = std::chrono::milliseconds(2);
 }  // namespace
 
-SpinBarrier::SpinBarrier(int parties) noexcept
-    : parties_(parties), spin_(parties <= static_cast<int>(std::max(1U, std::thread::hardware_concurrency()))) {}
+SpinBarrier::SpinBarrier(int parties, int machine_threads) noexcept
+    : parties_(parties),
+      spin_(std::max(parties, machine_threads) <= static_cast<int>(std::max(1U, std::thread::hardware_concurrency()))) {}
 
 void SpinBarrier::arrive_and_wait() {
   const std::uint32_t entry = state_.load(std::memory_order_acquire);

@@ -12,9 +12,10 @@ namespace dsgd {
 
 class SpinBarrier {
  public:
-  // Spins only when every party can have a core of its own: with more parties than hardware
-  // threads a spinning waiter takes the core from the worker it waits for.
-  explicit SpinBarrier(int parties) noexcept;
+  // Spins only when every thread on the machine can have a core of its own: with more threads
+  // than hardware threads a spinning waiter takes the core from the worker it waits for.
+  // `machine_threads` counts the busy threads of the whole job on this host (default: parties).
+  explicit SpinBarrier(int parties, int machine_threads = 0) noexcept;
 
   // Blocks until all parties have arrived. Throws CommError if abort() was called before the
   // call or while waiting for a barrier that had not completed; after an abort every later call

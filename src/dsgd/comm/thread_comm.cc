@@ -18,7 +18,7 @@ double seconds_since(Clock::time_point start) {
 constexpr std::uint64_t kDoubleBytes = sizeof(double);
 }  // namespace
 
-ThreadGroup::ThreadGroup(int size) : size_(size), barrier_(size) {
+ThreadGroup::ThreadGroup(int size, int machine_threads) : size_(size), barrier_(size, machine_threads) {
   if (size < 1) throw ConfigError("a worker group needs at least one worker");
   for (int parity = 0; parity < 2; ++parity) {
     slots_[parity].resize(static_cast<std::size_t>(size));

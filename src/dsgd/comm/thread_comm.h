@@ -21,7 +21,9 @@ namespace dsgd {
 
 class ThreadGroup {
  public:
-  explicit ThreadGroup(int size);
+  // machine_threads: busy threads of the whole job on this host, if more than `size` (it decides
+  // whether waiting workers spin; see SpinBarrier).
+  explicit ThreadGroup(int size, int machine_threads = 0);
   [[nodiscard]] int size() const noexcept { return size_; }
   // Makes every worker blocked in (or later entering) a collective throw CommError.
   void abort() noexcept { barrier_.abort(); }

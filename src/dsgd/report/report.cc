@@ -48,9 +48,12 @@ nlohmann::json communication_json(const RunResult& run) {
                           {"comm_s", s.comm_s}, {"wait_s", s.wait_s}});
   }
   const CommStats& s = rank0(run);
-  return {{"algorithm", run.algorithm},       {"syncs", s.syncs},
-          {"bytes_sent", s.bytes_sent},       {"bytes_received", s.bytes_received},
-          {"per_worker", std::move(per_worker)}};
+  // MPI_Allreduce moves bytes we cannot see: null rather than a guess.
+  const nlohmann::json sent = run.bytes_measured ? nlohmann::json(s.bytes_sent) : nlohmann::json(nullptr);
+  const nlohmann::json received = run.bytes_measured ? nlohmann::json(s.bytes_received) : nlohmann::json(nullptr);
+  return {{"algorithm", run.algorithm}, {"syncs", s.syncs},
+          {"bytes_sent", sent},         {"bytes_received", received},
+          {"bytes_measured", run.bytes_measured}, {"per_worker", std::move(per_worker)}};
 }
 
 nlohmann::json epochs_json(const std::vector<EpochProgress>& epochs) {
@@ -88,6 +91,11 @@ void print_communication(std::FILE* out, const RunResult& run, std::size_t featu
   std::uint64_t total = 0;
   for (const CommStats& w : run.per_worker) total += w.bytes_sent;
   const auto workers = run.per_worker.size();
+  if (!run.bytes_measured) {
+    fmt::print(out, "Communication cost: {} syncs of {} doubles; bytes not measurable inside MPI_Allreduce ({})\n",
+               s.syncs, features + 3, run.algorithm);
+    return;
+  }
   // The seed counted syncs x workers x d x 8 (gradients up only); this counts what moved, both ways.
   fmt::print(out,
              "Communication cost: {} syncs of {} doubles; per worker {} sent + {} received; {} moved in all "

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <climits>
 #include <cstdlib>
+#include <thread>
 
 #include "dsgd/data/dataset.h"
 #include "dsgd/error.h"
@@ -60,6 +61,10 @@ MpiComm::MpiComm(MPI_Comm comm, const ClusterOptions& options) : options_(option
   MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
+  MPI_Comm host;
+  check(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &host), "MPI_Comm_split_type");
+  MPI_Comm_size(host, &local_size_);
+  MPI_Comm_free(&host);
 }
 
 MpiComm::~MpiComm() { MPI_Comm_free(&comm_); }
@@ -85,6 +90,9 @@ double MpiComm::wait(MPI_Request& request, const char* what) {
     int done = 0;
     check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), what);
     if (done) return seconds_since(start);
+    // After a short spin, give the core away between polls: with more ranks than cores (an
+    // oversubscribed test machine) a spinning rank starves the one it waits for.
+    if (polls >= 256) std::this_thread::yield();
     if (polls % 1024 == 1023 && Clock::now() > deadline) {
       throw CommError(fmt::format("timed out after {:g} s waiting for the other ranks in {} (a rank died, "
                                   "stalled or stopped calling collectives)",

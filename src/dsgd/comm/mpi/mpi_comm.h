@@ -31,6 +31,7 @@ class MpiComm final : public ClusterComm {
   void broadcast(std::span<double> data, int root) override;
   void barrier() override;
   [[nodiscard]] std::string_view algorithm() const noexcept override;
+  [[nodiscard]] int local_size() const noexcept override { return local_size_; }
   [[nodiscard]] bool bytes_measured() const noexcept override {
     return options_.allreduce == AllreduceAlgorithm::kDeterministic;
   }
@@ -44,6 +45,7 @@ class MpiComm final : public ClusterComm {
   ClusterOptions options_;
   int rank_ = 0;
   int size_ = 1;
+  int local_size_ = 1;
   // Scratch of the deterministic allreduce, kept between calls.
   std::vector<double> send_, receive_, slice_;
   std::vector<int> send_counts_, send_displs_, receive_counts_, receive_displs_, slice_counts_, slice_displs_;
