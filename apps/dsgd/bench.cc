@@ -65,21 +65,14 @@ Handler add_bench_command(CLI::App& app) {
     }
     const std::unique_ptr<Cluster> cluster = join_mpi_cluster(o.backend.cluster_options());
     return run_on_cluster(*cluster, [&] {
-      const int threads = o.backend.threads();
-      warn_if_bound_too_tightly(*cluster, threads);
-      o.train.workers = cluster->size() * threads;
-      o.train.resolve(o.data);
-      report.config = o.train.config;
-      check_same_config(*cluster, report.data, report.config, o.backend);
+      ClusterSetup setup = prepare_cluster_run(*cluster, o.data, o.train, o.backend);
+      const int threads = setup.threads;
       const bool root = cluster->rank() == 0;
-      std::optional<AtomicFile> json = root ? o.train.open_json() : std::nullopt;
-      const Experiment local = make_local_experiment(report.data, *cluster, threads);
-      std::vector<double> bandwidth = {measure_read_bandwidth(threads)};  // all ranks at once, summed
-      cluster->comm().allreduce_sum(bandwidth);
-      report.env = {kernel_target(), local.generate_s};
+      report.config = setup.config;
+      report.env = {kernel_target(), setup.local.generate_s};
       std::vector<RunReport> parallel_runs;
       for (int r = 0; r < o.repeat; ++r) {
-        parallel_runs.push_back(run_scored(report.config, local, bandwidth[0], "parallel",
+        parallel_runs.push_back(run_scored(report.config, setup.local, setup.bandwidth_gbs, "parallel",
                                            o.train.quiet || r > 0 || !root, cluster.get(), threads));
       }
       report.parallel = median_run(std::move(parallel_runs));
@@ -94,7 +87,7 @@ Handler add_bench_command(CLI::App& app) {
         sequential_runs.push_back(run_scored(sequential, all, bandwidth_1, "sequential", o.train.quiet || r > 0));
       }
       report.sequential = median_run(std::move(sequential_runs));
-      finish(json);
+      finish(setup.json);
       return 0;
     });
   };

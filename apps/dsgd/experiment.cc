@@ -9,15 +9,11 @@
 #include <cstdio>
 
 #include "dsgd/error.h"
+#include "dsgd/timer.h"
+#include "dsgd/report/bandwidth.h"
 #include "dsgd/train/run.h"
 
 namespace dsgd::cli {
-namespace {
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-}  // namespace
-
 void BackendOptions::check(const TrainOptions& train) const {
   if (!mpi()) {
     if (threads_per_rank) throw ConfigError("--threads-per-rank needs --backend mpi (use --workers for threads)");
@@ -55,7 +51,7 @@ void add_backend_options(CLI::App& app, BackendOptions& backend) {
 }
 
 Experiment make_experiment(const SyntheticSpec& spec, int threads) {
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
   const auto n = static_cast<std::size_t>(threads);
   Dataset train = generate_parallel(spec, Split::kTrain, n);
   Dataset test = generate_parallel(spec, Split::kTest, n);
@@ -63,7 +59,7 @@ Experiment make_experiment(const SyntheticSpec& spec, int threads) {
 }
 
 Experiment make_local_experiment(const SyntheticSpec& spec, const Cluster& cluster, int threads) {
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
   const auto n = static_cast<std::size_t>(threads);
   const RowRange train_rows = process_rows(spec.samples, cluster.size(), threads, cluster.rank());
   const RowRange test_rows = shard_range(spec.test_samples, static_cast<std::size_t>(cluster.size()),
@@ -157,6 +153,20 @@ void warn_if_bound_too_tightly(const Cluster& cluster, int threads) {
                "--bind-to none (or --map-by slot:PE={})\n",
                cluster.rank(), allowed, threads, threads);
   }
+}
+
+ClusterSetup prepare_cluster_run(Cluster& cluster, const DataOptions& data, TrainOptions& train,
+                                 const BackendOptions& backend) {
+  const int threads = backend.threads();
+  warn_if_bound_too_tightly(cluster, threads);
+  train.workers = cluster.size() * threads;
+  train.resolve(data);
+  check_same_config(cluster, data.spec, train.config, backend);
+  std::optional<AtomicFile> json = cluster.rank() == 0 ? train.open_json() : std::nullopt;
+  Experiment local = make_local_experiment(data.spec, cluster, threads);
+  std::vector<double> bandwidth = {measure_read_bandwidth(threads)};
+  cluster.comm().allreduce_sum(bandwidth);
+  return {train.config, threads, std::move(json), std::move(local), bandwidth[0]};
 }
 
 int run_on_cluster(Cluster& cluster, const std::function<int()>& body) {

@@ -62,6 +62,19 @@ void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainC
 // --threads-per-rank threads on that core.
 void warn_if_bound_too_tightly(const Cluster& cluster, int threads);
 
+// What every process of a cluster run prepares before training: the options resolved and
+// checked against the other ranks, the --json file (rank 0), its rows, and the read bandwidth
+// of all ranks measured at once and summed.
+struct ClusterSetup {
+  TrainConfig config;
+  int threads = 1;
+  std::optional<AtomicFile> json;
+  Experiment local;
+  double bandwidth_gbs = 0;
+};
+[[nodiscard]] ClusterSetup prepare_cluster_run(Cluster& cluster, const DataOptions& data, TrainOptions& train,
+                                               const BackendOptions& backend);
+
 // Runs body on a cluster process and turns a failure into the right ending: a configuration
 // error seen alike by every process is printed once (rank 0) and exits 2 on all; any other
 // error is printed with its rank and aborts the whole job, so no rank is left waiting.

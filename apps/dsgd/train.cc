@@ -39,23 +39,14 @@ Handler add_train_command(CLI::App& app) {
     }
     const std::unique_ptr<Cluster> cluster = join_mpi_cluster(o.backend.cluster_options());
     return run_on_cluster(*cluster, [&] {
-      const int threads = o.backend.threads();
-      warn_if_bound_too_tightly(*cluster, threads);
-      o.train.workers = cluster->size() * threads;
-      o.train.resolve(o.data);
-      report.config = o.train.config;
-      check_same_config(*cluster, report.data, report.config, o.backend);
-      std::optional<AtomicFile> json = cluster->rank() == 0 ? o.train.open_json() : std::nullopt;
-      const Experiment data = make_local_experiment(report.data, *cluster, threads);
-      // Every rank measures at once; their sum is what the job's cores can stream together.
-      std::vector<double> bandwidth = {measure_read_bandwidth(threads)};
-      cluster->comm().allreduce_sum(bandwidth);
-      report.env = {kernel_target(), data.generate_s};
-      report.result = run_scored(report.config, data, bandwidth[0], "train", o.train.quiet || cluster->rank() != 0,
-                                 cluster.get(), threads);
+      ClusterSetup setup = prepare_cluster_run(*cluster, o.data, o.train, o.backend);
+      report.config = setup.config;
+      report.env = {kernel_target(), setup.local.generate_s};
+      report.result = run_scored(report.config, setup.local, setup.bandwidth_gbs, "train",
+                                 o.train.quiet || cluster->rank() != 0, cluster.get(), setup.threads);
       if (cluster->rank() == 0) {
         print_report(stdout, report);
-        if (json) write_json(*json, to_json(report));
+        if (setup.json) write_json(*setup.json, to_json(report));
       }
       return 0;
     });

@@ -1,14 +1,10 @@
+#include "dsgd/timer.h"
 #include "dsgd/comm/hierarchical_comm.h"
 
 #include <algorithm>
-#include <chrono>
 
 namespace dsgd {
 namespace {
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 constexpr std::uint64_t kDoubleBytes = sizeof(double);
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "dsgd/error.h"
+#include "dsgd/timer.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -17,7 +18,6 @@
 
 namespace dsgd {
 namespace {
-using Clock = std::chrono::steady_clock;
 // Spin this long, then yield the core until kYieldFor, then sleep until woken.
 constexpr auto kSpinFor = std::chrono::microseconds(100);
 constexpr auto kYieldFor = std::chrono::milliseconds(2);

@@ -1,7 +1,7 @@
+#include "dsgd/timer.h"
 #include "dsgd/comm/thread_comm.h"
 
 #include <algorithm>
-#include <chrono>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -11,10 +11,6 @@
 
 namespace dsgd {
 namespace {
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 constexpr std::uint64_t kDoubleBytes = sizeof(double);
 }  // namespace
 

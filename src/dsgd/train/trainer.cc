@@ -11,12 +11,12 @@
 #include "dsgd/data/rng.h"
 #include "dsgd/error.h"
 #include "dsgd/model/kernel.h"
+#include "dsgd/timer.h"
 #include "dsgd/train/schedule.h"
 
 namespace dsgd {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 // Stream of the shuffle of worker `rank` in `epoch`: the same on every backend.
@@ -109,11 +109,11 @@ WorkerResult train_worker(const TrainConfig& config, const Shard& shard, Communi
       compute += Clock::now() - update_start;
     }
     const EpochProgress progress{epoch + 1, epoch_sums.loss / epoch_sums.count,
-                                 epoch_sums.correct / epoch_sums.count, lr, seconds(Clock::now() - epoch_start)};
+                                 epoch_sums.correct / epoch_sums.count, lr, seconds_since(epoch_start)};
     result.epochs.push_back(progress);
     if (comm.rank() == 0 && on_epoch) on_epoch(progress);
   }
-  result.train_s = seconds(Clock::now() - train_start);
+  result.train_s = seconds_since(train_start);
   result.compute_s = seconds(compute);
   result.steps = step;
   result.comm = comm.stats() - comm_before;

@@ -1,9 +1,9 @@
+#include "dsgd/timer.h"
 #include "dsgd/comm/mpi/mpi_comm.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <thread>
@@ -14,10 +14,6 @@
 namespace dsgd {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 constexpr std::uint64_t kDoubleBytes = sizeof(double);
 
 int as_int(std::size_t n) {
