@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dsgd/data/dataset.h"
+#include "dsgd/timer.h"
 
 namespace dsgd {
 namespace {
@@ -49,10 +50,10 @@ double measure_read_bandwidth(int threads, const BandwidthOptions& options) {
     double local = 0;
     for (int r = 0; r < options.repeats; ++r) {
       sync.arrive_and_wait();
-      const auto start = std::chrono::steady_clock::now();
+      const auto start = Clock::now();
       local += stream_sum(buffer.get() + part.begin, part.size());
       sync.arrive_and_wait();  // the pass ends when the slowest thread ends
-      if (t == 0) seconds[static_cast<std::size_t>(r)] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (t == 0) seconds[static_cast<std::size_t>(r)] = seconds_since(start);
     }
     sink.fetch_add(local);
   };

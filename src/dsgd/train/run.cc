@@ -9,6 +9,7 @@
 #include "dsgd/comm/hierarchical_comm.h"
 #include "dsgd/comm/thread_comm.h"
 #include "dsgd/error.h"
+#include "dsgd/timer.h"
 
 namespace dsgd {
 
@@ -61,7 +62,7 @@ RunResult train_on_cluster(const TrainConfig& config, const Dataset& local, std:
   if (local.first_row() != mine.begin || local.rows() != mine.size())
     throw Error(fmt::format("process {} holds rows [{}, {}) but its workers own [{}, {})", cluster.rank(),
                             local.first_row(), local.first_row() + local.rows(), mine.begin, mine.end));
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
   std::vector<WorkerResult> results(static_cast<std::size_t>(threads));
   const auto shard_of = [&](int global_worker) {
     const RowRange rows = shard_range(global_rows, static_cast<std::size_t>(config.workers),
@@ -99,13 +100,13 @@ RunResult train_on_cluster(const TrainConfig& config, const Dataset& local, std:
   first.steps = run.steps;
   RunResult global = combine(std::move(everyone), std::move(run.algorithm));
   global.bytes_measured = cluster.comm().bytes_measured();
-  global.response_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  global.response_time_s = seconds_since(start);
   return global;
 }
 
 RunResult train_on_threads(const TrainConfig& config, const Dataset& data, const EpochCallback& on_epoch) {
   config.validate();
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
   std::vector<WorkerResult> results(static_cast<std::size_t>(config.workers));
   std::string algorithm;
   run_threads(config.workers, [&](Communicator& comm) {
@@ -115,7 +116,7 @@ RunResult train_on_threads(const TrainConfig& config, const Dataset& data, const
     if (rank == 0) algorithm = comm.algorithm();
   });
   RunResult run = combine(std::move(results), std::move(algorithm));
-  run.response_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  run.response_time_s = seconds_since(start);
   return run;
 }
 
