@@ -117,7 +117,8 @@ void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainC
       {"--features", static_cast<double>(data.features)},
       {"--test-samples", static_cast<double>(data.test_samples)},
       {"--noise", data.noise},
-      {"--seed", static_cast<double>(data.seed)},
+      {"--seed", static_cast<double>(data.seed >> 32)},  // in two halves: a double holds 53 bits
+      {"--seed", static_cast<double>(data.seed & 0xFFFFFFFFULL)},
       {"--dtype", static_cast<double>(data.dtype == DType::kF32)},
       {"--epochs", static_cast<double>(config.epochs)},
       {"--batch", static_cast<double>(config.batch)},
