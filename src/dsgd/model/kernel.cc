@@ -102,15 +102,15 @@ HWY_INLINE void accumulate_chunk(D d, const Chunks& c, std::size_t k, const T* c
   hn::Store(hn::Add(hn::Load(d, grad + j), sum), d, grad + j);
 }
 
-// Turns the scores z[0..n) and labels y[0..n) of a block (arrays padded to a multiple of the
-// lane count) into residuals r = sigmoid(z) - y, and adds loss and hit counts to the vector sums.
+// Turns the scores z[0..n) and labels y[0..n) of a block (y padded with zeros to whole vectors;
+// z is padded here) into residuals r = sigmoid(z) - y, and adds loss and hit counts to the vector sums.
 // The loss of a row is max(m, 0) + log1p(e); the log1p terms of the block are summed as the log
 // of their product, one Log per lane for the whole block instead of one Log1p per row: each
 // lane multiplies at most kBlock / lanes factors in (1, 2], far from overflow, and the error is
 // a few ulp of the block's sum (a row with e below 2^-53 adds about e, which is dropped).
-HWY_INLINE void residuals(D d, const double* z, const double* y, double* r, std::size_t n, V& loss,
-                          V& correct) {
+HWY_INLINE void residuals(D d, double* z, const double* y, double* r, std::size_t n, V& loss, V& correct) {
   const std::size_t lanes = hn::Lanes(d);
+  for (std::size_t i = n; i < (n + lanes - 1) / lanes * lanes; ++i) z[i] = 0.0;  // masked lanes, but defined
   const V one = hn::Set(d, 1.0);
   const V zero = hn::Zero(d);
   V product = one;
@@ -210,7 +210,6 @@ void fused_pass_small(const T* x, const std::uint8_t* y, std::size_t cols, const
       for (std::size_t k = 1; k < kChunks; ++k) acc = hn::MulAdd(w[k], load(row_ptr[i], k), acc);
       b.z[i] = hn::GetLane(hn::SumOfLanes(d, acc));
     }
-    for (std::size_t i = n; i < (n + lanes - 1) / lanes * lanes; ++i) b.z[i] = 0.0;
     residuals(d, b.z, b.y, b.r, n, loss, correct);
     if constexpr (kGradient) {
       // Even and odd rows in separate accumulators, so consecutive FMAs do not wait on each other.
@@ -245,7 +244,6 @@ void fused_pass_any(const T* x, const std::uint8_t* y, std::size_t cols, const s
     const std::size_t n = std::min(kBlock, count - start);
     gather_block(d, x, y, cols, rows, start, n, row_ptr, b.y);
     for (std::size_t i = 0; i < n; ++i) b.z[i] = dot(d, chunks, row_ptr[i], b.w.get());
-    for (std::size_t i = n; i < (n + chunks.lanes - 1) / chunks.lanes * chunks.lanes; ++i) b.z[i] = 0.0;
     residuals(d, b.z, b.y, b.r, n, loss, correct);
     if constexpr (kGradient) {
       for (std::size_t k = 0; k < chunks.full; ++k) accumulate_chunk<false>(d, chunks, k, row_ptr, b.r, n, b.grad.get());
