@@ -30,9 +30,9 @@ void BM_FusedPass(benchmark::State& state) {
     dsgd::PassSums sums;
     data.visit([&](const auto& view) {
       if constexpr (kGradient) {
-        dsgd::accumulate_gradient(view, nullptr, view.rows, w, grad, sums);
+        dsgd::accumulate_gradient(view, nullptr, view.rows, w, 0.0, grad, sums);
       } else {
-        dsgd::accumulate_loss(view, w, sums);
+        dsgd::accumulate_loss(view, w, 0.0, sums);
       }
     });
     benchmark::DoNotOptimize(sums);

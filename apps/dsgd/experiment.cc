@@ -78,12 +78,13 @@ RunReport run_scored(const TrainConfig& config, const Experiment& data, double b
   RunReport report;
   if (cluster == nullptr) {
     report.run = train_on_threads(config, data.train, progress);
-    report.train = evaluate(data.train, report.run.weights);
-    report.test = evaluate(data.test, report.run.weights);
+    report.train = evaluate(data.train, report.run.model);
+    report.test = evaluate(data.test, report.run.model);
   } else {
-    report.run = train_on_cluster(config, data.train, data.global_train_rows, *cluster, threads, progress);
-    report.train = evaluate_on_cluster(data.train, report.run.weights, cluster->comm());
-    report.test = evaluate_on_cluster(data.test, report.run.weights, cluster->comm());
+    report.run = train_on_cluster(config, *cluster, threads, balanced_jobs(config, data.train, data.global_train_rows),
+                                  progress);
+    report.train = evaluate_on_cluster(data.train, report.run.model, cluster->comm());
+    report.test = evaluate_on_cluster(data.test, report.run.model, cluster->comm());
   }
   const double global_bytes = static_cast<double>(data.global_train_rows * data.train.features() *
                                                   size_of(data.train.dtype()));
@@ -96,7 +97,7 @@ RunReport run_scored(const TrainConfig& config, const Experiment& data, double b
 RunReport median_run(std::vector<RunReport> runs) {
   std::vector<double> times;
   for (const RunReport& r : runs) {
-    if (r.run.weights != runs.front().run.weights)
+    if (r.run.model.weights != runs.front().run.model.weights || r.run.model.bias != runs.front().run.model.bias)
       throw Error("repeated runs of one configuration gave different weights: determinism is broken");
     times.push_back(r.run.time_s);
   }

@@ -25,7 +25,7 @@ TEST_P(SyntheticByType, RowsGeneratedAloneEqualTheSameRowsOfAFullGeneration) {
   for (const RowRange range : {RowRange{0, 1}, RowRange{333, 334}, RowRange{17, 600}, RowRange{999, 1000}}) {
     const Dataset part = generate(spec, Split::kTrain, range);
     EXPECT_EQ(part.first_row(), range.begin);
-    full.visit([&](const auto& f) {
+    full.visit_dense([&](const auto& f) {
       using T = std::remove_cv_t<std::remove_pointer_t<decltype(f.x)>>;
       const auto p = part.view<T>();
       for (std::size_t i = 0; i < range.size(); ++i) {
@@ -41,7 +41,7 @@ TEST_P(SyntheticByType, ParallelGenerationEqualsSerial) {
   const Dataset serial = generate(spec, Split::kTest, {0, spec.test_samples});
   const Dataset parallel = generate_parallel(spec, Split::kTest, 3);
   ASSERT_EQ(parallel.rows(), spec.test_samples);
-  serial.visit([&](const auto& s) {
+  serial.visit_dense([&](const auto& s) {
     using T = std::remove_cv_t<std::remove_pointer_t<decltype(s.x)>>;
     const auto p = parallel.view<T>();
     for (std::size_t k = 0; k < s.rows * s.cols; ++k) ASSERT_EQ(p.x[k], s.x[k]);

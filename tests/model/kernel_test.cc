@@ -29,25 +29,47 @@ std::vector<double> some_weights(std::size_t d, double scale) {
   return w;
 }
 
-// Scalar reference of the fused pass, straight from the definitions.
-template <typename T>
-void reference(const DenseView<T>& v, const std::vector<double>& w, std::vector<double>& grad, PassSums& sums) {
-  for (std::size_t i = 0; i < v.rows; ++i) {
-    double z = 0;
-    for (std::size_t j = 0; j < v.cols; ++j) z += static_cast<double>(v.row(i)[j]) * w[j];
-    const double r = sigmoid(z) - v.y[i];
-    for (std::size_t j = 0; j < v.cols; ++j) grad[j] += r * static_cast<double>(v.row(i)[j]);
-    sums.count += 1;
-    sums.loss += log_loss(z, v.y[i] != 0);
-    sums.correct += (z > 0) == (v.y[i] != 0);
-  }
+// The data with about a third of its values set to zero, in `layout`.
+Dataset thinned(const Dataset& dense, Layout layout) {
+  Dataset out = to_layout(dense, Layout::kDense);
+  out.visit_dense([&](const auto& v) {
+    auto* x = const_cast<std::remove_const_t<std::remove_pointer_t<decltype(v.x)>>*>(v.x);
+    for (std::size_t k = 0; k < v.rows * v.cols; k += 3) x[k] = 0;
+  });
+  return to_layout(out, layout);
+}
+
+constexpr double kBias = -0.3;
+
+// Scalar reference of the fused pass, straight from the definitions (on the dense copy).
+void reference(const Dataset& data, const std::vector<double>& w, double bias, std::vector<double>& grad,
+               PassSums& sums) {
+  const Dataset dense = to_layout(data, Layout::kDense);
+  dense.visit_dense([&](const auto& v) {
+    for (std::size_t i = 0; i < v.rows; ++i) {
+      double z = bias;
+      for (std::size_t j = 0; j < v.cols; ++j) z += static_cast<double>(v.row(i)[j]) * w[j];
+      const double r = sigmoid(z) - v.y[i];
+      for (std::size_t j = 0; j < v.cols; ++j) grad[j] += r * static_cast<double>(v.row(i)[j]);
+      sums.count += 1;
+      sums.loss += log_loss(z, v.y[i] != 0);
+      sums.correct += (z > 0) == (v.y[i] != 0);
+      sums.residual += r;
+    }
+  });
 }
 
 struct Shape {
   DType dtype;
   std::size_t rows;
   std::size_t features;
+  Layout layout = Layout::kDense;
 };
+
+Dataset make(const Shape& s) {
+  const Dataset dense = make(s.dtype, s.rows, s.features);
+  return s.layout == Layout::kDense ? to_layout(dense, Layout::kDense) : thinned(dense, Layout::kSparse);
+}
 
 class KernelShapes : public ::testing::TestWithParam<Shape> {};
 
@@ -58,35 +80,36 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Shape{DType::kF64, 1, 1}, Shape{DType::kF64, 200, 7}, Shape{DType::kF64, 129, 8},
                       Shape{DType::kF64, 300, 20}, Shape{DType::kF64, 77, 33}, Shape{DType::kF64, 70, 100},
                       Shape{DType::kF32, 1, 1}, Shape{DType::kF32, 200, 9}, Shape{DType::kF32, 300, 20},
-                      Shape{DType::kF32, 65, 100}));
+                      Shape{DType::kF32, 65, 100}, Shape{DType::kF64, 1, 1, Layout::kSparse},
+                      Shape{DType::kF64, 300, 20, Layout::kSparse}, Shape{DType::kF64, 70, 100, Layout::kSparse},
+                      Shape{DType::kF32, 129, 33, Layout::kSparse}));
 
 TEST_P(KernelShapes, MatchesTheScalarDefinition) {
   const Shape s = GetParam();
-  const Dataset data = make(s.dtype, s.rows, s.features);
+  const Dataset data = make(s);
   const std::vector<double> w = some_weights(s.features, 0.7);
   std::vector<double> grad(s.features, 1.0), expected(s.features, 1.0);  // accumulates onto what is there
   PassSums sums, expected_sums;
-  data.visit([&](const auto& v) {
-    accumulate_gradient(v, nullptr, v.rows, w, grad, sums);
-    reference(v, w, expected, expected_sums);
-  });
+  data.visit([&](const auto& v) { accumulate_gradient(v, nullptr, v.rows, w, kBias, grad, sums); });
+  reference(data, w, kBias, expected, expected_sums);
   EXPECT_EQ(sums.count, expected_sums.count);
   EXPECT_EQ(sums.correct, expected_sums.correct);
   EXPECT_NEAR(sums.loss, expected_sums.loss, 1e-12 * expected_sums.loss);
+  EXPECT_NEAR(sums.residual, expected_sums.residual, 1e-11);
   for (std::size_t j = 0; j < s.features; ++j) EXPECT_NEAR(grad[j], expected[j], 1e-11) << "j = " << j;
 }
 
 TEST_P(KernelShapes, IndexedRowsEqualTheSameRowsInOrder) {
   const Shape s = GetParam();
-  const Dataset data = make(s.dtype, s.rows, s.features);
+  const Dataset data = make(s);
   const std::vector<double> w = some_weights(s.features, 0.3);
   std::vector<std::uint32_t> index(s.rows);
   std::iota(index.begin(), index.end(), 0U);
   std::vector<double> in_order(s.features), indexed(s.features);
   PassSums a, b;
   data.visit([&](const auto& v) {
-    accumulate_gradient(v, nullptr, v.rows, w, in_order, a);
-    accumulate_gradient(v, index.data(), v.rows, w, indexed, b);
+    accumulate_gradient(v, nullptr, v.rows, w, kBias, in_order, a);
+    accumulate_gradient(v, index.data(), v.rows, w, kBias, indexed, b);
   });
   EXPECT_EQ(in_order, indexed);
   EXPECT_EQ(a.loss, b.loss);
@@ -94,16 +117,37 @@ TEST_P(KernelShapes, IndexedRowsEqualTheSameRowsInOrder) {
 
 TEST_P(KernelShapes, LossPassAgreesWithTheGradientPass) {
   const Shape s = GetParam();
-  const Dataset data = make(s.dtype, s.rows, s.features);
+  const Dataset data = make(s);
   const std::vector<double> w = some_weights(s.features, 1.1);
   std::vector<double> grad(s.features);
   PassSums with_gradient, loss_only;
+  std::vector<double> z(s.rows);
   data.visit([&](const auto& v) {
-    accumulate_gradient(v, nullptr, v.rows, w, grad, with_gradient);
-    accumulate_loss(v, w, loss_only);
+    accumulate_gradient(v, nullptr, v.rows, w, kBias, grad, with_gradient);
+    accumulate_loss(v, w, kBias, loss_only);
+    compute_scores(v, w, kBias, z);
   });
   EXPECT_EQ(with_gradient.loss, loss_only.loss);
   EXPECT_EQ(with_gradient.correct, loss_only.correct);
+  double correct = 0;
+  for (std::size_t i = 0; i < s.rows; ++i) correct += (z[i] > 0) == (data.labels()[i] != 0);
+  EXPECT_EQ(correct, loss_only.correct);
+}
+
+// Sparse storage of the same values gives the dense pass's sums (up to the order of the dot
+// products' additions).
+TEST(Kernel, SparseAndDenseStorageAgree) {
+  const Dataset dense = thinned(make(DType::kF64, 333, 45), Layout::kDense);
+  const Dataset sparse = to_layout(dense, Layout::kSparse);
+  ASSERT_LT(sparse.values(), dense.values());
+  const std::vector<double> w = some_weights(45, 0.5);
+  std::vector<double> g_dense(45), g_sparse(45);
+  PassSums a, b;
+  accumulate_gradient(dense.view<double>(), nullptr, 333, w, 0.2, g_dense, a);
+  accumulate_gradient(sparse.sparse_view<double>(), nullptr, 333, w, 0.2, g_sparse, b);
+  EXPECT_EQ(a.correct, b.correct);
+  EXPECT_NEAR(a.loss, b.loss, 1e-12 * a.loss);
+  for (std::size_t j = 0; j < 45; ++j) EXPECT_NEAR(g_dense[j], g_sparse[j], 1e-11);
 }
 
 // The gradient of the summed log-loss against central finite differences of the loss pass.
@@ -112,10 +156,10 @@ TEST(Kernel, GradientMatchesFiniteDifferences) {
   std::vector<double> w = some_weights(13, 0.4);
   std::vector<double> grad(13);
   PassSums sums;
-  accumulate_gradient(data.view<double>(), nullptr, 500, w, grad, sums);
-  const auto loss_at = [&](const std::vector<double>& at) {
+  accumulate_gradient(data.view<double>(), nullptr, 500, w, kBias, grad, sums);
+  const auto loss_at = [&](const std::vector<double>& at, double bias = kBias) {
     PassSums s;
-    accumulate_loss(data.view<double>(), at, s);
+    accumulate_loss(data.view<double>(), at, bias, s);
     return s.loss;
   };
   constexpr double kH = 1e-5;
@@ -126,6 +170,8 @@ TEST(Kernel, GradientMatchesFiniteDifferences) {
     const double numeric = (loss_at(plus) - loss_at(minus)) / (2 * kH);
     EXPECT_NEAR(grad[j], numeric, 1e-5 * std::max(1.0, std::abs(numeric))) << "j = " << j;
   }
+  const double numeric_bias = (loss_at(w, kBias + kH) - loss_at(w, kBias - kH)) / (2 * kH);
+  EXPECT_NEAR(sums.residual, numeric_bias, 1e-5 * std::max(1.0, std::abs(numeric_bias)));
 }
 
 TEST(Kernel, StaysFiniteAtExtremeScores) {
@@ -139,13 +185,13 @@ TEST(Kernel, StaysFiniteAtExtremeScores) {
   const std::vector<double> w = {1.0, 0.0};
   std::vector<double> grad(2);
   PassSums sums;
-  accumulate_gradient(data.view<double>(), nullptr, 4, w, grad, sums);
+  accumulate_gradient(data.view<double>(), nullptr, 4, w, 0.0, grad, sums);
   EXPECT_TRUE(std::isfinite(sums.loss));
   EXPECT_NEAR(sums.loss, 2000.0, 1e-9);  // the two 1e300 rows are right: loss 0; the others 1000 each
   EXPECT_EQ(sums.correct, 2.0);
   // residuals 1, -1, 0, 0: gradient = 1 * 1000 + (-1) * (-1000).
   EXPECT_EQ(grad[0], 2000.0);
-  const Metrics m = evaluate(data, w);
+  const Metrics m = evaluate(data, LinearModel{w, 0.0, {}});
   EXPECT_EQ(m.accuracy, 0.5);
   EXPECT_NEAR(m.log_loss, 500.0, 1e-9);
 }

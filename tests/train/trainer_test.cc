@@ -41,17 +41,20 @@ TrainConfig config_of(int workers, std::size_t batch, std::size_t epochs = 3) {
 std::vector<double> sequential_reference(const Dataset& data, const TrainConfig& c) {
   const auto v = data.view<double>();
   std::vector<double> w(v.cols, 0.0), grad(v.cols);
+  double bias = 0;
   const std::size_t steps = (v.rows + c.batch - 1) / c.batch;
   for (std::size_t epoch = 0; epoch < c.epochs; ++epoch) {
     for (std::size_t s = 0; s < steps; ++s) {
       const std::size_t begin = s * c.batch, end = std::min(v.rows, begin + c.batch);
       std::fill(grad.begin(), grad.end(), 0.0);
       PassSums sums;
-      accumulate_gradient(v.slice(begin, end), nullptr, end - begin, w, grad, sums);
+      accumulate_gradient(v.slice(begin, end), nullptr, end - begin, w, bias, grad, sums);
       const double scale = c.lr / static_cast<double>(end - begin);
       for (std::size_t j = 0; j < v.cols; ++j) w[j] -= scale * grad[j];
+      bias -= scale * sums.residual;
     }
   }
+  w.push_back(bias);
   return w;
 }
 
@@ -59,7 +62,9 @@ TEST(Trainer, OneWorkerIsBitForBitTheSequentialAlgorithm) {
   const Dataset data = generate_parallel(spec_of(10007, 20), Split::kTrain, 2);
   const TrainConfig c = config_of(1, 512);  // 20 steps per epoch, the last one short
   const RunResult run = train_on_threads(c, data);
-  EXPECT_EQ(run.weights, sequential_reference(data, c));
+  std::vector<double> weights_and_bias = run.model.weights;
+  weights_and_bias.push_back(run.model.bias);
+  EXPECT_EQ(weights_and_bias, sequential_reference(data, c));
   EXPECT_EQ(run.steps, 3U * 20U);
 }
 
@@ -71,9 +76,9 @@ TEST_P(Determinism, SameSeedAndWorkersGiveTheSameBitsRunToRun) {
   TrainConfig c = config_of(workers, 700);
   c.shuffle = shuffle;
   const RunResult first = train_on_threads(c, data);
-  for (int again = 0; again < 3; ++again) EXPECT_EQ(train_on_threads(c, data).weights, first.weights);
+  for (int again = 0; again < 3; ++again) EXPECT_EQ(train_on_threads(c, data).model.weights, first.model.weights);
   c.seed += 1;  // the shuffle depends on the seed; without shuffle nothing does
-  EXPECT_EQ(train_on_threads(c, data).weights == first.weights, !shuffle);
+  EXPECT_EQ(train_on_threads(c, data).model.weights == first.model.weights, !shuffle);
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, Determinism,
@@ -86,7 +91,7 @@ TEST(Trainer, AllWorkersEndWithIdenticalWeights) {
   const TrainConfig c = config_of(3, 256);
   run_threads(3, [&](Communicator& comm) {
     const auto rank = static_cast<std::size_t>(comm.rank());
-    weights[rank] = train_worker(c, {&data, shard_range(data.rows(), 3, rank), data.rows()}, comm).weights;
+    weights[rank] = train_worker(c, {{&data, shard_range(data.rows(), 3, rank)}, {}, nullptr}, comm).model.weights;
   });
   EXPECT_EQ(weights[0], weights[1]);
   EXPECT_EQ(weights[0], weights[2]);
@@ -98,6 +103,7 @@ TEST(Trainer, UnevenShardsGiveTheHandComputedLargeBatchStep) {
   const Dataset data = generate_parallel(spec_of(1'000'003, 5), Split::kTrain, 2);
   TrainConfig c = config_of(3, 333'335, 1);
   c.warmup_epochs = 0;  // the first step runs at lr x workers
+  c.bias = false;
   const RunResult run = train_on_threads(c, data);
   ASSERT_EQ(run.steps, 1U);
   const auto v = data.view<double>();
@@ -108,7 +114,7 @@ TEST(Trainer, UnevenShardsGiveTheHandComputedLargeBatchStep) {
   }
   for (std::size_t j = 0; j < 5; ++j) {
     const double expected = static_cast<double>(-(0.5L * 3) * sum[j] / 1'000'003.0L);
-    EXPECT_NEAR(run.weights[j], expected, 1e-12 * std::abs(expected) + 1e-15) << "j = " << j;
+    EXPECT_NEAR(run.model.weights[j], expected, 1e-12 * std::abs(expected) + 1e-15) << "j = " << j;
   }
 }
 
@@ -118,6 +124,7 @@ TEST(Trainer, ShortLastBatchesAreWeightedByTheirRowCounts) {
   const Dataset data = generate_parallel(spec_of(10, 3), Split::kTrain, 1);
   TrainConfig c = config_of(3, 2, 1);
   c.warmup_epochs = 0;
+  c.bias = false;
   const RunResult run = train_on_threads(c, data);
   ASSERT_EQ(run.steps, 2U);
   const auto v = data.view<double>();
@@ -132,15 +139,15 @@ TEST(Trainer, ShortLastBatchesAreWeightedByTheirRowCounts) {
     }
     for (std::size_t j = 0; j < 3; ++j) w[j] -= 0.5 * 3 * g[j] / static_cast<double>(rows.size());
   }
-  for (std::size_t j = 0; j < 3; ++j) EXPECT_NEAR(run.weights[j], w[j], 1e-14);
+  for (std::size_t j = 0; j < 3; ++j) EXPECT_NEAR(run.model.weights[j], w[j], 1e-14);
 }
 
 TEST(Trainer, MoreWorkersThanRowsFinishes) {
   const Dataset data = generate_parallel(spec_of(2, 4), Split::kTrain, 1);
   const RunResult run = train_on_threads(config_of(4, 8, 2), data);
   EXPECT_EQ(run.steps, 2U);
-  EXPECT_EQ(run.weights.size(), 4U);
-  EXPECT_NE(run.weights, std::vector<double>(4, 0.0));
+  EXPECT_EQ(run.model.weights.size(), 4U);
+  EXPECT_NE(run.model.weights, std::vector<double>(4, 0.0));
 }
 
 TEST(Trainer, ReportsEveryEpochOnRankZeroOnly) {
@@ -163,9 +170,9 @@ TEST(Trainer, SeedExperimentAtReducedSizeReachesHeldOutAccuracy) {
   const Dataset test = generate_parallel(spec, Split::kTest, 2);
   TrainConfig c = config_of(1, 8192, 8);
   c.lr = 0.1;
-  const Metrics sequential = evaluate(test, train_on_threads(c, train).weights);
+  const Metrics sequential = evaluate(test, train_on_threads(c, train).model);
   c.workers = 2;
-  const Metrics parallel = evaluate(test, train_on_threads(c, train).weights);
+  const Metrics parallel = evaluate(test, train_on_threads(c, train).model);
   EXPECT_GE(sequential.accuracy, 0.99);
   EXPECT_GE(parallel.accuracy, 0.99);
 }
@@ -173,7 +180,7 @@ TEST(Trainer, SeedExperimentAtReducedSizeReachesHeldOutAccuracy) {
 TEST(Trainer, RejectsAMismatchedCommunicatorAndBadConfigs) {
   const Dataset data = generate_parallel(spec_of(100, 2), Split::kTrain, 1);
   EXPECT_THROW(run_threads(2, [&](Communicator& comm) {
-                 (void)train_worker(config_of(3, 10), {&data, {0, 50}, 100}, comm);
+                 (void)train_worker(config_of(3, 10), {{&data, {0, 50}}, {}, nullptr}, comm);
                }),
                ConfigError);
   TrainConfig bad = config_of(1, 10);

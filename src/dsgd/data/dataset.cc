@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -10,6 +11,7 @@
 namespace dsgd {
 
 std::string_view to_string(DType dtype) noexcept { return dtype == DType::kF32 ? "f32" : "f64"; }
+std::string_view to_string(Layout layout) noexcept { return layout == Layout::kDense ? "dense" : "sparse"; }
 
 DType parse_dtype(std::string_view name) {
   if (name == "f32" || name == "float32" || name == "float") return DType::kF32;
@@ -46,35 +48,126 @@ detail::AlignedArray<T> make_array(std::size_t n) {
 }
 }  // namespace
 
-Dataset::Dataset(DType dtype, std::size_t rows, std::size_t features, std::size_t first_row)
-    : dtype_(dtype), rows_(rows), features_(features), first_row_(first_row),
+Dataset::Dataset(Layout layout, DType dtype, std::size_t rows, std::size_t features, std::size_t values,
+                 std::size_t first_row)
+    : layout_(layout), dtype_(dtype), rows_(rows), features_(features), values_(values), first_row_(first_row),
       labels_(make_array<std::uint8_t>(rows)) {
   if (features == 0) throw ConfigError("a data set needs at least one feature");
   if (dtype == DType::kF32) {
-    x_ = make_array<float>(rows * features);
+    x_ = make_array<float>(values);
   } else {
-    x_ = make_array<double>(rows * features);
+    x_ = make_array<double>(values);
   }
+  if (layout == Layout::kSparse) {
+    offsets_ = make_array<std::uint64_t>(rows + 1);
+    indices_ = make_array<std::uint32_t>(values);
+    offsets_[0] = 0;
+  }
+}
+
+Dataset::Dataset(DType dtype, std::size_t rows, std::size_t features, std::size_t first_row)
+    : Dataset(Layout::kDense, dtype, rows, features, rows * features, first_row) {}
+
+Dataset Dataset::sparse(DType dtype, std::size_t rows, std::size_t features, std::size_t nonzeros,
+                        std::size_t first_row) {
+  return {Layout::kSparse, dtype, rows, features, nonzeros, first_row};
 }
 
 template <typename T>
 std::span<T> Dataset::features_as() {
   auto* array = std::get_if<detail::AlignedArray<T>>(&x_);
   if (array == nullptr) throw Error("Dataset::features_as: type does not match the dtype");
-  return {array->get(), rows_ * features_};
+  return {array->get(), values_};
+}
+
+template <typename T>
+std::span<const T> Dataset::features_as() const {
+  const auto* array = std::get_if<detail::AlignedArray<T>>(&x_);
+  if (array == nullptr) throw Error("Dataset::features_as: type does not match the dtype");
+  return {array->get(), values_};
 }
 
 template <typename T>
 DenseView<T> Dataset::view() const {
-  const auto* array = std::get_if<detail::AlignedArray<T>>(&x_);
-  if (array == nullptr) throw Error("Dataset::view: type does not match the dtype");
-  return {array->get(), labels_.get(), rows_, features_};
+  if (layout_ != Layout::kDense) throw Error("Dataset::view: the data set is sparse");
+  return {features_as<T>().data(), labels_.get(), rows_, features_};
+}
+
+template <typename T>
+SparseView<T> Dataset::sparse_view() const {
+  if (layout_ != Layout::kSparse) throw Error("Dataset::sparse_view: the data set is dense");
+  return {offsets_.get(), indices_.get(), features_as<T>().data(), labels_.get(), rows_, features_};
 }
 
 template std::span<float> Dataset::features_as<float>();
 template std::span<double> Dataset::features_as<double>();
+template std::span<const float> Dataset::features_as<float>() const;
+template std::span<const double> Dataset::features_as<double>() const;
 template DenseView<float> Dataset::view<float>() const;
 template DenseView<double> Dataset::view<double>() const;
+template SparseView<float> Dataset::sparse_view<float>() const;
+template SparseView<double> Dataset::sparse_view<double>() const;
+
+namespace {
+
+template <typename T>
+Dataset dense_to_sparse(const Dataset& data) {
+  const DenseView<T> v = data.view<T>();
+  std::size_t nonzeros = 0;
+  for (std::size_t k = 0; k < v.rows * v.cols; ++k) nonzeros += v.x[k] != T{0};
+  Dataset out = Dataset::sparse(data.dtype(), v.rows, v.cols, nonzeros, data.first_row());
+  auto offsets = out.offsets();
+  auto index = out.indices();
+  auto value = out.features_as<T>();
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < v.rows; ++i) {
+    for (std::size_t j = 0; j < v.cols; ++j) {
+      if (v.row(i)[j] == T{0}) continue;
+      index[k] = static_cast<std::uint32_t>(j);
+      value[k++] = v.row(i)[j];
+    }
+    offsets[i + 1] = k;
+  }
+  return out;
+}
+
+template <typename T>
+Dataset sparse_to_dense(const Dataset& data) {
+  const SparseView<T> v = data.sparse_view<T>();
+  Dataset out(data.dtype(), v.rows, v.cols, data.first_row());
+  auto x = out.features_as<T>();
+  std::fill(x.begin(), x.end(), T{0});
+  for (std::size_t i = 0; i < v.rows; ++i) {
+    for (std::uint64_t k = v.offsets[i]; k < v.offsets[i + 1]; ++k) x[i * v.cols + v.index[k]] = v.value[k];
+  }
+  return out;
+}
+
+template <typename T>
+Dataset copy_of(const Dataset& data) {
+  Dataset out = data.layout() == Layout::kSparse
+                    ? Dataset::sparse(data.dtype(), data.rows(), data.features(), data.values(), data.first_row())
+                    : Dataset(data.dtype(), data.rows(), data.features(), data.first_row());
+  std::copy(data.offsets().begin(), data.offsets().end(), out.offsets().begin());
+  std::copy(data.indices().begin(), data.indices().end(), out.indices().begin());
+  const auto values = data.features_as<T>();
+  std::copy(values.begin(), values.end(), out.features_as<T>().begin());
+  return out;
+}
+
+template <typename T>
+Dataset convert(const Dataset& data, Layout layout) {
+  if (data.layout() == layout) return copy_of<T>(data);
+  return layout == Layout::kSparse ? dense_to_sparse<T>(data) : sparse_to_dense<T>(data);
+}
+
+}  // namespace
+
+Dataset to_layout(const Dataset& data, Layout layout) {
+  Dataset out = data.dtype() == DType::kF32 ? convert<float>(data, layout) : convert<double>(data, layout);
+  std::copy(data.labels().begin(), data.labels().end(), out.labels().begin());
+  return out;
+}
 
 RowRange shard_range(std::size_t rows, std::size_t workers, std::size_t worker) noexcept {
   const std::size_t base = rows / workers;

@@ -2,8 +2,9 @@
 // In-memory labelled data sets and the views the kernels read.
 //
 // A Dataset holds rows [first_row, first_row + rows) of a (possibly larger) global data set:
-// all of it in a single process, or only one worker's shard. Features are dense row-major,
-// stored as float or double (DType); labels are 0/1 bytes. Storage is 64-byte aligned.
+// all of it in a single process, or only one worker's shard. Features are stored dense
+// (row-major) or sparse (CSR: per-row offsets into 0-based ascending column indices and their
+// values), as float or double (DType); labels are 0/1 bytes. Storage is 64-byte aligned.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -36,6 +37,26 @@ struct DenseView {
   }
 };
 
+// Read-only view of `rows` consecutive CSR rows: row i holds the values value[k] at columns
+// index[k] for k in [offsets[i], offsets[i + 1]). Offsets count from the start of the whole
+// index/value arrays, so a slice only moves the offsets and labels.
+template <typename T>
+struct SparseView {
+  const std::uint64_t* offsets = nullptr;  // rows + 1 entries
+  const std::uint32_t* index = nullptr;
+  const T* value = nullptr;
+  const std::uint8_t* y = nullptr;
+  std::size_t rows = 0;
+  std::size_t cols = 0;
+
+  [[nodiscard]] SparseView slice(std::size_t begin, std::size_t end) const noexcept {
+    return {offsets + begin, index, value, y + begin, end - begin, cols};
+  }
+};
+
+enum class Layout { kDense, kSparse };
+[[nodiscard]] std::string_view to_string(Layout layout) noexcept;
+
 namespace detail {
 struct FreeDeleter {
   void operator()(void* p) const noexcept;
@@ -49,40 +70,84 @@ void* aligned_allocate(std::size_t bytes);
 
 class Dataset {
  public:
+  // Dense storage for rows x features values.
   Dataset(DType dtype, std::size_t rows, std::size_t features, std::size_t first_row = 0);
+  // Sparse (CSR) storage for `nonzeros` values over `rows` rows; the caller fills offsets()
+  // (offsets()[0] == 0, non-decreasing, offsets()[rows] == nonzeros), indices() and the values.
+  [[nodiscard]] static Dataset sparse(DType dtype, std::size_t rows, std::size_t features, std::size_t nonzeros,
+                                      std::size_t first_row = 0);
 
+  [[nodiscard]] Layout layout() const noexcept { return layout_; }
   [[nodiscard]] DType dtype() const noexcept { return dtype_; }
   [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
   [[nodiscard]] std::size_t features() const noexcept { return features_; }
   [[nodiscard]] std::size_t first_row() const noexcept { return first_row_; }
+  // Stored values: rows x features when dense, the non-zeros when sparse.
+  [[nodiscard]] std::size_t values() const noexcept { return values_; }
   // Bytes of the feature matrix: what one pass over the data must read at least.
   [[nodiscard]] std::size_t feature_bytes() const noexcept {
-    return rows_ * features_ * size_of(dtype_);
+    if (layout_ == Layout::kDense) return values_ * size_of(dtype_);
+    return values_ * (size_of(dtype_) + sizeof(std::uint32_t)) + (rows_ + 1) * sizeof(std::uint64_t);
   }
 
   [[nodiscard]] std::span<std::uint8_t> labels() noexcept { return {labels_.get(), rows_}; }
   [[nodiscard]] std::span<const std::uint8_t> labels() const noexcept { return {labels_.get(), rows_}; }
-  // The features as T; T must match dtype() (checked).
+  // The stored values as T (all values(); row-major when dense); T must match dtype() (checked).
   template <typename T>
   [[nodiscard]] std::span<T> features_as();
   template <typename T>
+  [[nodiscard]] std::span<const T> features_as() const;
+  // The CSR structure; empty for dense storage.
+  [[nodiscard]] std::span<std::uint64_t> offsets() noexcept { return {offsets_.get(), offsets_ ? rows_ + 1 : 0}; }
+  [[nodiscard]] std::span<const std::uint64_t> offsets() const noexcept {
+    return {offsets_.get(), offsets_ ? rows_ + 1 : 0};
+  }
+  [[nodiscard]] std::span<std::uint32_t> indices() noexcept { return {indices_.get(), indices_ ? values_ : 0}; }
+  [[nodiscard]] std::span<const std::uint32_t> indices() const noexcept {
+    return {indices_.get(), indices_ ? values_ : 0};
+  }
+  // Views; the layout and T must match (checked).
+  template <typename T>
   [[nodiscard]] DenseView<T> view() const;
+  template <typename T>
+  [[nodiscard]] SparseView<T> sparse_view() const;
 
-  // Calls fn(DenseView<float>) or fn(DenseView<double>) according to dtype().
+  // Calls fn with the DenseView<float> or DenseView<double> of this dense data set.
+  template <typename Fn>
+  decltype(auto) visit_dense(Fn&& fn) const {
+    if (dtype_ == DType::kF32) return fn(view<float>());
+    return fn(view<double>());
+  }
+  // Calls fn with the DenseView<float|double> or SparseView<float|double> of this data set.
   template <typename Fn>
   decltype(auto) visit(Fn&& fn) const {
+    if (layout_ == Layout::kSparse) {
+      if (dtype_ == DType::kF32) return fn(sparse_view<float>());
+      return fn(sparse_view<double>());
+    }
     if (dtype_ == DType::kF32) return fn(view<float>());
     return fn(view<double>());
   }
 
  private:
+  Dataset(Layout layout, DType dtype, std::size_t rows, std::size_t features, std::size_t values,
+          std::size_t first_row);
+
+  Layout layout_;
   DType dtype_;
   std::size_t rows_;
   std::size_t features_;
+  std::size_t values_;
   std::size_t first_row_;
   std::variant<detail::AlignedArray<float>, detail::AlignedArray<double>> x_;
+  detail::AlignedArray<std::uint64_t> offsets_;
+  detail::AlignedArray<std::uint32_t> indices_;
   detail::AlignedArray<std::uint8_t> labels_;
 };
+
+// A copy of `data` in `layout` (the same dtype, rows, labels and first_row); to sparse keeps
+// the non-zero values only.
+[[nodiscard]] Dataset to_layout(const Dataset& data, Layout layout);
 
 // The contiguous shard of `rows` rows owned by worker `worker` of `workers`: [begin, end).
 // Balanced: the first rows % workers shards have one row more.

@@ -2,28 +2,58 @@
 
 #include <fmt/format.h>
 
+#include <vector>
+
 #include "dsgd/error.h"
 
 namespace dsgd {
 namespace {
 
+// Appends row i as CSV values (every column, zeros included) to line. Values keep their stored
+// type's shortest form: a float prints as a float.
 template <typename T>
-void write_rows(const DenseView<T>& view, TextFormat format, std::FILE* out) {
+void csv_values(const DenseView<T>& view, std::size_t i, fmt::memory_buffer& line) {
+  const T* row = view.row(i);
+  for (std::size_t j = 0; j < view.cols; ++j) fmt::format_to(std::back_inserter(line), "{},", row[j]);
+}
+template <typename T>
+void csv_values(const SparseView<T>& view, std::size_t i, fmt::memory_buffer& line) {
+  std::uint64_t k = view.offsets[i];
+  for (std::size_t j = 0; j < view.cols; ++j) {
+    const T x = k < view.offsets[i + 1] && view.index[k] == j ? view.value[k++] : T{0};
+    fmt::format_to(std::back_inserter(line), "{},", x);
+  }
+}
+
+// Appends row i's non-zero values as LIBSVM " index:value" pairs (1-based) to line.
+template <typename T>
+void libsvm_values(const DenseView<T>& view, std::size_t i, fmt::memory_buffer& line) {
+  const T* row = view.row(i);
+  for (std::size_t j = 0; j < view.cols; ++j) {
+    if (row[j] != T{0}) fmt::format_to(std::back_inserter(line), " {}:{}", j + 1, row[j]);
+  }
+}
+template <typename T>
+void libsvm_values(const SparseView<T>& view, std::size_t i, fmt::memory_buffer& line) {
+  for (std::uint64_t k = view.offsets[i]; k < view.offsets[i + 1]; ++k) {
+    if (view.value[k] != T{0}) fmt::format_to(std::back_inserter(line), " {}:{}", view.index[k] + 1, view.value[k]);
+  }
+}
+
+template <typename View>
+void write_rows(const View& view, TextFormat format, std::FILE* out) {
   fmt::memory_buffer line;
   if (format == TextFormat::kCsv) {
     for (std::size_t j = 0; j < view.cols; ++j) fmt::format_to(std::back_inserter(line), "x{},", j + 1);
     fmt::format_to(std::back_inserter(line), "label\n");
   }
   for (std::size_t i = 0; i < view.rows; ++i) {
-    const T* row = view.row(i);
     if (format == TextFormat::kLibsvm) {
       fmt::format_to(std::back_inserter(line), "{}", view.y[i] != 0 ? "+1" : "-1");
-      for (std::size_t j = 0; j < view.cols; ++j) {
-        if (row[j] != T{0}) fmt::format_to(std::back_inserter(line), " {}:{}", j + 1, row[j]);
-      }
+      libsvm_values(view, i, line);
       line.push_back('\n');
     } else {
-      for (std::size_t j = 0; j < view.cols; ++j) fmt::format_to(std::back_inserter(line), "{},", row[j]);
+      csv_values(view, i, line);
       fmt::format_to(std::back_inserter(line), "{}\n", view.y[i] != 0 ? 1 : 0);
     }
     if (line.size() >= (std::size_t{1} << 16)) {

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 
+#include "dsgd/error.h"
 #include "dsgd/model/kernel.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -103,12 +104,14 @@ HWY_INLINE void accumulate_chunk(D d, const Chunks& c, std::size_t k, const T* c
 }
 
 // Turns the scores z[0..n) and labels y[0..n) of a block (y padded with zeros to whole vectors;
-// z is padded here) into residuals r = sigmoid(z) - y, and adds loss and hit counts to the vector sums.
+// z is padded here) into residuals r = sigmoid(z) - y, and adds loss, hit counts and the
+// residuals (the gradient of the bias) to the vector sums.
 // The loss of a row is max(m, 0) + log1p(e); the log1p terms of the block are summed as the log
 // of their product, one Log per lane for the whole block instead of one Log1p per row: each
 // lane multiplies at most kBlock / lanes factors in (1, 2], far from overflow, and the error is
 // a few ulp of the block's sum (a row with e below 2^-53 adds about e, which is dropped).
-HWY_INLINE void residuals(D d, double* z, const double* y, double* r, std::size_t n, V& loss, V& correct) {
+HWY_INLINE void residuals(D d, double* z, const double* y, double* r, std::size_t n, V& loss, V& correct,
+                          V& residual) {
   const std::size_t lanes = hn::Lanes(d);
   for (std::size_t i = n; i < (n + lanes - 1) / lanes * lanes; ++i) z[i] = 0.0;  // masked lanes, but defined
   const V one = hn::Set(d, 1.0);
@@ -121,7 +124,9 @@ HWY_INLINE void residuals(D d, double* z, const double* y, double* r, std::size_
     const V e = hn::Exp(d, hn::Neg(hn::Abs(zv)));  // in (0, 1]: never overflows
     const auto z_pos = hn::Ge(zv, zero);
     const V p = hn::Div(hn::IfThenElse(z_pos, one, e), hn::Add(one, e));
-    hn::Store(hn::IfThenElseZero(valid, hn::Sub(p, yv)), d, r + i);
+    const V rv = hn::IfThenElseZero(valid, hn::Sub(p, yv));
+    hn::Store(rv, d, r + i);
+    residual = hn::Add(residual, rv);
     const auto positive = hn::Gt(yv, hn::Set(d, 0.5));
     const V m = hn::IfThenElse(positive, hn::Neg(zv), zv);
     loss = hn::Add(loss, hn::IfThenElseZero(valid, hn::Max(m, zero)));
@@ -137,7 +142,8 @@ HWY_INLINE void residuals(D d, double* z, const double* y, double* r, std::size_
 // store), and the block's scratch arrays.
 struct PassBuffers {
   PassBuffers(std::size_t padded, const double* weights, std::size_t cols, bool gradient)
-      : w(hwy::AllocateAligned<double>(padded)), grad(hwy::AllocateAligned<double>(gradient ? padded : 1)) {
+      : w(hwy::AllocateAligned<double>(std::max<std::size_t>(padded, 1))),
+        grad(hwy::AllocateAligned<double>(gradient ? std::max<std::size_t>(padded, 1) : 1)) {
     std::fill(std::copy(weights, weights + cols, w.get()), w.get() + padded, 0.0);
     std::fill(grad.get(), grad.get() + (gradient ? padded : 1), 0.0);
   }
@@ -146,6 +152,23 @@ struct PassBuffers {
   HWY_ALIGN double z[kBlock];
   HWY_ALIGN double y[kBlock];
   HWY_ALIGN double r[kBlock];
+};
+
+// The vector sums of a pass, reduced to PassSums at its end.
+struct VecSums {
+  VecSums() : loss(hn::Zero(D())), correct(loss), residual(loss) {}
+  V loss;
+  V correct;
+  V residual;
+
+  void add_to(PassSums& sums, std::size_t count) const {
+    const D d;
+    sums.count += static_cast<double>(count);
+    sums.loss += hn::GetLane(hn::SumOfLanes(d, loss));
+    sums.correct += hn::GetLane(hn::SumOfLanes(d, correct));
+    sums.residual += hn::GetLane(hn::SumOfLanes(d, residual));
+  }
+  void add_block(D d, PassBuffers& b, std::size_t n) { residuals(d, b.z, b.y, b.r, n, loss, correct, residual); }
 };
 
 // Points rows_out at the block's n rows and copies their labels as doubles, padded with zeros to
@@ -185,7 +208,7 @@ HWY_INLINE void gather_block(D d, const T* x, const std::uint8_t* y, std::size_t
 // loaded masked (a full mask when cols is a multiple of the lane count).
 template <std::size_t kChunks, bool kGradient, typename T>
 void fused_pass_small(const T* x, const std::uint8_t* y, std::size_t cols, const std::uint32_t* rows,
-                      std::size_t count, PassBuffers& b, V& loss, V& correct) {
+                      std::size_t count, double bias, PassBuffers& b, VecSums& sums) {
   const D d;
   const std::size_t lanes = hn::Lanes(d);
   Chunks c(d, cols);
@@ -208,9 +231,9 @@ void fused_pass_small(const T* x, const std::uint8_t* y, std::size_t cols, const
     for (std::size_t i = 0; i < n; ++i) {
       V acc = hn::Mul(w[0], load(row_ptr[i], 0));
       for (std::size_t k = 1; k < kChunks; ++k) acc = hn::MulAdd(w[k], load(row_ptr[i], k), acc);
-      b.z[i] = hn::GetLane(hn::SumOfLanes(d, acc));
+      b.z[i] = hn::GetLane(hn::SumOfLanes(d, acc)) + bias;
     }
-    residuals(d, b.z, b.y, b.r, n, loss, correct);
+    sums.add_block(d, b, n);
     if constexpr (kGradient) {
       // Even and odd rows in separate accumulators, so consecutive FMAs do not wait on each other.
       std::size_t i = 0;
@@ -236,15 +259,15 @@ void fused_pass_small(const T* x, const std::uint8_t* y, std::size_t cols, const
 // The pass for rows of any length: column chunks in loops, the gradient accumulated per block.
 template <bool kGradient, typename T>
 void fused_pass_any(const T* x, const std::uint8_t* y, std::size_t cols, const std::uint32_t* rows,
-                    std::size_t count, PassBuffers& b, V& loss, V& correct) {
+                    std::size_t count, double bias, PassBuffers& b, VecSums& sums) {
   const D d;
   const Chunks chunks(d, cols);
   const T* row_ptr[kBlock];
   for (std::size_t start = 0; start < count; start += kBlock) {
     const std::size_t n = std::min(kBlock, count - start);
     gather_block(d, x, y, cols, rows, start, n, row_ptr, b.y);
-    for (std::size_t i = 0; i < n; ++i) b.z[i] = dot(d, chunks, row_ptr[i], b.w.get());
-    residuals(d, b.z, b.y, b.r, n, loss, correct);
+    for (std::size_t i = 0; i < n; ++i) b.z[i] = dot(d, chunks, row_ptr[i], b.w.get()) + bias;
+    sums.add_block(d, b, n);
     if constexpr (kGradient) {
       for (std::size_t k = 0; k < chunks.full; ++k) accumulate_chunk<false>(d, chunks, k, row_ptr, b.r, n, b.grad.get());
       if (chunks.tail != 0) accumulate_chunk<true>(d, chunks, chunks.full, row_ptr, b.r, n, b.grad.get());
@@ -253,42 +276,129 @@ void fused_pass_any(const T* x, const std::uint8_t* y, std::size_t cols, const s
 }
 
 template <typename T, bool kGradient>
-void fused_pass(const T* x, const std::uint8_t* y, std::size_t cols, const std::uint32_t* rows,
-                std::size_t count, const double* w, double* grad_out, PassSums& sums) {
+void fused_pass(const DenseView<T>& data, const std::uint32_t* rows, std::size_t count, const double* w,
+                double bias, double* grad_out, PassSums& sums) {
   const D d;
   const std::size_t lanes = hn::Lanes(d);
+  const std::size_t cols = data.cols;
   const std::size_t chunks = (cols + lanes - 1) / lanes;
   PassBuffers buffers(chunks * lanes, w, cols, kGradient);
-  V loss = hn::Zero(d);
-  V correct = hn::Zero(d);
+  VecSums vec;
+  const T* x = data.x;
+  const std::uint8_t* y = data.y;
   switch (chunks) {
-    case 1: fused_pass_small<1, kGradient>(x, y, cols, rows, count, buffers, loss, correct); break;
-    case 2: fused_pass_small<2, kGradient>(x, y, cols, rows, count, buffers, loss, correct); break;
-    case 3: fused_pass_small<3, kGradient>(x, y, cols, rows, count, buffers, loss, correct); break;
-    case 4: fused_pass_small<4, kGradient>(x, y, cols, rows, count, buffers, loss, correct); break;
-    default: fused_pass_any<kGradient>(x, y, cols, rows, count, buffers, loss, correct); break;
+    case 1: fused_pass_small<1, kGradient>(x, y, cols, rows, count, bias, buffers, vec); break;
+    case 2: fused_pass_small<2, kGradient>(x, y, cols, rows, count, bias, buffers, vec); break;
+    case 3: fused_pass_small<3, kGradient>(x, y, cols, rows, count, bias, buffers, vec); break;
+    case 4: fused_pass_small<4, kGradient>(x, y, cols, rows, count, bias, buffers, vec); break;
+    default: fused_pass_any<kGradient>(x, y, cols, rows, count, bias, buffers, vec); break;
   }
   if constexpr (kGradient) {
     for (std::size_t j = 0; j < cols; ++j) grad_out[j] += buffers.grad[j];
   }
-  sums.count += static_cast<double>(count);
-  sums.loss += hn::GetLane(hn::SumOfLanes(d, loss));
-  sums.correct += hn::GetLane(hn::SumOfLanes(d, correct));
+  vec.add_to(sums, count);
 }
 
-void GradientF64(const DenseView<double>& data, const std::uint32_t* rows, std::size_t count,
-                 const double* w, double* grad, PassSums& sums) {
-  fused_pass<double, true>(data.x, data.y, data.cols, rows, count, w, grad, sums);
+// x . w + bias of one CSR row, with two accumulators (even and odd non-zeros).
+template <typename T>
+HWY_INLINE double sparse_dot(const SparseView<T>& data, std::size_t row, const double* w) {
+  const std::uint64_t end = data.offsets[row + 1];
+  double even = 0.0;
+  double odd = 0.0;
+  std::uint64_t k = data.offsets[row];
+  for (; k + 2 <= end; k += 2) {
+    even += static_cast<double>(data.value[k]) * w[data.index[k]];
+    odd += static_cast<double>(data.value[k + 1]) * w[data.index[k + 1]];
+  }
+  if (k < end) even += static_cast<double>(data.value[k]) * w[data.index[k]];
+  return even + odd;
 }
-void GradientF32(const DenseView<float>& data, const std::uint32_t* rows, std::size_t count,
-                 const double* w, double* grad, PassSums& sums) {
-  fused_pass<float, true>(data.x, data.y, data.cols, rows, count, w, grad, sums);
+
+// The sparse pass: per block, the scores by gathering w at each row's columns, the residuals
+// vectorised as in the dense pass, then the gradient scattered back to the same columns. The
+// gradient goes straight into grad_out (the caller's d-vector): a block's rows touch few columns.
+template <typename T, bool kGradient>
+void sparse_pass(const SparseView<T>& data, const std::uint32_t* rows, std::size_t count, const double* w,
+                 double bias, double* grad_out, PassSums& sums) {
+  const D d;
+  const std::size_t lanes = hn::Lanes(d);
+  PassBuffers b(0, w, 0, false);
+  VecSums vec;
+  std::size_t row_of[kBlock];
+  for (std::size_t start = 0; start < count; start += kBlock) {
+    const std::size_t n = std::min(kBlock, count - start);
+    for (std::size_t i = 0; i < n; ++i) {
+      row_of[i] = rows != nullptr ? rows[start + i] : start + i;
+      b.z[i] = sparse_dot(data, row_of[i], w) + bias;
+      b.y[i] = data.y[row_of[i]];
+    }
+    for (std::size_t i = n; i < (n + lanes - 1) / lanes * lanes; ++i) b.y[i] = 0.0;
+    vec.add_block(d, b, n);
+    if constexpr (kGradient) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const double r = b.r[i];
+        for (std::uint64_t k = data.offsets[row_of[i]]; k < data.offsets[row_of[i] + 1]; ++k) {
+          grad_out[data.index[k]] += r * static_cast<double>(data.value[k]);
+        }
+      }
+    }
+  }
+  vec.add_to(sums, count);
 }
-void LossF64(const DenseView<double>& data, const double* w, PassSums& sums) {
-  fused_pass<double, false>(data.x, data.y, data.cols, nullptr, data.rows, w, nullptr, sums);
+
+// z = x . w + bias for every row, a block of rows at a time.
+template <typename T>
+void dense_scores(const DenseView<T>& data, const double* w, double bias, double* z) {
+  const D d;
+  const std::size_t lanes = hn::Lanes(d);
+  const Chunks chunks(d, data.cols);
+  PassBuffers b((data.cols + lanes - 1) / lanes * lanes, w, data.cols, false);
+  for (std::size_t i = 0; i < data.rows; ++i) z[i] = dot(d, chunks, data.row(i), b.w.get()) + bias;
 }
-void LossF32(const DenseView<float>& data, const double* w, PassSums& sums) {
-  fused_pass<float, false>(data.x, data.y, data.cols, nullptr, data.rows, w, nullptr, sums);
+template <typename T>
+void sparse_scores(const SparseView<T>& data, const double* w, double bias, double* z) {
+  for (std::size_t i = 0; i < data.rows; ++i) z[i] = sparse_dot(data, i, w) + bias;
+}
+
+void GradientF64(const DenseView<double>& data, const std::uint32_t* rows, std::size_t count, const double* w,
+                 double bias, double* grad, PassSums& sums) {
+  fused_pass<double, true>(data, rows, count, w, bias, grad, sums);
+}
+void GradientF32(const DenseView<float>& data, const std::uint32_t* rows, std::size_t count, const double* w,
+                 double bias, double* grad, PassSums& sums) {
+  fused_pass<float, true>(data, rows, count, w, bias, grad, sums);
+}
+void SparseGradientF64(const SparseView<double>& data, const std::uint32_t* rows, std::size_t count,
+                       const double* w, double bias, double* grad, PassSums& sums) {
+  sparse_pass<double, true>(data, rows, count, w, bias, grad, sums);
+}
+void SparseGradientF32(const SparseView<float>& data, const std::uint32_t* rows, std::size_t count,
+                       const double* w, double bias, double* grad, PassSums& sums) {
+  sparse_pass<float, true>(data, rows, count, w, bias, grad, sums);
+}
+void LossF64(const DenseView<double>& data, const double* w, double bias, PassSums& sums) {
+  fused_pass<double, false>(data, nullptr, data.rows, w, bias, nullptr, sums);
+}
+void LossF32(const DenseView<float>& data, const double* w, double bias, PassSums& sums) {
+  fused_pass<float, false>(data, nullptr, data.rows, w, bias, nullptr, sums);
+}
+void SparseLossF64(const SparseView<double>& data, const double* w, double bias, PassSums& sums) {
+  sparse_pass<double, false>(data, nullptr, data.rows, w, bias, nullptr, sums);
+}
+void SparseLossF32(const SparseView<float>& data, const double* w, double bias, PassSums& sums) {
+  sparse_pass<float, false>(data, nullptr, data.rows, w, bias, nullptr, sums);
+}
+void ScoresF64(const DenseView<double>& data, const double* w, double bias, double* z) {
+  dense_scores(data, w, bias, z);
+}
+void ScoresF32(const DenseView<float>& data, const double* w, double bias, double* z) {
+  dense_scores(data, w, bias, z);
+}
+void SparseScoresF64(const SparseView<double>& data, const double* w, double bias, double* z) {
+  sparse_scores(data, w, bias, z);
+}
+void SparseScoresF32(const SparseView<float>& data, const double* w, double bias, double* z) {
+  sparse_scores(data, w, bias, z);
 }
 const char* TargetNameHere() { return hwy::TargetName(HWY_TARGET); }
 
@@ -300,23 +410,79 @@ namespace dsgd {
 
 HWY_EXPORT(GradientF64);
 HWY_EXPORT(GradientF32);
+HWY_EXPORT(SparseGradientF64);
+HWY_EXPORT(SparseGradientF32);
 HWY_EXPORT(LossF64);
 HWY_EXPORT(LossF32);
+HWY_EXPORT(SparseLossF64);
+HWY_EXPORT(SparseLossF32);
+HWY_EXPORT(ScoresF64);
+HWY_EXPORT(ScoresF32);
+HWY_EXPORT(SparseScoresF64);
+HWY_EXPORT(SparseScoresF32);
 HWY_EXPORT(TargetNameHere);
 
+namespace {
+void check_sizes(std::size_t cols, std::span<const double> w, std::size_t grad) {
+  if (w.size() != cols || grad != cols) throw Error("kernel: weight or gradient size differs from the feature count");
+}
+}  // namespace
+
 void accumulate_gradient(const DenseView<double>& data, const std::uint32_t* rows, std::size_t count,
-                         std::span<const double> w, std::span<double> grad, PassSums& sums) {
-  HWY_DYNAMIC_DISPATCH(GradientF64)(data, rows, count, w.data(), grad.data(), sums);
+                         std::span<const double> w, double bias, std::span<double> grad, PassSums& sums) {
+  check_sizes(data.cols, w, grad.size());
+  HWY_DYNAMIC_DISPATCH(GradientF64)(data, rows, count, w.data(), bias, grad.data(), sums);
 }
 void accumulate_gradient(const DenseView<float>& data, const std::uint32_t* rows, std::size_t count,
-                         std::span<const double> w, std::span<double> grad, PassSums& sums) {
-  HWY_DYNAMIC_DISPATCH(GradientF32)(data, rows, count, w.data(), grad.data(), sums);
+                         std::span<const double> w, double bias, std::span<double> grad, PassSums& sums) {
+  check_sizes(data.cols, w, grad.size());
+  HWY_DYNAMIC_DISPATCH(GradientF32)(data, rows, count, w.data(), bias, grad.data(), sums);
 }
-void accumulate_loss(const DenseView<double>& data, std::span<const double> w, PassSums& sums) {
-  HWY_DYNAMIC_DISPATCH(LossF64)(data, w.data(), sums);
+void accumulate_gradient(const SparseView<double>& data, const std::uint32_t* rows, std::size_t count,
+                         std::span<const double> w, double bias, std::span<double> grad, PassSums& sums) {
+  check_sizes(data.cols, w, grad.size());
+  HWY_DYNAMIC_DISPATCH(SparseGradientF64)(data, rows, count, w.data(), bias, grad.data(), sums);
 }
-void accumulate_loss(const DenseView<float>& data, std::span<const double> w, PassSums& sums) {
-  HWY_DYNAMIC_DISPATCH(LossF32)(data, w.data(), sums);
+void accumulate_gradient(const SparseView<float>& data, const std::uint32_t* rows, std::size_t count,
+                         std::span<const double> w, double bias, std::span<double> grad, PassSums& sums) {
+  check_sizes(data.cols, w, grad.size());
+  HWY_DYNAMIC_DISPATCH(SparseGradientF32)(data, rows, count, w.data(), bias, grad.data(), sums);
+}
+void accumulate_loss(const DenseView<double>& data, std::span<const double> w, double bias, PassSums& sums) {
+  check_sizes(data.cols, w, data.cols);
+  HWY_DYNAMIC_DISPATCH(LossF64)(data, w.data(), bias, sums);
+}
+void accumulate_loss(const DenseView<float>& data, std::span<const double> w, double bias, PassSums& sums) {
+  check_sizes(data.cols, w, data.cols);
+  HWY_DYNAMIC_DISPATCH(LossF32)(data, w.data(), bias, sums);
+}
+void accumulate_loss(const SparseView<double>& data, std::span<const double> w, double bias, PassSums& sums) {
+  check_sizes(data.cols, w, data.cols);
+  HWY_DYNAMIC_DISPATCH(SparseLossF64)(data, w.data(), bias, sums);
+}
+void accumulate_loss(const SparseView<float>& data, std::span<const double> w, double bias, PassSums& sums) {
+  check_sizes(data.cols, w, data.cols);
+  HWY_DYNAMIC_DISPATCH(SparseLossF32)(data, w.data(), bias, sums);
+}
+void compute_scores(const DenseView<double>& data, std::span<const double> w, double bias, std::span<double> z) {
+  check_sizes(data.cols, w, data.cols);
+  if (z.size() != data.rows) throw Error("compute_scores: output size differs from the row count");
+  HWY_DYNAMIC_DISPATCH(ScoresF64)(data, w.data(), bias, z.data());
+}
+void compute_scores(const DenseView<float>& data, std::span<const double> w, double bias, std::span<double> z) {
+  check_sizes(data.cols, w, data.cols);
+  if (z.size() != data.rows) throw Error("compute_scores: output size differs from the row count");
+  HWY_DYNAMIC_DISPATCH(ScoresF32)(data, w.data(), bias, z.data());
+}
+void compute_scores(const SparseView<double>& data, std::span<const double> w, double bias, std::span<double> z) {
+  check_sizes(data.cols, w, data.cols);
+  if (z.size() != data.rows) throw Error("compute_scores: output size differs from the row count");
+  HWY_DYNAMIC_DISPATCH(SparseScoresF64)(data, w.data(), bias, z.data());
+}
+void compute_scores(const SparseView<float>& data, std::span<const double> w, double bias, std::span<double> z) {
+  check_sizes(data.cols, w, data.cols);
+  if (z.size() != data.rows) throw Error("compute_scores: output size differs from the row count");
+  HWY_DYNAMIC_DISPATCH(SparseScoresF32)(data, w.data(), bias, z.data());
 }
 const char* kernel_target() noexcept { return HWY_DYNAMIC_DISPATCH(TargetNameHere)(); }
 

@@ -1,7 +1,7 @@
 #pragma once
 // The hot path: one fused pass over the rows of a micro-batch.
 //
-// For each row i: z = x_i . w (double), p = sigmoid(z), r = p - y_i; grad += r * x_i. The same
+// For each row i: z = x_i . w + b (double), p = sigmoid(z), r = p - y_i; grad += r * x_i. The same
 // pass adds the row's log-loss and whether sign(z) matched the label, so training reports a
 // progressive loss without a second pass. Rows are processed in blocks that stay in L1 between
 // the dot products and the accumulation; the math is vectorised with Highway and dispatched to
@@ -18,22 +18,36 @@ namespace dsgd {
 
 // Running sums of one pass. Everything is a double so the whole struct can be allreduced.
 struct PassSums {
-  double count = 0;    // rows seen
-  double loss = 0;     // sum of log-loss
-  double correct = 0;  // rows with (z > 0) == y
+  double count = 0;     // rows seen
+  double loss = 0;      // sum of log-loss
+  double correct = 0;   // rows with (z > 0) == y
+  double residual = 0;  // sum of sigmoid(z) - y: the gradient of the bias
 };
 
 // Adds the gradient sum over rows `rows` of `data` (rows[k] indexes data; nullptr means rows
-// 0..count-1 in order) to grad[0..d), and their counts to sums. w and grad have data.cols
-// elements.
+// 0..count-1 in order) to grad[0..d), and their sums to `sums`, for the model z = x . w + bias.
+// w and grad have data.cols elements (checked). Dense data takes the blocked SIMD pass; sparse
+// data gathers w at each row's columns and scatters the gradient back.
 void accumulate_gradient(const DenseView<double>& data, const std::uint32_t* rows, std::size_t count,
-                         std::span<const double> w, std::span<double> grad, PassSums& sums);
+                         std::span<const double> w, double bias, std::span<double> grad, PassSums& sums);
 void accumulate_gradient(const DenseView<float>& data, const std::uint32_t* rows, std::size_t count,
-                         std::span<const double> w, std::span<double> grad, PassSums& sums);
+                         std::span<const double> w, double bias, std::span<double> grad, PassSums& sums);
+void accumulate_gradient(const SparseView<double>& data, const std::uint32_t* rows, std::size_t count,
+                         std::span<const double> w, double bias, std::span<double> grad, PassSums& sums);
+void accumulate_gradient(const SparseView<float>& data, const std::uint32_t* rows, std::size_t count,
+                         std::span<const double> w, double bias, std::span<double> grad, PassSums& sums);
 
 // Loss and accuracy sums over all rows of `data`, without a gradient.
-void accumulate_loss(const DenseView<double>& data, std::span<const double> w, PassSums& sums);
-void accumulate_loss(const DenseView<float>& data, std::span<const double> w, PassSums& sums);
+void accumulate_loss(const DenseView<double>& data, std::span<const double> w, double bias, PassSums& sums);
+void accumulate_loss(const DenseView<float>& data, std::span<const double> w, double bias, PassSums& sums);
+void accumulate_loss(const SparseView<double>& data, std::span<const double> w, double bias, PassSums& sums);
+void accumulate_loss(const SparseView<float>& data, std::span<const double> w, double bias, PassSums& sums);
+
+// z[i] = x_i . w + bias for every row of `data` (z has data.rows elements).
+void compute_scores(const DenseView<double>& data, std::span<const double> w, double bias, std::span<double> z);
+void compute_scores(const DenseView<float>& data, std::span<const double> w, double bias, std::span<double> z);
+void compute_scores(const SparseView<double>& data, std::span<const double> w, double bias, std::span<double> z);
+void compute_scores(const SparseView<float>& data, std::span<const double> w, double bias, std::span<double> z);
 
 // The instruction set Highway chose on this CPU (e.g. "AVX3_ZEN4"), for reports.
 [[nodiscard]] const char* kernel_target() noexcept;

@@ -7,10 +7,11 @@
 
 namespace dsgd {
 
-PassSums score(const Dataset& data, std::span<const double> w) {
-  if (w.size() != data.features()) throw Error("score: weight and feature counts differ");
+PassSums score(const Dataset& data, const LinearModel& model) {
+  if (model.features() != data.features()) throw Error("score: weight and feature counts differ");
+  const RawWeights raw = model.raw_weights();
   PassSums sums;
-  if (data.rows() > 0) data.visit([&](const auto& view) { accumulate_loss(view, w, sums); });
+  if (data.rows() > 0) data.visit([&](const auto& view) { accumulate_loss(view, raw.weights, raw.bias, sums); });
   return sums;
 }
 
@@ -19,6 +20,6 @@ Metrics to_metrics(const PassSums& sums) noexcept {
   return {sums.correct / sums.count, sums.loss / sums.count};
 }
 
-Metrics evaluate(const Dataset& data, std::span<const double> w) { return to_metrics(score(data, w)); }
+Metrics evaluate(const Dataset& data, const LinearModel& model) { return to_metrics(score(data, model)); }
 
 }  // namespace dsgd

@@ -4,6 +4,7 @@
 
 #include "dsgd/data/dataset.h"
 #include "dsgd/model/kernel.h"
+#include "dsgd/model/linear_model.h"
 
 namespace dsgd {
 
@@ -14,11 +15,11 @@ struct Metrics {
 
 // Scores w on every row of data; a data set without rows has no score (both NaN, which the
 // reports print as n/a and JSON as null).
-[[nodiscard]] Metrics evaluate(const Dataset& data, std::span<const double> w);
+[[nodiscard]] Metrics evaluate(const Dataset& data, const LinearModel& model);
 
 // The sums behind evaluate(), so that shards scored apart can be added up (a sum over no rows
 // gives NaN metrics).
-[[nodiscard]] PassSums score(const Dataset& data, std::span<const double> w);
+[[nodiscard]] PassSums score(const Dataset& data, const LinearModel& model);
 [[nodiscard]] Metrics to_metrics(const PassSums& sums) noexcept;
 
 }  // namespace dsgd

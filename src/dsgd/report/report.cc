@@ -78,7 +78,8 @@ nlohmann::json run_json(const RunReport& r) {
           {"bound_s", r.bound_s},
           {"time_s_runs", r.times_s},
           {"epochs", epochs_json(r.run.epochs)},
-          {"weights", r.run.weights}};
+          {"weights", r.run.model.weights},
+          {"bias", r.run.model.bias}};
 }
 
 void print_split(std::FILE* out, const RunResult& run) {

@@ -7,12 +7,35 @@
 
 namespace dsgd {
 
+std::string_view to_string(LrSchedule schedule) noexcept {
+  switch (schedule) {
+    case LrSchedule::kConstant: return "constant";
+    case LrSchedule::kInverseSqrt: return "inverse-sqrt";
+    case LrSchedule::kStep: return "step";
+  }
+  return "?";
+}
+
+LrSchedule parse_schedule(std::string_view name) {
+  for (const LrSchedule s : {LrSchedule::kConstant, LrSchedule::kInverseSqrt, LrSchedule::kStep}) {
+    if (name == to_string(s)) return s;
+  }
+  throw ConfigError("unknown learning-rate schedule '" + std::string(name) +
+                    "' (expected constant, inverse-sqrt or step)");
+}
+
+namespace {
+bool finite_at_least(double value, double low) { return std::isfinite(value) && value >= low; }
+}  // namespace
+
 void TrainConfig::validate() const {
   if (epochs == 0) throw ConfigError("--epochs must be at least 1");
   if (batch == 0) throw ConfigError("--batch must be at least 1");
   if (!(lr > 0.0) || !std::isfinite(lr)) throw ConfigError("--lr must be a positive number");
-  if (!(warmup_epochs >= 0.0) || !std::isfinite(warmup_epochs))
-    throw ConfigError("--warmup-epochs must be 0 or more");
+  if (!finite_at_least(warmup_epochs, 0.0)) throw ConfigError("--warmup-epochs must be 0 or more");
+  if (!(step_epochs > 0.0) || !std::isfinite(step_epochs)) throw ConfigError("--lr-step-epochs must be positive");
+  if (!(step_factor > 0.0 && step_factor <= 1.0)) throw ConfigError("--lr-step-factor must be in (0, 1]");
+  if (!finite_at_least(l2, 0.0)) throw ConfigError("--l2 must be 0 or more");
   if (workers < 1) throw ConfigError("--workers must be at least 1");
   if (workers > 4096) throw ConfigError("--workers must be at most 4096, got " + std::to_string(workers));
 }

@@ -2,16 +2,31 @@
 // TrainConfig: every training option in one place, with its default and its check.
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace dsgd {
 
+// How the rate moves after the warm-up (see schedule.h).
+enum class LrSchedule { kConstant, kInverseSqrt, kStep };
+[[nodiscard]] std::string_view to_string(LrSchedule schedule) noexcept;
+// Accepts "constant", "inverse-sqrt", "step"; throws ConfigError otherwise.
+[[nodiscard]] LrSchedule parse_schedule(std::string_view name);
+
 struct TrainConfig {
-  std::size_t epochs = 8;          // passes over the data
+  std::size_t epochs = 8;          // passes over the data (at most, with early stopping)
   std::size_t batch = 8192;        // rows per worker per step; the global batch is workers x batch
   double lr = 0.1;                 // base rate; the rate used is lr x workers after warm-up
   double warmup_epochs = 1.0;      // per-step linear ramp from lr to lr x workers; 0 disables
+  LrSchedule schedule = LrSchedule::kConstant;
+  double step_epochs = 2.0;        // step schedule: epochs between two cuts of the rate
+  double step_factor = 0.5;        // step schedule: what each cut multiplies the rate by
+  bool bias = true;                // learn an intercept (not regularised)
+  double l2 = 0.0;                 // adds l2/2 |w|^2 to the mean loss
+  bool standardize = false;        // train on (x - mean) / std, the moments found by an allreduce
+  std::size_t patience = 0;        // early stop after this many epochs without a better held-out
+                                   // loss (0: never); needs held-out rows
   bool shuffle = false;            // seeded permutation of each shard per epoch (the seed had none)
-  std::uint64_t seed = 42;         // data generation and shuffling
+  std::uint64_t seed = 42;         // data generation, hold-out selection and shuffling
   int workers = 1;                 // SPMD workers
 
   // Throws ConfigError naming the option that is out of range.

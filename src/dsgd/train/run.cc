@@ -26,8 +26,9 @@ RunResult combine(std::vector<WorkerResult> workers, std::string algorithm) {
     run.per_worker.push_back(w.comm);
   }
   run.steps = workers.front().steps;
+  run.best_epoch = workers.front().best_epoch;
   run.epochs = std::move(workers.front().epochs);
-  run.weights = std::move(workers.front().weights);
+  run.model = std::move(workers.front().model);
   return run;
 }
 
@@ -45,36 +46,46 @@ std::vector<double> gather(Communicator& comm, std::span<const double> mine) {
   return all;
 }
 
-Metrics evaluate_on_cluster(const Dataset& local, std::span<const double> w, Communicator& comm) {
-  const PassSums sums = score(local, w);
+Metrics evaluate_on_cluster(const Dataset& local, const LinearModel& model, Communicator& comm) {
+  const PassSums sums = score(local, model);
   std::vector<double> total = {sums.count, sums.loss, sums.correct};
   comm.allreduce_sum(total);
   return to_metrics({total[0], total[1], total[2]});
 }
 
-RunResult train_on_cluster(const TrainConfig& config, const Dataset& local, std::size_t global_rows,
-                           Cluster& cluster, int threads, const EpochCallback& on_epoch) {
+JobOf balanced_jobs(const TrainConfig& config, const Dataset& train, std::size_t global_train_rows,
+                    const Dataset* holdout, std::size_t global_holdout_rows, const LinearModel* init) {
+  const auto workers = static_cast<std::size_t>(config.workers);
+  const auto local = [workers](const Dataset& data, std::size_t global_rows, int worker) {
+    const RowRange rows = shard_range(global_rows, workers, static_cast<std::size_t>(worker));
+    if (rows.begin < data.first_row() || rows.end > data.first_row() + data.rows())
+      throw Error(fmt::format("worker {} owns rows [{}, {}), but this process holds [{}, {})", worker, rows.begin,
+                              rows.end, data.first_row(), data.first_row() + data.rows()));
+    return Shard{&data, {rows.begin - data.first_row(), rows.end - data.first_row()}};
+  };
+  return [=, &train](int worker) {
+    WorkerJob job;
+    job.train = local(train, global_train_rows, worker);
+    if (holdout != nullptr) job.holdout = local(*holdout, global_holdout_rows, worker);
+    job.init = init;
+    return job;
+  };
+}
+
+RunResult train_on_cluster(const TrainConfig& config, Cluster& cluster, int threads, const JobOf& job_of,
+                           const EpochCallback& on_epoch) {
   config.validate();
   if (config.workers != cluster.size() * threads)
     throw ConfigError(fmt::format("{} workers configured, but {} processes x {} threads run", config.workers,
                                   cluster.size(), threads));
-  const RowRange mine = process_rows(global_rows, cluster.size(), threads, cluster.rank());
-  if (local.first_row() != mine.begin || local.rows() != mine.size())
-    throw Error(fmt::format("process {} holds rows [{}, {}) but its workers own [{}, {})", cluster.rank(),
-                            local.first_row(), local.first_row() + local.rows(), mine.begin, mine.end));
   const auto start = Clock::now();
   std::vector<WorkerResult> results(static_cast<std::size_t>(threads));
-  const auto shard_of = [&](int global_worker) {
-    const RowRange rows = shard_range(global_rows, static_cast<std::size_t>(config.workers),
-                                      static_cast<std::size_t>(global_worker));
-    return Shard{&local, {rows.begin - mine.begin, rows.end - mine.begin}, global_rows};
-  };
   if (threads == 1) {
-    results[0] = train_worker(config, shard_of(cluster.rank()), cluster.comm(), on_epoch);
+    results[0] = train_worker(config, job_of(cluster.rank()), cluster.comm(), on_epoch);
   } else {
     run_hierarchical(threads, cluster.comm(), [&](Communicator& comm) {
       results[static_cast<std::size_t>(comm.rank() - cluster.rank() * threads)] =
-          train_worker(config, shard_of(comm.rank()), comm, on_epoch);
+          train_worker(config, job_of(comm.rank()), comm, on_epoch);
     });
   }
   RunResult run = combine(results, std::string(cluster.comm().algorithm()));
@@ -95,29 +106,32 @@ RunResult train_on_cluster(const TrainConfig& config, const Dataset& local, std:
                         static_cast<std::uint64_t>(s[4]), s[5], s[6]};
   }
   WorkerResult& first = everyone.at(0);
-  first.weights = std::move(run.weights);
+  first.model = std::move(run.model);
   first.epochs = std::move(run.epochs);
   first.steps = run.steps;
+  first.best_epoch = run.best_epoch;
   RunResult global = combine(std::move(everyone), std::move(run.algorithm));
   global.bytes_measured = cluster.comm().bytes_measured();
   global.response_time_s = seconds_since(start);
   return global;
 }
 
-RunResult train_on_threads(const TrainConfig& config, const Dataset& data, const EpochCallback& on_epoch) {
+RunResult train_on_threads(const TrainConfig& config, const JobOf& job_of, const EpochCallback& on_epoch) {
   config.validate();
   const auto start = Clock::now();
   std::vector<WorkerResult> results(static_cast<std::size_t>(config.workers));
   std::string algorithm;
   run_threads(config.workers, [&](Communicator& comm) {
-    const auto rank = static_cast<std::size_t>(comm.rank());
-    const Shard shard{&data, shard_range(data.rows(), results.size(), rank), data.rows()};
-    results[rank] = train_worker(config, shard, comm, on_epoch);
-    if (rank == 0) algorithm = comm.algorithm();
+    results[static_cast<std::size_t>(comm.rank())] = train_worker(config, job_of(comm.rank()), comm, on_epoch);
+    if (comm.rank() == 0) algorithm = comm.algorithm();
   });
   RunResult run = combine(std::move(results), std::move(algorithm));
   run.response_time_s = seconds_since(start);
   return run;
+}
+
+RunResult train_on_threads(const TrainConfig& config, const Dataset& data, const EpochCallback& on_epoch) {
+  return train_on_threads(config, balanced_jobs(config, data, data.rows()), on_epoch);
 }
 
 }  // namespace dsgd

@@ -2,6 +2,7 @@
 // Launching a training run: the SPMD loop of trainer.h on a backend, with the per-worker results
 // gathered into one RunResult.
 #include <cstddef>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -16,8 +17,9 @@
 namespace dsgd {
 
 struct RunResult {
-  std::vector<double> weights;         // rank 0's (all workers hold the same bits)
+  LinearModel model;                   // rank 0's (all workers hold the same bits)
   std::size_t steps = 0;               // per worker = number of syncs of the gradient
+  std::size_t best_epoch = 0;          // the epoch whose model was kept
   double time_s = 0;                   // training loop, slowest worker
   double response_time_s = 0;          // call to return: thread start, training, join
   double compute_s = 0;                // means over the workers
@@ -36,23 +38,36 @@ struct RunResult {
 // its workers' shards, global workers rank * threads .. rank * threads + threads - 1.
 [[nodiscard]] RowRange process_rows(std::size_t global_rows, int processes, int threads, int rank) noexcept;
 
-// Trains on a cluster. This process holds `local`, the rows process_rows() gives it (local's
-// first_row says where they start), out of `global_rows`; it runs `threads` workers (threads
-// inside the process, the cluster between processes); config.workers must be processes x
-// threads. Every process must call it. The result is the same on every process and covers all
-// workers (time_s the slowest, per_worker every one).
-[[nodiscard]] RunResult train_on_cluster(const TrainConfig& config, const Dataset& local, std::size_t global_rows,
-                                         Cluster& cluster, int threads, const EpochCallback& on_epoch = {});
+// The job of global worker k (0 <= k < config.workers), as this process can build it from the
+// rows it holds.
+using JobOf = std::function<WorkerJob(int worker)>;
 
-// Metrics of w over every process's `local` rows together.
-[[nodiscard]] Metrics evaluate_on_cluster(const Dataset& local, std::span<const double> w, Communicator& comm);
+// The usual jobs: worker k trains on shard_range(global rows, workers, k) of the training rows,
+// and scores shard_range of the held-out rows (when given), of which this process holds `train`
+// and `holdout` (their first_row() says where they start: process_rows() for a cluster).
+[[nodiscard]] JobOf balanced_jobs(const TrainConfig& config, const Dataset& train, std::size_t global_train_rows,
+                                  const Dataset* holdout = nullptr, std::size_t global_holdout_rows = 0,
+                                  const LinearModel* init = nullptr);
+
+// Trains on a cluster, running `threads` workers in this process (threads inside the process,
+// the cluster between processes); config.workers must be processes x threads, and job_of must
+// be able to build the jobs of this process's workers rank * threads .. rank * threads +
+// threads - 1. Every process must call it. The result is the same on every process and covers
+// all workers (time_s the slowest, per_worker every one).
+[[nodiscard]] RunResult train_on_cluster(const TrainConfig& config, Cluster& cluster, int threads,
+                                         const JobOf& job_of, const EpochCallback& on_epoch = {});
+
+// Metrics of the model over every process's `local` rows together.
+[[nodiscard]] Metrics evaluate_on_cluster(const Dataset& local, const LinearModel& model, Communicator& comm);
 
 // Every process's `mine` (the same length on each), concatenated in rank order, on every process:
 // an allreduce of a vector in which each process fills its own part (adding zeros is exact).
 [[nodiscard]] std::vector<double> gather(Communicator& comm, std::span<const double> mine);
 
-// Trains on all rows of `data` with config.workers threads (persistent for the run), worker k
-// owning shard_range(rows, workers, k).
+// Trains with config.workers threads (persistent for the run) on the jobs job_of gives.
+[[nodiscard]] RunResult train_on_threads(const TrainConfig& config, const JobOf& job_of,
+                                         const EpochCallback& on_epoch = {});
+// The same on all rows of `data`, worker k owning shard_range(rows, workers, k).
 [[nodiscard]] RunResult train_on_threads(const TrainConfig& config, const Dataset& data,
                                          const EpochCallback& on_epoch = {});
 

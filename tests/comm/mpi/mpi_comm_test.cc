@@ -102,16 +102,18 @@ TEST_P(MpiTraining, WeightsEqualTheThreadsBackendBitForBit) {
   config.shuffle = c.shuffle;
   const RowRange mine = process_rows(spec.samples, cluster().size(), c.threads_per_rank, cluster().rank());
   const Dataset local = generate_parallel(spec, Split::kTrain, mine, 2);
-  const RunResult distributed = train_on_cluster(config, local, spec.samples, cluster(), c.threads_per_rank);
+  const RunResult distributed =
+      train_on_cluster(config, cluster(), c.threads_per_rank, balanced_jobs(config, local, spec.samples));
 
   const Dataset all = generate_parallel(spec, Split::kTrain, 2);
   const RunResult threads = train_on_threads(config, all);
-  EXPECT_EQ(distributed.weights, threads.weights);
+  EXPECT_EQ(distributed.model.weights, threads.model.weights);
+  EXPECT_EQ(distributed.model.bias, threads.model.bias);
   EXPECT_EQ(distributed.steps, threads.steps);
   EXPECT_EQ(distributed.per_worker.size(), static_cast<std::size_t>(config.workers));
   // Metrics over the shards add up to the metrics over all rows.
-  const Metrics split = evaluate_on_cluster(local, distributed.weights, cluster().comm());
-  const Metrics whole = evaluate(all, threads.weights);
+  const Metrics split = evaluate_on_cluster(local, distributed.model, cluster().comm());
+  const Metrics whole = evaluate(all, threads.model);
   EXPECT_EQ(split.accuracy, whole.accuracy);
   EXPECT_NEAR(split.log_loss, whole.log_loss, 1e-12);
 }

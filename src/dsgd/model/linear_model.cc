@@ -1,0 +1,36 @@
+#include "dsgd/model/linear_model.h"
+
+#include <fmt/format.h>
+
+#include "dsgd/error.h"
+#include "dsgd/model/kernel.h"
+
+namespace dsgd {
+
+void LinearModel::raw_weights(RawWeights& out) const {
+  const std::size_t d = weights.size();
+  out.weights.resize(d);
+  if (!standardization) {
+    std::copy(weights.begin(), weights.end(), out.weights.begin());
+    out.bias = bias;
+    return;
+  }
+  const Standardization& s = *standardization;
+  double shift = 0;
+  for (std::size_t j = 0; j < d; ++j) {
+    out.weights[j] = weights[j] / s.scale[j];
+    shift += out.weights[j] * s.mean[j];
+  }
+  out.bias = bias - shift;
+}
+
+std::vector<double> scores(const LinearModel& model, const Dataset& data) {
+  if (model.features() != data.features())
+    throw Error(fmt::format("the model has {} features, the data {}", model.features(), data.features()));
+  const RawWeights raw = model.raw_weights();
+  std::vector<double> z(data.rows());
+  if (data.rows() > 0) data.visit([&](const auto& view) { compute_scores(view, raw.weights, raw.bias, z); });
+  return z;
+}
+
+}  // namespace dsgd
