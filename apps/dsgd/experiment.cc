@@ -126,6 +126,13 @@ void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainC
       {"--lr", config.lr},
       {"--warmup-epochs", config.warmup_epochs},
       {"--shuffle", static_cast<double>(config.shuffle)},
+      {"--schedule", static_cast<double>(config.schedule)},
+      {"--lr-step-epochs", config.step_epochs},
+      {"--lr-step-factor", config.step_factor},
+      {"--l2", config.l2},
+      {"--no-bias", static_cast<double>(!config.bias)},
+      {"--standardize", static_cast<double>(config.standardize)},
+      {"--patience", static_cast<double>(config.patience)},
       {"--threads-per-rank", static_cast<double>(backend.threads())},
       {"--allreduce", static_cast<double>(backend.allreduce.value_or("deterministic") == "native")},
   };

@@ -41,7 +41,13 @@ void DataOptions::resolve() {
   validate(spec);
 }
 
+void TrainOptions::resolve_model_options() {
+  config.schedule = parse_schedule(schedule);
+  config.bias = !no_bias;
+}
+
 void TrainOptions::resolve(const DataOptions& data) {
+  resolve_model_options();
   config.workers = workers.value_or(default_workers());
   config.seed = data.spec.seed;
   config.validate();
@@ -83,7 +89,20 @@ void add_train_options(CLI::App& app, TrainOptions& train) {
   app.add_option("--warmup-epochs", c.warmup_epochs, "Epochs of per-step linear ramp from lr to lr x workers; 0: none")
       ->group(group)
       ->check(non_negative());
-  app.add_flag("--shuffle", c.shuffle, "Shuffle each worker's shard every epoch (seeded)")->group(group);
+  app.add_option("--schedule", train.schedule,
+                 "Rate after warm-up: constant; inverse-sqrt (peak x sqrt(T/t) from T = one epoch or the warm-up); "
+                 "step (x --lr-step-factor every --lr-step-epochs)")
+      ->group(group)
+      ->check(CLI::IsMember({"constant", "inverse-sqrt", "step"}));
+  app.add_option("--lr-step-epochs", c.step_epochs, "step schedule: epochs between cuts")->group(group)->check(positive());
+  app.add_option("--lr-step-factor", c.step_factor, "step schedule: factor of each cut, in (0, 1]")
+      ->group(group)
+      ->check(positive());
+  app.add_option("--l2", c.l2, "L2 penalty: adds l2/2 |w|^2 to the mean log-loss (the bias is not penalised)")
+      ->group(group)
+      ->check(non_negative());
+  app.add_flag("--no-bias", train.no_bias, "No intercept: z = x . w")->group(group);
+  app.add_flag("--shuffle,!--no-shuffle", c.shuffle, "Shuffle each worker's shard every epoch (seeded)")->group(group);
   app.add_option("-w,--workers", train.workers, "Worker threads [default: hardware threads, at most 4]")
       ->group(group)
       ->check(positive());

@@ -23,10 +23,14 @@ struct DataOptions {
 struct TrainOptions {
   TrainConfig config;
   std::optional<int> workers;  // default: default_workers()
+  std::string schedule = "constant";
+  bool no_bias = false;
   std::string json;
   bool quiet = false;
   // Fills config.workers and config.seed (a data option); validates the config.
   void resolve(const DataOptions& data);
+  // Fills the settings bound as text or negated flags into config.
+  void resolve_model_options();
   // The --json file, opened (as a temporary) before the run, so that an unwritable path fails
   // at once; empty when --json was not given.
   [[nodiscard]] std::optional<AtomicFile> open_json() const;
@@ -36,7 +40,8 @@ struct TrainOptions {
 [[nodiscard]] int default_workers();
 
 void add_data_options(CLI::App& app, DataOptions& data);
-// Adds --epochs --batch --lr --warmup-epochs --shuffle --workers --json --quiet.
+// Adds --epochs --batch --lr --warmup-epochs --schedule --lr-step-epochs --lr-step-factor --l2
+// --no-bias --shuffle --workers --json --quiet.
 void add_train_options(CLI::App& app, TrainOptions& train);
 
 // Validators that name the problem in words (CLI11's own ranges print the limits of double).

@@ -1,26 +1,55 @@
-// dsgd train: one training run, on threads or (under mpirun) on a cluster, with its report.
+// dsgd train: one training run, on a data file (train_file.cc) or on synthetic data, on threads
+// or (under mpirun) on a cluster, with its report.
 #include <fmt/format.h>
 
+#include "dsgd/error.h"
 #include "dsgd/model/kernel.h"
 #include "dsgd/report/bandwidth.h"
 #include "experiment.h"
 #include "options.h"
+#include "train_file.h"
 
 namespace dsgd::cli {
+namespace {
+
+// Throws ConfigError for the first of `names` given on the command line.
+void reject(const CLI::App& app, std::initializer_list<const char*> names, const char* why) {
+  for (const char* name : names) {
+    if (app.count(name) > 0) throw ConfigError(fmt::format("{} {}", name, why));
+  }
+}
+
+}  // namespace
 
 Handler add_train_command(CLI::App& app) {
   struct Options {
     DataOptions data;
     TrainOptions train;
     BackendOptions backend;
+    FileTrainOptions file;
   };
   auto options = std::make_shared<Options>();
-  CLI::App* sub = app.add_subcommand("train", "Train on a synthetic data set and report accuracy, time and cost");
+  CLI::App* sub = app.add_subcommand(
+      "train", "Train on a LIBSVM/CSV file (or on synthetic data) and report accuracy, time and cost");
+  add_file_train_options(*sub, options->file);
   add_data_options(*sub, options->data);
   add_train_options(*sub, options->train);
   add_backend_options(*sub, options->backend);
-  return [options] {
+  return [options, sub] {
     Options& o = *options;
+    if (!o.file.data.empty()) {
+      reject(*sub, {"--samples", "--test-samples", "--noise"}, "is for synthetic data, not with a data file");
+      o.backend.check(o.train);
+      if (o.backend.mpi()) throw ConfigError("--backend mpi does not read data files yet; use --backend threads");
+      o.file.input.dtype = o.data.dtype;
+      o.train.config.seed = o.data.spec.seed;
+      o.train.resolve_model_options();
+      apply_file_defaults(o.train.config, [&](const char* name) { return sub->count(name) > 0; });
+      return train_from_file(o.file, o.train, sub->count("--features") > 0 ? o.data.spec.features : 0);
+    }
+    reject(*sub, {"--test", "--holdout", "--model", "--init", "--patience", "--standardize", "--no-standardize",
+                  "--input-format", "--format", "--label-column"},
+           "needs a data file (dsgd train DATA ...)");
     o.data.resolve();
     o.backend.check(o.train);
     TrainReport report;

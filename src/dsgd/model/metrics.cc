@@ -1,9 +1,13 @@
 #include "dsgd/model/metrics.h"
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <vector>
 
 #include "dsgd/error.h"
 #include "dsgd/model/kernel.h"
+#include "dsgd/model/logistic.h"
 
 namespace dsgd {
 
@@ -18,6 +22,58 @@ PassSums score(const Dataset& data, const LinearModel& model) {
 Metrics to_metrics(const PassSums& sums) noexcept {
   if (sums.count == 0) return {std::nan(""), std::nan("")};
   return {sums.correct / sums.count, sums.loss / sums.count};
+}
+
+Evaluation evaluate_scores(std::span<const double> z, std::span<const std::uint8_t> labels) {
+  if (z.size() != labels.size()) throw Error("evaluate_scores: score and label counts differ");
+  Evaluation e;
+  e.rows = z.size();
+  const double nan = std::nan("");
+  if (e.rows == 0) {
+    e.accuracy = e.log_loss = e.auc = e.precision = e.recall = e.f1 = nan;
+    return e;
+  }
+  double loss = 0;
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    const bool y = labels[i] != 0;
+    const bool predicted = z[i] > 0;
+    e.true_positives += y && predicted;
+    e.false_positives += !y && predicted;
+    e.true_negatives += !y && !predicted;
+    e.false_negatives += y && !predicted;
+    loss += log_loss(z[i], y);
+  }
+  const auto n = static_cast<double>(e.rows);
+  const auto tp = static_cast<double>(e.true_positives);
+  e.accuracy = (tp + static_cast<double>(e.true_negatives)) / n;
+  e.log_loss = loss / n;
+  const double predicted_positive = tp + static_cast<double>(e.false_positives);
+  const double positives = tp + static_cast<double>(e.false_negatives);
+  e.precision = predicted_positive > 0 ? tp / predicted_positive : nan;
+  e.recall = positives > 0 ? tp / positives : nan;
+  e.f1 = predicted_positive > 0 && positives > 0 ? 2 * tp / (predicted_positive + positives) : nan;
+
+  // AUC = P(score of a random positive > score of a random negative), ties half: the
+  // Mann-Whitney U from the ranks of the positives, tied scores sharing their mean rank.
+  const double negatives = n - positives;
+  if (positives == 0 || negatives == 0) {
+    e.auc = nan;
+    return e;
+  }
+  std::vector<std::size_t> order(z.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return z[a] < z[b]; });
+  double positive_rank_sum = 0;
+  for (std::size_t i = 0; i < order.size();) {
+    std::size_t j = i;
+    double tied_positives = 0;
+    while (j < order.size() && z[order[j]] == z[order[i]]) tied_positives += labels[order[j++]] != 0;
+    const double mean_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2;  // ranks i+1 .. j
+    positive_rank_sum += tied_positives * mean_rank;
+    i = j;
+  }
+  e.auc = (positive_rank_sum - positives * (positives + 1) / 2) / (positives * negatives);
+  return e;
 }
 
 Metrics evaluate(const Dataset& data, const LinearModel& model) { return to_metrics(score(data, model)); }

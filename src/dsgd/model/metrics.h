@@ -1,5 +1,7 @@
 #pragma once
 // Scoring a weight vector on a data set.
+#include <cstddef>
+#include <cstdint>
 #include <span>
 
 #include "dsgd/data/dataset.h"
@@ -21,5 +23,24 @@ struct Metrics {
 // gives NaN metrics).
 [[nodiscard]] PassSums score(const Dataset& data, const LinearModel& model);
 [[nodiscard]] Metrics to_metrics(const PassSums& sums) noexcept;
+
+// The full evaluation of a binary classifier from its scores: decisions at z > 0 (probability
+// > 0.5), the log-loss from the scores, and the ROC AUC from their ranking (ties count half).
+// With no rows, every figure is NaN; precision is NaN when nothing is predicted positive and
+// recall when there are no positives, F1 when either is.
+struct Evaluation {
+  std::size_t rows = 0;
+  double accuracy = 0;
+  double log_loss = 0;
+  double auc = 0;
+  double precision = 0;
+  double recall = 0;
+  double f1 = 0;
+  std::size_t true_positives = 0;
+  std::size_t false_positives = 0;
+  std::size_t true_negatives = 0;
+  std::size_t false_negatives = 0;
+};
+[[nodiscard]] Evaluation evaluate_scores(std::span<const double> z, std::span<const std::uint8_t> labels);
 
 }  // namespace dsgd

@@ -33,12 +33,13 @@ std::string repeats(const RunReport& r) {
 const CommStats& rank0(const RunResult& run) { return run.per_worker.front(); }
 
 nlohmann::json config_json(const SyntheticSpec& data, const TrainConfig& config) {
-  return {{"samples", data.samples},         {"features", data.features},
-          {"test_samples", data.test_samples}, {"noise", data.noise},
-          {"epochs", config.epochs},         {"batch", config.batch},
-          {"workers", config.workers},       {"lr", config.lr},
-          {"warmup_epochs", config.warmup_epochs}, {"shuffle", config.shuffle},
-          {"dtype", std::string(to_string(data.dtype))}, {"seed", config.seed}};
+  nlohmann::json j = to_json(config);
+  j.update({{"samples", data.samples},
+            {"features", data.features},
+            {"test_samples", data.test_samples},
+            {"noise", data.noise},
+            {"dtype", std::string(to_string(data.dtype))}});
+  return j;
 }
 
 nlohmann::json communication_json(const RunResult& run) {
@@ -56,13 +57,6 @@ nlohmann::json communication_json(const RunResult& run) {
           {"bytes_measured", run.bytes_measured}, {"per_worker", std::move(per_worker)}};
 }
 
-nlohmann::json epochs_json(const std::vector<EpochProgress>& epochs) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const EpochProgress& e : epochs) {
-    out.push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"accuracy", e.accuracy}, {"lr", e.lr}, {"time_s", e.time_s}});
-  }
-  return out;
-}
 
 nlohmann::json run_json(const RunReport& r) {
   return {{"time_s", r.run.time_s},
@@ -77,7 +71,7 @@ nlohmann::json run_json(const RunReport& r) {
           {"steps", r.run.steps},
           {"bound_s", r.bound_s},
           {"time_s_runs", r.times_s},
-          {"epochs", epochs_json(r.run.epochs)},
+          {"epochs", to_json(r.run.epochs)},
           {"weights", r.run.model.weights},
           {"bias", r.run.model.bias}};
 }
@@ -113,10 +107,70 @@ void print_bound(std::FILE* out, const char* label, const RunReport& r) {
 
 }  // namespace
 
+nlohmann::json to_json(const TrainConfig& c) {
+  return {{"epochs", c.epochs},
+          {"batch", c.batch},
+          {"workers", c.workers},
+          {"lr", c.lr},
+          {"warmup_epochs", c.warmup_epochs},
+          {"schedule", std::string(to_string(c.schedule))},
+          {"lr_step_epochs", c.step_epochs},
+          {"lr_step_factor", c.step_factor},
+          {"bias", c.bias},
+          {"l2", c.l2},
+          {"standardize", c.standardize},
+          {"patience", c.patience},
+          {"shuffle", c.shuffle},
+          {"seed", c.seed}};
+}
+
+nlohmann::json to_json(const std::vector<EpochProgress>& epochs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const EpochProgress& e : epochs) {
+    out.push_back({{"epoch", e.epoch},
+                   {"loss", e.loss},
+                   {"accuracy", e.accuracy},
+                   {"holdout_loss", e.holdout_loss},
+                   {"holdout_accuracy", e.holdout_accuracy},
+                   {"lr", e.lr},
+                   {"time_s", e.time_s}});
+  }
+  return out;
+}
+
 void print_progress(std::FILE* out, const std::string& label, std::size_t epochs, const EpochProgress& p) {
-  fmt::print(out, "[{}] epoch {:>{}}/{}  loss {:.6f}  acc {:.5f}  lr {:.4f}  {:.4f} s\n", label, p.epoch,
-             std::to_string(epochs).size(), epochs, p.loss, p.accuracy, p.lr, p.time_s);
+  const std::string held = std::isnan(p.holdout_loss)
+                               ? std::string()
+                               : fmt::format("  held-out loss {:.6f}  acc {:.5f}", p.holdout_loss, p.holdout_accuracy);
+  fmt::print(out, "[{}] epoch {:>{}}/{}  loss {:.6f}  acc {:.5f}{}  lr {:.4f}  {:.4f} s\n", label, p.epoch,
+             std::to_string(epochs).size(), epochs, p.loss, p.accuracy, held, p.lr, p.time_s);
   std::fflush(out);
+}
+
+void print_evaluation(std::FILE* out, const std::string& title, const Evaluation& e) {
+  fmt::print(out, "{} ({} rows): accuracy {}  log-loss {}  AUC {}  precision {}  recall {}  F1 {}\n", title, e.rows,
+             score(e.accuracy), score(e.log_loss, 5), score(e.auc, 5), score(e.precision, 4), score(e.recall, 4),
+             score(e.f1, 4));
+  const std::size_t width = std::max<std::size_t>(
+      8, std::to_string(std::max({e.true_positives, e.false_positives, e.true_negatives, e.false_negatives})).size());
+  fmt::print(out, "  confusion matrix    predicted 0  predicted 1\n");
+  fmt::print(out, "    actual 0         {:>{}}  {:>{}}\n", e.true_negatives, width + 3, e.false_positives, width + 3);
+  fmt::print(out, "    actual 1         {:>{}}  {:>{}}\n", e.false_negatives, width + 3, e.true_positives, width + 3);
+}
+
+nlohmann::json to_json(const Evaluation& e) {
+  return {{"rows", e.rows},
+          {"accuracy", e.accuracy},
+          {"log_loss", e.log_loss},
+          {"auc", e.auc},
+          {"precision", e.precision},
+          {"recall", e.recall},
+          {"f1", e.f1},
+          {"confusion",
+           {{"true_positives", e.true_positives},
+            {"false_positives", e.false_positives},
+            {"true_negatives", e.true_negatives},
+            {"false_negatives", e.false_negatives}}}};
 }
 
 void print_report(std::FILE* out, const TrainReport& report) {

@@ -57,6 +57,17 @@ void print_report(std::FILE* out, const BenchReport& report);
 [[nodiscard]] nlohmann::json to_json(const TrainReport& report);
 [[nodiscard]] nlohmann::json to_json(const BenchReport& report);
 
+// Every TrainConfig setting, by its option name in snake case.
+[[nodiscard]] nlohmann::json to_json(const TrainConfig& config);
+// The per-epoch progress (held-out figures null when there are none).
+[[nodiscard]] nlohmann::json to_json(const std::vector<EpochProgress>& epochs);
+
+// "accuracy 0.8497  log-loss 0.32345  AUC 0.90121  precision 0.7200  recall 0.6012  F1 0.6553"
+// and the confusion matrix, indented under `title`.
+void print_evaluation(std::FILE* out, const std::string& title, const Evaluation& e);
+// {rows, accuracy, log_loss, auc, precision, recall, f1, confusion: {tp, fp, tn, fn}}; NaN as null.
+[[nodiscard]] nlohmann::json to_json(const Evaluation& e);
+
 // Writes json (indented, numbers with round-trip precision) into `file` and commits it. Open the
 // AtomicFile before the run, so an unwritable path fails at once and a failed run leaves
 // nothing behind. Throws InputError naming the path.

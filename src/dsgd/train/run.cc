@@ -72,6 +72,27 @@ JobOf balanced_jobs(const TrainConfig& config, const Dataset& train, std::size_t
   };
 }
 
+JobOf holdout_jobs(const TrainConfig& config, const HoldoutSplit& split, std::size_t global_rows,
+                   const LinearModel* init) {
+  const auto workers = static_cast<std::size_t>(config.workers);
+  return [=, &split](int worker) {
+    const RowRange file = shard_range(global_rows, workers, static_cast<std::size_t>(worker));
+    const std::size_t held = split.kept_before.size() - 1;
+    if (file.begin < split.first_row || file.end > split.first_row + held)
+      throw Error(fmt::format("worker {} owns rows [{}, {}), but this process holds [{}, {})", worker, file.begin,
+                              file.end, split.first_row, split.first_row + held));
+    const std::size_t a = file.begin - split.first_row;
+    const std::size_t b = file.end - split.first_row;
+    const std::size_t kept_a = split.kept_before[a];
+    const std::size_t kept_b = split.kept_before[b];
+    WorkerJob job;
+    job.train = {&split.train, {kept_a, kept_b}};
+    job.holdout = {&split.holdout, {a - kept_a, b - kept_b}};
+    job.init = init;
+    return job;
+  };
+}
+
 RunResult train_on_cluster(const TrainConfig& config, Cluster& cluster, int threads, const JobOf& job_of,
                            const EpochCallback& on_epoch) {
   config.validate();

@@ -11,6 +11,7 @@
 #include "dsgd/comm/communicator.h"
 #include "dsgd/model/metrics.h"
 #include "dsgd/data/dataset.h"
+#include "dsgd/data/holdout.h"
 #include "dsgd/train/config.h"
 #include "dsgd/train/trainer.h"
 
@@ -48,6 +49,12 @@ using JobOf = std::function<WorkerJob(int worker)>;
 [[nodiscard]] JobOf balanced_jobs(const TrainConfig& config, const Dataset& train, std::size_t global_train_rows,
                                   const Dataset* holdout = nullptr, std::size_t global_holdout_rows = 0,
                                   const LinearModel* init = nullptr);
+
+// The jobs of a run with held-out rows set aside from the training file (holdout.h): worker k
+// trains on the kept rows of its file shard shard_range(global_rows, workers, k) and scores
+// the held-out ones, the same rows on every backend. `split` holds this process's file rows.
+[[nodiscard]] JobOf holdout_jobs(const TrainConfig& config, const HoldoutSplit& split, std::size_t global_rows,
+                                 const LinearModel* init = nullptr);
 
 // Trains on a cluster, running `threads` workers in this process (threads inside the process,
 // the cluster between processes); config.workers must be processes x threads, and job_of must

@@ -1,0 +1,32 @@
+#pragma once
+// What the commands that read data files share: the input options, reading a file to train on
+// or to score with a model, and the warnings reading may give.
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "dsgd/data/reader.h"
+#include "dsgd/model/model_file.h"
+
+namespace dsgd::cli {
+
+struct InputOptions {
+  std::string input_format = "auto";
+  std::string storage = "auto";
+  std::string label_column;
+  std::string dtype = "f64";
+
+  [[nodiscard]] ReadOptions read_options(int threads) const;
+};
+
+// Adds --input-format --format --label-column (and --dtype unless the command has it already).
+void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype);
+
+// Reads a file for `model`: its labels, its dimension (a lower highest index is fine; values at
+// higher ones are dropped, with a warning on stderr).
+[[nodiscard]] ReadResult read_for_model(const std::string& path, const Model& model, const InputOptions& input,
+                                        int threads);
+
+// "a9a: 32561 rows x 123 features, sparse (451592 values, 11.3%), read in 0.0312 s"
+[[nodiscard]] std::string describe(const std::string& path, const ReadResult& read);
+
+}  // namespace dsgd::cli

@@ -1,0 +1,39 @@
+#pragma once
+// The bytes of an input file, whole and read-only: memory-mapped when plain, decompressed into
+// memory when gzip (recognised by its magic bytes, whatever the name).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dsgd {
+
+class FileBytes {
+ public:
+  // Throws InputError naming the path when it cannot be opened, mapped or decompressed.
+  explicit FileBytes(const std::string& path);
+  FileBytes(FileBytes&& other) noexcept;
+  FileBytes(const FileBytes&) = delete;
+  FileBytes& operator=(const FileBytes&) = delete;
+  FileBytes& operator=(FileBytes&&) = delete;
+  ~FileBytes();
+
+  [[nodiscard]] std::string_view text() const noexcept { return {data_, size_}; }
+  [[nodiscard]] bool compressed() const noexcept { return compressed_; }
+  // Size and modification time (ns since the epoch) of the file on disk.
+  [[nodiscard]] std::uint64_t file_size() const noexcept { return file_size_; }
+  [[nodiscard]] std::int64_t mtime_ns() const noexcept { return mtime_ns_; }
+
+ private:
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+  void* mapping_ = nullptr;      // mmap'ed region (plain files)
+  std::size_t mapped_size_ = 0;
+  std::vector<char> inflated_;   // decompressed bytes (gzip files)
+  bool compressed_ = false;
+  std::uint64_t file_size_ = 0;
+  std::int64_t mtime_ns_ = 0;
+};
+
+}  // namespace dsgd

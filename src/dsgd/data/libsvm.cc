@@ -1,0 +1,91 @@
+// The LIBSVM/SVMlight line parser.
+#include <fmt/format.h>
+
+#include <cstring>
+#include <limits>
+
+#include "dsgd/data/parsed_rows.h"
+
+namespace dsgd::detail {
+namespace {
+
+bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+// Short excerpt of a token for messages.
+std::string quoted(std::string_view token) {
+  constexpr std::size_t kMax = 40;
+  return "'" + std::string(token.substr(0, kMax)) + (token.size() > kMax ? "...'" : "'");
+}
+
+// The next whitespace-separated token of [p, end), advancing p past it; empty at the end.
+std::string_view next_token(const char*& p, const char* end) noexcept {
+  while (p < end && is_space(*p)) ++p;
+  const char* start = p;
+  while (p < end && !is_space(*p)) ++p;
+  return {start, static_cast<std::size_t>(p - start)};
+}
+
+// A 1-based column index: digits only, in [1, 2^32 - 1].
+std::size_t parse_index(std::string_view text, std::string_view token, std::size_t line) {
+  if (!text.empty() && text.front() == '-') throw LineError{line, "negative feature index in " + quoted(token)};
+  std::uint64_t v = 0;
+  if (text.empty()) throw LineError{line, "missing feature index in " + quoted(token)};
+  for (const char c : text) {
+    if (c < '0' || c > '9') throw LineError{line, "bad feature index in " + quoted(token)};
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    if (v > std::numeric_limits<std::uint32_t>::max()) throw LineError{line, "feature index too large in " + quoted(token)};
+  }
+  if (v == 0) throw LineError{line, "feature index 0 in " + quoted(token) + " (indices start at 1)"};
+  return v;
+}
+
+}  // namespace
+
+void parse_libsvm(std::string_view text, const ParseLimits& limits, ParsedRows& out) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while (p < end) {
+    const char* newline = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    const char* line_end = newline != nullptr ? newline : end;
+    ++out.lines;
+    const std::size_t line = out.lines;
+    const char* hash = static_cast<const char*>(std::memchr(p, '#', static_cast<std::size_t>(line_end - p)));
+    const char* content_end = hash != nullptr ? hash : line_end;
+    const char* q = p;
+    p = newline != nullptr ? newline + 1 : end;
+
+    const std::string_view label_token = next_token(q, content_end);
+    if (label_token.empty()) continue;  // blank or comment-only line
+    if (label_token.find(':') != std::string_view::npos)
+      throw LineError{line, "missing label (the line starts with " + quoted(label_token) + ")"};
+    double label = 0;
+    if (!parse_number(label_token, label)) throw LineError{line, "bad label " + quoted(label_token)};
+    out.add_label(label);
+
+    std::size_t previous = 0;
+    for (std::string_view token = next_token(q, content_end); !token.empty(); token = next_token(q, content_end)) {
+      const std::size_t colon = token.find(':');
+      if (colon == std::string_view::npos)
+        throw LineError{line, "expected index:value, found " + quoted(token)};
+      const std::string_view index_text = token.substr(0, colon);
+      if (index_text == "qid") continue;  // SVMlight query id: not a feature
+      const std::size_t index = parse_index(index_text, token, line);
+      double x = 0;
+      if (!parse_number(token.substr(colon + 1), x))
+        throw LineError{line, fmt::format("bad value {} for feature {}", quoted(token.substr(colon + 1)), index)};
+      if (index <= previous)
+        throw LineError{line, fmt::format("feature indices not ascending ({} after {})", index, previous)};
+      previous = index;
+      if (limits.features != 0 && index > limits.features) {
+        if (!limits.drop_beyond)
+          throw LineError{line, fmt::format("feature index {} beyond --features {}", index, limits.features)};
+        if (out.dropped++ == 0) out.first_dropped_line = line;
+        continue;
+      }
+      out.add_value(index - 1, x);
+    }
+    out.end_row();
+  }
+}
+
+}  // namespace dsgd::detail

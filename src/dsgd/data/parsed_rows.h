@@ -1,0 +1,77 @@
+#pragma once
+// What the text readers share (internal to data/): the rows parsed from one line-aligned chunk
+// of a file, in CSR form, and the line parsers of each format. A chunk is parsed by one thread;
+// reader.cc splits files, runs the threads and merges their chunks in file order.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dsgd::detail {
+
+// A malformed line: the line number within the chunk (1-based) and what is wrong.
+struct LineError {
+  std::size_t line;
+  std::string what;
+};
+
+// What a parser may see and how to treat column indices beyond `features`.
+struct ParseLimits {
+  std::size_t features = 0;  // 0: no limit (the dimension comes from the data)
+  bool drop_beyond = false;  // true: drop values beyond `features` (counted); false: LineError
+};
+
+struct ParsedRows {
+  std::vector<double> labels;
+  std::vector<std::uint64_t> offsets{0};  // CSR over index/value, one entry per row + 1
+  std::vector<std::uint32_t> index;       // 0-based columns, ascending within a row
+  std::vector<double> value;              // non-zero values only
+  std::size_t max_index = 0;              // highest 1-based column seen (zeros included)
+  std::size_t lines = 0;                  // lines consumed, blank and comment lines included
+  struct Seen {
+    double label;
+    std::size_t line;  // within the chunk
+  };
+  std::vector<Seen> distinct_labels;      // the first 3 distinct label values, in order of appearance
+  std::size_t dropped = 0;                // values beyond limits.features, dropped
+  std::size_t first_dropped_line = 0;     // within the chunk
+
+  [[nodiscard]] std::size_t rows() const noexcept { return labels.size(); }
+  // Records a row's label (and, if new, where it was first seen).
+  void add_label(double label);
+  // Adds value at 0-based column `column` of the current row (zeros count for max_index only).
+  void add_value(std::size_t column, double x) {
+    if (column + 1 > max_index) max_index = column + 1;
+    if (x != 0.0) {
+      index.push_back(static_cast<std::uint32_t>(column));
+      value.push_back(x);
+    }
+  }
+  void end_row() { offsets.push_back(index.size()); }
+};
+
+// Reads a number in full (an optional leading '+' is accepted, as LIBSVM labels use it);
+// false for anything else, infinities and NaN included.
+[[nodiscard]] bool parse_number(std::string_view token, double& out) noexcept;
+
+// LIBSVM/SVMlight: "label index:value ...", 1-based strictly ascending indices, '#' comments,
+// blank lines skipped, "qid:N" ignored. Throws LineError.
+void parse_libsvm(std::string_view text, const ParseLimits& limits, ParsedRows& out);
+
+// The columns of a CSV file, from its first line.
+struct CsvColumns {
+  bool header = false;             // the first line names the columns (it is not a row)
+  std::vector<std::string> names;  // the header's names, or "column 1".. when there is none
+  std::size_t label = 0;           // which field is the label
+};
+// Decides from the first line whether there is a header (a field that is not a number) and
+// which field is the label: `label_column` names it or gives its 0-based position; empty
+// means the column named "label", else the last. Throws LineError (line 1) if it cannot.
+[[nodiscard]] CsvColumns csv_columns(std::string_view first_line, const std::string& label_column);
+
+// CSV rows with the fields of `columns`: every row the same field count, no missing values.
+// Throws LineError.
+void parse_csv(std::string_view text, const CsvColumns& columns, const ParseLimits& limits, ParsedRows& out);
+
+}  // namespace dsgd::detail

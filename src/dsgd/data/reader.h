@@ -1,0 +1,60 @@
+#pragma once
+// Reading labelled data from text: LIBSVM/SVMlight or CSV, plain or gzip-compressed, parsed in
+// parallel (the file split at line boundaries, one chunk per thread) into a dense or a sparse
+// Dataset. Every malformed line is an InputError "file:line: what is wrong"; nothing is
+// returned for a file with any error.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dsgd/data/dataset.h"
+#include "dsgd/data/labels.h"
+
+namespace dsgd {
+
+enum class FileFormat { kAuto, kLibsvm, kCsv };
+// Accepts "auto", "libsvm", "csv"; throws ConfigError otherwise.
+[[nodiscard]] FileFormat parse_file_format(std::string_view name);
+// CSV for names ending in .csv or .csv.gz, LIBSVM otherwise.
+[[nodiscard]] FileFormat format_of(std::string_view path) noexcept;
+
+enum class Storage { kAuto, kDense, kSparse };
+// Accepts "auto", "dense", "sparse"; throws ConfigError otherwise.
+[[nodiscard]] Storage parse_storage(std::string_view name);
+// Auto storage is dense from this share of non-zero values up: a dense row then costs at most
+// 8 / (0.25 x 12) ~ 2.7x the bytes of its CSR form, and the dense pass is vectorised.
+constexpr double kDenseFromDensity = 0.25;
+
+struct ReadOptions {
+  FileFormat format = FileFormat::kAuto;
+  Storage storage = Storage::kAuto;
+  DType dtype = DType::kF64;
+  // The dimension. 0: the highest index in the file. Otherwise an index beyond it is an error,
+  // or, with drop_beyond (a test file read for a model), dropped and counted.
+  std::size_t features = 0;
+  bool drop_beyond = false;
+  // The known label mapping (a model's); otherwise the file's two label values, larger positive.
+  std::optional<LabelMap> labels;
+  std::string label_column;  // CSV: a header name or a 0-based position; empty: "label" or the last
+  int threads = 1;
+};
+
+struct ReadResult {
+  Dataset data;
+  LabelMap labels;
+  FileFormat format = FileFormat::kLibsvm;
+  std::size_t lines = 0;               // lines in the file, header and blank lines included
+  std::size_t highest_index = 0;       // the highest feature index the file holds
+  std::size_t dropped = 0;             // values beyond `features` dropped (drop_beyond)
+  std::size_t first_dropped_line = 0;
+  std::vector<std::string> feature_names;  // CSV with a header
+  double seconds = 0;                  // reading and parsing
+};
+
+// Throws InputError for files that cannot be read or hold malformed lines, no rows, or not
+// exactly two label values (one or more unknown to options.labels, when given).
+[[nodiscard]] ReadResult read_data(const std::string& path, const ReadOptions& options);
+
+}  // namespace dsgd
