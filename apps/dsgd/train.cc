@@ -44,8 +44,8 @@ Handler add_train_command(CLI::App& app) {
       o.file.input.dtype = o.data.dtype;
       o.train.config.seed = o.data.spec.seed;
       o.train.resolve_model_options();
-      apply_file_defaults(o.train.config, [&](const char* name) { return sub->count(name) > 0; });
-      return train_from_file(o.file, o.train, sub->count("--features") > 0 ? o.data.spec.features : 0);
+      return train_from_file(o.file, o.train, sub->count("--features") > 0 ? o.data.spec.features : 0,
+                             [&](const char* name) { return sub->count(name) > 0; });
     }
     reject(*sub, {"--test", "--holdout", "--model", "--init", "--patience", "--standardize", "--no-standardize",
                   "--input-format", "--format", "--label-column"},

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "dsgd/data/holdout.h"
@@ -41,12 +42,41 @@ void add_file_train_options(CLI::App& app, FileTrainOptions& file) {
       ->group(model);
 }
 
-void apply_file_defaults(TrainConfig& config, const std::function<bool(const char*)>& given) {
-  if (!given("--epochs")) config.epochs = 10;
-  if (!given("--batch")) config.batch = 256;
-  if (!given("--lr")) config.lr = 0.5;
-  if (!given("--schedule")) config.schedule = LrSchedule::kInverseSqrt;
-  if (!given("--shuffle")) config.shuffle = true;
+namespace {
+
+// Mean squared norm of the rows as training sees them (d for standardised features).
+double mean_squared_norm(const Dataset& data, bool standardized) {
+  if (standardized) return static_cast<double>(data.features());
+  double sum = 0;
+  const auto values = [&](const auto& x) {
+    for (const auto v : x) sum += static_cast<double>(v) * static_cast<double>(v);
+  };
+  if (data.dtype() == DType::kF32) {
+    values(data.features_as<float>());
+  } else {
+    values(data.features_as<double>());
+  }
+  return data.rows() > 0 ? sum / static_cast<double>(data.rows()) : 0.0;
+}
+
+}  // namespace
+
+void apply_file_defaults(TrainConfig& config, const Dataset& data, const std::function<bool(const char*)>& given) {
+  const auto workers = static_cast<std::size_t>(config.workers);
+  if (!given("--epochs")) config.epochs = kFileEpochs;
+  if (!given("--batch")) {
+    config.batch = std::clamp<std::size_t>(data.rows() / (workers * kFileStepsPerEpoch), kFileMinBatch, kFileMaxBatch);
+  }
+  if (!given("--lr")) {
+    // The peak rate (lr x workers after warm-up) is kFileRateScale / (E|x|^2 + 1): a step size
+    // in units of the rows' curvature (the +1 is the bias), so scaled and unscaled, dense and
+    // sparse rows move the model alike.
+    const double peak = kFileRateScale / (mean_squared_norm(data, config.standardize) + 1.0);
+    config.lr = peak / static_cast<double>(config.workers);
+  }
+  if (!given("--schedule")) config.schedule = LrSchedule::kStep;
+  if (!given("--lr-step-epochs")) config.step_epochs = kFileStepEpochs;
+  if (!given("--shuffle") && !given("--no-shuffle")) config.shuffle = true;
 }
 
 bool wants_standardization(const Dataset& data) {
@@ -79,7 +109,8 @@ nlohmann::json data_json(const std::string& path, const ReadResult& r) {
 
 }  // namespace
 
-int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t features) {
+int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t features,
+                    const std::function<bool(const char*)>& given) {
   TrainConfig& config = train.config;
   config.workers = train.workers.value_or(default_workers());
   if (file.holdout && !(*file.holdout > 0 && *file.holdout < 1)) throw ConfigError("--holdout must be in (0, 1)");
@@ -115,13 +146,16 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   }
 
   if (init) {
-    if (file.standardize && *file.standardize != init->params.standardization.has_value())
+    if ((given("--standardize") || given("--no-standardize")) &&
+        file.standardize != init->params.standardization.has_value())
       throw ConfigError(fmt::format("--init {} is {}standardized: --{}standardize cannot change that", file.init,
-                                    init->params.standardization ? "" : "not ", *file.standardize ? "" : "no-"));
+                                    init->params.standardization ? "" : "not ", file.standardize ? "" : "no-"));
     config.standardize = init->params.standardization.has_value();
   } else {
-    config.standardize = file.standardize.value_or(wants_standardization(data.data));
+    const bool said = given("--standardize") || given("--no-standardize");
+    config.standardize = said ? file.standardize : wants_standardization(data.data);
   }
+  apply_file_defaults(config, data.data, given);
 
   EpochCallback progress;
   if (!train.quiet) progress = [&](const EpochProgress& p) { print_progress(stdout, "train", config.epochs, p); };
