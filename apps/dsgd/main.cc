@@ -29,8 +29,9 @@ int main(int argc, char** argv) {
   CLI::App app{
       "dsgd trains binary logistic regression by synchronous data-parallel minibatch SGD: each worker\n"
       "owns a shard of the rows, the workers sum their gradients every step, every worker applies the\n"
-      "same update. `dsgd bench` with no options runs the seed experiment (1,000,000 x 20, 8 epochs,\n"
-      "batch 8192, sequential vs parallel).",
+      "same update. `dsgd train DATA --test TEST --model FILE` trains on a LIBSVM or CSV file;\n"
+      "`dsgd predict` and `dsgd eval` apply the model. `dsgd bench` with no options runs the seed\n"
+      "experiment (1,000,000 x 20, 8 epochs, batch 8192, sequential vs parallel).",
       "dsgd"};
   app.set_version_flag("--version", std::string("dsgd ") + DSGD_VERSION);
   app.require_subcommand(1, 1);
@@ -38,12 +39,15 @@ int main(int argc, char** argv) {
   const dsgd::cli::Handler gen = dsgd::cli::add_gen_command(app);
   const dsgd::cli::Handler train = dsgd::cli::add_train_command(app);
   const dsgd::cli::Handler bench = dsgd::cli::add_bench_command(app);
+  const dsgd::cli::Handler predict = dsgd::cli::add_predict_command(app);
+  const dsgd::cli::Handler eval = dsgd::cli::add_eval_command(app);
 
   // CLI11 reports an unknown subcommand as a missing one; name it.
   if (argc > 1 && argv[1][0] != '-') {
     const std::string command = argv[1];
-    if (command != "gen" && command != "train" && command != "bench")
-      return fail(2, fmt::format("unknown command '{}' (expected gen, train or bench; see 'dsgd --help')", command));
+    if (command != "gen" && command != "train" && command != "bench" && command != "predict" && command != "eval")
+      return fail(2, fmt::format("unknown command '{}' (expected train, predict, eval, gen or bench; see 'dsgd --help')",
+                                 command));
   }
   try {
     app.parse(argc, argv);
@@ -60,6 +64,8 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("gen")) return gen();
     if (app.got_subcommand("train")) return train();
+    if (app.got_subcommand("predict")) return predict();
+    if (app.got_subcommand("eval")) return eval();
     return bench();
   } catch (const dsgd::ConfigError& e) {
     return fail(2, fmt::format("{} (see '{}')", e.what(), help_hint(app)));
