@@ -1,0 +1,73 @@
+// Fuzz-style test of both readers: random bytes and randomly mutated valid lines must give a
+// data set or an InputError, never a crash, a hang or another exception. CMake builds this
+// test with AddressSanitizer and UndefinedBehaviorSanitizer (reader_fuzz_test).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "dsgd/data/reader.h"
+#include "dsgd/error.h"
+
+namespace dsgd {
+namespace {
+
+const std::string kLibsvm = "+1 1:0.5 3:-1.25 # c\n-1 2:2 10:1e-3\n\n0 qid:1 4:7\n-1\n+1 1:1 2:2 3:3\r\n";
+const std::string kCsv = "a,b,label\n1.5,0,1\n0,2,0\r\n-1,1e3,1\n";
+
+// Reads `text` as `format`: true for a data set, false for an InputError; anything else fails.
+bool read_text(const std::string& text, FileFormat format, int threads) {
+  // One file per test: ctest runs the tests of this program in parallel.
+  const std::string path =
+      ::testing::TempDir() + "dsgd_fuzz_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  std::ofstream(path, std::ios::binary) << text;
+  try {
+    const ReadResult r = read_data(path, {.format = format, .threads = threads});
+    EXPECT_GT(r.data.rows(), 0U);
+    EXPECT_GE(r.data.features(), 1U);
+    return true;
+  } catch (const InputError&) {
+    return false;
+  }
+}
+
+std::string mutate(std::string s, std::mt19937_64& rng) {
+  const char alphabet[] = " \t\n\r:#,+-.eE0123456789abcxNA\"\0";
+  const int edits = 1 + static_cast<int>(rng() % 4);
+  for (int k = 0; k < edits && !s.empty(); ++k) {
+    const std::size_t at = rng() % s.size();
+    const char c = alphabet[rng() % (sizeof(alphabet) - 1)];
+    switch (rng() % 4) {
+      case 0: s[at] = c; break;
+      case 1: s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+      case 2: s.erase(at, 1 + rng() % 3); break;
+      default: s.insert(at, s.substr(rng() % s.size(), 1 + rng() % 8)); break;
+    }
+  }
+  return s;
+}
+
+TEST(ReaderFuzz, MutatedValidFilesGiveDataOrAnInputError) {
+  std::mt19937_64 rng(12345);
+  int parsed = 0;
+  for (int i = 0; i < 1500; ++i) {
+    const bool csv = i % 2 == 1;
+    const std::string text = mutate(csv ? kCsv : kLibsvm, rng);
+    parsed += read_text(text, csv ? FileFormat::kCsv : FileFormat::kLibsvm, 1 + i % 3);
+  }
+  EXPECT_GT(parsed, 50);  // the mutations leave some files valid: both paths are exercised
+}
+
+TEST(ReaderFuzz, RandomBytesGiveDataOrAnInputError) {
+  std::mt19937_64 rng(777);
+  for (int i = 0; i < 500; ++i) {
+    std::string text(rng() % 200, '\0');
+    for (char& c : text) c = static_cast<char>(rng() % 256);
+    (void)read_text(text, i % 2 == 0 ? FileFormat::kLibsvm : FileFormat::kCsv, 1 + i % 2);
+  }
+}
+
+}  // namespace
+}  // namespace dsgd

@@ -1,0 +1,201 @@
+#include "dsgd/data/reader.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "dsgd/error.h"
+
+namespace dsgd {
+namespace {
+
+std::string file(const std::string& name) { return std::string(DSGD_TEST_DATA) + "/" + name; }
+
+ReadResult read(const std::string& name, ReadOptions options = {}) { return read_data(file(name), options); }
+
+// Row i as (column, value) pairs, whatever the storage.
+std::vector<std::pair<std::size_t, double>> row(const Dataset& d, std::size_t i) {
+  std::vector<std::pair<std::size_t, double>> out;
+  const Dataset sparse = to_layout(d, Layout::kSparse);
+  const auto v = sparse.sparse_view<double>();
+  for (std::uint64_t k = v.offsets[i]; k < v.offsets[i + 1]; ++k) out.emplace_back(v.index[k], v.value[k]);
+  return out;
+}
+
+using Row = std::vector<std::pair<std::size_t, double>>;
+
+// The message of the InputError reading `name` throws.
+std::string error_of(const std::string& name, ReadOptions options = {}) {
+  try {
+    (void)read(name, options);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(LibsvmReader, ReadsCrlfLines) {
+  const ReadResult r = read("crlf.libsvm");
+  ASSERT_EQ(r.data.rows(), 3U);
+  EXPECT_EQ(r.data.features(), 3U);
+  EXPECT_EQ(row(r.data, 0), (Row{{0, 0.5}, {2, -1.25}}));
+  EXPECT_EQ(row(r.data, 1), (Row{{1, 2.0}, {2, 1e-3}}));
+  EXPECT_EQ(r.labels, (LabelMap{-1, 1}));
+  EXPECT_EQ(std::vector<std::uint8_t>(r.data.labels().begin(), r.data.labels().end()),
+            (std::vector<std::uint8_t>{1, 0, 1}));
+}
+
+TEST(LibsvmReader, SkipsCommentsAndBlankLines) {
+  const ReadResult r = read("comments.libsvm");
+  ASSERT_EQ(r.data.rows(), 2U);
+  EXPECT_EQ(row(r.data, 0), (Row{{0, 0.5}, {2, 2.0}}));
+  EXPECT_EQ(r.lines, 6U);
+}
+
+TEST(LibsvmReader, KeepsRowsWithoutFeatures) {
+  const ReadResult r = read("empty_features.libsvm");
+  ASSERT_EQ(r.data.rows(), 4U);
+  EXPECT_TRUE(row(r.data, 0).empty());
+  EXPECT_TRUE(row(r.data, 2).empty());
+  EXPECT_EQ(row(r.data, 3), (Row{{1, 3.0}}));
+}
+
+TEST(LibsvmReader, ExplicitZerosCountForTheDimensionOnly) {
+  const ReadResult r = read("explicit_zeros.libsvm", {.storage = Storage::kSparse});
+  EXPECT_EQ(r.data.features(), 5U);  // 5:0 sets the dimension
+  EXPECT_EQ(r.data.values(), 2U);    // the zeros are not stored
+  EXPECT_EQ(row(r.data, 0), (Row{{1, 1.5}}));
+  EXPECT_EQ(r.labels, (LabelMap{-1, 1}));  // labels spelled 1.0 / -1.0
+}
+
+TEST(LibsvmReader, AnyTwoLabelValuesLargerPositive) {
+  EXPECT_EQ(read("labels_01.libsvm").labels, (LabelMap{0, 1}));
+  const ReadResult r = read("labels_12.libsvm");
+  EXPECT_EQ(r.labels, (LabelMap{1, 2}));
+  EXPECT_EQ(r.data.labels()[0], 0);
+  EXPECT_EQ(r.data.labels()[1], 1);
+}
+
+TEST(LibsvmReader, IgnoresQid) {
+  const ReadResult r = read("qid.libsvm");
+  EXPECT_EQ(row(r.data, 0), (Row{{0, 1.0}, {1, 0.5}}));
+}
+
+TEST(LibsvmReader, ReadsGzip) {
+  const ReadResult plain = read("crlf.libsvm");
+  const ReadResult gz = read("small.libsvm.gz");
+  ASSERT_EQ(gz.data.rows(), 3U);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(row(gz.data, i), row(plain.data, i));
+}
+
+TEST(LibsvmReader, ReportsEachMalformedLineWithFileAndLine) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"bad_value.libsvm", ":2: bad value 'x' for feature 2"},
+      {"bad_label.libsvm", ":2: bad label 'abc'"},
+      {"index_zero.libsvm", ":2: feature index 0 in '0:1' (indices start at 1)"},
+      {"negative_index.libsvm", ":2: negative feature index in '-2:1'"},
+      {"not_ascending.libsvm", ":2: feature indices not ascending (2 after 3)"},
+      {"duplicate_index.libsvm", ":2: feature indices not ascending (2 after 2)"},
+      {"missing_label.libsvm", ":2: missing label"},
+      {"third_label.libsvm", ":3: a third label value 0 (after 1 and -1)"},
+      {"no_colon.libsvm", ":1: expected index:value, found '2'"},
+  };
+  for (const auto& [name, message] : cases) {
+    const std::string what = error_of(name);
+    EXPECT_NE(what.find(file(name) + message), std::string::npos) << name << ": " << what;
+  }
+}
+
+TEST(LibsvmReader, IndexBeyondFeaturesIsAnErrorOrDroppedForAModel) {
+  EXPECT_NE(error_of("high_index.libsvm", {.features = 3}).find(":2: feature index 7 beyond --features 3"),
+            std::string::npos);
+  const ReadResult r = read("high_index.libsvm", {.features = 3, .drop_beyond = true, .labels = LabelMap{-1, 1}});
+  EXPECT_EQ(r.data.features(), 3U);
+  EXPECT_EQ(r.dropped, 1U);
+  EXPECT_EQ(r.first_dropped_line, 2U);
+  EXPECT_TRUE(row(r.data, 1).empty());
+}
+
+TEST(LibsvmReader, ALowerHighestIndexTakesTheGivenDimension) {
+  EXPECT_EQ(read("crlf.libsvm", {.features = 10}).data.features(), 10U);
+}
+
+TEST(LibsvmReader, EmptyFilesAndSingleClassesAreReportedPlainly) {
+  EXPECT_NE(error_of("empty.libsvm").find("empty file"), std::string::npos);
+  EXPECT_NE(error_of("one_class.libsvm").find("only one class (label 1) in 2 rows"), std::string::npos);
+  EXPECT_NE(error_of("truncated.libsvm.gz").find("gzip"), std::string::npos);
+  EXPECT_NE(error_of("no_such_file").find("cannot open"), std::string::npos);
+}
+
+TEST(LibsvmReader, UnknownLabelsOfAModelAreNamed) {
+  EXPECT_NE(error_of("labels_12.libsvm", {.labels = LabelMap{-1, 1}}).find(":2: unknown label 2 (the model's labels "
+                                                                         "are -1 and 1)"),
+            std::string::npos);
+}
+
+TEST(LibsvmReader, ParallelChunksGiveTheSameDataAndLineNumbers) {
+  const ReadResult one = read("heart_scale", {.storage = Storage::kSparse, .threads = 1});
+  for (int threads : {2, 3, 7}) {
+    const ReadResult many = read("heart_scale", {.storage = Storage::kSparse, .threads = threads});
+    ASSERT_EQ(many.data.rows(), one.data.rows());
+    EXPECT_TRUE(std::equal(one.data.offsets().begin(), one.data.offsets().end(), many.data.offsets().begin()));
+    EXPECT_TRUE(std::equal(one.data.indices().begin(), one.data.indices().end(), many.data.indices().begin()));
+    EXPECT_EQ(many.lines, 270U);
+  }
+}
+
+TEST(LibsvmReader, DenseAndSparseStorageHoldTheSameValues) {
+  const ReadResult dense = read("heart_scale", {.storage = Storage::kDense});
+  const ReadResult sparse = read("heart_scale", {.storage = Storage::kSparse});
+  ASSERT_EQ(dense.data.layout(), Layout::kDense);
+  ASSERT_EQ(sparse.data.layout(), Layout::kSparse);
+  const Dataset back = to_layout(sparse.data, Layout::kDense);
+  const auto a = dense.data.features_as<double>();
+  const auto b = back.features_as<double>();
+  EXPECT_TRUE(std::equal(a.begin(), a.end(), b.begin()));
+  EXPECT_EQ(read("heart_scale").data.layout(), Layout::kDense);  // auto: 96% non-zero
+  EXPECT_EQ(read("a9a.gz").data.layout(), Layout::kSparse);      // auto: 11% non-zero
+}
+
+TEST(CsvReader, HeaderAndLastColumnLabel) {
+  const ReadResult r = read("header.csv");
+  ASSERT_EQ(r.data.rows(), 3U);
+  EXPECT_EQ(r.data.features(), 2U);
+  EXPECT_EQ(r.feature_names, (std::vector<std::string>{"x1", "x2"}));
+  EXPECT_EQ(row(r.data, 0), (Row{{0, 1.5}}));
+  EXPECT_EQ(r.labels, (LabelMap{0, 1}));
+}
+
+TEST(CsvReader, WithoutHeaderEveryLineIsARow) {
+  const ReadResult r = read("no_header.csv");
+  EXPECT_EQ(r.data.rows(), 3U);
+  EXPECT_EQ(row(r.data, 1), (Row{{1, 2.0}}));
+}
+
+TEST(CsvReader, LabelColumnByNameOrPosition) {
+  const ReadResult by_name = read("label_column.csv", {.label_column = "target"});
+  const ReadResult by_index = read("label_column.csv", {.label_column = "1"});
+  EXPECT_EQ(row(by_name.data, 0), (Row{{0, 1.0}, {1, 2.0}}));
+  EXPECT_EQ(row(by_index.data, 1), (Row{{0, 3.0}}));
+  EXPECT_EQ(by_name.data.labels()[1], 1);
+  EXPECT_NE(error_of("label_column.csv", {.label_column = "nope"}).find(":1: no column named 'nope'"), std::string::npos);
+  EXPECT_NE(error_of("label_column.csv", {.label_column = "5"}).find("out of range"), std::string::npos);
+}
+
+TEST(CsvReader, MissingValuesAndRaggedRowsAreRejected) {
+  EXPECT_NE(error_of("missing_value.csv").find(":2: missing value in column 'x2'"), std::string::npos);
+  EXPECT_NE(error_of("na_value.csv").find(":2: missing value in column 'x2'"), std::string::npos);
+  EXPECT_NE(error_of("ragged.csv").find(":3: expected 3 fields, found 2"), std::string::npos);
+  EXPECT_NE(error_of("bad_number.csv").find(":3: bad number 'oops' in column 'x2'"), std::string::npos);
+}
+
+TEST(CsvReader, RealFileWithNamedLabel) {
+  const ReadResult r = read("breast_cancer.csv");
+  EXPECT_EQ(r.data.rows(), 569U);
+  EXPECT_EQ(r.data.features(), 30U);
+  EXPECT_EQ(r.labels, (LabelMap{0, 1}));
+}
+
+}  // namespace
+}  // namespace dsgd
