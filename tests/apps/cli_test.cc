@@ -277,4 +277,106 @@ TEST_F(CliTest, UnwritableJsonPathFailsAndLeavesNoFile) {
   EXPECT_TRUE(fs::is_directory(path("taken") / "inside"));
 }
 
+
+
+// ---- Data files: dsgd train DATA, predict, eval ----
+
+std::string data_file(const std::string& name) { return quoted(fs::path(DSGD_TEST_DATA) / name); }
+
+TEST_F(CliTest, TrainOnAFileWritesTheModelAndTheTestFigures) {
+  const json j = dsgd_json("train -q " + data_file("heart_scale") + " --test " + data_file("heart_scale") +
+                               " --model m.txt",
+                           "report.json");
+  expect_keys(j, "test", {"accuracy", "log_loss", "auc", "precision", "recall", "f1", "confusion"});
+  expect_keys(j, "data", {"rows", "features", "storage", "labels", "load_s"});
+  EXPECT_EQ(j.at("data").at("rows"), 270);
+  EXPECT_GT(j.at("test").at("accuracy").get<double>(), 0.8);
+  ASSERT_TRUE(fs::exists(path("m.txt")));
+
+  // eval scores the saved model exactly as train scored it.
+  const json e = dsgd_json("eval --model m.txt " + data_file("heart_scale"), "eval.json");
+  EXPECT_EQ(e.at("accuracy"), j.at("test").at("accuracy"));
+  EXPECT_EQ(e.at("log_loss"), j.at("test").at("log_loss"));
+  EXPECT_EQ(e.at("auc"), j.at("test").at("auc"));
+
+  const Result p = dsgd("predict --model m.txt " + data_file("heart_scale"));
+  ASSERT_EQ(p.code, 0) << p.err;
+  const std::vector<std::string> probabilities = lines_of(p.out);
+  ASSERT_EQ(probabilities.size(), 270U);
+  for (const std::string& line : probabilities) {
+    const double v = std::stod(line);
+    EXPECT_TRUE(v > 0 && v < 1) << line;
+  }
+  const Result labels = dsgd("predict --labels --model m.txt -o out.txt " + data_file("heart_scale"));
+  ASSERT_EQ(labels.code, 0) << labels.err;
+  std::size_t ones = 0;
+  for (const std::string& line : lines_of(read_text(path("out.txt")))) {
+    EXPECT_TRUE(line == "0" || line == "1") << line;
+    ones += line == "1";
+  }
+  const auto& c = j.at("test").at("confusion");
+  EXPECT_EQ(ones, c.at("true_positives").get<std::size_t>() + c.at("false_positives").get<std::size_t>());
+}
+
+TEST_F(CliTest, MalformedFilesExitOneWithFileAndLineAndLeaveNoModel) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"bad_value.libsvm", ":2: bad value"},       {"bad_label.libsvm", ":2: bad label"},
+      {"index_zero.libsvm", ":2: feature index 0"}, {"negative_index.libsvm", ":2: negative feature index"},
+      {"not_ascending.libsvm", ":2: feature indices not ascending"},
+      {"missing_label.libsvm", ":2: missing label"}, {"third_label.libsvm", ":3: a third label value 0"},
+      {"missing_value.csv", ":2: missing value in column 'x2'"}, {"ragged.csv", ":3: expected 3 fields"},
+      {"empty.libsvm", ": empty file"},             {"one_class.libsvm", ": only one class"},
+  };
+  for (const auto& [name, message] : cases) {
+    const Result r = dsgd("train " + data_file(name) + " --model m.txt --json r.json");
+    EXPECT_EQ(r.code, 1) << name;
+    expect_one_line_error(r);
+    EXPECT_NE(r.err.find(name + message), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(path("m.txt"))) << name;
+    EXPECT_FALSE(fs::exists(path("r.json"))) << name;
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 0) << name << ": temporaries left";
+  }
+  const Result beyond = dsgd("train " + data_file("high_index.libsvm") + " --features 3 --model m.txt");
+  EXPECT_EQ(beyond.code, 1);
+  EXPECT_NE(beyond.err.find("high_index.libsvm:2: feature index 7 beyond --features 3"), std::string::npos);
+  EXPECT_FALSE(fs::exists(path("m.txt")));
+}
+
+TEST_F(CliTest, BadModelsAndOptionsAreReportedPlainly) {
+  std::ofstream(path("truncated.txt")) << "format dsgd-model 1\ndsgd 0.4.0\nfeatures 13\nbias 0\n";
+  const Result truncated = dsgd("eval --model truncated.txt " + data_file("heart_scale"));
+  EXPECT_EQ(truncated.code, 1);
+  expect_one_line_error(truncated);
+  EXPECT_NE(truncated.err.find("truncated.txt:5: truncated model"), std::string::npos) << truncated.err;
+
+  ASSERT_EQ(dsgd("train -q " + data_file("heart_scale") + " --model m.txt").code, 0);
+  const Result wrong_labels = dsgd("eval --model m.txt " + data_file("labels_12.libsvm"));
+  EXPECT_EQ(wrong_labels.code, 1);
+  EXPECT_NE(wrong_labels.err.find("labels_12.libsvm:2: unknown label 2"), std::string::npos) << wrong_labels.err;
+
+  const Result patience = dsgd("train " + data_file("heart_scale") + " --patience 2");
+  EXPECT_EQ(patience.code, 2);
+  EXPECT_NE(patience.err.find("--patience needs held-out rows"), std::string::npos) << patience.err;
+  const Result synthetic_only = dsgd("train " + data_file("heart_scale") + " --samples 10");
+  EXPECT_EQ(synthetic_only.code, 2);
+  const Result file_only = dsgd("train --holdout 0.2");
+  EXPECT_EQ(file_only.code, 2);
+  EXPECT_NE(file_only.err.find("--holdout needs a data file"), std::string::npos) << file_only.err;
+}
+
+TEST_F(CliTest, HoldoutStopsEarlyAndInitWarmStarts) {
+  const json j = dsgd_json("train -q " + data_file("heart_scale") + " --holdout 0.3 --model m.txt", "r.json");
+  EXPECT_EQ(j.at("config").at("patience"), 3);
+  EXPECT_FALSE(j.at("epochs").at(0).at("holdout_loss").is_null());
+  // A small rate from the saved model stays near it; from zero the same run is far worse.
+  const std::string small = " --epochs 1 --lr 0.001 --warmup-epochs 0";
+  const json again = dsgd_json("train -q " + data_file("heart_scale") + " --init m.txt" + small, "r2.json");
+  const json fresh = dsgd_json("train -q " + data_file("heart_scale") + small, "r3.json");
+  const double saved = j.at("train").at("log_loss").get<double>();
+  EXPECT_NEAR(again.at("train").at("log_loss").get<double>(), saved, 0.01);
+  EXPECT_GT(fresh.at("train").at("log_loss").get<double>(), saved + 0.1);
+  const Result mismatch = dsgd("train -q " + data_file("heart_scale") + " --init m.txt --features 20");
+  EXPECT_EQ(mismatch.code, 2);
+}
+
 }  // namespace
