@@ -426,6 +426,11 @@ namespace {
 void check_sizes(std::size_t cols, std::span<const double> w, std::size_t grad) {
   if (w.size() != cols || grad != cols) throw Error("kernel: weight or gradient size differs from the feature count");
 }
+template <typename View>
+void check_scores(const View& data, std::span<const double> w, std::span<double> z) {
+  check_sizes(data.cols, w, data.cols);
+  if (z.size() != data.rows) throw Error("compute_scores: output size differs from the row count");
+}
 }  // namespace
 
 void accumulate_gradient(const DenseView<double>& data, const std::uint32_t* rows, std::size_t count,
@@ -465,23 +470,19 @@ void accumulate_loss(const SparseView<float>& data, std::span<const double> w, d
   HWY_DYNAMIC_DISPATCH(SparseLossF32)(data, w.data(), bias, sums);
 }
 void compute_scores(const DenseView<double>& data, std::span<const double> w, double bias, std::span<double> z) {
-  check_sizes(data.cols, w, data.cols);
-  if (z.size() != data.rows) throw Error("compute_scores: output size differs from the row count");
+  check_scores(data, w, z);
   HWY_DYNAMIC_DISPATCH(ScoresF64)(data, w.data(), bias, z.data());
 }
 void compute_scores(const DenseView<float>& data, std::span<const double> w, double bias, std::span<double> z) {
-  check_sizes(data.cols, w, data.cols);
-  if (z.size() != data.rows) throw Error("compute_scores: output size differs from the row count");
+  check_scores(data, w, z);
   HWY_DYNAMIC_DISPATCH(ScoresF32)(data, w.data(), bias, z.data());
 }
 void compute_scores(const SparseView<double>& data, std::span<const double> w, double bias, std::span<double> z) {
-  check_sizes(data.cols, w, data.cols);
-  if (z.size() != data.rows) throw Error("compute_scores: output size differs from the row count");
+  check_scores(data, w, z);
   HWY_DYNAMIC_DISPATCH(SparseScoresF64)(data, w.data(), bias, z.data());
 }
 void compute_scores(const SparseView<float>& data, std::span<const double> w, double bias, std::span<double> z) {
-  check_sizes(data.cols, w, data.cols);
-  if (z.size() != data.rows) throw Error("compute_scores: output size differs from the row count");
+  check_scores(data, w, z);
   HWY_DYNAMIC_DISPATCH(SparseScoresF32)(data, w.data(), bias, z.data());
 }
 const char* kernel_target() noexcept { return HWY_DYNAMIC_DISPATCH(TargetNameHere)(); }
