@@ -35,11 +35,12 @@ void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype) {
   }
 }
 
-ReadResult read_for_model(const std::string& path, const Model& model, const InputOptions& input, int threads) {
+ReadResult read_for_model(const std::string& path, std::size_t features, const LabelMap& labels,
+                          const InputOptions& input, int threads) {
   ReadOptions o = input.read_options(threads);
-  o.features = model.params.features();
+  o.features = features;
   o.drop_beyond = true;
-  o.labels = model.labels;
+  o.labels = labels;
   ReadResult read = read_data(path, o);
   if (read.dropped > 0) {
     fmt::print(stderr,
@@ -52,12 +53,14 @@ ReadResult read_for_model(const std::string& path, const Model& model, const Inp
 
 std::string describe(const std::string& path, const ReadResult& read) {
   const Dataset& d = read.data;
-  const double share = d.layout() == Layout::kDense
-                           ? 1.0
-                           : static_cast<double>(d.values()) / (static_cast<double>(d.rows()) * static_cast<double>(d.features()));
-  return fmt::format("{}: {} rows x {} features, {} ({} values, {:.1f}%), labels {}, read in {:.4f} s", path,
-                     d.rows(), d.features(), to_string(d.layout()), d.values(), 100 * share,
-                     read.labels.describe(), read.seconds);
+  const std::string storage =
+      d.layout() == Layout::kDense
+          ? std::string("dense")
+          : fmt::format("sparse ({} values, {:.1f}%)", d.values(),
+                        100.0 * static_cast<double>(d.values()) /
+                            (static_cast<double>(d.rows()) * static_cast<double>(d.features())));
+  return fmt::format("{}: {} rows x {} features, {}, labels {}, read in {:.4f} s", path, d.rows(), d.features(),
+                     storage, read.labels.describe(), read.seconds);
 }
 
 }  // namespace dsgd::cli

@@ -21,12 +21,12 @@ struct InputOptions {
 // Adds --input-format --format --label-column (and --dtype unless the command has it already).
 void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype);
 
-// Reads a file for `model`: its labels, its dimension (a lower highest index is fine; values at
-// higher ones are dropped, with a warning on stderr).
-[[nodiscard]] ReadResult read_for_model(const std::string& path, const Model& model, const InputOptions& input,
-                                        int threads);
+// Reads a file to score with a model of `features` features and `labels`: a lower highest
+// index is fine; values at higher ones are dropped, with a warning on stderr.
+[[nodiscard]] ReadResult read_for_model(const std::string& path, std::size_t features, const LabelMap& labels,
+                                        const InputOptions& input, int threads);
 
-// "a9a: 32561 rows x 123 features, sparse (451592 values, 11.3%), read in 0.0312 s"
+// "a9a: 32561 rows x 123 features, sparse (451592 values, 11.3%), labels ..., read in 0.0312 s"
 [[nodiscard]] std::string describe(const std::string& path, const ReadResult& read);
 
 }  // namespace dsgd::cli

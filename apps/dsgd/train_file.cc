@@ -138,10 +138,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   if (!train.quiet) fmt::print("Data  {}\n", describe(file.data, data));
   std::optional<ReadResult> test;
   if (!file.test.empty()) {
-    Model shape;
-    shape.params.weights.assign(data.data.features(), 0.0);
-    shape.labels = data.labels;
-    test = read_for_model(file.test, shape, file.input, config.workers);
+    test = read_for_model(file.test, data.data.features(), data.labels, file.input, config.workers);
     if (!train.quiet) fmt::print("Test  {}\n", describe(file.test, *test));
   }
 

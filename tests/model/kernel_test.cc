@@ -32,10 +32,14 @@ std::vector<double> some_weights(std::size_t d, double scale) {
 // The data with about a third of its values set to zero, in `layout`.
 Dataset thinned(const Dataset& dense, Layout layout) {
   Dataset out = to_layout(dense, Layout::kDense);
-  out.visit_dense([&](const auto& v) {
-    auto* x = const_cast<std::remove_const_t<std::remove_pointer_t<decltype(v.x)>>*>(v.x);
-    for (std::size_t k = 0; k < v.rows * v.cols; k += 3) x[k] = 0;
-  });
+  const auto zero_every_third = [](auto values) {
+    for (std::size_t k = 0; k < values.size(); k += 3) values[k] = 0;
+  };
+  if (out.dtype() == DType::kF32) {
+    zero_every_third(out.features_as<float>());
+  } else {
+    zero_every_third(out.features_as<double>());
+  }
   return to_layout(out, layout);
 }
 

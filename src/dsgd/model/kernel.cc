@@ -137,21 +137,24 @@ HWY_INLINE void residuals(D d, double* z, const double* y, double* r, std::size_
   loss = hn::Add(loss, hn::Log(d, product));
 }
 
-// Per-pass state shared by both shapes of the pass: lane-padded copies of w and of the gradient
-// (zeros past cols, so no vector reads past the caller's arrays and the tail needs no masked
-// store), and the block's scratch arrays.
-struct PassBuffers {
+// A block's scores, labels and residuals.
+struct BlockScratch {
+  HWY_ALIGN double z[kBlock];
+  HWY_ALIGN double y[kBlock];
+  HWY_ALIGN double r[kBlock];
+};
+
+// Per-pass state shared by both shapes of the dense pass: lane-padded copies of w and of the
+// gradient (zeros past cols, so no vector reads past the caller's arrays and the tail needs no
+// masked store), and the block's scratch arrays.
+struct PassBuffers : BlockScratch {
   PassBuffers(std::size_t padded, const double* weights, std::size_t cols, bool gradient)
-      : w(hwy::AllocateAligned<double>(std::max<std::size_t>(padded, 1))),
-        grad(hwy::AllocateAligned<double>(gradient ? std::max<std::size_t>(padded, 1) : 1)) {
+      : w(hwy::AllocateAligned<double>(padded)), grad(hwy::AllocateAligned<double>(gradient ? padded : 1)) {
     std::fill(std::copy(weights, weights + cols, w.get()), w.get() + padded, 0.0);
     std::fill(grad.get(), grad.get() + (gradient ? padded : 1), 0.0);
   }
   hwy::AlignedFreeUniquePtr<double[]> w;
   hwy::AlignedFreeUniquePtr<double[]> grad;
-  HWY_ALIGN double z[kBlock];
-  HWY_ALIGN double y[kBlock];
-  HWY_ALIGN double r[kBlock];
 };
 
 // The vector sums of a pass, reduced to PassSums at its end.
@@ -168,7 +171,7 @@ struct VecSums {
     sums.correct += hn::GetLane(hn::SumOfLanes(d, correct));
     sums.residual += hn::GetLane(hn::SumOfLanes(d, residual));
   }
-  void add_block(D d, PassBuffers& b, std::size_t n) { residuals(d, b.z, b.y, b.r, n, loss, correct, residual); }
+  void add_block(D d, BlockScratch& b, std::size_t n) { residuals(d, b.z, b.y, b.r, n, loss, correct, residual); }
 };
 
 // Points rows_out at the block's n rows and copies their labels as doubles, padded with zeros to
@@ -322,7 +325,7 @@ void sparse_pass(const SparseView<T>& data, const std::uint32_t* rows, std::size
                  double bias, double* grad_out, PassSums& sums) {
   const D d;
   const std::size_t lanes = hn::Lanes(d);
-  PassBuffers b(0, w, 0, false);
+  BlockScratch b;
   VecSums vec;
   std::size_t row_of[kBlock];
   for (std::size_t start = 0; start < count; start += kBlock) {
