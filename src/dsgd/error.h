@@ -24,9 +24,11 @@ class ConfigError : public Error {
 class InputError : public Error {
  public:
   InputError(std::string file, std::size_t line, const std::string& what)
-      : Error(format(file, line, what)), file_(std::move(file)), line_(line) {}
+      : Error(format(file, line, what)), file_(std::move(file)), line_(line), message_(what) {}
   [[nodiscard]] const std::string& file() const noexcept { return file_; }
   [[nodiscard]] std::size_t line() const noexcept { return line_; }
+  // What is wrong, without the file and line.
+  [[nodiscard]] const std::string& message() const noexcept { return message_; }
 
  private:
   static std::string format(const std::string& file, std::size_t line, const std::string& what) {
@@ -34,6 +36,15 @@ class InputError : public Error {
   }
   std::string file_;
   std::size_t line_;
+  std::string message_;
+};
+
+// An InputError that every process of a cluster throws alike, having agreed on it through a
+// collective (a file read in parts: the first malformed line of any part). The CLI reports it
+// once and ends every process with exit code 1, rather than aborting the job.
+class SharedInputError : public InputError {
+ public:
+  using InputError::InputError;
 };
 
 // A collective that cannot complete: a peer failed, or the group was aborted.

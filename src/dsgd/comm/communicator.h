@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace dsgd {
 
@@ -58,5 +59,9 @@ class Communicator {
 // order every backend uses: sum(parts[lo, hi)) = sum(parts[lo, lo + h)) + sum(parts[lo + h, hi))
 // with h the largest power of two below hi - lo. For 4 parts: ((p0 + p1) + (p2 + p3)).
 void tree_sum(std::span<const double* const> parts, std::size_t offset, std::size_t length, double* out);
+
+// Every worker's `mine` (the same length on each), concatenated in rank order, on every worker:
+// an allreduce of a vector in which each worker fills its own part (adding zeros is exact).
+[[nodiscard]] std::vector<double> gather(Communicator& comm, std::span<const double> mine);
 
 }  // namespace dsgd

@@ -51,6 +51,22 @@ struct ParsedRows {
   void end_row() { offsets.push_back(index.size()); }
 };
 
+// Counting and finding rows without parsing them (to split a file by rows): a line is a data
+// row when it holds anything but blanks (LIBSVM: before any '#'), exactly the lines the parsers
+// read as rows; the others are skipped by both.
+struct RowCount {
+  std::size_t rows = 0;
+  std::size_t lines = 0;
+};
+[[nodiscard]] RowCount count_rows(std::string_view text, bool csv) noexcept;
+// The start of data row `row` (0-based; `row` == the chunk's row count gives its end): the byte
+// offset and the number of lines before it.
+struct RowStart {
+  std::size_t offset = 0;
+  std::size_t lines = 0;
+};
+[[nodiscard]] RowStart find_row(std::string_view text, bool csv, std::size_t row) noexcept;
+
 // Reads a number in full (an optional leading '+' is accepted, as LIBSVM labels use it);
 // false for anything else, infinities and NaN included.
 [[nodiscard]] bool parse_number(std::string_view token, double& out) noexcept;

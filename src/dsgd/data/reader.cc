@@ -6,6 +6,7 @@
 #include <exception>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "dsgd/data/file_bytes.h"
 #include "dsgd/data/parsed_rows.h"
@@ -85,38 +86,129 @@ void parallel_for(std::size_t n, Fn&& fn) {
 struct Chunk {
   ParsedRows rows;
   std::optional<LineError> error;
-  std::size_t first_line = 0;  // global line number of the chunk's line 0 (lines are 1-based)
-  std::size_t first_row = 0;
+  std::size_t first_row = 0;    // within the parsed part
   std::size_t first_value = 0;
 };
 
-LabelMap learn_labels(const std::string& path, const std::vector<Chunk>& chunks, std::size_t rows) {
-  std::vector<double> seen;
-  for (const Chunk& c : chunks) {
-    for (const ParsedRows::Seen& s : c.rows.distinct_labels) {
-      if (std::find(seen.begin(), seen.end(), s.label) != seen.end()) continue;
-      if (seen.size() == 2)
-        throw InputError(path, c.first_line + s.line,
-                         fmt::format("a third label value {} (after {} and {}): binary data has two", s.label,
-                                     seen[0], seen[1]));
-      seen.push_back(s.label);
-    }
+// A label value and the global line it was first seen on.
+struct SeenLabel {
+  double label = 0;
+  std::size_t line = 0;
+};
+
+// The rows of a line-aligned part of a file's text, parsed by threads, and what they add up to.
+struct ParsedPart {
+  std::vector<Chunk> chunks;
+  std::size_t rows = 0;
+  std::size_t values = 0;
+  std::size_t lines = 0;
+  std::size_t highest_index = 0;
+  std::size_t dropped = 0;
+  std::size_t first_dropped_line = 0;     // global
+  std::vector<SeenLabel> labels;          // the first 3 distinct values, in file order
+  std::optional<LineError> error;         // the first malformed line (global line)
+};
+
+// Appends the distinct values of `more` not yet in `seen`, keeping the first 3.
+void merge_labels(std::vector<SeenLabel>& seen, const std::vector<SeenLabel>& more) {
+  for (const SeenLabel& s : more) {
+    if (seen.size() == 3) return;
+    if (std::none_of(seen.begin(), seen.end(), [&](const SeenLabel& t) { return t.label == s.label; }))
+      seen.push_back(s);
   }
-  if (seen.size() < 2)
-    throw InputError(path, 0, fmt::format("only one class (label {}) in {} rows: logistic regression needs two",
-                                          seen.front(), rows));
-  return {std::min(seen[0], seen[1]), std::max(seen[0], seen[1])};
 }
 
-void check_labels(const std::string& path, const std::vector<Chunk>& chunks, const LabelMap& labels) {
-  for (const Chunk& c : chunks) {
-    for (const ParsedRows::Seen& s : c.rows.distinct_labels) {
-      if (!labels.classify(s.label))
-        throw InputError(path, c.first_line + s.line,
-                         fmt::format("unknown label {} (the model's labels are {} and {})", s.label, labels.negative,
-                                     labels.positive));
+// An opened text file: its bytes, format and the part after any CSV header.
+struct TextFile {
+  FileBytes bytes;
+  FileFormat format = FileFormat::kLibsvm;
+  std::string_view rows;  // the text holding the rows
+  std::size_t header_lines = 0;
+  detail::CsvColumns columns;
+  std::vector<std::string> feature_names;
+
+  TextFile(const std::string& path, const ReadOptions& options) : bytes(path), format(options.format) {
+    if (format == FileFormat::kAuto) format = format_of(path);
+    rows = bytes.text();
+    if (rows.find_first_not_of(" \t\r\n") == std::string_view::npos) throw InputError(path, 0, "empty file: no data rows");
+    if (format != FileFormat::kCsv) return;
+    const std::size_t newline = rows.find('\n');
+    try {
+      columns = detail::csv_columns(rows.substr(0, newline), options.label_column);
+    } catch (const LineError& e) {
+      throw InputError(path, e.line, e.what);
+    }
+    if (!columns.header) return;
+    header_lines = 1;
+    rows = newline == std::string_view::npos ? std::string_view() : rows.substr(newline + 1);
+    for (std::size_t k = 0; k < columns.names.size(); ++k) {
+      if (k != columns.label) feature_names.push_back(columns.names[k]);
     }
   }
+  [[nodiscard]] bool csv() const noexcept { return format == FileFormat::kCsv; }
+
+  // Parses `part` (line-aligned, starting at global line first_line + 1) on `threads` threads.
+  [[nodiscard]] ParsedPart parse(std::string_view part, std::size_t first_line, const ReadOptions& options) const {
+    const detail::ParseLimits limits{options.features, options.drop_beyond};
+    const std::vector<std::string_view> pieces = line_chunks(part, std::max(1, options.threads));
+    ParsedPart out;
+    out.chunks.resize(pieces.size());
+    parallel_for(pieces.size(), [&](std::size_t k) {
+      try {
+        if (csv()) {
+          detail::parse_csv(pieces[k], columns, limits, out.chunks[k].rows);
+        } else {
+          detail::parse_libsvm(pieces[k], limits, out.chunks[k].rows);
+        }
+      } catch (LineError& e) {
+        out.chunks[k].error = std::move(e);
+      }
+    });
+    // Positions in file order; the first error wins (the chunks after it are not needed).
+    std::size_t line = first_line;
+    for (Chunk& c : out.chunks) {
+      if (c.error) {
+        out.error = LineError{line + c.error->line, std::move(c.error->what)};
+        return out;
+      }
+      c.first_row = out.rows;
+      c.first_value = out.values;
+      std::vector<SeenLabel> seen;
+      for (const ParsedRows::Seen& s : c.rows.distinct_labels) seen.push_back({s.label, line + s.line});
+      merge_labels(out.labels, seen);
+      if (c.rows.dropped > 0 && out.dropped == 0) out.first_dropped_line = line + c.rows.first_dropped_line;
+      out.dropped += c.rows.dropped;
+      out.highest_index = std::max(out.highest_index, c.rows.max_index);
+      line += c.rows.lines;
+      out.rows += c.rows.rows();
+      out.values += c.rows.value.size();
+    }
+    out.lines = line - first_line;
+    return out;
+  }
+};
+
+// The label mapping of a file whose first distinct label values are `seen`: options.labels
+// (every value must be one of them), or the two values of the file, the larger positive.
+LabelMap settle_labels(const std::string& path, const std::vector<SeenLabel>& seen, std::size_t rows,
+                       const ReadOptions& options) {
+  if (options.labels) {
+    for (const SeenLabel& s : seen) {
+      if (!options.labels->classify(s.label))
+        throw InputError(path, s.line,
+                         fmt::format("unknown label {} (the model's labels are {} and {})", s.label,
+                                     options.labels->negative, options.labels->positive));
+    }
+    return *options.labels;
+  }
+  if (seen.size() > 2)
+    throw InputError(path, seen[2].line,
+                     fmt::format("a third label value {} (after {} and {}): binary data has two", seen[2].label,
+                                 seen[0].label, seen[1].label));
+  if (seen.size() < 2)
+    throw InputError(path, 0, fmt::format("only one class (label {}) in {} rows: logistic regression needs two",
+                                          seen.front().label, rows));
+  return {std::min(seen[0].label, seen[1].label), std::max(seen[0].label, seen[1].label)};
 }
 
 // Copies chunk c into its rows of `out` (labels classified with `labels`).
@@ -142,85 +234,185 @@ void fill(Dataset& out, const Chunk& c, const LabelMap& labels) {
   }
 }
 
+// The data set of a parsed part: `d` features, dense or sparse as the whole file's density says.
+Dataset build(const ParsedPart& part, const LabelMap& labels, std::size_t d, bool dense, DType dtype,
+              std::size_t first_row) {
+  Dataset data = dense ? Dataset(dtype, part.rows, d, first_row)
+                       : Dataset::sparse(dtype, part.rows, d, part.values, first_row);
+  parallel_for(part.chunks.size(), [&](std::size_t k) {
+    if (dtype == DType::kF32) {
+      fill<float>(data, part.chunks[k], labels);
+    } else {
+      fill<double>(data, part.chunks[k], labels);
+    }
+  });
+  return data;
+}
+
+// The dimension and storage of a file of `rows` rows, `values` non-zeros, highest index `highest`.
+std::pair<std::size_t, bool> shape(const std::string& path, const ReadOptions& options, std::size_t rows,
+                                   std::size_t values, std::size_t highest) {
+  const std::size_t d = options.features != 0 ? options.features : highest;
+  if (d == 0) throw InputError(path, 0, "no row has any feature");
+  const double density = static_cast<double>(values) / (static_cast<double>(rows) * static_cast<double>(d));
+  const bool dense = options.storage == Storage::kDense ||
+                     (options.storage == Storage::kAuto && density >= kDenseFromDensity);
+  return {d, dense};
+}
+
 }  // namespace
 
 ReadResult read_data(const std::string& path, const ReadOptions& options) {
   const auto start = Clock::now();
-  const FileBytes bytes(path);
-  std::string_view text = bytes.text();
-  ReadResult result{Dataset(DType::kF64, 0, 1), {}, options.format, 0, 0, 0, 0, {}, 0};
-  if (result.format == FileFormat::kAuto) result.format = format_of(path);
-  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) throw InputError(path, 0, "empty file: no data rows");
+  const TextFile file(path, options);
+  ParsedPart part = file.parse(file.rows, file.header_lines, options);
+  if (part.error) throw InputError(path, part.error->line, part.error->what);
+  if (part.rows == 0) throw InputError(path, 0, "no data rows (only blank or comment lines)");
+  ReadResult result{.data = Dataset(DType::kF64, 0, 1),
+                    .total_rows = part.rows,
+                    .format = file.format,
+                    .values = part.values,
+                    .lines = file.header_lines + part.lines,
+                    .highest_index = part.highest_index,
+                    .dropped = part.dropped,
+                    .first_dropped_line = part.first_dropped_line,
+                    .feature_names = file.feature_names};
+  result.labels = settle_labels(path, part.labels, part.rows, options);
+  const auto [d, dense] = shape(path, options, part.rows, part.values, part.highest_index);
+  result.data = build(part, result.labels, d, dense, options.dtype, 0);
+  result.seconds = seconds_since(start);
+  return result;
+}
 
-  const detail::ParseLimits limits{options.features, options.drop_beyond};
-  detail::CsvColumns columns;
-  std::size_t header_lines = 0;
-  if (result.format == FileFormat::kCsv) {
-    const std::size_t newline = text.find('\n');
-    try {
-      columns = detail::csv_columns(text.substr(0, newline), options.label_column);
-    } catch (const LineError& e) {
-      throw InputError(path, e.line, e.what);
-    }
-    if (columns.header) {
-      header_lines = 1;
-      text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
-      for (std::size_t k = 0; k < columns.names.size(); ++k) {
-        if (k != columns.label) result.feature_names.push_back(columns.names[k]);
+namespace {
+
+// Every process's failure (or none), agreed: the first in file order (then the lowest rank)
+// is thrown on every process as a SharedInputError; returns when no process failed.
+void agree_on_failure(Communicator& comm, const std::string& path, const std::optional<LineError>& mine) {
+  const std::vector<double> flags =
+      gather(comm, std::vector<double>{mine ? 1.0 : 0.0, mine ? static_cast<double>(mine->line) : 0.0});
+  int first = -1;
+  for (int r = 0; r < comm.size(); ++r) {
+    const auto k = 2 * static_cast<std::size_t>(r);
+    if (flags[k] != 0 && (first < 0 || flags[k + 1] < flags[2 * static_cast<std::size_t>(first) + 1])) first = r;
+  }
+  if (first < 0) return;
+  // The message travels as one character per double, from the failing process to all.
+  constexpr std::size_t kMaxMessage = 400;
+  std::vector<double> text(kMaxMessage, 0.0);
+  if (comm.rank() == first) {
+    for (std::size_t k = 0; k < std::min(kMaxMessage, mine->what.size()); ++k)
+      text[k] = static_cast<unsigned char>(mine->what[k]);
+  }
+  comm.allreduce_sum(text);
+  std::string what;
+  for (const double c : text) {
+    if (c == 0) break;
+    what.push_back(static_cast<char>(static_cast<unsigned char>(c)));
+  }
+  throw SharedInputError(path, static_cast<std::size_t>(flags[2 * static_cast<std::size_t>(first) + 1]), what);
+}
+
+// Runs fn; an InputError it throws becomes this process's LineError (line 0: the file as a whole).
+template <typename Fn>
+std::optional<LineError> failure_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const InputError& e) {
+    return LineError{e.line(), e.message()};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ReadResult read_data_part(const std::string& path, const ReadOptions& options, Communicator& comm,
+                          const FirstRowOf& first_row_of) {
+  const auto start = Clock::now();
+  const int processes = comm.size();
+  const int rank = comm.rank();
+  std::optional<TextFile> file;
+  agree_on_failure(comm, path, failure_of([&] { file.emplace(path, options); }));
+  const bool csv = file->csv();
+
+  // 1. Rows and lines of each process's byte range.
+  const std::vector<std::string_view> ranges = line_chunks(file->rows, processes);
+  const auto range = [&](int r) {
+    return static_cast<std::size_t>(r) < ranges.size() ? ranges[static_cast<std::size_t>(r)] : std::string_view();
+  };
+  const detail::RowCount mine = detail::count_rows(range(rank), csv);
+  const std::vector<double> counts =
+      gather(comm, std::vector<double>{static_cast<double>(mine.rows), static_cast<double>(mine.lines)});
+  std::vector<std::size_t> row_prefix(1, 0), line_prefix(1, file->header_lines);
+  for (int r = 0; r < processes; ++r) {
+    row_prefix.push_back(row_prefix.back() + static_cast<std::size_t>(counts[2 * static_cast<std::size_t>(r)]));
+    line_prefix.push_back(line_prefix.back() + static_cast<std::size_t>(counts[2 * static_cast<std::size_t>(r) + 1]));
+  }
+  const std::size_t rows = row_prefix.back();
+  if (rows == 0) throw SharedInputError(path, 0, "no data rows (only blank or comment lines)");
+
+  // 2. Where each process's first row starts: found by the process whose range holds it.
+  std::vector<double> starts(2 * static_cast<std::size_t>(processes + 1), 0.0);
+  for (int q = 0; q <= processes; ++q) {
+    const std::size_t row = q == processes ? rows : first_row_of(rows, q);
+    const auto k = 2 * static_cast<std::size_t>(q);
+    if (row >= rows) {  // the end of the text: every process knows it
+      if (rank == 0) {
+        starts[k] = static_cast<double>(file->rows.size());
+        starts[k + 1] = static_cast<double>(line_prefix.back());
       }
+      continue;
     }
+    const auto r = static_cast<std::size_t>(rank);
+    if (row < row_prefix[r] || row >= row_prefix[r + 1]) continue;
+    const detail::RowStart at = detail::find_row(range(rank), csv, row - row_prefix[r]);
+    starts[k] = static_cast<double>(static_cast<std::size_t>(range(rank).data() - file->rows.data()) + at.offset);
+    starts[k + 1] = static_cast<double>(line_prefix[r] + at.lines);
   }
+  comm.allreduce_sum(starts);
+  const auto me = 2 * static_cast<std::size_t>(rank);
+  const auto begin = static_cast<std::size_t>(starts[me]);
+  const auto end = static_cast<std::size_t>(starts[me + 2]);
 
-  const std::vector<std::string_view> parts = line_chunks(text, std::max(1, options.threads));
-  std::vector<Chunk> chunks(parts.size());
-  parallel_for(parts.size(), [&](std::size_t k) {
-    try {
-      if (result.format == FileFormat::kCsv) {
-        detail::parse_csv(parts[k], columns, limits, chunks[k].rows);
-      } else {
-        detail::parse_libsvm(parts[k], limits, chunks[k].rows);
-      }
-    } catch (LineError& e) {
-      chunks[k].error = std::move(e);
-    }
-  });
-
-  // Global line and row positions; the first error in file order wins.
-  std::size_t line = header_lines, rows = 0, values = 0;
-  for (Chunk& c : chunks) {
-    c.first_line = line;
-    c.first_row = rows;
-    c.first_value = values;
-    if (c.error) throw InputError(path, line + c.error->line, c.error->what);
-    line += c.rows.lines;
-    rows += c.rows.rows();
-    values += c.rows.value.size();
-    result.highest_index = std::max(result.highest_index, c.rows.max_index);
-    if (c.rows.dropped > 0 && result.dropped == 0) result.first_dropped_line = c.first_line + c.rows.first_dropped_line;
-    result.dropped += c.rows.dropped;
+  // 3. This process's rows, then what the whole file adds up to.
+  ParsedPart part = file->parse(file->rows.substr(begin, end - begin), static_cast<std::size_t>(starts[me + 1]),
+                                options);
+  agree_on_failure(comm, path, part.error);
+  std::vector<double> summary = {static_cast<double>(part.values), static_cast<double>(part.highest_index),
+                                 static_cast<double>(part.dropped), static_cast<double>(part.first_dropped_line),
+                                 static_cast<double>(part.labels.size())};
+  for (std::size_t k = 0; k < 3; ++k) {
+    summary.push_back(k < part.labels.size() ? part.labels[k].label : 0.0);
+    summary.push_back(k < part.labels.size() ? static_cast<double>(part.labels[k].line) : 0.0);
   }
-  result.lines = line;
-  if (rows == 0) throw InputError(path, 0, "no data rows (only blank or comment lines)");
-  if (options.labels) {
-    check_labels(path, chunks, *options.labels);
-    result.labels = *options.labels;
-  } else {
-    result.labels = learn_labels(path, chunks, rows);
+  const std::vector<double> all = gather(comm, summary);
+  ReadResult result{.data = Dataset(DType::kF64, 0, 1),
+                    .total_rows = rows,
+                    .format = file->format,
+                    .lines = line_prefix.back(),
+                    .feature_names = file->feature_names};
+  std::vector<SeenLabel> seen;
+  for (int r = 0; r < processes; ++r) {
+    const double* s = all.data() + static_cast<std::size_t>(r) * summary.size();
+    result.values += static_cast<std::size_t>(s[0]);
+    result.highest_index = std::max(result.highest_index, static_cast<std::size_t>(s[1]));
+    if (s[2] > 0 && result.dropped == 0) result.first_dropped_line = static_cast<std::size_t>(s[3]);
+    result.dropped += static_cast<std::size_t>(s[2]);
+    std::vector<SeenLabel> theirs;
+    for (std::size_t k = 0; k < static_cast<std::size_t>(s[4]); ++k)
+      theirs.push_back({s[5 + 2 * k], static_cast<std::size_t>(s[6 + 2 * k])});
+    merge_labels(seen, theirs);
   }
-  const std::size_t d = options.features != 0 ? options.features : result.highest_index;
-  if (d == 0) throw InputError(path, 0, "no row has any feature");
-
-  const double density = static_cast<double>(values) / (static_cast<double>(rows) * static_cast<double>(d));
-  const bool dense = options.storage == Storage::kDense ||
-                     (options.storage == Storage::kAuto && density >= kDenseFromDensity);
-  result.data = dense ? Dataset(options.dtype, rows, d) : Dataset::sparse(options.dtype, rows, d, values);
-  parallel_for(chunks.size(), [&](std::size_t k) {
-    if (options.dtype == DType::kF32) {
-      fill<float>(result.data, chunks[k], result.labels);
-    } else {
-      fill<double>(result.data, chunks[k], result.labels);
-    }
-  });
+  // The same information on every process, so the same failure (if any) on every process.
+  try {
+    result.labels = settle_labels(path, seen, rows, options);
+    const auto [d, dense] = shape(path, options, rows, result.values, result.highest_index);
+    result.data = build(part, result.labels, d, dense, options.dtype, first_row_of(rows, rank));
+  } catch (const SharedInputError&) {
+    throw;
+  } catch (const InputError& e) {
+    throw SharedInputError(e.file(), e.line(), e.message());
+  }
   result.seconds = seconds_since(start);
   return result;
 }

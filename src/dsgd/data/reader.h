@@ -4,11 +4,13 @@
 // Dataset. Every malformed line is an InputError "file:line: what is wrong"; nothing is
 // returned for a file with any error.
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "dsgd/comm/communicator.h"
 #include "dsgd/data/dataset.h"
 #include "dsgd/data/labels.h"
 
@@ -42,9 +44,11 @@ struct ReadOptions {
 };
 
 struct ReadResult {
-  Dataset data;
+  Dataset data;                        // all rows, or (read_data_part) this process's rows
+  std::size_t total_rows = 0;          // data rows in the whole file
   LabelMap labels;
   FileFormat format = FileFormat::kLibsvm;
+  std::size_t values = 0;              // non-zero values in the whole file
   std::size_t lines = 0;               // lines in the file, header and blank lines included
   std::size_t highest_index = 0;       // the highest feature index the file holds
   std::size_t dropped = 0;             // values beyond `features` dropped (drop_beyond)
@@ -56,5 +60,19 @@ struct ReadResult {
 // Throws InputError for files that cannot be read or hold malformed lines, no rows, or not
 // exactly two label values (one or more unknown to options.labels, when given).
 [[nodiscard]] ReadResult read_data(const std::string& path, const ReadOptions& options);
+
+// Which rows each process of a group holds: the first row of process `rank` among `rows`. The
+// processes' ranges must follow each other in rank order (first_row(rows, size) is `rows`).
+using FirstRowOf = std::function<std::size_t(std::size_t rows, int rank)>;
+
+// Collective (every process of comm calls it): reads the rows of this process (first_row_of),
+// with options.threads threads, and no other: the text is split into comm.size() line-aligned
+// byte ranges; each process counts the rows of its range, the counts are gathered, and each
+// process parses only the bytes of its own rows (gzip files must be decompressed whole on every
+// process first). Labels, the dimension and the storage are agreed across processes, so the
+// result is the same as read_data's rows [first_row_of(rank), first_row_of(rank + 1)), and so
+// is every error: thrown as SharedInputError on every process alike.
+[[nodiscard]] ReadResult read_data_part(const std::string& path, const ReadOptions& options, Communicator& comm,
+                                        const FirstRowOf& first_row_of);
 
 }  // namespace dsgd

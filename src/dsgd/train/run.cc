@@ -39,13 +39,6 @@ RowRange process_rows(std::size_t global_rows, int processes, int threads, int r
           shard_range(global_rows, workers, first + static_cast<std::size_t>(threads) - 1).end};
 }
 
-std::vector<double> gather(Communicator& comm, std::span<const double> mine) {
-  std::vector<double> all(mine.size() * static_cast<std::size_t>(comm.size()), 0.0);
-  std::copy(mine.begin(), mine.end(), all.begin() + static_cast<std::ptrdiff_t>(mine.size() * static_cast<std::size_t>(comm.rank())));
-  comm.allreduce_sum(all);
-  return all;
-}
-
 Metrics evaluate_on_cluster(const Dataset& local, const LinearModel& model, Communicator& comm) {
   const PassSums sums = score(local, model);
   std::vector<double> total = {sums.count, sums.loss, sums.correct};

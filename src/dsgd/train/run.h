@@ -67,10 +67,6 @@ using JobOf = std::function<WorkerJob(int worker)>;
 // Metrics of the model over every process's `local` rows together.
 [[nodiscard]] Metrics evaluate_on_cluster(const Dataset& local, const LinearModel& model, Communicator& comm);
 
-// Every process's `mine` (the same length on each), concatenated in rank order, on every process:
-// an allreduce of a vector in which each process fills its own part (adding zeros is exact).
-[[nodiscard]] std::vector<double> gather(Communicator& comm, std::span<const double> mine);
-
 // Trains with config.workers threads (persistent for the run) on the jobs job_of gives.
 [[nodiscard]] RunResult train_on_threads(const TrainConfig& config, const JobOf& job_of,
                                          const EpochCallback& on_epoch = {});

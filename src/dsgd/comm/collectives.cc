@@ -37,4 +37,12 @@ void tree_sum(std::span<const double* const> parts, std::size_t offset, std::siz
   }
 }
 
+std::vector<double> gather(Communicator& comm, std::span<const double> mine) {
+  std::vector<double> all(mine.size() * static_cast<std::size_t>(comm.size()), 0.0);
+  std::copy(mine.begin(), mine.end(),
+            all.begin() + static_cast<std::ptrdiff_t>(mine.size() * static_cast<std::size_t>(comm.rank())));
+  comm.allreduce_sum(all);
+  return all;
+}
+
 }  // namespace dsgd
