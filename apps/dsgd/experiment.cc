@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 
 #include "dsgd/error.h"
 #include "dsgd/timer.h"
@@ -110,10 +111,16 @@ RunReport median_run(std::vector<RunReport> runs) {
   return median;
 }
 
+std::array<Setting, 2> text_setting(const char* name, const std::string& text) {
+  const std::uint64_t h = std::hash<std::string>{}(text);
+  return {Setting{name, static_cast<double>(h >> 32), true},
+          Setting{name, static_cast<double>(h & 0xFFFFFFFFULL), true}};
+}
+
 void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainConfig& config,
-                       const BackendOptions& backend) {
+                       const BackendOptions& backend, std::span<const Setting> more) {
   // Every setting that must agree, as a double (all are exact in a double at sane sizes).
-  const std::pair<const char*, double> settings[] = {
+  std::vector<Setting> settings = {
       {"--samples", static_cast<double>(data.samples)},
       {"--features", static_cast<double>(data.features)},
       {"--test-samples", static_cast<double>(data.test_samples)},
@@ -136,18 +143,19 @@ void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainC
       {"--threads-per-rank", static_cast<double>(backend.threads())},
       {"--allreduce", static_cast<double>(backend.allreduce.value_or("deterministic") == "native")},
   };
+  settings.insert(settings.end(), more.begin(), more.end());
   std::vector<double> mine;
-  for (const auto& [name, value] : settings) mine.push_back(value);
+  for (const Setting& s : settings) mine.push_back(s.value);
   const std::vector<double> all = gather(cluster.comm(), mine);
   const std::size_t n = mine.size();
   for (int rank = 1; rank < cluster.size(); ++rank) {
     for (std::size_t k = 0; k < n; ++k) {
       const double theirs = all[static_cast<std::size_t>(rank) * n + k];
-      if (theirs != all[k]) {
-        throw ConfigError(fmt::format("ranks disagree on {}: rank 0 has {:g}, rank {} has {:g}; every rank must "
-                                      "be started with the same options",
-                                      settings[k].first, all[k], rank, theirs));
-      }
+      if (theirs == all[k]) continue;
+      const std::string values = settings[k].text ? fmt::format("rank 0 and rank {} were given different values", rank)
+                                                  : fmt::format("rank 0 has {:g}, rank {} has {:g}", all[k], rank, theirs);
+      throw ConfigError(fmt::format("ranks disagree on {}: {}; every rank must be started with the same options",
+                                    settings[k].name, values));
     }
   }
 }
@@ -184,6 +192,9 @@ int run_on_cluster(Cluster& cluster, const std::function<int()>& body) {
   } catch (const ConfigError& e) {
     if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", e.what());
     return 2;
+  } catch (const SharedInputError& e) {
+    if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", e.what());
+    return 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "dsgd: error: rank {}: {}\n", cluster.rank(), e.what());
     std::fflush(stderr);

@@ -1,7 +1,9 @@
 #pragma once
 // What `train` and `bench` share: the backend options, generating the data each process needs,
 // and one scored, bounded run on threads or on a cluster.
+#include <array>
 #include <memory>
+#include <span>
 #include <optional>
 #include <string>
 
@@ -54,8 +56,16 @@ struct Experiment {
 
 // Throws ConfigError naming the first setting in which some process differs from rank 0 (so a
 // cluster never trains with mismatched configurations). Every process must call it.
+// `more` adds settings of the command's own, as doubles (text through text_setting).
+struct Setting {
+  const char* name;
+  double value;
+  bool text = false;  // a half of text_setting's hash, not a value to show
+};
 void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainConfig& config,
-                       const BackendOptions& backend);
+                       const BackendOptions& backend, std::span<const Setting> more = {});
+// Two settings standing for a text option (a 64-bit hash in two exact halves).
+[[nodiscard]] std::array<Setting, 2> text_setting(const char* name, const std::string& text);
 
 // Warns (stderr, once per process) when this process may run on fewer CPUs than it has worker
 // threads: mpirun binds each rank to one core by default when ranks <= 2, which would put all
@@ -76,8 +86,9 @@ struct ClusterSetup {
                                                const BackendOptions& backend);
 
 // Runs body on a cluster process and turns a failure into the right ending: a configuration
-// error seen alike by every process is printed once (rank 0) and exits 2 on all; any other
-// error is printed with its rank and aborts the whole job, so no rank is left waiting.
+// error seen alike by every process is printed once (rank 0) and exits 2 on all, an input
+// error every process agreed on (SharedInputError) likewise exits 1; any other error is
+// printed with its rank and aborts the whole job, so no rank is left waiting.
 int run_on_cluster(Cluster& cluster, const std::function<int()>& body);
 
 }  // namespace dsgd::cli

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "dsgd/train/run.h"
+
 namespace dsgd::cli {
 
 ReadOptions InputOptions::read_options(int threads) const {
@@ -35,14 +37,23 @@ void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype) {
   }
 }
 
+ReadResult FileReader::operator()(const std::string& path, ReadOptions options) const {
+  options.threads = threads;
+  if (cluster == nullptr) return read_data(path, options);
+  const int processes = cluster->size();
+  return read_data_part(path, options, cluster->comm(), [&](std::size_t rows, int rank) {
+    return process_rows(rows, processes, threads, rank).begin;
+  });
+}
+
 ReadResult read_for_model(const std::string& path, std::size_t features, const LabelMap& labels,
-                          const InputOptions& input, int threads) {
-  ReadOptions o = input.read_options(threads);
+                          const InputOptions& input, const FileReader& reader) {
+  ReadOptions o = input.read_options(reader.threads);
   o.features = features;
   o.drop_beyond = true;
   o.labels = labels;
-  ReadResult read = read_data(path, o);
-  if (read.dropped > 0) {
+  ReadResult read = reader(path, o);
+  if (read.dropped > 0 && reader.root()) {
     fmt::print(stderr,
                "dsgd: warning: {}: {} values at feature indices above {} (the model's dimension) ignored, the first "
                "at line {}\n",
@@ -56,11 +67,11 @@ std::string describe(const std::string& path, const ReadResult& read) {
   const std::string storage =
       d.layout() == Layout::kDense
           ? std::string("dense")
-          : fmt::format("sparse ({} values, {:.1f}%)", d.values(),
-                        100.0 * static_cast<double>(d.values()) /
-                            (static_cast<double>(d.rows()) * static_cast<double>(d.features())));
-  return fmt::format("{}: {} rows x {} features, {}, labels {}, read in {:.4f} s", path, d.rows(), d.features(),
-                     storage, read.labels.describe(), read.seconds);
+          : fmt::format("sparse ({} values, {:.1f}%)", read.values,
+                        100.0 * static_cast<double>(read.values) /
+                            (static_cast<double>(read.total_rows) * static_cast<double>(d.features())));
+  return fmt::format("{}: {} rows x {} features, {}, labels {}, read in {:.4f} s", path, read.total_rows,
+                     d.features(), storage, read.labels.describe(), read.seconds);
 }
 
 }  // namespace dsgd::cli

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "dsgd/comm/cluster.h"
 #include "dsgd/data/reader.h"
 #include "dsgd/model/model_file.h"
 
@@ -21,10 +22,21 @@ struct InputOptions {
 // Adds --input-format --format --label-column (and --dtype unless the command has it already).
 void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype);
 
+// Where a command reads its data files: all of a file in this process (with `threads` threads),
+// or on a cluster each process its own rows (process_rows of its `threads` workers).
+struct FileReader {
+  Cluster* cluster = nullptr;
+  int threads = 1;
+
+  [[nodiscard]] ReadResult operator()(const std::string& path, ReadOptions options) const;
+  // Whether this process prints and writes the results (rank 0, or the only process).
+  [[nodiscard]] bool root() const noexcept { return cluster == nullptr || cluster->rank() == 0; }
+};
+
 // Reads a file to score with a model of `features` features and `labels`: a lower highest
 // index is fine; values at higher ones are dropped, with a warning on stderr.
 [[nodiscard]] ReadResult read_for_model(const std::string& path, std::size_t features, const LabelMap& labels,
-                                        const InputOptions& input, int threads);
+                                        const InputOptions& input, const FileReader& reader);
 
 // "a9a: 32561 rows x 123 features, sparse (451592 values, 11.3%), labels ..., read in 0.0312 s"
 [[nodiscard]] std::string describe(const std::string& path, const ReadResult& read);

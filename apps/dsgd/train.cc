@@ -19,6 +19,29 @@ void reject(const CLI::App& app, std::initializer_list<const char*> names, const
   }
 }
 
+// check_same_config with the settings of file training: the files, the options of reading
+// them, and those whose defaults train_from_file fills in (given or not).
+void check_same_file_config(Cluster& cluster, const DataOptions& data, const TrainOptions& train,
+                            const BackendOptions& backend, const FileTrainOptions& file, std::size_t features) {
+  std::vector<Setting> more = {
+      {"--features", static_cast<double>(features)},
+      {"--holdout", file.holdout.value_or(0.0)},
+      {"--patience", static_cast<double>(file.patience.value_or(0))},
+      {"--standardize", static_cast<double>(file.standardize)},
+  };
+  for (const auto& [name, text] : {std::pair<const char*, const std::string&>{"DATA", file.data},
+                                   {"--test", file.test},
+                                   {"--init", file.init},
+                                   {"--input-format", file.input.input_format},
+                                   {"--format", file.input.storage},
+                                   {"--label-column", file.input.label_column},
+                                   {"--dtype", file.input.dtype}}) {
+    const auto halves = text_setting(name, text);
+    more.insert(more.end(), halves.begin(), halves.end());
+  }
+  check_same_config(cluster, data.spec, train.config, backend, more);
+}
+
 }  // namespace
 
 Handler add_train_command(CLI::App& app) {
@@ -40,12 +63,19 @@ Handler add_train_command(CLI::App& app) {
     if (!o.file.data.empty()) {
       reject(*sub, {"--samples", "--test-samples", "--noise"}, "is for synthetic data, not with a data file");
       o.backend.check(o.train);
-      if (o.backend.mpi()) throw ConfigError("--backend mpi does not read data files yet; use --backend threads");
       o.file.input.dtype = o.data.dtype;
       o.train.config.seed = o.data.spec.seed;
       o.train.resolve_model_options();
-      return train_from_file(o.file, o.train, sub->count("--features") > 0 ? o.data.spec.features : 0,
-                             [&](const char* name) { return sub->count(name) > 0; });
+      const std::size_t features = sub->count("--features") > 0 ? o.data.spec.features : 0;
+      const auto given = [&](const char* name) { return sub->count(name) > 0; };
+      if (!o.backend.mpi()) return train_from_file(o.file, o.train, features, given, FileReader{});
+      const std::unique_ptr<Cluster> cluster = join_mpi_cluster(o.backend.cluster_options());
+      return run_on_cluster(*cluster, [&] {
+        const FileReader reader{cluster.get(), o.backend.threads()};
+        warn_if_bound_too_tightly(*cluster, reader.threads);
+        check_same_file_config(*cluster, o.data, o.train, o.backend, o.file, features);
+        return train_from_file(o.file, o.train, features, given, reader);
+      });
     }
     reject(*sub, {"--test", "--holdout", "--model", "--init", "--patience", "--standardize", "--no-standardize",
                   "--input-format", "--format", "--label-column"},

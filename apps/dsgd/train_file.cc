@@ -44,64 +44,85 @@ void add_file_train_options(CLI::App& app, FileTrainOptions& file) {
 
 namespace {
 
-// Mean squared norm of the rows as training sees them (d for standardised features).
-double mean_squared_norm(const Dataset& data, bool standardized) {
-  if (standardized) return static_cast<double>(data.features());
-  double sum = 0;
-  const auto values = [&](const auto& x) {
-    for (const auto v : x) sum += static_cast<double>(v) * static_cast<double>(v);
-  };
-  if (data.dtype() == DType::kF32) {
-    values(data.features_as<float>());
-  } else {
-    values(data.features_as<double>());
+// Sum of the squared values of the file rows of each of this process's workers (file rows
+// first_row .. of `data`, worker k owning shard_range(total_rows, workers, k)).
+std::vector<double> shard_squared_sums(const Dataset& data, std::size_t total_rows, int workers, int first_worker,
+                                       int count) {
+  std::vector<double> sums;
+  for (int k = first_worker; k < first_worker + count; ++k) {
+    const RowRange rows =
+        shard_range(total_rows, static_cast<std::size_t>(workers), static_cast<std::size_t>(k));
+    const std::size_t begin = rows.begin - data.first_row();
+    const std::size_t end = rows.end - data.first_row();
+    double sum = 0;
+    data.visit([&](const auto& v) {
+      std::size_t from = begin * v.cols, to = end * v.cols;  // dense: rows x cols values
+      if constexpr (requires { v.offsets; }) {
+        from = v.offsets[begin];
+        to = v.offsets[end];
+        for (std::size_t j = from; j < to; ++j) sum += static_cast<double>(v.value[j]) * static_cast<double>(v.value[j]);
+      } else {
+        for (std::size_t j = from; j < to; ++j) sum += static_cast<double>(v.x[j]) * static_cast<double>(v.x[j]);
+      }
+    });
+    sums.push_back(sum);
   }
-  return data.rows() > 0 ? sum / static_cast<double>(data.rows()) : 0.0;
+  return sums;
 }
 
 }  // namespace
 
-void apply_file_defaults(TrainConfig& config, const Dataset& data, const std::function<bool(const char*)>& given) {
+void apply_file_defaults(TrainConfig& config, const ReadResult& data, const std::function<bool(const char*)>& given,
+                         const FileReader& reader) {
   const auto workers = static_cast<std::size_t>(config.workers);
+  const std::size_t rows = data.total_rows;
   if (!given("--epochs")) config.epochs = kFileEpochs;
   if (!given("--batch")) {
-    config.batch = std::clamp<std::size_t>(data.rows() / (workers * kFileStepsPerEpoch), kFileMinBatch, kFileMaxBatch);
+    config.batch = std::clamp<std::size_t>(rows / (workers * kFileStepsPerEpoch), kFileMinBatch, kFileMaxBatch);
   }
   if (!given("--lr")) {
     // The peak rate (lr x workers after warm-up) is kFileRateScale / (E|x|^2 + 1): a step size
     // in units of the rows' curvature (the +1 is the bias), so scaled and unscaled, dense and
-    // sparse rows move the model alike.
-    const double peak = kFileRateScale / (mean_squared_norm(data, config.standardize) + 1.0);
-    config.lr = peak / static_cast<double>(config.workers);
+    // sparse rows move the model alike. E|x|^2 is summed per worker shard, in the workers' tree
+    // order, so that every backend computes the same bits.
+    double mean = static_cast<double>(data.data.features());  // standardised features
+    if (!config.standardize) {
+      const int first = reader.cluster != nullptr ? reader.cluster->rank() * reader.threads : 0;
+      const int count = reader.cluster != nullptr ? reader.threads : config.workers;
+      const std::vector<double> sums = shard_squared_sums(data.data, rows, config.workers, first, count);
+      mean = worker_sum(sums, reader.cluster != nullptr ? &reader.cluster->comm() : nullptr) /
+             static_cast<double>(rows);
+    }
+    config.lr = kFileRateScale / (mean + 1.0) / static_cast<double>(config.workers);
   }
   if (!given("--schedule")) config.schedule = LrSchedule::kStep;
   if (!given("--lr-step-epochs")) config.step_epochs = kFileStepEpochs;
   if (!given("--shuffle") && !given("--no-shuffle")) config.shuffle = true;
 }
 
-bool wants_standardization(const Dataset& data) {
-  if (data.layout() != Layout::kDense) return false;
-  return data.visit_dense([](const auto& v) {
+bool wants_standardization(const Dataset& data, const FileReader& reader) {
+  bool unscaled = data.layout() == Layout::kDense && data.visit_dense([](const auto& v) {
     for (std::size_t k = 0; k < v.rows * v.cols; ++k) {
       if (std::abs(static_cast<double>(v.x[k])) > 1.0) return true;
     }
     return false;
   });
+  if (reader.cluster != nullptr) {
+    std::vector<double> any = {unscaled ? 1.0 : 0.0};
+    reader.cluster->comm().allreduce_sum(any);
+    unscaled = any[0] > 0;
+  }
+  return unscaled;
 }
 
 namespace {
 
-Evaluation evaluate_model(const LinearModel& model, const Dataset& data) {
-  const std::vector<double> z = scores(model, data);
-  return evaluate_scores(z, data.labels());
-}
-
 nlohmann::json data_json(const std::string& path, const ReadResult& r) {
   return {{"path", path},
-          {"rows", r.data.rows()},
+          {"rows", r.total_rows},
           {"features", r.data.features()},
           {"storage", std::string(to_string(r.data.layout()))},
-          {"values", r.data.values()},
+          {"values", r.values},
           {"labels", {{"negative", r.labels.negative}, {"positive", r.labels.positive}}},
           {"dropped_values", r.dropped},
           {"load_s", r.seconds}};
@@ -110,21 +131,26 @@ nlohmann::json data_json(const std::string& path, const ReadResult& r) {
 }  // namespace
 
 int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t features,
-                    const std::function<bool(const char*)>& given) {
+                    const std::function<bool(const char*)>& given, FileReader reader) {
   TrainConfig& config = train.config;
-  config.workers = train.workers.value_or(default_workers());
+  Cluster* const cluster = reader.cluster;
+  config.workers = cluster != nullptr ? cluster->size() * reader.threads : train.workers.value_or(default_workers());
+  if (cluster == nullptr) reader.threads = config.workers;
+  const bool root = reader.root();
+  const bool quiet = train.quiet || !root;
   if (file.holdout && !(*file.holdout > 0 && *file.holdout < 1)) throw ConfigError("--holdout must be in (0, 1)");
   if (file.holdout && !file.patience) file.patience = 3;
   config.patience = file.patience.value_or(0);
   if (config.patience > 0 && !file.holdout && file.test.empty())
     throw ConfigError("--patience needs held-out rows: give --holdout FRACTION or --test FILE");
   config.validate();
-  std::optional<AtomicFile> json = train.open_json();
+  // The output files (rank 0's) are opened first, so a bad path fails before any work.
+  std::optional<AtomicFile> json = root ? train.open_json() : std::nullopt;
   std::optional<AtomicFile> model_file;
-  if (!file.model.empty()) model_file.emplace(file.model);
+  if (root && !file.model.empty()) model_file.emplace(file.model);
 
   std::optional<Model> init;
-  ReadOptions read_options = file.input.read_options(config.workers);
+  ReadOptions read_options = file.input.read_options(reader.threads);
   read_options.features = features;
   if (!file.init.empty()) {
     init = load_model(file.init);
@@ -134,12 +160,12 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     read_options.features = init->params.features();
     read_options.labels = init->labels;
   }
-  const ReadResult data = read_data(file.data, read_options);
-  if (!train.quiet) fmt::print("Data  {}\n", describe(file.data, data));
+  const ReadResult data = reader(file.data, read_options);
+  if (!quiet) fmt::print("Data  {}\n", describe(file.data, data));
   std::optional<ReadResult> test;
   if (!file.test.empty()) {
-    test = read_for_model(file.test, data.data.features(), data.labels, file.input, config.workers);
-    if (!train.quiet) fmt::print("Test  {}\n", describe(file.test, *test));
+    test = read_for_model(file.test, data.data.features(), data.labels, file.input, reader);
+    if (!quiet) fmt::print("Test  {}\n", describe(file.test, *test));
   }
 
   if (init) {
@@ -150,44 +176,56 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     config.standardize = init->params.standardization.has_value();
   } else {
     const bool said = given("--standardize") || given("--no-standardize");
-    config.standardize = said ? file.standardize : wants_standardization(data.data);
+    config.standardize = said ? file.standardize : wants_standardization(data.data, reader);
   }
-  apply_file_defaults(config, data.data, given);
+  apply_file_defaults(config, data, given, reader);
 
   EpochCallback progress;
-  if (!train.quiet) progress = [&](const EpochProgress& p) { print_progress(stdout, "train", config.epochs, p); };
+  if (!quiet) progress = [&](const EpochProgress& p) { print_progress(stdout, "train", config.epochs, p); };
   const LinearModel* start = init ? &init->params : nullptr;
   std::optional<HoldoutSplit> split;
-  RunResult run;
+  JobOf jobs;
   if (file.holdout) {
     split = split_holdout(data.data, *file.holdout, config.seed);
-    if (split->holdout.rows() == 0 || split->train.rows() == 0)
+    std::vector<double> counts = {static_cast<double>(split->holdout.rows()), static_cast<double>(split->train.rows())};
+    if (cluster != nullptr) cluster->comm().allreduce_sum(counts);
+    if (counts[0] == 0 || counts[1] == 0)
       throw ConfigError(fmt::format("--holdout {} leaves {} held-out and {} training rows of {}", *file.holdout,
-                                    split->holdout.rows(), split->train.rows(), data.data.rows()));
-    run = train_on_threads(config, holdout_jobs(config, *split, data.data.rows(), start), progress);
+                                    counts[0], counts[1], data.total_rows));
+    jobs = holdout_jobs(config, *split, data.total_rows, start);
   } else {
     const Dataset* holdout = config.patience > 0 ? &test->data : nullptr;
-    run = train_on_threads(config,
-                           balanced_jobs(config, data.data, data.data.rows(), holdout,
-                                         holdout != nullptr ? holdout->rows() : 0, start),
-                           progress);
+    jobs = balanced_jobs(config, data.data, data.total_rows, holdout, holdout != nullptr ? test->total_rows : 0, start);
   }
+  const RunResult run = cluster != nullptr ? train_on_cluster(config, *cluster, reader.threads, jobs, progress)
+                                           : train_on_threads(config, jobs, progress);
 
-  const Evaluation on_train = evaluate_model(run.model, data.data);
+  const auto evaluate_model = [&](const Dataset& rows) {
+    if (cluster != nullptr) return evaluate_all(rows, run.model, cluster->comm());
+    return evaluate_scores(scores(run.model, rows), rows.labels());
+  };
+  const Evaluation on_train = evaluate_model(data.data);
   std::optional<Evaluation> on_test;
-  if (test) on_test = evaluate_model(run.model, test->data);
-  fmt::print("Model {} weights + {}; {}standardized; {} epochs{} on {} workers, {} steps, {:.4f} s\n",
+  if (test) on_test = evaluate_model(test->data);
+  if (!root) return 0;
+  const std::string where =
+      cluster != nullptr ? fmt::format("{} ranks x {} threads", cluster->size(), reader.threads)
+                         : fmt::format("{} threads", config.workers);
+  fmt::print("Model {} weights + {}; {}standardized; {} epochs{} on {} workers ({}), {} steps\n",
              run.model.features(), config.bias ? fmt::format("bias {:.6g}", run.model.bias) : "no bias",
              config.standardize ? "" : "not ", run.epochs.size(),
-             config.patience > 0 ? fmt::format(" (kept epoch {})", run.best_epoch) : "", config.workers, run.steps,
-             run.time_s);
+             config.patience > 0 ? fmt::format(" (kept epoch {})", run.best_epoch) : "", config.workers, where,
+             run.steps);
+  const double load_s = data.seconds + (test ? test->seconds : 0.0);
+  fmt::print("Time  loading {:.4f} s{}, training {:.4f} s\n", load_s,
+             test ? fmt::format(" (train {:.4f} s + test {:.4f} s)", data.seconds, test->seconds) : "", run.time_s);
   print_evaluation(stdout, "Train", on_train);
   if (on_test) print_evaluation(stdout, "Test ", *on_test);
 
   Model model{run.model, data.labels, nlohmann::json::object(), version()};
   model.training = to_json(config);
   model.training.update({{"data", file.data},
-                         {"rows", data.data.rows()},
+                         {"rows", data.total_rows},
                          {"holdout", file.holdout ? nlohmann::json(*file.holdout) : nlohmann::json(nullptr)},
                          {"test", file.test.empty() ? nlohmann::json(nullptr) : nlohmann::json(file.test)},
                          {"best_epoch", run.best_epoch}});
@@ -199,8 +237,10 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   if (json) {
     nlohmann::json report = {{"command", "train"},
                              {"dsgd", version()},
+                             {"backend", cluster != nullptr ? "mpi" : "threads"},
                              {"data", data_json(file.data, data)},
                              {"config", to_json(config)},
+                             {"load_s", load_s},
                              {"train_s", run.time_s},
                              {"steps", run.steps},
                              {"best_epoch", run.best_epoch},
@@ -209,6 +249,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
                              {"weights", run.model.weights},
                              {"bias", run.model.bias},
                              {"model", file.model.empty() ? nlohmann::json(nullptr) : nlohmann::json(file.model)}};
+    if (cluster != nullptr) report["processes"] = {{"ranks", cluster->size()}, {"threads_per_rank", reader.threads}};
     if (test) {
       report["test_data"] = data_json(file.test, *test);
       report["test"] = to_json(*on_test);

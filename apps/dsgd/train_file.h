@@ -36,12 +36,19 @@ constexpr std::size_t kFileMinBatch = 16;
 constexpr std::size_t kFileMaxBatch = 1024;
 constexpr double kFileRateScale = 32.0;
 constexpr double kFileStepEpochs = 5.0;
-void apply_file_defaults(TrainConfig& config, const Dataset& data, const std::function<bool(const char*)>& given);
+// `data` holds the rows `reader` read (all, or this process's), and the defaults depend only on
+// the whole file: the same on every backend.
+void apply_file_defaults(TrainConfig& config, const ReadResult& data, const std::function<bool(const char*)>& given,
+                         const FileReader& reader);
 
-// Unscaled dense features (some |x| > 1) are standardised unless the user said otherwise.
-[[nodiscard]] bool wants_standardization(const Dataset& data);
+// Unscaled dense features (some |x| > 1 in any process's rows) are standardised unless the
+// user said otherwise.
+[[nodiscard]] bool wants_standardization(const Dataset& data, const FileReader& reader);
 
+// Trains on file.data with train's settings where `reader` reads it: on threads (config.workers
+// from --workers) or on a cluster (reader.threads workers per process; every process calls it).
+// `features` is --features (0 when not given).
 int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t features,
-                    const std::function<bool(const char*)>& given);
+                    const std::function<bool(const char*)>& given, FileReader reader);
 
 }  // namespace dsgd::cli

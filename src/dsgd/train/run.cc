@@ -8,6 +8,7 @@
 
 #include "dsgd/comm/hierarchical_comm.h"
 #include "dsgd/comm/thread_comm.h"
+#include "dsgd/model/linear_model.h"
 #include "dsgd/error.h"
 #include "dsgd/timer.h"
 
@@ -44,6 +45,38 @@ Metrics evaluate_on_cluster(const Dataset& local, const LinearModel& model, Comm
   std::vector<double> total = {sums.count, sums.loss, sums.correct};
   comm.allreduce_sum(total);
   return to_metrics({total[0], total[1], total[2]});
+}
+
+Evaluation evaluate_all(const Dataset& local, const LinearModel& model, Communicator& comm) {
+  const std::vector<double> z = scores(model, local);
+  if (comm.size() == 1) return evaluate_scores(z, local.labels());
+  const std::vector<double> counts = gather(comm, std::vector<double>{static_cast<double>(local.rows())});
+  const auto longest = static_cast<std::size_t>(*std::max_element(counts.begin(), counts.end()));
+  std::vector<double> mine(2 * longest, 0.0);  // scores, then labels, padded
+  std::copy(z.begin(), z.end(), mine.begin());
+  std::copy(local.labels().begin(), local.labels().end(), mine.begin() + static_cast<std::ptrdiff_t>(longest));
+  const std::vector<double> all = gather(comm, mine);
+  std::vector<double> all_z;
+  std::vector<std::uint8_t> all_y;
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    const double* part = all.data() + r * mine.size();
+    const auto n = static_cast<std::size_t>(counts[r]);
+    all_z.insert(all_z.end(), part, part + n);
+    for (std::size_t i = 0; i < n; ++i) all_y.push_back(static_cast<std::uint8_t>(part[longest + i]));
+  }
+  return evaluate_scores(all_z, all_y);
+}
+
+double worker_sum(std::span<const double> local, ClusterComm* comm) {
+  std::vector<const double*> parts;
+  for (const double& v : local) parts.push_back(&v);
+  double sum = 0;
+  if (comm == nullptr) {
+    tree_sum(parts, 0, 1, &sum);
+  } else {
+    comm->allreduce_parts(parts, {&sum, 1});
+  }
+  return sum;
 }
 
 JobOf balanced_jobs(const TrainConfig& config, const Dataset& train, std::size_t global_train_rows,

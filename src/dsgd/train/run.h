@@ -67,6 +67,16 @@ using JobOf = std::function<WorkerJob(int worker)>;
 // Metrics of the model over every process's `local` rows together.
 [[nodiscard]] Metrics evaluate_on_cluster(const Dataset& local, const LinearModel& model, Communicator& comm);
 
+// The full evaluation of the model over every process's `local` rows together, in row order:
+// the same figures evaluate_scores gives over all rows in one process. Every score is gathered
+// to every process (8 bytes a row), which the ROC AUC's ranking needs.
+[[nodiscard]] Evaluation evaluate_all(const Dataset& local, const LinearModel& model, Communicator& comm);
+
+// The sum of one value per worker in the global worker tree order (tree_sum): `local` holds the
+// values of this process's workers (all of them on threads, where comm is null; its threads'
+// on a cluster), and every backend and split gives the same bits.
+[[nodiscard]] double worker_sum(std::span<const double> local, ClusterComm* comm);
+
 // Trains with config.workers threads (persistent for the run) on the jobs job_of gives.
 [[nodiscard]] RunResult train_on_threads(const TrainConfig& config, const JobOf& job_of,
                                          const EpochCallback& on_epoch = {});

@@ -4,9 +4,12 @@
 #   stop      a rank stopped (SIGSTOP) mid-training: the watchdog ends the job non-zero within
 #             --timeout, naming the step and what it waited for
 #   mismatch  ranks started with different options: reported at start-up, exit 2, no training
-# Usage: mpi_job_test.sh MPIEXEC DSGD CASE
+#   file      training on a data file, each rank reading its rows: the model file is byte for
+#             byte the one --workers W writes on threads (plain, held-out rows, hybrid ranks x
+#             threads, gzip), and a malformed file is reported once, exit 1, no model left
+# Usage: mpi_job_test.sh MPIEXEC DSGD CASE [TEST_DATA_DIR]
 set -uo pipefail
-mpiexec=$1 dsgd=$2 case=$3
+mpiexec=$1 dsgd=$2 case=$3 data=${4:-}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 log=$(mktemp)
 trap 'rm -f "$log"; pkill -KILL -P "${job:-0}" 2>/dev/null' EXIT
@@ -54,6 +57,32 @@ mismatch)
   grep -q "dsgd: error: ranks disagree on --epochs: rank 0 has 8, rank 1 has 4" "$log" || fail "no mismatch message"
   grep -q "Training time" "$log" && fail "it trained anyway"
   echo "ok: mismatch reported, exit code $rc"
+  ;;
+file)
+  dir=$(mktemp -d)
+  trap 'rm -rf "$log" "$dir"' EXIT
+  same_model() {  # RANKS THREADS_PER_RANK OPTIONS...
+    local np=$1 tpr=$2
+    shift 2
+    "$dsgd" train "$@" --workers $((np * tpr)) --quiet --model "$dir/threads.model" >"$log" 2>&1 ||
+      fail "threads run failed: $*"
+    "$mpiexec" --oversubscribe --bind-to none -np "$np" "$dsgd" train --backend mpi --threads-per-rank "$tpr" "$@" \
+      --quiet --model "$dir/mpi.model" >"$log" 2>&1 || fail "mpi run failed: $*"
+    cmp -s "$dir/threads.model" "$dir/mpi.model" || fail "-np $np x $tpr differs from --workers $((np * tpr)): $*"
+    echo "ok: -np $np x $tpr threads = --workers $((np * tpr)): $*"
+  }
+  same_model 2 1 "$data/a9a.gz" --test "$data/a9a.t.gz"
+  same_model 3 1 "$data/a9a.gz" --holdout 0.1
+  same_model 2 2 "$data/heart_scale" --format sparse
+  same_model 2 1 "$data/breast_cancer.csv" --holdout 0.2
+  "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "$data/bad_value.libsvm" \
+    --model "$dir/bad.model" >"$log" 2>&1
+  rc=$?
+  [ $rc -eq 1 ] || fail "a malformed file exited $rc, not 1"
+  [ "$(grep -c "dsgd: error: .*bad_value.libsvm:2: bad value 'x' for feature 2" "$log")" = 1 ] ||
+    fail "the malformed line is not reported exactly once"
+  [ -z "$(ls "$dir" | grep bad)" ] || fail "a model file was left behind"
+  echo "ok: malformed file reported once, exit 1, no model"
   ;;
 *)
   fail "unknown case"
