@@ -13,6 +13,7 @@ ReadOptions InputOptions::read_options(int threads) const {
   o.dtype = parse_dtype(dtype);
   o.label_column = label_column;
   o.threads = threads;
+  o.cache = cache;
   return o;
 }
 
@@ -29,6 +30,11 @@ void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype) {
       ->check(CLI::IsMember({"auto", "dense", "sparse"}));
   app.add_option("--label-column", input.label_column,
                  "CSV: the label column, by header name or 0-based position [default: 'label', else the last]")
+      ->group(group);
+  app.add_flag("--cache", input.cache,
+               "Keep a binary copy of each data file next to it (FILE.dsgdcache: memory-mapped, checksummed, "
+               "rebuilt when the file changes) and load from it when it is current; under MPI each rank loads only "
+               "its rows")
       ->group(group);
   if (with_dtype) {
     app.add_option("--dtype", input.dtype, "Storage of the values: f64, or f32 (sums still in double)")
@@ -47,12 +53,13 @@ ReadResult FileReader::operator()(const std::string& path, ReadOptions options) 
 }
 
 ReadResult read_for_model(const std::string& path, std::size_t features, const LabelMap& labels,
-                          const InputOptions& input, const FileReader& reader) {
+                          const InputOptions& input, const FileReader& reader, bool quiet) {
   ReadOptions o = input.read_options(reader.threads);
   o.features = features;
   o.drop_beyond = true;
   o.labels = labels;
   ReadResult read = reader(path, o);
+  if (!quiet && !read.cache_note.empty() && reader.root()) fmt::print(stderr, "dsgd: cache: {}\n", read.cache_note);
   if (read.dropped > 0 && reader.root()) {
     fmt::print(stderr,
                "dsgd: warning: {}: {} values at feature indices above {} (the model's dimension) ignored, the first "
@@ -70,8 +77,9 @@ std::string describe(const std::string& path, const ReadResult& read) {
           : fmt::format("sparse ({} values, {:.1f}%)", read.values,
                         100.0 * static_cast<double>(read.values) /
                             (static_cast<double>(read.total_rows) * static_cast<double>(d.features())));
-  return fmt::format("{}: {} rows x {} features, {}, labels {}, read in {:.4f} s", path, read.total_rows,
-                     d.features(), storage, read.labels.describe(), read.seconds);
+  return fmt::format("{}: {} rows x {} features, {}, labels {}, {} in {:.4f} s", path, read.total_rows,
+                     d.features(), storage, read.labels.describe(),
+                     read.from_cache ? "loaded from its cache" : "read", read.seconds);
 }
 
 }  // namespace dsgd::cli

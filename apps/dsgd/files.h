@@ -15,11 +15,13 @@ struct InputOptions {
   std::string storage = "auto";
   std::string label_column;
   std::string dtype = "f64";
+  bool cache = false;
 
   [[nodiscard]] ReadOptions read_options(int threads) const;
 };
 
-// Adds --input-format --format --label-column (and --dtype unless the command has it already).
+// Adds --input-format --format --label-column --cache (and --dtype unless the command has it
+// already).
 void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype);
 
 // Where a command reads its data files: all of a file in this process (with `threads` threads),
@@ -34,9 +36,10 @@ struct FileReader {
 };
 
 // Reads a file to score with a model of `features` features and `labels`: a lower highest
-// index is fine; values at higher ones are dropped, with a warning on stderr.
+// index is fine; values at higher ones are dropped, with a warning on stderr (as is the cache
+// note, with --cache, unless `quiet`).
 [[nodiscard]] ReadResult read_for_model(const std::string& path, std::size_t features, const LabelMap& labels,
-                                        const InputOptions& input, const FileReader& reader);
+                                        const InputOptions& input, const FileReader& reader, bool quiet = true);
 
 // "a9a: 32561 rows x 123 features, sparse (451592 values, 11.3%), labels ..., read in 0.0312 s"
 [[nodiscard]] std::string describe(const std::string& path, const ReadResult& read);

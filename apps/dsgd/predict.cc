@@ -40,7 +40,7 @@ Scored score_file(const ScoringOptions& o) {
   Model model = load_model(o.model);
   ReadResult read =
       read_for_model(o.data, model.params.features(), model.labels, o.input,
-                     FileReader{nullptr, o.threads.value_or(default_workers())});
+                     FileReader{nullptr, o.threads.value_or(default_workers())}, false);
   std::vector<double> z = scores(model.params, read.data);
   return {std::move(model), std::move(read), std::move(z)};
 }

@@ -125,7 +125,8 @@ nlohmann::json data_json(const std::string& path, const ReadResult& r) {
           {"values", r.values},
           {"labels", {{"negative", r.labels.negative}, {"positive", r.labels.positive}}},
           {"dropped_values", r.dropped},
-          {"load_s", r.seconds}};
+          {"load_s", r.seconds},
+          {"from_cache", r.from_cache}};
 }
 
 }  // namespace
@@ -162,10 +163,12 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   }
   const ReadResult data = reader(file.data, read_options);
   if (!quiet) fmt::print("Data  {}\n", describe(file.data, data));
+  if (!quiet && !data.cache_note.empty()) fmt::print("Cache {}\n", data.cache_note);
   std::optional<ReadResult> test;
   if (!file.test.empty()) {
     test = read_for_model(file.test, data.data.features(), data.labels, file.input, reader);
     if (!quiet) fmt::print("Test  {}\n", describe(file.test, *test));
+    if (!quiet && !test->cache_note.empty()) fmt::print("Cache {}\n", test->cache_note);
   }
 
   if (init) {

@@ -63,6 +63,40 @@ Dataset::Dataset(Layout layout, DType dtype, std::size_t rows, std::size_t featu
     indices_ = make_array<std::uint32_t>(values);
     offsets_[0] = 0;
   }
+  view_owned();
+}
+
+void Dataset::view_owned() noexcept {
+  std::visit([&](const auto& array) { x_view_ = array.get(); }, x_);
+  offsets_view_ = offsets_.get();
+  indices_view_ = indices_.get();
+  labels_view_ = labels_.get();
+}
+
+void Dataset::throw_read_only() {
+  throw Error("Dataset: this array is read in place from a cache and cannot be written");
+}
+
+Dataset Dataset::sparse_over(DType dtype, std::size_t rows, std::size_t features, std::size_t nonzeros,
+                             std::size_t first_row, std::shared_ptr<const void> owner, const std::uint32_t* indices,
+                             const void* values, const std::uint64_t* offsets, const std::uint8_t* labels) {
+  Dataset out(Layout::kSparse, dtype, rows, features, 0, first_row);  // owns only what is not given
+  out.values_ = nonzeros;
+  out.owner_ = std::move(owner);
+  out.x_ = detail::AlignedArray<double>();
+  if (dtype == DType::kF32) out.x_ = detail::AlignedArray<float>();
+  out.indices_.reset();
+  out.x_view_ = values;
+  out.indices_view_ = indices;
+  if (offsets != nullptr) {
+    out.offsets_.reset();
+    out.offsets_view_ = offsets;
+  }
+  if (labels != nullptr) {
+    out.labels_.reset();
+    out.labels_view_ = labels;
+  }
+  return out;
 }
 
 Dataset::Dataset(DType dtype, std::size_t rows, std::size_t features, std::size_t first_row)
@@ -77,26 +111,26 @@ template <typename T>
 std::span<T> Dataset::features_as() {
   auto* array = std::get_if<detail::AlignedArray<T>>(&x_);
   if (array == nullptr) throw Error("Dataset::features_as: type does not match the dtype");
-  return {array->get(), values_};
+  return {owned(*array), values_};
 }
 
 template <typename T>
 std::span<const T> Dataset::features_as() const {
-  const auto* array = std::get_if<detail::AlignedArray<T>>(&x_);
-  if (array == nullptr) throw Error("Dataset::features_as: type does not match the dtype");
-  return {array->get(), values_};
+  if (std::get_if<detail::AlignedArray<T>>(&x_) == nullptr)
+    throw Error("Dataset::features_as: type does not match the dtype");
+  return {static_cast<const T*>(x_view_), values_};
 }
 
 template <typename T>
 DenseView<T> Dataset::view() const {
   if (layout_ != Layout::kDense) throw Error("Dataset::view: the data set is sparse");
-  return {features_as<T>().data(), labels_.get(), rows_, features_};
+  return {features_as<T>().data(), labels_view_, rows_, features_};
 }
 
 template <typename T>
 SparseView<T> Dataset::sparse_view() const {
   if (layout_ != Layout::kSparse) throw Error("Dataset::sparse_view: the data set is dense");
-  return {offsets_.get(), indices_.get(), features_as<T>().data(), labels_.get(), rows_, features_};
+  return {offsets_view_, indices_view_, features_as<T>().data(), labels_view_, rows_, features_};
 }
 
 template std::span<float> Dataset::features_as<float>();

@@ -4,7 +4,8 @@
 // A Dataset holds rows [first_row, first_row + rows) of a (possibly larger) global data set:
 // all of it in a single process, or only one worker's shard. Features are stored dense
 // (row-major) or sparse (CSR: per-row offsets into 0-based ascending column indices and their
-// values), as float or double (DType); labels are 0/1 bytes. Storage is 64-byte aligned.
+// values), as float or double (DType); labels are 0/1 bytes. Storage is 64-byte aligned, or,
+// for sparse data read in place from a memory-mapped cache (sparse_over), borrowed read-only.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -76,6 +77,16 @@ class Dataset {
   // (offsets()[0] == 0, non-decreasing, offsets()[rows] == nonzeros), indices() and the values.
   [[nodiscard]] static Dataset sparse(DType dtype, std::size_t rows, std::size_t features, std::size_t nonzeros,
                                       std::size_t first_row = 0);
+  // Sparse data whose column indices and values (`dtype`, `nonzeros` of each) are read in place
+  // from memory that `owner` keeps alive, as are the offsets (starting at 0) and labels when
+  // given; those given as null are allocated for the caller to fill. Borrowed arrays are
+  // read-only: their mutable accessors throw.
+  [[nodiscard]] static Dataset sparse_over(DType dtype, std::size_t rows, std::size_t features, std::size_t nonzeros,
+                                           std::size_t first_row, std::shared_ptr<const void> owner,
+                                           const std::uint32_t* indices, const void* values,
+                                           const std::uint64_t* offsets, const std::uint8_t* labels);
+  // Whether some array is borrowed (sparse_over).
+  [[nodiscard]] bool borrows() const noexcept { return owner_ != nullptr; }
 
   [[nodiscard]] Layout layout() const noexcept { return layout_; }
   [[nodiscard]] DType dtype() const noexcept { return dtype_; }
@@ -90,21 +101,25 @@ class Dataset {
     return values_ * (size_of(dtype_) + sizeof(std::uint32_t)) + (rows_ + 1) * sizeof(std::uint64_t);
   }
 
-  [[nodiscard]] std::span<std::uint8_t> labels() noexcept { return {labels_.get(), rows_}; }
-  [[nodiscard]] std::span<const std::uint8_t> labels() const noexcept { return {labels_.get(), rows_}; }
+  [[nodiscard]] std::span<std::uint8_t> labels() { return {owned(labels_), rows_}; }
+  [[nodiscard]] std::span<const std::uint8_t> labels() const noexcept { return {labels_view_, rows_}; }
   // The stored values as T (all values(); row-major when dense); T must match dtype() (checked).
   template <typename T>
   [[nodiscard]] std::span<T> features_as();
   template <typename T>
   [[nodiscard]] std::span<const T> features_as() const;
   // The CSR structure; empty for dense storage.
-  [[nodiscard]] std::span<std::uint64_t> offsets() noexcept { return {offsets_.get(), offsets_ ? rows_ + 1 : 0}; }
-  [[nodiscard]] std::span<const std::uint64_t> offsets() const noexcept {
-    return {offsets_.get(), offsets_ ? rows_ + 1 : 0};
+  [[nodiscard]] std::span<std::uint64_t> offsets() {
+    return layout_ == Layout::kSparse ? std::span<std::uint64_t>(owned(offsets_), rows_ + 1) : std::span<std::uint64_t>();
   }
-  [[nodiscard]] std::span<std::uint32_t> indices() noexcept { return {indices_.get(), indices_ ? values_ : 0}; }
+  [[nodiscard]] std::span<const std::uint64_t> offsets() const noexcept {
+    return {offsets_view_, offsets_view_ != nullptr ? rows_ + 1 : 0};
+  }
+  [[nodiscard]] std::span<std::uint32_t> indices() {
+    return layout_ == Layout::kSparse ? std::span<std::uint32_t>(owned(indices_), values_) : std::span<std::uint32_t>();
+  }
   [[nodiscard]] std::span<const std::uint32_t> indices() const noexcept {
-    return {indices_.get(), indices_ ? values_ : 0};
+    return {indices_view_, indices_view_ != nullptr ? values_ : 0};
   }
   // Views; the layout and T must match (checked).
   template <typename T>
@@ -133,16 +148,32 @@ class Dataset {
   Dataset(Layout layout, DType dtype, std::size_t rows, std::size_t features, std::size_t values,
           std::size_t first_row);
 
+  // The array a mutable accessor may write: owned, or the call throws.
+  template <typename T>
+  [[nodiscard]] static T* owned(const detail::AlignedArray<T>& array) {
+    if (!array) throw_read_only();
+    return array.get();
+  }
+  [[noreturn]] static void throw_read_only();
+  void view_owned() noexcept;
+
   Layout layout_;
   DType dtype_;
   std::size_t rows_;
   std::size_t features_;
   std::size_t values_;
   std::size_t first_row_;
+  // Owned arrays (null where borrowed or absent) ...
   std::variant<detail::AlignedArray<float>, detail::AlignedArray<double>> x_;
   detail::AlignedArray<std::uint64_t> offsets_;
   detail::AlignedArray<std::uint32_t> indices_;
   detail::AlignedArray<std::uint8_t> labels_;
+  // ... and what the read accessors see: the owned arrays or the borrowed memory.
+  std::shared_ptr<const void> owner_;
+  const void* x_view_ = nullptr;
+  const std::uint64_t* offsets_view_ = nullptr;
+  const std::uint32_t* indices_view_ = nullptr;
+  const std::uint8_t* labels_view_ = nullptr;
 };
 
 // A copy of `data` in `layout` (the same dtype, rows, labels and first_row); to sparse keeps

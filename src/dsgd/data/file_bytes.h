@@ -9,6 +9,14 @@
 
 namespace dsgd {
 
+// A file's size and modification time (ns since the epoch), as stat() gives them.
+struct FileStamp {
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+};
+// Throws InputError naming the path when it cannot be stat'ed.
+[[nodiscard]] FileStamp file_stamp(const std::string& path);
+
 class FileBytes {
  public:
   // Throws InputError naming the path when it cannot be opened, mapped or decompressed.

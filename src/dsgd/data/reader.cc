@@ -3,12 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <exception>
 #include <optional>
-#include <thread>
 #include <utility>
 
+#include "dsgd/data/cache.h"
 #include "dsgd/data/file_bytes.h"
+#include "dsgd/data/parallel_for.h"
 #include "dsgd/data/parsed_rows.h"
 #include "dsgd/error.h"
 #include "dsgd/timer.h"
@@ -37,6 +37,7 @@ Storage parse_storage(std::string_view name) {
 namespace {
 
 using detail::LineError;
+using detail::parallel_for;
 using detail::ParsedRows;
 
 // [begin, end) byte ranges of `text`, about equal, each starting at a line start.
@@ -56,31 +57,6 @@ std::vector<std::string_view> line_chunks(std::string_view text, int parts) {
     begin = end;
   }
   return chunks;
-}
-
-// Runs fn(k) for k in [0, n) on up to n threads (k = 0 on this one); rethrows the first failure.
-template <typename Fn>
-void parallel_for(std::size_t n, Fn&& fn) {
-  std::vector<std::exception_ptr> failures(n);
-  std::vector<std::thread> threads;
-  for (std::size_t k = 1; k < n; ++k) {
-    threads.emplace_back([&, k] {
-      try {
-        fn(k);
-      } catch (...) {
-        failures[k] = std::current_exception();
-      }
-    });
-  }
-  try {
-    if (n > 0) fn(0);
-  } catch (...) {
-    failures[0] = std::current_exception();
-  }
-  for (std::thread& t : threads) t.join();
-  for (const std::exception_ptr& f : failures) {
-    if (f) std::rethrow_exception(f);
-  }
 }
 
 struct Chunk {
@@ -260,10 +236,93 @@ std::pair<std::size_t, bool> shape(const std::string& path, const ReadOptions& o
   return {d, dense};
 }
 
+using detail::CacheFile;
+
+// What a cache of `path` read with `options` must match.
+detail::CacheSource cache_source(const std::string& path, const ReadOptions& options) {
+  const FileFormat format = options.format == FileFormat::kAuto ? format_of(path) : options.format;
+  return {file_stamp(path), detail::parse_settings_hash(static_cast<int>(format),
+                                                        format == FileFormat::kCsv ? options.label_column : "")};
+}
+
+// Why a current cache cannot give what `options` ask for (empty when it can): the errors and
+// warnings of those cases name lines, which only the text has.
+std::string unserved(const CacheFile& cache, const ReadOptions& options) {
+  if (options.features != 0 && cache.highest_index() > options.features)
+    return fmt::format("not used (indices above {} are reported by line, from the text)", options.features);
+  if (options.labels) {
+    for (const detail::CachedLabel& l : cache.labels()) {
+      if (!options.labels->classify(l.value))
+        return "not used (a label unknown to the model is reported by line, from the text)";
+    }
+  }
+  return {};
+}
+
+// Rows [begin, end) of the file, from its cache.
+ReadResult read_cache(const std::string& path, const CacheFile& cache, const ReadOptions& options, std::size_t begin,
+                      std::size_t end) {
+  ReadResult result{.data = Dataset(DType::kF64, 0, 1),
+                    .total_rows = cache.rows(),
+                    .format = options.format == FileFormat::kAuto ? format_of(path) : options.format,
+                    .values = cache.values(),
+                    .lines = cache.lines(),
+                    .highest_index = cache.highest_index(),
+                    .feature_names = cache.feature_names(),
+                    .from_cache = true,
+                    .cache_note = "loaded from " + cache_path_of(path)};
+  std::vector<SeenLabel> seen;
+  for (const detail::CachedLabel& l : cache.labels()) seen.push_back({l.value, l.line});
+  result.labels = settle_labels(path, seen, cache.rows(), options);
+  const auto [d, dense] = shape(path, options, cache.rows(), cache.values(), cache.highest_index());
+  result.data = cache.build(begin, end, result.labels, d, dense, options.dtype, options.threads);
+  return result;
+}
+
+// Writes the cache of a file read from its text (unless a current cache was only unfit for
+// the options: `why` starts "not used"); returns the note for the user.
+std::string write_cache_of(const std::string& path, const detail::CacheSource& source, const TextFile& file,
+                           const ParsedPart& part, const std::string& why) {
+  const std::string cache = cache_path_of(path);
+  if (why.starts_with("not used")) return cache + " " + why;
+  if (part.dropped > 0) return cache + " not written (values beyond the model's features were dropped)";
+  detail::CacheContents contents{source, static_cast<int>(file.format), file.header_lines + part.lines,
+                                 part.highest_index, {}, file.feature_names, {}};
+  for (const SeenLabel& l : part.labels) contents.labels.push_back({l.label, l.line});
+  for (const Chunk& c : part.chunks) contents.chunks.push_back(&c.rows);
+  try {
+    detail::write_cache(cache, contents);
+  } catch (const InputError& e) {
+    return fmt::format("{} not written: {}", cache, e.message());
+  }
+  if (why == "there is none yet") return cache + " written (there was none)";
+  return fmt::format("{} rebuilt: {}", cache, why);
+}
+
 }  // namespace
+
+std::string cache_path_of(const std::string& data_path) { return data_path + ".dsgdcache"; }
 
 ReadResult read_data(const std::string& path, const ReadOptions& options) {
   const auto start = Clock::now();
+  std::optional<detail::CacheSource> source;
+  std::string cache_note;  // when the text is read: what became of the cache
+  if (options.cache) {
+    source = cache_source(path, options);
+    std::string why;
+    if (const std::optional<CacheFile> cache = CacheFile::open(cache_path_of(path), *source, why)) {
+      cache_note = unserved(*cache, options);
+      if (cache_note.empty()) {
+        if (cache->intact(0, cache->rows(), options.threads)) {
+          ReadResult result = read_cache(path, *cache, options, 0, cache->rows());
+          result.seconds = seconds_since(start);
+          return result;
+        }
+        why = "it is corrupt: a block checksum does not match";
+      }
+    }
+    if (cache_note.empty()) cache_note = why;
+  }
   const TextFile file(path, options);
   ParsedPart part = file.parse(file.rows, file.header_lines, options);
   if (part.error) throw InputError(path, part.error->line, part.error->what);
@@ -280,6 +339,7 @@ ReadResult read_data(const std::string& path, const ReadOptions& options) {
   result.labels = settle_labels(path, part.labels, part.rows, options);
   const auto [d, dense] = shape(path, options, part.rows, part.values, part.highest_index);
   result.data = build(part, result.labels, d, dense, options.dtype, 0);
+  if (options.cache) result.cache_note = write_cache_of(path, *source, file, part, cache_note);
   result.seconds = seconds_since(start);
   return result;
 }
@@ -331,6 +391,34 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
   const auto start = Clock::now();
   const int processes = comm.size();
   const int rank = comm.rank();
+  std::string cache_note;
+  if (options.cache) {
+    // The cache serves only if it does for every process (each checks the blocks of its rows).
+    std::string why;
+    std::optional<CacheFile> cache;
+    std::optional<LineError> failure = failure_of([&] { cache = CacheFile::open(cache_path_of(path), cache_source(path, options), why); });
+    std::size_t begin = 0, end = 0;
+    if (cache) {
+      why = unserved(*cache, options);
+      begin = first_row_of(cache->rows(), rank);
+      end = rank + 1 < processes ? first_row_of(cache->rows(), rank + 1) : cache->rows();
+      if (why.empty() && !cache->intact(begin, end, options.threads))
+        why = "it is corrupt: a block checksum does not match";
+    }
+    agree_on_failure(comm, path, failure);
+    std::vector<double> usable = {cache && why.empty() ? 0.0 : 1.0};
+    comm.allreduce_sum(usable);
+    if (usable[0] == 0) {
+      ReadResult result = read_cache(path, *cache, options, begin, end);
+      result.seconds = seconds_since(start);
+      return result;
+    }
+    cache_note = cache_path_of(path) + " " +
+                 (why.starts_with("not used") ? why
+                  : why.empty()               ? "not used (another rank found its rows corrupt)"
+                                              : "not used: " + why) +
+                 "; an MPI run reads the text and does not write the cache (a run on threads does)";
+  }
   std::optional<TextFile> file;
   agree_on_failure(comm, path, failure_of([&] { file.emplace(path, options); }));
   const bool csv = file->csv();
@@ -408,6 +496,7 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
     result.labels = settle_labels(path, seen, rows, options);
     const auto [d, dense] = shape(path, options, rows, result.values, result.highest_index);
     result.data = build(part, result.labels, d, dense, options.dtype, first_row_of(rows, rank));
+    result.cache_note = cache_note;
   } catch (const SharedInputError&) {
     throw;
   } catch (const InputError& e) {

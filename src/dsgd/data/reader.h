@@ -41,7 +41,14 @@ struct ReadOptions {
   std::optional<LabelMap> labels;
   std::string label_column;  // CSV: a header name or a 0-based position; empty: "label" or the last
   int threads = 1;
+  // Load from the binary cache next to the file (cache_path_of) when it is current and intact;
+  // otherwise parse the text and write the cache (read_data only; read_data_part uses a
+  // current cache but leaves a missing or stale one to a single-process run).
+  bool cache = false;
 };
+
+// Where the binary cache of a data file lives: "DATA.dsgdcache", next to it.
+[[nodiscard]] std::string cache_path_of(const std::string& data_path);
 
 struct ReadResult {
   Dataset data;                        // all rows, or (read_data_part) this process's rows
@@ -54,7 +61,9 @@ struct ReadResult {
   std::size_t dropped = 0;             // values beyond `features` dropped (drop_beyond)
   std::size_t first_dropped_line = 0;
   std::vector<std::string> feature_names;  // CSV with a header
-  double seconds = 0;                  // reading and parsing
+  double seconds = 0;                  // reading and parsing (or loading the cache)
+  bool from_cache = false;             // the rows came from the binary cache
+  std::string cache_note;              // with options.cache: what happened to the cache, for the user
 };
 
 // Throws InputError for files that cannot be read or hold malformed lines, no rows, or not

@@ -1,0 +1,332 @@
+#include "dsgd/data/cache.h"
+
+#include <xxhash.h>
+#if defined(__x86_64__)
+#include <xxh_x86dispatch.h>  // XXH3 with the widest vectors the CPU has (AVX2, AVX-512)
+#endif
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+
+#include "dsgd/data/atomic_file.h"
+#include "dsgd/data/parallel_for.h"
+#include "dsgd/error.h"
+
+namespace dsgd::detail {
+
+struct CacheHeader {
+  char magic[8];
+  std::uint32_t version;
+  std::uint32_t byte_order;  // kByteOrder as the writer stored it
+  std::uint64_t source_size;
+  std::int64_t source_mtime_ns;
+  std::uint64_t settings;
+  std::uint64_t rows;
+  std::uint64_t values;
+  std::uint64_t lines;
+  std::uint64_t highest_index;
+  std::uint32_t format;
+  std::uint32_t label_count;
+  double label_values[2];  // ascending: a row's label byte is the index of its value
+  std::uint64_t label_lines[2];
+  std::uint64_t labels_at;   // u8 per row: the index of its label value
+  std::uint64_t offsets_at;  // u64, rows + 1
+  std::uint64_t index_at;    // u32 per value
+  std::uint64_t values_at;   // f64 per value (then 64 bytes of padding: vector loads may read past)
+  std::uint64_t names_at;
+  std::uint64_t names_bytes;  // the CSV feature names, each followed by '\n'
+  std::uint64_t checksums_at;  // u64 per block of kCacheBlockRows rows
+  std::uint64_t blocks;
+  std::uint64_t file_bytes;
+  std::uint64_t header_checksum;  // of this header (with 0 here), the names and the block checksums
+};
+
+namespace {
+
+constexpr char kMagic[8] = {'D', 'S', 'G', 'D', 'C', 'A', 'C', 'H'};
+constexpr std::uint32_t kByteOrder = 0x01020304;
+
+constexpr std::uint64_t align64(std::uint64_t at) noexcept { return (at + 63) / 64 * 64; }
+
+// The checksum of rows [r0, r1): their label indices, offsets (r1 - r0 + 1), indices and values.
+std::uint64_t rows_checksum(const char* file, const CacheHeader& h, std::size_t r0, std::size_t r1) noexcept {
+  const auto* offsets = reinterpret_cast<const std::uint64_t*>(file + h.offsets_at);
+  const std::uint64_t v0 = offsets[r0];
+  const std::uint64_t v1 = offsets[r1];
+  constexpr std::size_t vb = sizeof(double);
+  XXH64_hash_t sum = XXH3_64bits(file + h.labels_at + r0, r1 - r0);
+  sum = XXH3_64bits_withSeed(offsets + r0, (r1 - r0 + 1) * sizeof(std::uint64_t), sum);
+  sum = XXH3_64bits_withSeed(file + h.index_at + v0 * sizeof(std::uint32_t), (v1 - v0) * sizeof(std::uint32_t), sum);
+  return XXH3_64bits_withSeed(file + h.values_at + v0 * vb, (v1 - v0) * vb, sum);
+}
+
+std::uint64_t header_checksum(const char* file, const CacheHeader& h) noexcept {
+  CacheHeader copy = h;
+  copy.header_checksum = 0;
+  XXH64_hash_t sum = XXH3_64bits(&copy, sizeof(copy));
+  sum = XXH3_64bits_withSeed(file + h.names_at, h.names_bytes, sum);
+  return XXH3_64bits_withSeed(file + h.checksums_at, h.blocks * sizeof(std::uint64_t), sum);
+}
+
+std::size_t blocks_of(std::size_t rows) noexcept { return (rows + kCacheBlockRows - 1) / kCacheBlockRows; }
+
+}  // namespace
+
+std::uint64_t parse_settings_hash(int format, const std::string& label_column) noexcept {
+  const std::string key = std::to_string(format) + '\n' + label_column;
+  return XXH3_64bits(key.data(), key.size());
+}
+
+void write_cache(const std::string& path, const CacheContents& c) {
+  std::size_t rows = 0, values = 0;
+  for (const ParsedRows* chunk : c.chunks) {
+    rows += chunk->rows();
+    values += chunk->value.size();
+  }
+  CacheHeader h{};
+  std::memcpy(h.magic, kMagic, sizeof(kMagic));
+  h.version = kCacheFormatVersion;
+  h.byte_order = kByteOrder;
+  h.source_size = c.source.stamp.size;
+  h.source_mtime_ns = c.source.stamp.mtime_ns;
+  h.settings = c.source.settings;
+  h.rows = rows;
+  h.values = values;
+  h.lines = c.lines;
+  h.highest_index = c.highest_index;
+  h.format = static_cast<std::uint32_t>(c.format);
+  std::vector<CachedLabel> labels(c.labels.begin(), c.labels.begin() + std::min<std::ptrdiff_t>(2, std::ssize(c.labels)));
+  std::sort(labels.begin(), labels.end(), [](const CachedLabel& a, const CachedLabel& b) { return a.value < b.value; });
+  h.label_count = static_cast<std::uint32_t>(labels.size());
+  for (std::size_t k = 0; k < labels.size(); ++k) {
+    h.label_values[k] = labels[k].value;
+    h.label_lines[k] = labels[k].line;
+  }
+  std::string names;
+  for (const std::string& n : c.feature_names) names += n + '\n';
+  h.labels_at = align64(sizeof(CacheHeader));
+  h.offsets_at = align64(h.labels_at + rows);
+  h.index_at = align64(h.offsets_at + (rows + 1) * sizeof(std::uint64_t));
+  h.values_at = align64(h.index_at + values * sizeof(std::uint32_t));
+  h.names_at = align64(h.values_at + values * sizeof(double) + 64);
+  h.names_bytes = names.size();
+  h.checksums_at = align64(h.names_at + names.size());
+  h.blocks = blocks_of(rows);
+  h.file_bytes = h.checksums_at + h.blocks * sizeof(std::uint64_t);
+
+  std::vector<char> file(h.file_bytes, 0);
+  auto* label_index = reinterpret_cast<std::uint8_t*>(file.data() + h.labels_at);
+  auto* offsets = reinterpret_cast<std::uint64_t*>(file.data() + h.offsets_at);
+  auto* index = reinterpret_cast<std::uint32_t*>(file.data() + h.index_at);
+  std::size_t row = 0, value = 0;
+  offsets[0] = 0;
+  for (const ParsedRows* chunk : c.chunks) {
+    for (std::size_t i = 0; i < chunk->rows(); ++i, ++row) {
+      label_index[row] = h.label_count > 1 && chunk->labels[i] == h.label_values[1] ? 1 : 0;
+      offsets[row + 1] = value + chunk->offsets[i + 1];
+    }
+    std::copy(chunk->index.begin(), chunk->index.end(), index + value);
+    std::memcpy(file.data() + h.values_at + value * sizeof(double), chunk->value.data(),
+                chunk->value.size() * sizeof(double));
+    value += chunk->value.size();
+  }
+  std::memcpy(file.data() + h.names_at, names.data(), names.size());
+  auto* checksums = reinterpret_cast<std::uint64_t*>(file.data() + h.checksums_at);
+  for (std::size_t b = 0; b < h.blocks; ++b)
+    checksums[b] = rows_checksum(file.data(), h, b * kCacheBlockRows, std::min(rows, (b + 1) * kCacheBlockRows));
+  h.header_checksum = header_checksum(file.data(), h);
+  std::memcpy(file.data(), &h, sizeof(h));
+
+  AtomicFile out(path);
+  if (std::fwrite(file.data(), 1, file.size(), out.stream()) != file.size())
+    throw InputError(path, 0, "cannot write the cache");
+  out.commit();
+}
+
+const CacheHeader& CacheFile::header() const noexcept {
+  return *reinterpret_cast<const CacheHeader*>(bytes_->text().data());
+}
+
+std::optional<CacheFile> CacheFile::open(const std::string& path, const CacheSource& source, std::string& why) {
+  std::optional<CacheFile> cache;
+  try {
+    cache.emplace(CacheFile(std::make_shared<const FileBytes>(path)));
+  } catch (const InputError&) {
+    why = "there is none yet";
+    return std::nullopt;
+  }
+  const std::string_view bytes = cache->bytes_->text();
+  if (cache->bytes_->compressed() || bytes.size() < sizeof(CacheHeader) || std::memcmp(bytes.data(), kMagic, 8) != 0) {
+    why = "it is not a dsgd cache";
+    return std::nullopt;
+  }
+  const CacheHeader& h = cache->header();
+  if (h.version != kCacheFormatVersion || h.byte_order != kByteOrder) {
+    why = h.byte_order != kByteOrder ? "it was written on a machine of another byte order"
+                                     : "it has format version " + std::to_string(h.version) + ", this dsgd reads " +
+                                           std::to_string(kCacheFormatVersion);
+    return std::nullopt;
+  }
+  if (h.source_size != source.stamp.size || h.source_mtime_ns != source.stamp.mtime_ns) {
+    why = "the data file changed since it was written";
+    return std::nullopt;
+  }
+  if (h.settings != source.settings) {
+    why = "it was written with another --input-format or --label-column";
+    return std::nullopt;
+  }
+  // Every section inside the file (sizes checked before they are multiplied), then the checksum.
+  const std::uint64_t size = bytes.size();
+  const bool fits = h.file_bytes == size && h.rows < size && h.values < size && h.blocks == blocks_of(h.rows) &&
+                    h.label_count >= 1 && h.label_count <= 2 &&
+                    h.labels_at + h.rows <= size && h.offsets_at + (h.rows + 1) * 8 <= size &&
+                    h.index_at + h.values * 4 <= size && h.values_at + h.values * 8 + 64 <= size &&
+                    h.names_bytes <= size && h.names_at + h.names_bytes <= size &&
+                    h.checksums_at + h.blocks * 8 <= size && h.offsets_at % 8 == 0 && h.index_at % 4 == 0 &&
+                    h.values_at % 8 == 0 && h.checksums_at % 8 == 0;
+  if (!fits || header_checksum(bytes.data(), h) != h.header_checksum) {
+    why = "it is corrupt: a checksum or a size does not match";
+    return std::nullopt;
+  }
+  for (std::size_t k = 0; k < h.label_count; ++k) cache->labels_.push_back({h.label_values[k], h.label_lines[k]});
+  const std::string_view names = bytes.substr(h.names_at, h.names_bytes);
+  for (std::size_t start = 0; start < names.size();) {
+    const std::size_t end = names.find('\n', start);
+    cache->names_.emplace_back(names.substr(start, end - start));
+    start = end + 1;
+  }
+  return cache;
+}
+
+std::size_t CacheFile::rows() const noexcept { return header().rows; }
+std::size_t CacheFile::values() const noexcept { return header().values; }
+std::size_t CacheFile::lines() const noexcept { return header().lines; }
+std::size_t CacheFile::highest_index() const noexcept { return header().highest_index; }
+
+std::size_t CacheFile::values_in(std::size_t begin, std::size_t end) const noexcept {
+  const auto* offsets = section<std::uint64_t>(header().offsets_at);
+  return offsets[end] - offsets[begin];
+}
+
+std::uint64_t CacheFile::block_checksum(std::size_t block) const noexcept {
+  return section<std::uint64_t>(header().checksums_at)[block];
+}
+
+bool CacheFile::intact(std::size_t begin, std::size_t end, int threads) const {
+  const CacheHeader& h = header();
+  if (begin > end || end > h.rows) return false;
+  if (begin == end) return true;
+  const auto* offsets = section<std::uint64_t>(h.offsets_at);
+  const auto* index = section<std::uint32_t>(h.index_at);
+  const auto* label_index = section<std::uint8_t>(h.labels_at);
+  const std::size_t first = begin / kCacheBlockRows, last = (end - 1) / kCacheBlockRows;
+  const auto parts = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), last - first + 1);
+  std::vector<std::uint8_t> ok(parts, 1);
+  parallel_for(parts, [&](std::size_t t) {
+    for (std::size_t b = first + t; b <= last; b += parts) {
+      const std::size_t r0 = b * kCacheBlockRows, r1 = std::min<std::size_t>(h.rows, r0 + kCacheBlockRows);
+      // Offsets in order and in range before they address anything; then indices and label
+      // bytes in range (counted, not compared one by one, so that the loops vectorise).
+      if (!(offsets[r0] <= offsets[r1] && offsets[r1] <= h.values && (r0 != 0 || offsets[0] == 0) &&
+            (r1 != h.rows || offsets[r1] == h.values))) {
+        ok[t] = 0;
+        continue;
+      }
+      std::size_t bad = 0;
+      for (std::size_t r = r0; r < r1; ++r) bad += offsets[r] > offsets[r + 1];
+      if (bad != 0 || rows_checksum(bytes_->text().data(), h, r0, r1) != block_checksum(b)) {
+        ok[t] = 0;
+        continue;
+      }
+      const auto highest = static_cast<std::uint32_t>(h.highest_index);
+      for (std::uint64_t k = offsets[r0]; k < offsets[r1]; ++k) bad += index[k] >= highest;
+      for (std::size_t r = r0; r < r1; ++r) bad += label_index[r] >= h.label_count;
+      if (bad != 0) ok[t] = 0;
+    }
+  });
+  return std::all_of(ok.begin(), ok.end(), [](std::uint8_t g) { return g != 0; });
+}
+
+namespace {
+
+// Copies rows [r0, r1) of the cache into rows [r0 - begin, r1 - begin) of `out`.
+template <typename T>
+void fill_rows(Dataset& out, const CacheHeader& h, const char* file, std::size_t begin, std::size_t r0,
+               std::size_t r1, const std::uint8_t* cls) {
+  const auto* label_index = reinterpret_cast<const std::uint8_t*>(file + h.labels_at);
+  const auto* offsets = reinterpret_cast<const std::uint64_t*>(file + h.offsets_at);
+  const auto* index = reinterpret_cast<const std::uint32_t*>(file + h.index_at);
+  const auto* value = reinterpret_cast<const double*>(file + h.values_at);
+  auto y = out.labels();
+  for (std::size_t r = r0; r < r1; ++r) y[r - begin] = cls[label_index[r]];
+  auto x = out.features_as<T>();
+  const std::uint64_t base = offsets[begin];
+  if (out.layout() == Layout::kSparse) {
+    auto out_offsets = out.offsets();
+    for (std::size_t r = r0; r < r1; ++r) out_offsets[r - begin + 1] = offsets[r + 1] - base;
+    std::copy(index + offsets[r0], index + offsets[r1],
+              out.indices().begin() + static_cast<std::ptrdiff_t>(offsets[r0] - base));
+    std::transform(value + offsets[r0], value + offsets[r1], x.begin() + static_cast<std::ptrdiff_t>(offsets[r0] - base),
+                   [](double v) { return static_cast<T>(v); });
+    return;
+  }
+  const std::size_t d = out.features();
+  T* rows = x.data() + (r0 - begin) * d;
+  std::fill(rows, rows + (r1 - r0) * d, T{0});
+  for (std::size_t r = r0; r < r1; ++r) {
+    T* row = rows + (r - r0) * d;
+    for (std::uint64_t k = offsets[r]; k < offsets[r + 1]; ++k) row[index[k]] = static_cast<T>(value[k]);
+  }
+}
+
+}  // namespace
+
+Dataset CacheFile::build(std::size_t begin, std::size_t end, const LabelMap& labels, std::size_t features,
+                         bool dense, DType dtype, int threads) const {
+  const CacheHeader& h = header();
+  std::uint8_t cls[2] = {0, 1};
+  bool same_classes = true;  // the cached label bytes are the classes
+  for (std::size_t k = 0; k < h.label_count; ++k) {
+    const std::optional<std::uint8_t> c = labels.classify(h.label_values[k]);
+    if (!c || features < h.highest_index) throw Error("a cache built into data it cannot describe");
+    cls[k] = *c;
+    same_classes = same_classes && *c == k;
+  }
+  const char* file = bytes_->text().data();
+  const auto* offsets = section<std::uint64_t>(h.offsets_at);
+  const std::size_t n = end - begin;
+  const auto parts = static_cast<std::size_t>(std::max(1, threads));
+  if (!dense && dtype == DType::kF64) {
+    // Read in place: the indices and values of these rows, their offsets when they start at
+    // row 0 (else rebased), their labels when the bytes are the classes.
+    Dataset out = Dataset::sparse_over(dtype, n, features, values_in(begin, end), begin, bytes_,
+                                       section<std::uint32_t>(h.index_at) + offsets[begin],
+                                       section<double>(h.values_at) + offsets[begin],
+                                       begin == 0 ? offsets : nullptr,
+                                       same_classes ? section<std::uint8_t>(h.labels_at) + begin : nullptr);
+    if (begin != 0) {
+      auto rebased = out.offsets();
+      for (std::size_t i = 0; i <= n; ++i) rebased[i] = offsets[begin + i] - offsets[begin];
+    }
+    if (!same_classes) {
+      auto y = out.labels();
+      const auto* label_index = section<std::uint8_t>(h.labels_at) + begin;
+      for (std::size_t i = 0; i < n; ++i) y[i] = cls[label_index[i]];
+    }
+    return out;
+  }
+  Dataset out = dense ? Dataset(dtype, n, features, begin)
+                      : Dataset::sparse(dtype, n, features, values_in(begin, end), begin);
+  parallel_for(parts, [&](std::size_t t) {
+    const std::size_t r0 = begin + n * t / parts, r1 = begin + n * (t + 1) / parts;
+    if (dtype == DType::kF32) {
+      fill_rows<float>(out, h, file, begin, r0, r1, cls);
+    } else {
+      fill_rows<double>(out, h, file, begin, r0, r1, cls);
+    }
+  });
+  return out;
+}
+
+}  // namespace dsgd::detail

@@ -1,0 +1,102 @@
+#pragma once
+// The binary cache of a parsed text file (internal to data/; reader.cc decides when to use it).
+//
+// A cache holds what parsing the whole file gave, before any option that shapes a Dataset
+// (storage, dtype, dimension, label mapping) is applied: per row the index of its label value
+// (in ascending order of the values, so for the usual mapping it is the class) and its CSR
+// values. It is memory-mapped, and every process reads only the rows it needs; sparse f64 data
+// is used in place, without a copy. Layout (native byte order, recorded in the header): the
+// header, then 64-byte aligned sections: label indices (u8 per row), row offsets (u64, rows +
+// 1), column indices (u32 per value), values (f64), the CSV feature names, and one XXH3-64
+// checksum per block of kCacheBlockRows rows (its label indices, offsets, indices and values). The header records the format version, the
+// text file's size and mtime, the parse settings, and a checksum over itself, the names and the
+// block checksums. A cache that does not match its text file, or whose checksums fail, is never
+// used: the text is parsed again and the cache rebuilt.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dsgd/data/dataset.h"
+#include "dsgd/data/file_bytes.h"
+#include "dsgd/data/labels.h"
+#include "dsgd/data/parsed_rows.h"
+
+namespace dsgd::detail {
+
+constexpr std::uint32_t kCacheFormatVersion = 1;
+constexpr std::size_t kCacheBlockRows = 16384;
+
+// What a cache must match to stand for a text file: its stamp, and the parse settings (the
+// format and the CSV label column) as one hash.
+struct CacheSource {
+  FileStamp stamp;
+  std::uint64_t settings = 0;
+};
+[[nodiscard]] std::uint64_t parse_settings_hash(int format, const std::string& label_column) noexcept;
+
+// A label value of the file and the line it first appears on.
+struct CachedLabel {
+  double value = 0;
+  std::uint64_t line = 0;
+};
+
+// What write_cache stores: the whole file's parse, as chunks in file order.
+struct CacheContents {
+  CacheSource source;
+  int format = 0;
+  std::size_t lines = 0;
+  std::size_t highest_index = 0;
+  std::vector<CachedLabel> labels;  // 1 or 2 distinct values, in order of appearance
+  std::vector<std::string> feature_names;
+  std::vector<const ParsedRows*> chunks;
+};
+
+// Writes the cache atomically (temporary file, then rename). Throws InputError.
+void write_cache(const std::string& path, const CacheContents& contents);
+
+struct CacheHeader;
+
+// An opened cache whose header matches its text file and is intact.
+class CacheFile {
+ public:
+  // The cache at `path` if it stands for `source`; otherwise nothing, and `why` says why
+  // (missing, stale, another version, corrupt).
+  [[nodiscard]] static std::optional<CacheFile> open(const std::string& path, const CacheSource& source,
+                                                     std::string& why);
+
+  [[nodiscard]] std::size_t rows() const noexcept;
+  [[nodiscard]] std::size_t values() const noexcept;
+  [[nodiscard]] std::size_t lines() const noexcept;
+  [[nodiscard]] std::size_t highest_index() const noexcept;
+  [[nodiscard]] const std::vector<CachedLabel>& labels() const noexcept { return labels_; }
+  [[nodiscard]] const std::vector<std::string>& feature_names() const noexcept { return names_; }
+  // Non-zero values in rows [begin, end).
+  [[nodiscard]] std::size_t values_in(std::size_t begin, std::size_t end) const noexcept;
+
+  // Whether rows [begin, end) are intact: the checksums of the blocks holding them (read by
+  // `threads` threads), and offsets and indices in range.
+  [[nodiscard]] bool intact(std::size_t begin, std::size_t end, int threads) const;
+  // Rows [begin, end) as a Dataset of `features` >= highest_index() columns (first_row begin),
+  // dense or sparse, labels classified by `labels` (which must know every cached label value).
+  [[nodiscard]] Dataset build(std::size_t begin, std::size_t end, const LabelMap& labels, std::size_t features,
+                              bool dense, DType dtype, int threads) const;
+
+ private:
+  explicit CacheFile(std::shared_ptr<const FileBytes> bytes) : bytes_(std::move(bytes)) {}
+  [[nodiscard]] const CacheHeader& header() const noexcept;
+  template <typename T>
+  [[nodiscard]] const T* section(std::uint64_t at) const noexcept {
+    return reinterpret_cast<const T*>(bytes_->text().data() + at);
+  }
+  [[nodiscard]] std::uint64_t block_checksum(std::size_t block) const noexcept;
+
+  std::shared_ptr<const FileBytes> bytes_;  // shared with the data sets that read it in place
+  std::vector<CachedLabel> labels_;
+  std::vector<std::string> names_;
+};
+
+}  // namespace dsgd::detail

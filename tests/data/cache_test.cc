@@ -1,0 +1,210 @@
+// The binary cache: a reload gives exactly the parsed data (every storage and dtype, every
+// process's rows), and a cache that is stale, corrupt, truncated, of another version or of other
+// parse settings is never used but rebuilt from the text.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "dsgd/comm/thread_comm.h"
+#include "dsgd/data/cache.h"
+#include "dsgd/data/reader.h"
+#include "dsgd/error.h"
+
+namespace dsgd {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A copy of a test file in a fresh folder, so its cache is written there.
+std::string copy_of(const std::string& name) {
+  static int n = 0;
+  const fs::path dir = fs::path(testing::TempDir()) / ("cache_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
+  fs::create_directories(dir);
+  const fs::path to = dir / name;
+  fs::copy_file(fs::path(DSGD_TEST_DATA) / name, to, fs::copy_options::overwrite_existing);
+  return to.string();
+}
+
+ReadOptions with_cache(ReadOptions o = {}) {
+  o.cache = true;
+  return o;
+}
+
+// The rows of `d` as (label, column, value, ...), whatever the storage and dtype.
+std::vector<std::vector<double>> rows_of(const Dataset& d) {
+  const Dataset sparse = to_layout(d, Layout::kSparse);
+  std::vector<std::vector<double>> out;
+  sparse.visit([&](const auto& v) {
+    if constexpr (requires { v.offsets; }) {
+      for (std::size_t i = 0; i < v.rows; ++i) {
+        out.push_back({static_cast<double>(v.y[i])});
+        for (std::uint64_t k = v.offsets[i]; k < v.offsets[i + 1]; ++k) {
+          out.back().push_back(v.index[k]);
+          out.back().push_back(static_cast<double>(v.value[k]));
+        }
+      }
+    }
+  });
+  return out;
+}
+
+void expect_same(const ReadResult& a, const ReadResult& b) {
+  EXPECT_EQ(a.total_rows, b.total_rows);
+  EXPECT_EQ(a.values, b.values);
+  EXPECT_EQ(a.lines, b.lines);
+  EXPECT_EQ(a.highest_index, b.highest_index);
+  EXPECT_EQ(a.labels, b.labels);
+  EXPECT_EQ(a.feature_names, b.feature_names);
+  EXPECT_EQ(a.data.layout(), b.data.layout());
+  EXPECT_EQ(a.data.dtype(), b.data.dtype());
+  EXPECT_EQ(a.data.features(), b.data.features());
+  EXPECT_EQ(a.data.first_row(), b.data.first_row());
+  EXPECT_EQ(rows_of(a.data), rows_of(b.data));
+}
+
+// Overwrites `bytes` bytes at `offset` of a file with 0x5a.
+void scribble(const std::string& path, std::size_t offset, std::size_t bytes = 1) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(offset));
+  for (std::size_t k = 0; k < bytes; ++k) f.put('\x5a');
+}
+
+class CacheFiles : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(CacheFiles, AReloadGivesExactlyTheParsedData) {
+  const std::string path = copy_of(GetParam());
+  const ReadResult first = read_data(path, with_cache());
+  EXPECT_FALSE(first.from_cache);
+  EXPECT_NE(first.cache_note.find("written (there was none)"), std::string::npos) << first.cache_note;
+  ASSERT_TRUE(fs::exists(cache_path_of(path)));
+  for (const Storage storage : {Storage::kAuto, Storage::kDense, Storage::kSparse}) {
+    for (const DType dtype : {DType::kF64, DType::kF32}) {
+      for (const int threads : {1, 3}) {
+        const ReadOptions o{.storage = storage, .dtype = dtype, .threads = threads};
+        const ReadResult text = read_data(path, o);
+        const ReadResult cached = read_data(path, with_cache(o));
+        ASSERT_TRUE(cached.from_cache) << cached.cache_note;
+        expect_same(text, cached);
+      }
+    }
+  }
+}
+
+TEST_P(CacheFiles, EachProcessLoadsItsRowsOfTheCache) {
+  const std::string path = copy_of(GetParam());
+  const ReadResult whole = read_data(path, with_cache());
+  const auto all_rows = rows_of(whole.data);
+  for (const int processes : {2, 3}) {
+    std::vector<std::optional<ReadResult>> parts(static_cast<std::size_t>(processes));
+    run_threads(processes, [&](Communicator& comm) {
+      parts[static_cast<std::size_t>(comm.rank())] = read_data_part(
+          path, with_cache(), comm, [&](std::size_t rows, int p) { return rows * static_cast<std::size_t>(p) / static_cast<std::size_t>(processes); });
+    });
+    std::size_t next = 0;
+    for (const auto& part : parts) {
+      ASSERT_TRUE(part->from_cache) << part->cache_note;
+      EXPECT_EQ(part->data.first_row(), next);
+      const auto rows = rows_of(part->data);
+      for (std::size_t i = 0; i < rows.size(); ++i) ASSERT_EQ(rows[i], all_rows[next + i]);
+      next += rows.size();
+    }
+    EXPECT_EQ(next, whole.total_rows);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, CacheFiles,
+                         ::testing::Values("heart_scale", "a9a.gz", "breast_cancer.csv", "comments.libsvm",
+                                           "empty_features.libsvm", "labels_01.libsvm", "explicit_zeros.libsvm"));
+
+TEST(Cache, SparseF64DataIsReadInPlaceAndIsReadOnly) {
+  const std::string path = copy_of("a9a.gz");
+  (void)read_data(path, with_cache());
+  ReadResult cached = read_data(path, with_cache({.storage = Storage::kSparse}));
+  ASSERT_TRUE(cached.from_cache);
+  EXPECT_TRUE(cached.data.borrows());
+  EXPECT_THROW((void)cached.data.features_as<double>(), Error);
+  EXPECT_THROW((void)cached.data.indices(), Error);
+  EXPECT_FALSE(read_data(path, with_cache({.storage = Storage::kDense})).data.borrows());
+}
+
+// Each way a cache can stop matching its file: the reason in the note, the text read, the cache
+// rebuilt (so the next read loads it again), the data right.
+TEST(Cache, StaleCorruptTruncatedOrForeignCachesAreRebuiltNeverTrusted) {
+  const std::string path = copy_of("heart_scale");
+  const std::string cache = cache_path_of(path);
+  const ReadResult text = read_data(path, {});
+  const auto rebuilt_because = [&](const std::string& reason) {
+    const ReadResult r = read_data(path, with_cache());
+    EXPECT_FALSE(r.from_cache) << reason;
+    EXPECT_NE(r.cache_note.find(reason), std::string::npos) << r.cache_note;
+    expect_same(text, r);
+    const ReadResult again = read_data(path, with_cache());
+    EXPECT_TRUE(again.from_cache) << again.cache_note;
+    expect_same(text, again);
+  };
+  rebuilt_because("there was none");
+  // The data file touched (another mtime).
+  struct timeval times[2] = {{1'600'000'000, 0}, {1'600'000'000, 0}};
+  ASSERT_EQ(::utimes(path.c_str(), times), 0);
+  rebuilt_because("the data file changed");
+  // A byte of the values (past the 256-byte header, inside the blocks).
+  scribble(cache, fs::file_size(cache) / 2);
+  rebuilt_because("corrupt");
+  // A byte of the header (the row count).
+  scribble(cache, 60);
+  rebuilt_because("corrupt");
+  // Truncated.
+  fs::resize_file(cache, fs::file_size(cache) - 100);
+  rebuilt_because("corrupt");
+  fs::resize_file(cache, 10);
+  rebuilt_because("not a dsgd cache");
+  // Another format version (bytes 8..11).
+  scribble(cache, 8, 4);
+  rebuilt_because("format version");
+  // Not a cache at all.
+  { std::ofstream(cache) << "hello"; }
+  rebuilt_because("not a dsgd cache");
+}
+
+TEST(Cache, OtherParseSettingsRebuildIt) {
+  const std::string path = copy_of("label_column.csv");
+  (void)read_data(path, with_cache({.label_column = "target"}));
+  const ReadResult other = read_data(path, with_cache({.label_column = "2"}));
+  EXPECT_FALSE(other.from_cache);
+  EXPECT_NE(other.cache_note.find("another --input-format or --label-column"), std::string::npos) << other.cache_note;
+  EXPECT_EQ(rows_of(other.data), rows_of(read_data(path, {.label_column = "2"}).data));
+}
+
+TEST(Cache, ErrorsThatNameALineComeFromTheText) {
+  const std::string path = copy_of("high_index.libsvm");
+  (void)read_data(path, with_cache());
+  try {
+    (void)read_data(path, with_cache({.features = 3}));
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(":2: feature index 7 beyond --features 3"), std::string::npos) << e.what();
+  }
+  const ReadResult dropped = read_data(path, with_cache({.features = 3, .drop_beyond = true}));
+  EXPECT_EQ(dropped.first_dropped_line, 2U);
+  EXPECT_NE(dropped.cache_note.find("not used"), std::string::npos);
+  EXPECT_TRUE(read_data(path, with_cache()).from_cache);  // still current
+}
+
+TEST(Cache, AFileThatCannotBeReadIsReportedAsWithoutACache) {
+  try {
+    (void)read_data("/no/such/file", with_cache());
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("/no/such/file: cannot open"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace dsgd
