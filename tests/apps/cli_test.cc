@@ -318,6 +318,23 @@ TEST_F(CliTest, TrainOnAFileWritesTheModelAndTheTestFigures) {
   EXPECT_EQ(ones, c.at("true_positives").get<std::size_t>() + c.at("false_positives").get<std::size_t>());
 }
 
+TEST_F(CliTest, CacheIsWrittenThenLoadedAndGivesTheSameModel) {
+  fs::copy_file(fs::path(DSGD_TEST_DATA) / "a9a.gz", path("a9a.gz"));
+  const Result first = dsgd("train a9a.gz --cache --epochs 3 --model first.txt");
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_NE(first.out.find("Cache a9a.gz.dsgdcache written (there was none)"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("Time  loading "), std::string::npos) << first.out;
+  ASSERT_TRUE(fs::exists(path("a9a.gz.dsgdcache")));
+  const json second = dsgd_json("train -q a9a.gz --cache --epochs 3 --model second.txt", "second.json");
+  EXPECT_TRUE(second.at("data").at("from_cache").get<bool>());
+  EXPECT_EQ(read_text(path("first.txt")), read_text(path("second.txt")));
+  // eval and predict take --cache too; a model's scores do not depend on where the rows came from.
+  const Result eval = dsgd("eval --cache --model second.txt a9a.gz");
+  ASSERT_EQ(eval.code, 0) << eval.err;
+  EXPECT_NE(eval.err.find("dsgd: cache: loaded from a9a.gz.dsgdcache"), std::string::npos) << eval.err;
+  EXPECT_EQ(dsgd("predict --cache --model second.txt a9a.gz").out, dsgd("predict --model second.txt a9a.gz").out);
+}
+
 TEST_F(CliTest, MalformedFilesExitOneWithFileAndLineAndLeaveNoModel) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"bad_value.libsvm", ":2: bad value"},       {"bad_label.libsvm", ":2: bad label"},

@@ -6,7 +6,8 @@
 #   mismatch  ranks started with different options: reported at start-up, exit 2, no training
 #   file      training on a data file, each rank reading its rows: the model file is byte for
 #             byte the one --workers W writes on threads (plain, held-out rows, hybrid ranks x
-#             threads, gzip), and a malformed file is reported once, exit 1, no model left
+#             threads, gzip, from the binary cache), and a malformed file is reported once,
+#             exit 1, no model left
 # Usage: mpi_job_test.sh MPIEXEC DSGD CASE [TEST_DATA_DIR]
 set -uo pipefail
 mpiexec=$1 dsgd=$2 case=$3 data=${4:-}
@@ -75,6 +76,12 @@ file)
   same_model 3 1 "$data/a9a.gz" --holdout 0.1
   same_model 2 2 "$data/heart_scale" --format sparse
   same_model 2 1 "$data/breast_cancer.csv" --holdout 0.2
+  # With the cache: the threads run writes it, each rank then loads only its rows of it.
+  cp "$data/a9a.gz" "$dir/a9a.gz"
+  same_model 2 1 "$dir/a9a.gz" --holdout 0.1 --cache
+  "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "$dir/a9a.gz" --cache --epochs 1 >"$log" 2>&1 ||
+    fail "mpi run with the cache failed"
+  grep -q "loaded from its cache" "$log" || fail "the ranks did not load the cache"
   "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "$data/bad_value.libsvm" \
     --model "$dir/bad.model" >"$log" 2>&1
   rc=$?
