@@ -119,6 +119,27 @@ TEST_P(CacheFiles, EachProcessLoadsItsRowsOfTheCache) {
   }
 }
 
+TEST_P(CacheFiles, ProcessesReadingTheTextWriteTheCacheTogether) {
+  const ReadResult text = read_data(copy_of(GetParam()), {});
+  for (const int processes : {1, 2, 3}) {
+    const std::string path = copy_of(GetParam());
+    std::vector<std::string> notes(static_cast<std::size_t>(processes));
+    run_threads(processes, [&](Communicator& comm) {
+      const ReadResult part = read_data_part(path, with_cache(), comm, [&](std::size_t rows, int p) {
+        return rows * static_cast<std::size_t>(p) / static_cast<std::size_t>(processes);
+      });
+      notes[static_cast<std::size_t>(comm.rank())] = part.cache_note;
+    });
+    for (const std::string& note : notes)
+      EXPECT_NE(note.find("written by the ranks together (there was none)"), std::string::npos) << note;
+    const ReadResult cached = read_data(path, with_cache());
+    ASSERT_TRUE(cached.from_cache) << processes << " processes: " << cached.cache_note;
+    expect_same(text, cached);
+    EXPECT_EQ(std::distance(fs::directory_iterator(fs::path(path).parent_path()), fs::directory_iterator()), 2)
+        << "a temporary file was left behind";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Files, CacheFiles,
                          ::testing::Values("heart_scale", "a9a.gz", "breast_cancer.csv", "comments.libsvm",
                                            "empty_features.libsvm", "labels_01.libsvm", "explicit_zeros.libsvm"));

@@ -1,5 +1,8 @@
 #include "dsgd/data/cache.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
 #include <xxhash.h>
 #if defined(__x86_64__)
 #include <xxh_x86dispatch.h>  // XXH3 with the widest vectors the CPU has (AVX2, AVX-512)
@@ -69,8 +72,6 @@ std::uint64_t header_checksum(const char* file, const CacheHeader& h) noexcept {
   return XXH3_64bits_withSeed(file + h.checksums_at, h.blocks * sizeof(std::uint64_t), sum);
 }
 
-std::size_t blocks_of(std::size_t rows) noexcept { return (rows + kCacheBlockRows - 1) / kCacheBlockRows; }
-
 }  // namespace
 
 std::uint64_t parse_settings_hash(int format, const std::string& label_column) noexcept {
@@ -78,12 +79,10 @@ std::uint64_t parse_settings_hash(int format, const std::string& label_column) n
   return XXH3_64bits(key.data(), key.size());
 }
 
-void write_cache(const std::string& path, const CacheContents& c) {
-  std::size_t rows = 0, values = 0;
-  for (const ParsedRows* chunk : c.chunks) {
-    rows += chunk->rows();
-    values += chunk->value.size();
-  }
+namespace {
+
+// The header of a cache of `c` (every field but the header checksum), sections laid out.
+CacheHeader layout(const CacheContents& c) {
   CacheHeader h{};
   std::memcpy(h.magic, kMagic, sizeof(kMagic));
   h.version = kCacheFormatVersion;
@@ -91,8 +90,8 @@ void write_cache(const std::string& path, const CacheContents& c) {
   h.source_size = c.source.stamp.size;
   h.source_mtime_ns = c.source.stamp.mtime_ns;
   h.settings = c.source.settings;
-  h.rows = rows;
-  h.values = values;
+  h.rows = c.rows;
+  h.values = c.values;
   h.lines = c.lines;
   h.highest_index = c.highest_index;
   h.format = static_cast<std::uint32_t>(c.format);
@@ -103,38 +102,65 @@ void write_cache(const std::string& path, const CacheContents& c) {
     h.label_values[k] = labels[k].value;
     h.label_lines[k] = labels[k].line;
   }
-  std::string names;
-  for (const std::string& n : c.feature_names) names += n + '\n';
+  std::uint64_t names = 0;
+  for (const std::string& n : c.feature_names) names += n.size() + 1;
   h.labels_at = align64(sizeof(CacheHeader));
-  h.offsets_at = align64(h.labels_at + rows);
-  h.index_at = align64(h.offsets_at + (rows + 1) * sizeof(std::uint64_t));
-  h.values_at = align64(h.index_at + values * sizeof(std::uint32_t));
-  h.names_at = align64(h.values_at + values * sizeof(double) + 64);
-  h.names_bytes = names.size();
-  h.checksums_at = align64(h.names_at + names.size());
-  h.blocks = blocks_of(rows);
+  h.offsets_at = align64(h.labels_at + c.rows);
+  h.index_at = align64(h.offsets_at + (c.rows + 1) * sizeof(std::uint64_t));
+  h.values_at = align64(h.index_at + c.values * sizeof(std::uint32_t));
+  h.names_at = align64(h.values_at + c.values * sizeof(double) + 64);
+  h.names_bytes = names;
+  h.checksums_at = align64(h.names_at + names);
+  h.blocks = blocks_of(c.rows);
   h.file_bytes = h.checksums_at + h.blocks * sizeof(std::uint64_t);
+  return h;
+}
 
-  std::vector<char> file(h.file_bytes, 0);
-  auto* label_index = reinterpret_cast<std::uint8_t*>(file.data() + h.labels_at);
-  auto* offsets = reinterpret_cast<std::uint64_t*>(file.data() + h.offsets_at);
-  auto* index = reinterpret_cast<std::uint32_t*>(file.data() + h.index_at);
-  std::size_t row = 0, value = 0;
-  offsets[0] = 0;
+// Hands the sections of c's rows (first_row .. of the file) to put(file offset, bytes, size).
+void put_rows(const CacheHeader& h, const CacheContents& c,
+              const std::function<void(std::uint64_t, const void*, std::size_t)>& put) {
+  std::size_t row = c.first_row, value = c.first_value;
+  if (row == 0) {
+    const std::uint64_t zero = 0;
+    put(h.offsets_at, &zero, sizeof(zero));
+  }
+  std::vector<std::uint8_t> label_index;
+  std::vector<std::uint64_t> offsets;
   for (const ParsedRows* chunk : c.chunks) {
-    for (std::size_t i = 0; i < chunk->rows(); ++i, ++row) {
-      label_index[row] = h.label_count > 1 && chunk->labels[i] == h.label_values[1] ? 1 : 0;
-      offsets[row + 1] = value + chunk->offsets[i + 1];
+    label_index.resize(chunk->rows());
+    offsets.resize(chunk->rows());
+    for (std::size_t i = 0; i < chunk->rows(); ++i) {
+      label_index[i] = h.label_count > 1 && chunk->labels[i] == h.label_values[1] ? 1 : 0;
+      offsets[i] = value + chunk->offsets[i + 1];
     }
-    std::copy(chunk->index.begin(), chunk->index.end(), index + value);
-    std::memcpy(file.data() + h.values_at + value * sizeof(double), chunk->value.data(),
-                chunk->value.size() * sizeof(double));
+    put(h.labels_at + row, label_index.data(), label_index.size());
+    put(h.offsets_at + (row + 1) * sizeof(std::uint64_t), offsets.data(), offsets.size() * sizeof(std::uint64_t));
+    put(h.index_at + value * sizeof(std::uint32_t), chunk->index.data(), chunk->index.size() * sizeof(std::uint32_t));
+    put(h.values_at + value * sizeof(double), chunk->value.data(), chunk->value.size() * sizeof(double));
+    row += chunk->rows();
     value += chunk->value.size();
   }
+}
+
+std::string names_text(const CacheContents& c) {
+  std::string names;
+  for (const std::string& n : c.feature_names) names += n + '\n';
+  return names;
+}
+
+}  // namespace
+
+void write_cache(const std::string& path, const CacheContents& c) {
+  CacheHeader h = layout(c);
+  std::vector<char> file(h.file_bytes, 0);
+  put_rows(h, c, [&](std::uint64_t at, const void* data, std::size_t bytes) {
+    std::memcpy(file.data() + at, data, bytes);
+  });
+  const std::string names = names_text(c);
   std::memcpy(file.data() + h.names_at, names.data(), names.size());
   auto* checksums = reinterpret_cast<std::uint64_t*>(file.data() + h.checksums_at);
   for (std::size_t b = 0; b < h.blocks; ++b)
-    checksums[b] = rows_checksum(file.data(), h, b * kCacheBlockRows, std::min(rows, (b + 1) * kCacheBlockRows));
+    checksums[b] = rows_checksum(file.data(), h, b * kCacheBlockRows, std::min(c.rows, (b + 1) * kCacheBlockRows));
   h.header_checksum = header_checksum(file.data(), h);
   std::memcpy(file.data(), &h, sizeof(h));
 
@@ -143,6 +169,71 @@ void write_cache(const std::string& path, const CacheContents& c) {
     throw InputError(path, 0, "cannot write the cache");
   out.commit();
 }
+
+SharedCacheWrite::SharedCacheWrite(std::string path, const CacheContents& contents, std::uint64_t tag)
+    : path_(std::move(path)), temp_path_(fmt::format("{}.tmp.{:016x}", path_, tag)), contents_(contents) {}
+
+void SharedCacheWrite::create() const {
+  const CacheHeader h = layout(contents_);
+  const int fd = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) throw InputError(path_, 0, std::string("cannot create a file here: ") + std::strerror(errno));
+  const bool sized = ::ftruncate(fd, static_cast<off_t>(h.file_bytes)) == 0;
+  ::close(fd);
+  if (!sized) throw InputError(path_, 0, std::string("cannot size the cache: ") + std::strerror(errno));
+}
+
+void SharedCacheWrite::write_rows() const {
+  const CacheHeader h = layout(contents_);
+  const int fd = ::open(temp_path_.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(path_, 0, std::string("cannot open the cache being written: ") + std::strerror(errno));
+  bool ok = true;
+  put_rows(h, contents_, [&](std::uint64_t at, const void* data, std::size_t bytes) {
+    const char* p = static_cast<const char*>(data);
+    while (ok && bytes > 0) {
+      const ssize_t n = ::pwrite(fd, p, bytes, static_cast<off_t>(at));
+      ok = n > 0;
+      if (!ok) break;
+      p += n;
+      at += static_cast<std::uint64_t>(n);
+      bytes -= static_cast<std::size_t>(n);
+    }
+  });
+  ok = ::fsync(fd) == 0 && ok;
+  ::close(fd);
+  if (!ok) throw InputError(path_, 0, std::string("cannot write the cache: ") + std::strerror(errno));
+}
+
+std::vector<std::uint64_t> SharedCacheWrite::checksums(std::size_t first_row, std::size_t end_row) const {
+  const CacheHeader h = layout(contents_);
+  const FileBytes file(temp_path_);
+  if (file.text().size() != h.file_bytes) throw InputError(path_, 0, "the cache being written has the wrong size");
+  std::vector<std::uint64_t> out(h.blocks, 0);
+  for (std::size_t b = (first_row + kCacheBlockRows - 1) / kCacheBlockRows; b * kCacheBlockRows < end_row; ++b)
+    out[b] = rows_checksum(file.text().data(), h, b * kCacheBlockRows, std::min(contents_.rows, (b + 1) * kCacheBlockRows));
+  return out;
+}
+
+void SharedCacheWrite::finish(const std::vector<std::uint64_t>& checksums) const {
+  CacheHeader h = layout(contents_);
+  const std::string names = names_text(contents_);
+  std::vector<char> tail(h.file_bytes - h.names_at, 0);  // names, padding, checksums
+  std::memcpy(tail.data(), names.data(), names.size());
+  std::memcpy(tail.data() + (h.checksums_at - h.names_at), checksums.data(), checksums.size() * sizeof(std::uint64_t));
+  // header_checksum() reads the names and checksums at their file offsets: give it a view that
+  // has them there.
+  std::vector<char> view(h.file_bytes, 0);
+  std::memcpy(view.data() + h.names_at, tail.data(), tail.size());
+  h.header_checksum = header_checksum(view.data(), h);
+  const int fd = ::open(temp_path_.c_str(), O_WRONLY | O_CLOEXEC);
+  bool ok = fd >= 0 && ::pwrite(fd, &h, sizeof(h), 0) == static_cast<ssize_t>(sizeof(h)) &&
+            ::pwrite(fd, tail.data(), tail.size(), static_cast<off_t>(h.names_at)) == static_cast<ssize_t>(tail.size()) &&
+            ::fsync(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  ok = ok && ::rename(temp_path_.c_str(), path_.c_str()) == 0;
+  if (!ok) throw InputError(path_, 0, std::string("cannot write the cache: ") + std::strerror(errno));
+}
+
+void SharedCacheWrite::abandon() const noexcept { (void)::unlink(temp_path_.c_str()); }
 
 const CacheHeader& CacheFile::header() const noexcept {
   return *reinterpret_cast<const CacheHeader*>(bytes_->text().data());

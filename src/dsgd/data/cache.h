@@ -37,6 +37,10 @@ struct CacheSource {
   std::uint64_t settings = 0;
 };
 [[nodiscard]] std::uint64_t parse_settings_hash(int format, const std::string& label_column) noexcept;
+// Checksummed blocks of a cache of `rows` rows.
+[[nodiscard]] constexpr std::size_t blocks_of(std::size_t rows) noexcept {
+  return (rows + kCacheBlockRows - 1) / kCacheBlockRows;
+}
 
 // A label value of the file and the line it first appears on.
 struct CachedLabel {
@@ -44,19 +48,45 @@ struct CachedLabel {
   std::uint64_t line = 0;
 };
 
-// What write_cache stores: the whole file's parse, as chunks in file order.
+// What a cache stores: the whole file's figures, and parsed rows in file order (all of them
+// for write_cache; for SharedCacheWrite, one process's rows first_row .. with their values
+// from first_value on).
 struct CacheContents {
   CacheSource source;
   int format = 0;
+  std::size_t rows = 0;    // in the whole file
+  std::size_t values = 0;  // in the whole file
   std::size_t lines = 0;
   std::size_t highest_index = 0;
-  std::vector<CachedLabel> labels;  // 1 or 2 distinct values, in order of appearance
+  std::vector<CachedLabel> labels;  // 1 or 2 distinct values, with their first lines
   std::vector<std::string> feature_names;
   std::vector<const ParsedRows*> chunks;
+  std::size_t first_row = 0;
+  std::size_t first_value = 0;
 };
 
 // Writes the cache atomically (temporary file, then rename). Throws InputError.
 void write_cache(const std::string& path, const CacheContents& contents);
+
+// A cache written by the processes of a group together, each its own rows, into one temporary
+// file (named by a `tag` all processes share) that is renamed into place at the end. The steps
+// go in order, each finished by every process before the next: create (one process), write_rows
+// (all), checksums (all: the blocks starting in rows [first_row, end_row)), finish (one process,
+// with the checksums of all blocks), or abandon on a failure. Each throws InputError.
+class SharedCacheWrite {
+ public:
+  SharedCacheWrite(std::string path, const CacheContents& contents, std::uint64_t tag);
+  void create() const;
+  void write_rows() const;
+  [[nodiscard]] std::vector<std::uint64_t> checksums(std::size_t first_row, std::size_t end_row) const;
+  void finish(const std::vector<std::uint64_t>& checksums) const;
+  void abandon() const noexcept;
+
+ private:
+  std::string path_;
+  std::string temp_path_;
+  const CacheContents& contents_;
+};
 
 struct CacheHeader;
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <random>
 #include <optional>
 #include <utility>
 
@@ -286,8 +287,13 @@ std::string write_cache_of(const std::string& path, const detail::CacheSource& s
   const std::string cache = cache_path_of(path);
   if (why.starts_with("not used")) return cache + " " + why;
   if (part.dropped > 0) return cache + " not written (values beyond the model's features were dropped)";
-  detail::CacheContents contents{source, static_cast<int>(file.format), file.header_lines + part.lines,
-                                 part.highest_index, {}, file.feature_names, {}};
+  detail::CacheContents contents{.source = source,
+                                 .format = static_cast<int>(file.format),
+                                 .rows = part.rows,
+                                 .values = part.values,
+                                 .lines = file.header_lines + part.lines,
+                                 .highest_index = part.highest_index,
+                                 .feature_names = file.feature_names};
   for (const SeenLabel& l : part.labels) contents.labels.push_back({l.label, l.line});
   for (const Chunk& c : part.chunks) contents.chunks.push_back(&c.rows);
   try {
@@ -346,9 +352,9 @@ ReadResult read_data(const std::string& path, const ReadOptions& options) {
 
 namespace {
 
-// Every process's failure (or none), agreed: the first in file order (then the lowest rank)
-// is thrown on every process as a SharedInputError; returns when no process failed.
-void agree_on_failure(Communicator& comm, const std::string& path, const std::optional<LineError>& mine) {
+// Every process's failure (or none), agreed: the first in file order (then the lowest rank),
+// the same on every process.
+std::optional<LineError> first_failure(Communicator& comm, const std::optional<LineError>& mine) {
   const std::vector<double> flags =
       gather(comm, std::vector<double>{mine ? 1.0 : 0.0, mine ? static_cast<double>(mine->line) : 0.0});
   int first = -1;
@@ -356,7 +362,7 @@ void agree_on_failure(Communicator& comm, const std::string& path, const std::op
     const auto k = 2 * static_cast<std::size_t>(r);
     if (flags[k] != 0 && (first < 0 || flags[k + 1] < flags[2 * static_cast<std::size_t>(first) + 1])) first = r;
   }
-  if (first < 0) return;
+  if (first < 0) return std::nullopt;
   // The message travels as one character per double, from the failing process to all.
   constexpr std::size_t kMaxMessage = 400;
   std::vector<double> text(kMaxMessage, 0.0);
@@ -370,7 +376,12 @@ void agree_on_failure(Communicator& comm, const std::string& path, const std::op
     if (c == 0) break;
     what.push_back(static_cast<char>(static_cast<unsigned char>(c)));
   }
-  throw SharedInputError(path, static_cast<std::size_t>(flags[2 * static_cast<std::size_t>(first) + 1]), what);
+  return LineError{static_cast<std::size_t>(flags[2 * static_cast<std::size_t>(first) + 1]), what};
+}
+
+// first_failure, thrown on every process as a SharedInputError; returns when no process failed.
+void agree_on_failure(Communicator& comm, const std::string& path, const std::optional<LineError>& mine) {
+  if (std::optional<LineError> f = first_failure(comm, mine)) throw SharedInputError(path, f->line, f->what);
 }
 
 // Runs fn; an InputError it throws becomes this process's LineError (line 0: the file as a whole).
@@ -386,17 +397,82 @@ std::optional<LineError> failure_of(Fn&& fn) {
 
 }  // namespace
 
+// Writes the cache of a file that the processes of comm read from its text together, each
+// process its own rows (`part`: file rows first_row .., values first_value ..), unless `why`
+// (why the cache was not used) says it is current; returns the note for the user.
+std::string write_cache_together(Communicator& comm, const std::string& path, const detail::CacheSource& source,
+                                 const TextFile& file, const ParsedPart& part, const ReadResult& result,
+                                 const std::vector<SeenLabel>& seen, std::size_t first_row, std::size_t first_value,
+                                 const std::string& why) {
+  const std::string cache = cache_path_of(path);
+  if (why.starts_with("not used")) return cache + " " + why;
+  if (result.dropped > 0) return cache + " not written (values beyond the model's features were dropped)";
+  detail::CacheContents contents{.source = source,
+                                 .format = static_cast<int>(file.format),
+                                 .rows = result.total_rows,
+                                 .values = result.values,
+                                 .lines = result.lines,
+                                 .highest_index = result.highest_index,
+                                 .feature_names = file.feature_names,
+                                 .first_row = first_row,
+                                 .first_value = first_value};
+  for (const SeenLabel& l : seen) contents.labels.push_back({l.label, l.line});
+  for (const Chunk& c : part.chunks) contents.chunks.push_back(&c.rows);
+  // The temporary file's name: a random tag drawn by rank 0, in two exact halves.
+  std::vector<double> tag = {0.0, 0.0};
+  if (comm.rank() == 0) {
+    std::random_device random;
+    tag = {static_cast<double>(random()), static_cast<double>(random())};
+  }
+  comm.allreduce_sum(tag);
+  const detail::SharedCacheWrite writer(cache, contents,
+                                        static_cast<std::uint64_t>(tag[0]) << 32 | static_cast<std::uint64_t>(tag[1]));
+  const bool root = comm.rank() == 0;
+  std::optional<LineError> failed = first_failure(comm, failure_of([&] {
+    if (root) writer.create();
+  }));
+  if (!failed) failed = first_failure(comm, failure_of([&] { writer.write_rows(); }));
+  if (!failed) {
+    // Each process sums the blocks that start in its rows; the sums travel as two 32-bit halves.
+    std::vector<std::uint64_t> mine;
+    const std::optional<LineError> mine_failed =
+        failure_of([&] { mine = writer.checksums(first_row, first_row + part.rows); });
+    std::vector<double> halves(2 * detail::blocks_of(result.total_rows), 0.0);
+    for (std::size_t b = 0; b < mine.size(); ++b) {
+      halves[2 * b] = static_cast<double>(mine[b] >> 32);
+      halves[2 * b + 1] = static_cast<double>(mine[b] & 0xFFFFFFFFULL);
+    }
+    comm.allreduce_sum(halves);
+    failed = first_failure(comm, mine_failed);
+    std::vector<std::uint64_t> checksums(halves.size() / 2);
+    for (std::size_t b = 0; b < checksums.size(); ++b)
+      checksums[b] = static_cast<std::uint64_t>(halves[2 * b]) << 32 | static_cast<std::uint64_t>(halves[2 * b + 1]);
+    if (!failed) failed = first_failure(comm, failure_of([&] {
+      if (root) writer.finish(checksums);
+    }));
+  }
+  if (failed) {
+    if (root) writer.abandon();
+    return fmt::format("{} not written: {}", cache, failed->what);
+  }
+  if (why == "there is none yet") return cache + " written by the ranks together (there was none)";
+  return fmt::format("{} rebuilt by the ranks together: {}", cache, why);
+}
+
 ReadResult read_data_part(const std::string& path, const ReadOptions& options, Communicator& comm,
                           const FirstRowOf& first_row_of) {
   const auto start = Clock::now();
   const int processes = comm.size();
   const int rank = comm.rank();
-  std::string cache_note;
+  std::optional<detail::CacheSource> source;
+  std::string why;  // with options.cache: why the cache was not used
   if (options.cache) {
     // The cache serves only if it does for every process (each checks the blocks of its rows).
-    std::string why;
     std::optional<CacheFile> cache;
-    std::optional<LineError> failure = failure_of([&] { cache = CacheFile::open(cache_path_of(path), cache_source(path, options), why); });
+    agree_on_failure(comm, path, failure_of([&] {
+      source = cache_source(path, options);
+      cache = CacheFile::open(cache_path_of(path), *source, why);
+    }));
     std::size_t begin = 0, end = 0;
     if (cache) {
       why = unserved(*cache, options);
@@ -405,19 +481,14 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
       if (why.empty() && !cache->intact(begin, end, options.threads))
         why = "it is corrupt: a block checksum does not match";
     }
-    agree_on_failure(comm, path, failure);
-    std::vector<double> usable = {cache && why.empty() ? 0.0 : 1.0};
-    comm.allreduce_sum(usable);
-    if (usable[0] == 0) {
+    std::vector<double> unusable = {cache && why.empty() ? 0.0 : 1.0};
+    comm.allreduce_sum(unusable);
+    if (unusable[0] == 0) {
       ReadResult result = read_cache(path, *cache, options, begin, end);
       result.seconds = seconds_since(start);
       return result;
     }
-    cache_note = cache_path_of(path) + " " +
-                 (why.starts_with("not used") ? why
-                  : why.empty()               ? "not used (another rank found its rows corrupt)"
-                                              : "not used: " + why) +
-                 "; an MPI run reads the text and does not write the cache (a run on threads does)";
+    if (why.empty()) why = "another rank found its rows corrupt";
   }
   std::optional<TextFile> file;
   agree_on_failure(comm, path, failure_of([&] { file.emplace(path, options); }));
@@ -496,11 +567,16 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
     result.labels = settle_labels(path, seen, rows, options);
     const auto [d, dense] = shape(path, options, rows, result.values, result.highest_index);
     result.data = build(part, result.labels, d, dense, options.dtype, first_row_of(rows, rank));
-    result.cache_note = cache_note;
   } catch (const SharedInputError&) {
     throw;
   } catch (const InputError& e) {
     throw SharedInputError(e.file(), e.line(), e.message());
+  }
+  if (options.cache) {
+    std::size_t first_value = 0;
+    for (int r = 0; r < rank; ++r) first_value += static_cast<std::size_t>(all[static_cast<std::size_t>(r) * summary.size()]);
+    result.cache_note = write_cache_together(comm, path, *source, *file, part, result, seen, first_row_of(rows, rank),
+                                             first_value, why);
   }
   result.seconds = seconds_since(start);
   return result;

@@ -42,8 +42,8 @@ struct ReadOptions {
   std::string label_column;  // CSV: a header name or a 0-based position; empty: "label" or the last
   int threads = 1;
   // Load from the binary cache next to the file (cache_path_of) when it is current and intact;
-  // otherwise parse the text and write the cache (read_data only; read_data_part uses a
-  // current cache but leaves a missing or stale one to a single-process run).
+  // otherwise parse the text and write the cache (read_data_part: the processes together, each
+  // its own rows, into one file).
   bool cache = false;
 };
 

@@ -82,6 +82,16 @@ file)
   "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "$dir/a9a.gz" --cache --epochs 1 >"$log" 2>&1 ||
     fail "mpi run with the cache failed"
   grep -q "loaded from its cache" "$log" || fail "the ranks did not load the cache"
+  # Without a cache, the ranks write it together; a threads run then loads it.
+  rm "$dir/a9a.gz.dsgdcache"
+  "$mpiexec" --oversubscribe -np 3 "$dsgd" train --backend mpi "$dir/a9a.gz" --cache --epochs 2 \
+    --model "$dir/mpi.model" >"$log" 2>&1 || fail "mpi run writing the cache failed"
+  grep -q "written by the ranks together" "$log" || fail "the ranks did not write the cache"
+  "$dsgd" train "$dir/a9a.gz" --cache --epochs 2 --workers 3 --model "$dir/threads.model" >"$log" 2>&1 ||
+    fail "threads run on the ranks' cache failed"
+  grep -q "loaded from its cache" "$log" || fail "the threads run did not load the ranks' cache"
+  cmp -s "$dir/threads.model" "$dir/mpi.model" || fail "the model from the ranks' cache differs"
+  echo "ok: the ranks write the cache together, a threads run loads it"
   "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "$data/bad_value.libsvm" \
     --model "$dir/bad.model" >"$log" 2>&1
   rc=$?
