@@ -16,6 +16,7 @@
 #include "dsgd/data/cache.h"
 #include "dsgd/data/reader.h"
 #include "dsgd/error.h"
+#include "read_results.h"
 
 namespace dsgd {
 namespace {
@@ -37,34 +38,10 @@ ReadOptions with_cache(ReadOptions o = {}) {
   return o;
 }
 
-// The rows of `d` as (label, column, value, ...), whatever the storage and dtype.
-std::vector<std::vector<double>> rows_of(const Dataset& d) {
-  const Dataset sparse = to_layout(d, Layout::kSparse);
-  std::vector<std::vector<double>> out;
-  sparse.visit([&](const auto& v) {
-    if constexpr (requires { v.offsets; }) {
-      for (std::size_t i = 0; i < v.rows; ++i) {
-        out.push_back({static_cast<double>(v.y[i])});
-        for (std::uint64_t k = v.offsets[i]; k < v.offsets[i + 1]; ++k) {
-          out.back().push_back(v.index[k]);
-          out.back().push_back(static_cast<double>(v.value[k]));
-        }
-      }
-    }
-  });
-  return out;
-}
+using testing_support::rows_of;
 
 void expect_same(const ReadResult& a, const ReadResult& b) {
-  EXPECT_EQ(a.total_rows, b.total_rows);
-  EXPECT_EQ(a.values, b.values);
-  EXPECT_EQ(a.lines, b.lines);
-  EXPECT_EQ(a.highest_index, b.highest_index);
-  EXPECT_EQ(a.labels, b.labels);
-  EXPECT_EQ(a.feature_names, b.feature_names);
-  EXPECT_EQ(a.data.layout(), b.data.layout());
-  EXPECT_EQ(a.data.dtype(), b.data.dtype());
-  EXPECT_EQ(a.data.features(), b.data.features());
+  testing_support::expect_same_file(a, b);
   EXPECT_EQ(a.data.first_row(), b.data.first_row());
   EXPECT_EQ(rows_of(a.data), rows_of(b.data));
 }

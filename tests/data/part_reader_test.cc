@@ -9,6 +9,7 @@
 #include "dsgd/comm/thread_comm.h"
 #include "dsgd/data/reader.h"
 #include "dsgd/error.h"
+#include "read_results.h"
 
 namespace dsgd {
 namespace {
@@ -21,20 +22,7 @@ std::size_t first_row(std::size_t rows, int process, int processes) {
          (static_cast<std::size_t>(processes) * static_cast<std::size_t>(processes));
 }
 
-// The rows of `d` as (label, column, value, column, value, ...), whatever the storage.
-std::vector<std::vector<double>> rows_of(const Dataset& d) {
-  const Dataset sparse = to_layout(d, Layout::kSparse);
-  const auto v = sparse.sparse_view<double>();
-  std::vector<std::vector<double>> out;
-  for (std::size_t i = 0; i < v.rows; ++i) {
-    out.push_back({static_cast<double>(v.y[i])});
-    for (std::uint64_t k = v.offsets[i]; k < v.offsets[i + 1]; ++k) {
-      out.back().push_back(v.index[k]);
-      out.back().push_back(v.value[k]);
-    }
-  }
-  return out;
-}
+using testing_support::rows_of;
 
 // Every process's ReadResult, or its error message ("" when none).
 struct PartResults {
@@ -71,13 +59,7 @@ TEST_P(PartReader, EachProcessGetsExactlyItsRowsOfTheWholeRead) {
           SCOPED_TRACE(testing::Message() << processes << " processes, process " << p << ", " << threads << " threads");
           ASSERT_EQ(got.errors[static_cast<std::size_t>(p)], "");
           const ReadResult& part = *got.parts[static_cast<std::size_t>(p)];
-          EXPECT_EQ(part.total_rows, whole.total_rows);
-          EXPECT_EQ(part.values, whole.values);
-          EXPECT_EQ(part.lines, whole.lines);
-          EXPECT_EQ(part.labels, whole.labels);
-          EXPECT_EQ(part.feature_names, whole.feature_names);
-          EXPECT_EQ(part.data.layout(), whole.data.layout());
-          EXPECT_EQ(part.data.features(), whole.data.features());
+          testing_support::expect_same_file(part, whole);
           EXPECT_EQ(part.data.first_row(), next);
           EXPECT_EQ(part.data.first_row(), first_row(whole.total_rows, p, processes));
           const auto part_rows = rows_of(part.data);

@@ -28,7 +28,7 @@
 namespace dsgd::detail {
 
 constexpr std::uint32_t kCacheFormatVersion = 1;
-constexpr std::size_t kCacheBlockRows = 16384;
+constexpr std::size_t kCacheBlockRows = 4096;
 
 // What a cache must match to stand for a text file: its stamp, and the parse settings (the
 // format and the CSV label column) as one hash.

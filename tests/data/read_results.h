@@ -1,0 +1,44 @@
+#pragma once
+// What the reader tests compare: the rows of a data set whatever its storage, and the figures a
+// read gives about its whole file.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "dsgd/data/reader.h"
+
+namespace dsgd::testing_support {
+
+// The rows of `d` as (label, column, value, column, value, ...), whatever the storage and dtype.
+inline std::vector<std::vector<double>> rows_of(const Dataset& d) {
+  const Dataset sparse = to_layout(d, Layout::kSparse);
+  std::vector<std::vector<double>> out;
+  sparse.visit([&](const auto& v) {
+    if constexpr (requires { v.offsets; }) {
+      for (std::size_t i = 0; i < v.rows; ++i) {
+        out.push_back({static_cast<double>(v.y[i])});
+        for (std::uint64_t k = v.offsets[i]; k < v.offsets[i + 1]; ++k) {
+          out.back().push_back(v.index[k]);
+          out.back().push_back(static_cast<double>(v.value[k]));
+        }
+      }
+    }
+  });
+  return out;
+}
+
+// The figures of the whole file and the shape of the data: the same in every read of a file
+// with the same options, whole or in parts, from the text or from the cache.
+inline void expect_same_file(const ReadResult& a, const ReadResult& b) {
+  EXPECT_EQ(a.total_rows, b.total_rows);
+  EXPECT_EQ(a.values, b.values);
+  EXPECT_EQ(a.lines, b.lines);
+  EXPECT_EQ(a.highest_index, b.highest_index);
+  EXPECT_EQ(a.labels, b.labels);
+  EXPECT_EQ(a.feature_names, b.feature_names);
+  EXPECT_EQ(a.data.layout(), b.data.layout());
+  EXPECT_EQ(a.data.dtype(), b.data.dtype());
+  EXPECT_EQ(a.data.features(), b.data.features());
+}
+
+}  // namespace dsgd::testing_support
