@@ -152,8 +152,12 @@ void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainC
     for (std::size_t k = 0; k < n; ++k) {
       const double theirs = all[static_cast<std::size_t>(rank) * n + k];
       if (theirs == all[k]) continue;
-      const std::string values = settings[k].text ? fmt::format("rank 0 and rank {} were given different values", rank)
-                                                  : fmt::format("rank 0 has {:g}, rank {} has {:g}", all[k], rank, theirs);
+      const Setting& s = settings[k];
+      const std::string values =
+          s.text    ? fmt::format("rank 0 and rank {} were given different values", rank)
+          : s.given ? fmt::format("rank {} was given it and rank {} was not", all[k] != 0 ? 0 : rank,
+                                  all[k] != 0 ? rank : 0)
+                    : fmt::format("rank 0 has {:g}, rank {} has {:g}", all[k], rank, theirs);
       throw ConfigError(fmt::format("ranks disagree on {}: {}; every rank must be started with the same options",
                                     settings[k].name, values));
     }

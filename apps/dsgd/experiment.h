@@ -60,7 +60,8 @@ struct Experiment {
 struct Setting {
   const char* name;
   double value;
-  bool text = false;  // a half of text_setting's hash, not a value to show
+  bool text = false;   // a half of text_setting's hash, not a value to show
+  bool given = false;  // whether the option was on the command line, not its value
 };
 void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainConfig& config,
                        const BackendOptions& backend, std::span<const Setting> more = {});

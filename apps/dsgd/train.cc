@@ -2,6 +2,8 @@
 // or (under mpirun) on a cluster, with its report.
 #include <fmt/format.h>
 
+#include <functional>
+
 #include "dsgd/error.h"
 #include "dsgd/model/kernel.h"
 #include "dsgd/report/bandwidth.h"
@@ -20,15 +22,21 @@ void reject(const CLI::App& app, std::initializer_list<const char*> names, const
 }
 
 // check_same_config with the settings of file training: the files, the options of reading
-// them, and those whose defaults train_from_file fills in (given or not).
+// them, and whether each option whose default train_from_file fills in was given (a rank that
+// was given it skips the collectives that compute the default).
 void check_same_file_config(Cluster& cluster, const DataOptions& data, const TrainOptions& train,
-                            const BackendOptions& backend, const FileTrainOptions& file, std::size_t features) {
+                            const BackendOptions& backend, const FileTrainOptions& file, std::size_t features,
+                            const std::function<bool(const char*)>& given) {
   std::vector<Setting> more = {
       {"--features", static_cast<double>(features)},
       {"--holdout", file.holdout.value_or(0.0)},
       {"--patience", static_cast<double>(file.patience.value_or(0))},
       {"--standardize", static_cast<double>(file.standardize)},
+      {"--cache", static_cast<double>(file.input.cache)},
   };
+  for (const char* name : {"--epochs", "--batch", "--lr", "--schedule", "--lr-step-epochs", "--shuffle",
+                           "--no-shuffle", "--standardize", "--no-standardize"})
+    more.push_back({name, static_cast<double>(given(name)), false, true});
   for (const auto& [name, text] : {std::pair<const char*, const std::string&>{"DATA", file.data},
                                    {"--test", file.test},
                                    {"--init", file.init},
@@ -73,12 +81,12 @@ Handler add_train_command(CLI::App& app) {
       return run_on_cluster(*cluster, [&] {
         const FileReader reader{cluster.get(), o.backend.threads()};
         warn_if_bound_too_tightly(*cluster, reader.threads);
-        check_same_file_config(*cluster, o.data, o.train, o.backend, o.file, features);
+        check_same_file_config(*cluster, o.data, o.train, o.backend, o.file, features, given);
         return train_from_file(o.file, o.train, features, given, reader);
       });
     }
     reject(*sub, {"--test", "--holdout", "--model", "--init", "--patience", "--standardize", "--no-standardize",
-                  "--input-format", "--format", "--label-column"},
+                  "--input-format", "--format", "--label-column", "--cache"},
            "needs a data file (dsgd train DATA ...)");
     o.data.resolve();
     o.backend.check(o.train);

@@ -155,7 +155,7 @@ TEST(Cache, StaleCorruptTruncatedOrForeignCachesAreRebuiltNeverTrusted) {
   // A byte of the values (past the 256-byte header, inside the blocks).
   scribble(cache, fs::file_size(cache) / 2);
   rebuilt_because("corrupt");
-  // A byte of the header (the row count).
+  // A byte of the header (the line count).
   scribble(cache, 60);
   rebuilt_because("corrupt");
   // Truncated.
@@ -169,6 +169,43 @@ TEST(Cache, StaleCorruptTruncatedOrForeignCachesAreRebuiltNeverTrusted) {
   // Not a cache at all.
   { std::ofstream(cache) << "hello"; }
   rebuilt_because("not a dsgd cache");
+}
+
+// Overwrites the 8 bytes at `offset` of a file with `value`.
+void poke(const std::string& path, std::size_t offset, std::uint64_t value) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.write(reinterpret_cast<const char*>(&value), sizeof(value));
+}
+
+TEST(Cache, SectionOffsetsThatWrapAroundAreCaughtBeforeUse) {
+  const std::string path = copy_of("breast_cancer.csv");  // with feature names
+  const ReadResult text = read_data(path, {});
+  (void)read_data(path, with_cache());
+  std::string pristine(fs::file_size(cache_path_of(path)), '\0');
+  std::ifstream(cache_path_of(path), std::ios::binary).read(pristine.data(), static_cast<std::streamsize>(pristine.size()));
+  // The header's section offsets and sizes (bytes 112 to 183), each set to values whose sums
+  // with the sizes wrap around 2^64.
+  for (std::size_t field = 112; field < 184; field += 8) {
+    for (const std::uint64_t value : {~std::uint64_t{0}, ~std::uint64_t{0} - pristine.size() / 2 + 1,
+                                      std::uint64_t{1} << 63, std::uint64_t{pristine.size()} + 8}) {
+      std::ofstream(cache_path_of(path), std::ios::binary | std::ios::trunc) << pristine;
+      poke(cache_path_of(path), field, value);
+      const ReadResult r = read_data(path, with_cache());
+      EXPECT_FALSE(r.from_cache) << "field at " << field;
+      expect_same(text, r);
+    }
+  }
+}
+
+TEST(Cache, AReadForAModelThatMayLeaveOutColumnsIsNotCached) {
+  const std::string path = copy_of("header.csv");
+  const ReadResult whole = read_data(path, {});
+  ASSERT_GE(whole.data.features(), 2U);
+  const ReadResult for_model = read_data(path, with_cache({.features = 1, .drop_beyond = true, .labels = whole.labels}));
+  EXPECT_NE(for_model.cache_note.find("not written"), std::string::npos) << for_model.cache_note;
+  EXPECT_FALSE(fs::exists(cache_path_of(path)));
+  EXPECT_EQ(read_data(path, with_cache()).data.features(), whole.data.features());
 }
 
 TEST(Cache, OtherParseSettingsRebuildIt) {

@@ -64,12 +64,18 @@ std::uint64_t rows_checksum(const char* file, const CacheHeader& h, std::size_t 
   return XXH3_64bits_withSeed(file + h.values_at + v0 * vb, (v1 - v0) * vb, sum);
 }
 
-std::uint64_t header_checksum(const char* file, const CacheHeader& h) noexcept {
+// The checksum of the header (its own checksum field as 0), the names and the block checksums.
+std::uint64_t header_checksum(const CacheHeader& h, const void* names, const void* checksums) noexcept {
   CacheHeader copy = h;
   copy.header_checksum = 0;
   XXH64_hash_t sum = XXH3_64bits(&copy, sizeof(copy));
-  sum = XXH3_64bits_withSeed(file + h.names_at, h.names_bytes, sum);
-  return XXH3_64bits_withSeed(file + h.checksums_at, h.blocks * sizeof(std::uint64_t), sum);
+  sum = XXH3_64bits_withSeed(names, h.names_bytes, sum);
+  return XXH3_64bits_withSeed(checksums, h.blocks * sizeof(std::uint64_t), sum);
+}
+
+// Whether the section [at, at + bytes) lies inside a file of `size` bytes, without overflow.
+bool inside(std::uint64_t at, std::uint64_t bytes, std::uint64_t size) noexcept {
+  return at <= size && bytes <= size - at;
 }
 
 }  // namespace
@@ -161,7 +167,7 @@ void write_cache(const std::string& path, const CacheContents& c) {
   auto* checksums = reinterpret_cast<std::uint64_t*>(file.data() + h.checksums_at);
   for (std::size_t b = 0; b < h.blocks; ++b)
     checksums[b] = rows_checksum(file.data(), h, b * kCacheBlockRows, std::min(c.rows, (b + 1) * kCacheBlockRows));
-  h.header_checksum = header_checksum(file.data(), h);
+  h.header_checksum = header_checksum(h, file.data() + h.names_at, file.data() + h.checksums_at);
   std::memcpy(file.data(), &h, sizeof(h));
 
   AtomicFile out(path);
@@ -186,21 +192,25 @@ void SharedCacheWrite::write_rows() const {
   const CacheHeader h = layout(contents_);
   const int fd = ::open(temp_path_.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) throw InputError(path_, 0, std::string("cannot open the cache being written: ") + std::strerror(errno));
-  bool ok = true;
+  int error = -1;  // errno of the first failure; 0: a write that wrote nothing
   put_rows(h, contents_, [&](std::uint64_t at, const void* data, std::size_t bytes) {
     const char* p = static_cast<const char*>(data);
-    while (ok && bytes > 0) {
+    while (error < 0 && bytes > 0) {
       const ssize_t n = ::pwrite(fd, p, bytes, static_cast<off_t>(at));
-      ok = n > 0;
-      if (!ok) break;
+      if (n <= 0) {
+        error = n < 0 ? errno : 0;
+        break;
+      }
       p += n;
       at += static_cast<std::uint64_t>(n);
       bytes -= static_cast<std::size_t>(n);
     }
   });
-  ok = ::fsync(fd) == 0 && ok;
+  if (error < 0 && ::fsync(fd) != 0) error = errno;
   ::close(fd);
-  if (!ok) throw InputError(path_, 0, std::string("cannot write the cache: ") + std::strerror(errno));
+  if (error >= 0)
+    throw InputError(path_, 0, std::string("cannot write the cache: ") +
+                                   (error != 0 ? std::strerror(error) : "the disk took no more bytes"));
 }
 
 std::vector<std::uint64_t> SharedCacheWrite::checksums(std::size_t first_row, std::size_t end_row) const {
@@ -219,11 +229,7 @@ void SharedCacheWrite::finish(const std::vector<std::uint64_t>& checksums) const
   std::vector<char> tail(h.file_bytes - h.names_at, 0);  // names, padding, checksums
   std::memcpy(tail.data(), names.data(), names.size());
   std::memcpy(tail.data() + (h.checksums_at - h.names_at), checksums.data(), checksums.size() * sizeof(std::uint64_t));
-  // header_checksum() reads the names and checksums at their file offsets: give it a view that
-  // has them there.
-  std::vector<char> view(h.file_bytes, 0);
-  std::memcpy(view.data() + h.names_at, tail.data(), tail.size());
-  h.header_checksum = header_checksum(view.data(), h);
+  h.header_checksum = header_checksum(h, tail.data(), tail.data() + (h.checksums_at - h.names_at));
   const int fd = ::open(temp_path_.c_str(), O_WRONLY | O_CLOEXEC);
   bool ok = fd >= 0 && ::pwrite(fd, &h, sizeof(h), 0) == static_cast<ssize_t>(sizeof(h)) &&
             ::pwrite(fd, tail.data(), tail.size(), static_cast<off_t>(h.names_at)) == static_cast<ssize_t>(tail.size()) &&
@@ -269,14 +275,15 @@ std::optional<CacheFile> CacheFile::open(const std::string& path, const CacheSou
   }
   // Every section inside the file (sizes checked before they are multiplied), then the checksum.
   const std::uint64_t size = bytes.size();
-  const bool fits = h.file_bytes == size && h.rows < size && h.values < size && h.blocks == blocks_of(h.rows) &&
-                    h.label_count >= 1 && h.label_count <= 2 &&
-                    h.labels_at + h.rows <= size && h.offsets_at + (h.rows + 1) * 8 <= size &&
-                    h.index_at + h.values * 4 <= size && h.values_at + h.values * 8 + 64 <= size &&
-                    h.names_bytes <= size && h.names_at + h.names_bytes <= size &&
-                    h.checksums_at + h.blocks * 8 <= size && h.offsets_at % 8 == 0 && h.index_at % 4 == 0 &&
-                    h.values_at % 8 == 0 && h.checksums_at % 8 == 0;
-  if (!fits || header_checksum(bytes.data(), h) != h.header_checksum) {
+  // Every count below the file size first, so that no product or sum below can overflow.
+  const bool fits = h.file_bytes == size && h.rows < size && h.values < size && h.names_bytes <= size &&
+                    h.blocks == blocks_of(h.rows) && h.label_count >= 1 && h.label_count <= 2 &&
+                    inside(h.labels_at, h.rows, size) && inside(h.offsets_at, (h.rows + 1) * 8, size) &&
+                    inside(h.index_at, h.values * 4, size) && inside(h.values_at, h.values * 8 + 64, size) &&
+                    inside(h.names_at, h.names_bytes, size) && inside(h.checksums_at, h.blocks * 8, size) &&
+                    h.offsets_at % 8 == 0 && h.index_at % 4 == 0 && h.values_at % 8 == 0 &&
+                    h.checksums_at % 8 == 0 && (h.names_bytes == 0 || bytes[h.names_at + h.names_bytes - 1] == '\n');
+  if (!fits || header_checksum(h, bytes.data() + h.names_at, bytes.data() + h.checksums_at) != h.header_checksum) {
     why = "it is corrupt: a checksum or a size does not match";
     return std::nullopt;
   }

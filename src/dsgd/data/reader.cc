@@ -280,13 +280,23 @@ ReadResult read_cache(const std::string& path, const CacheFile& cache, const Rea
   return result;
 }
 
+// Why the parse of a text read cannot be cached (empty when it can): a cache holds the whole
+// file, and a read for a model may have left out columns beyond its dimension (CSV zeros there
+// are dropped without a count).
+std::string uncacheable(const ReadOptions& options, std::size_t dropped, std::size_t highest_index) {
+  if (dropped > 0 || (options.drop_beyond && options.features != 0 && highest_index >= options.features))
+    return "not written (a read for a model may leave out columns beyond its features)";
+  return {};
+}
+
 // Writes the cache of a file read from its text (unless a current cache was only unfit for
 // the options: `why` starts "not used"); returns the note for the user.
 std::string write_cache_of(const std::string& path, const detail::CacheSource& source, const TextFile& file,
-                           const ParsedPart& part, const std::string& why) {
+                           const ParsedPart& part, const ReadOptions& options, const std::string& why) {
   const std::string cache = cache_path_of(path);
   if (why.starts_with("not used")) return cache + " " + why;
-  if (part.dropped > 0) return cache + " not written (values beyond the model's features were dropped)";
+  if (const std::string no = uncacheable(options, part.dropped, part.highest_index); !no.empty())
+    return cache + " " + no;
   detail::CacheContents contents{.source = source,
                                  .format = static_cast<int>(file.format),
                                  .rows = part.rows,
@@ -345,7 +355,7 @@ ReadResult read_data(const std::string& path, const ReadOptions& options) {
   result.labels = settle_labels(path, part.labels, part.rows, options);
   const auto [d, dense] = shape(path, options, part.rows, part.values, part.highest_index);
   result.data = build(part, result.labels, d, dense, options.dtype, 0);
-  if (options.cache) result.cache_note = write_cache_of(path, *source, file, part, cache_note);
+  if (options.cache) result.cache_note = write_cache_of(path, *source, file, part, options, cache_note);
   result.seconds = seconds_since(start);
   return result;
 }
@@ -397,16 +407,32 @@ std::optional<LineError> failure_of(Fn&& fn) {
 
 }  // namespace
 
+// Runs fn, which every process runs on the same information: an InputError it throws is
+// thrown alike on every process, so it is rethrown as a SharedInputError.
+template <typename Fn>
+auto shared_errors(const std::string& path, Fn&& fn) {
+  try {
+    return fn();
+  } catch (const SharedInputError&) {
+    throw;
+  } catch (const InputError& e) {
+    throw SharedInputError(path, e.line(), e.message());
+  }
+}
+
 // Writes the cache of a file that the processes of comm read from its text together, each
 // process its own rows (`part`: file rows first_row .., values first_value ..), unless `why`
 // (why the cache was not used) says it is current; returns the note for the user.
 std::string write_cache_together(Communicator& comm, const std::string& path, const detail::CacheSource& source,
                                  const TextFile& file, const ParsedPart& part, const ReadResult& result,
                                  const std::vector<SeenLabel>& seen, std::size_t first_row, std::size_t first_value,
-                                 const std::string& why) {
+                                 const ReadOptions& options, const std::string& why) {
   const std::string cache = cache_path_of(path);
-  if (why.starts_with("not used")) return cache + " " + why;
-  if (result.dropped > 0) return cache + " not written (values beyond the model's features were dropped)";
+  // Skipped by all if by any (a rank may have seen a cache the others did not).
+  std::string skip = why.starts_with("not used") ? why : uncacheable(options, result.dropped, result.highest_index);
+  std::vector<double> skipping = {skip.empty() ? 0.0 : 1.0};
+  comm.allreduce_sum(skipping);
+  if (skipping[0] > 0) return cache + " " + (skip.empty() ? "not written (another rank found it current)" : skip);
   detail::CacheContents contents{.source = source,
                                  .format = static_cast<int>(file.format),
                                  .rows = result.total_rows,
@@ -484,7 +510,8 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
     std::vector<double> unusable = {cache && why.empty() ? 0.0 : 1.0};
     comm.allreduce_sum(unusable);
     if (unusable[0] == 0) {
-      ReadResult result = read_cache(path, *cache, options, begin, end);
+      // Its errors (a single class, no model label) come from the header: the same on every rank.
+      ReadResult result = shared_errors(path, [&] { return read_cache(path, *cache, options, begin, end); });
       result.seconds = seconds_since(start);
       return result;
     }
@@ -563,20 +590,17 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
     merge_labels(seen, theirs);
   }
   // The same information on every process, so the same failure (if any) on every process.
-  try {
+  shared_errors(path, [&] {
     result.labels = settle_labels(path, seen, rows, options);
     const auto [d, dense] = shape(path, options, rows, result.values, result.highest_index);
     result.data = build(part, result.labels, d, dense, options.dtype, first_row_of(rows, rank));
-  } catch (const SharedInputError&) {
-    throw;
-  } catch (const InputError& e) {
-    throw SharedInputError(e.file(), e.line(), e.message());
-  }
+    return 0;
+  });
   if (options.cache) {
     std::size_t first_value = 0;
     for (int r = 0; r < rank; ++r) first_value += static_cast<std::size_t>(all[static_cast<std::size_t>(r) * summary.size()]);
     result.cache_note = write_cache_together(comm, path, *source, *file, part, result, seen, first_row_of(rows, rank),
-                                             first_value, why);
+                                             first_value, options, why);
   }
   result.seconds = seconds_since(start);
   return result;

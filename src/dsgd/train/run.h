@@ -69,7 +69,7 @@ using JobOf = std::function<WorkerJob(int worker)>;
 
 // The full evaluation of the model over every process's `local` rows together, in row order:
 // the same figures evaluate_scores gives over all rows in one process. Every score is gathered
-// to every process (8 bytes a row), which the ROC AUC's ranking needs.
+// to every process (score and label, 16 bytes a row), which the ROC AUC's ranking needs.
 [[nodiscard]] Evaluation evaluate_all(const Dataset& local, const LinearModel& model, Communicator& comm);
 
 // The sum of one value per worker in the global worker tree order (tree_sum): `local` holds the
