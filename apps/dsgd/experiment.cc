@@ -34,7 +34,9 @@ ClusterOptions BackendOptions::cluster_options() const {
 
 void add_backend_options(CLI::App& app, BackendOptions& backend) {
   auto* group = "Backend";
-  app.add_option("--backend", backend.backend, "threads (one process), or mpi (under mpirun: one worker per rank)")
+  app.add_option("--backend", backend.backend,
+                 "threads (one process), or mpi (under mpirun: one worker per rank, each reading only its rows of a "
+                 "data file)")
       ->group(group)
       ->check(CLI::IsMember({"threads", "mpi"}));
   app.add_option("--threads-per-rank", backend.threads_per_rank,

@@ -20,7 +20,8 @@ ReadOptions InputOptions::read_options(int threads) const {
 void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype) {
   auto* group = "Data files";
   app.add_option("--input-format", input.input_format,
-                 "auto (CSV for *.csv and *.csv.gz, else LIBSVM), libsvm or csv; gzip is detected either way")
+                 "auto (CSV for *.csv and *.csv.gz, else LIBSVM), libsvm or csv; gzip is detected either way (under MPI "
+                 "every rank decompresses a gzip file whole)")
       ->group(group)
       ->check(CLI::IsMember({"auto", "libsvm", "csv"}));
   app.add_option("--format", input.storage,
