@@ -273,7 +273,6 @@ std::optional<CacheFile> CacheFile::open(const std::string& path, const CacheSou
     why = "it was written with another --input-format or --label-column";
     return std::nullopt;
   }
-  // Every section inside the file (sizes checked before they are multiplied), then the checksum.
   const std::uint64_t size = bytes.size();
   // Every count below the file size first, so that no product or sum below can overflow.
   const bool fits = h.file_bytes == size && h.rows < size && h.values < size && h.names_bytes <= size &&
