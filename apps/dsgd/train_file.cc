@@ -145,10 +145,24 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   if (config.patience > 0 && !file.holdout && file.test.empty())
     throw ConfigError("--patience needs held-out rows: give --holdout FRACTION or --test FILE");
   config.validate();
-  // The output files (rank 0's) are opened first, so a bad path fails before any work.
-  std::optional<AtomicFile> json = root ? train.open_json() : std::nullopt;
+  // The output files (rank 0's) are opened first, so a bad path fails before any work; on a
+  // cluster every rank learns of it and ends with exit code 1, rank 0 saying why.
+  std::optional<AtomicFile> json;
   std::optional<AtomicFile> model_file;
-  if (root && !file.model.empty()) model_file.emplace(file.model);
+  std::optional<InputError> unwritable;
+  try {
+    if (root && !train.json.empty()) json.emplace(train.json);
+    if (root && !file.model.empty()) model_file.emplace(file.model);
+  } catch (const InputError& e) {
+    if (cluster == nullptr) throw;
+    unwritable = e;
+  }
+  if (cluster != nullptr) {
+    std::vector<double> failed = {unwritable ? 1.0 : 0.0};
+    cluster->comm().allreduce_sum(failed);
+    if (unwritable) throw SharedInputError(unwritable->file(), unwritable->line(), unwritable->message());
+    if (failed[0] > 0) throw SharedInputError("", 0, "rank 0 could not open an output file");
+  }
 
   std::optional<Model> init;
   ReadOptions read_options = file.input.read_options(reader.threads);

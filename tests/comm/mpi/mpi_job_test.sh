@@ -6,8 +6,8 @@
 #   mismatch  ranks started with different options: reported at start-up, exit 2, no training
 #   file      training on a data file, each rank reading its rows: the model file is byte for
 #             byte the one --workers W writes on threads (plain, held-out rows, hybrid ranks x
-#             threads, gzip, from the binary cache), and a malformed file is reported once,
-#             exit 1, no model left
+#             threads, gzip, from the binary cache), and a malformed file or an unwritable
+#             model path is reported once, exit 1, no model left
 # Usage: mpi_job_test.sh MPIEXEC DSGD CASE [TEST_DATA_DIR]
 set -uo pipefail
 mpiexec=$1 dsgd=$2 case=$3 data=${4:-}
@@ -100,6 +100,14 @@ file)
     fail "the malformed line is not reported exactly once"
   [ -z "$(ls "$dir" | grep bad)" ] || fail "a model file was left behind"
   echo "ok: malformed file reported once, exit 1, no model"
+  "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "$data/heart_scale" \
+    --model "$dir/no/such/folder/m.model" >"$log" 2>&1
+  rc=$?
+  [ $rc -eq 1 ] || fail "an unwritable model path exited $rc, not 1"
+  [ "$(grep -c "dsgd: error: .*m.model: cannot create a file here" "$log")" = 1 ] ||
+    fail "the unwritable model path is not reported exactly once"
+  grep -q "MPI_ABORT" "$log" && fail "the job was aborted instead of ending on every rank"
+  echo "ok: unwritable model path reported once, exit 1, every rank ended"
   ;;
 *)
   fail "unknown case"
