@@ -101,18 +101,13 @@ void apply_file_defaults(TrainConfig& config, const ReadResult& data, const std:
 }
 
 bool wants_standardization(const Dataset& data, const FileReader& reader) {
-  bool unscaled = data.layout() == Layout::kDense && data.visit_dense([](const auto& v) {
+  const bool unscaled = data.layout() == Layout::kDense && data.visit_dense([](const auto& v) {
     for (std::size_t k = 0; k < v.rows * v.cols; ++k) {
       if (std::abs(static_cast<double>(v.x[k])) > 1.0) return true;
     }
     return false;
   });
-  if (reader.cluster != nullptr) {
-    std::vector<double> any = {unscaled ? 1.0 : 0.0};
-    reader.cluster->comm().allreduce_sum(any);
-    unscaled = any[0] > 0;
-  }
-  return unscaled;
+  return reader.cluster != nullptr ? any_worker(reader.cluster->comm(), unscaled) : unscaled;
 }
 
 namespace {
@@ -157,11 +152,9 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     if (cluster == nullptr) throw;
     unwritable = e;
   }
-  if (cluster != nullptr) {
-    std::vector<double> failed = {unwritable ? 1.0 : 0.0};
-    cluster->comm().allreduce_sum(failed);
+  if (cluster != nullptr && any_worker(cluster->comm(), unwritable.has_value())) {
     if (unwritable) throw SharedInputError(unwritable->file(), unwritable->line(), unwritable->message());
-    if (failed[0] > 0) throw SharedInputError("", 0, "rank 0 could not open an output file");
+    throw SharedInputError("", 0, "rank 0 could not open an output file");
   }
 
   std::optional<Model> init;

@@ -45,4 +45,10 @@ std::vector<double> gather(Communicator& comm, std::span<const double> mine) {
   return all;
 }
 
+bool any_worker(Communicator& comm, bool mine) {
+  std::vector<double> count = {mine ? 1.0 : 0.0};
+  comm.allreduce_sum(count);
+  return count[0] > 0;
+}
+
 }  // namespace dsgd

@@ -64,4 +64,7 @@ void tree_sum(std::span<const double* const> parts, std::size_t offset, std::siz
 // an allreduce of a vector in which each worker fills its own part (adding zeros is exact).
 [[nodiscard]] std::vector<double> gather(Communicator& comm, std::span<const double> mine);
 
+// Whether `mine` is true on any worker; the same answer on every worker.
+[[nodiscard]] bool any_worker(Communicator& comm, bool mine);
+
 }  // namespace dsgd

@@ -345,40 +345,6 @@ bool CacheFile::intact(std::size_t begin, std::size_t end, int threads) const {
   return std::all_of(ok.begin(), ok.end(), [](std::uint8_t g) { return g != 0; });
 }
 
-namespace {
-
-// Copies rows [r0, r1) of the cache into rows [r0 - begin, r1 - begin) of `out`.
-template <typename T>
-void fill_rows(Dataset& out, const CacheHeader& h, const char* file, std::size_t begin, std::size_t r0,
-               std::size_t r1, const std::uint8_t* cls) {
-  const auto* label_index = reinterpret_cast<const std::uint8_t*>(file + h.labels_at);
-  const auto* offsets = reinterpret_cast<const std::uint64_t*>(file + h.offsets_at);
-  const auto* index = reinterpret_cast<const std::uint32_t*>(file + h.index_at);
-  const auto* value = reinterpret_cast<const double*>(file + h.values_at);
-  auto y = out.labels();
-  for (std::size_t r = r0; r < r1; ++r) y[r - begin] = cls[label_index[r]];
-  auto x = out.features_as<T>();
-  const std::uint64_t base = offsets[begin];
-  if (out.layout() == Layout::kSparse) {
-    auto out_offsets = out.offsets();
-    for (std::size_t r = r0; r < r1; ++r) out_offsets[r - begin + 1] = offsets[r + 1] - base;
-    std::copy(index + offsets[r0], index + offsets[r1],
-              out.indices().begin() + static_cast<std::ptrdiff_t>(offsets[r0] - base));
-    std::transform(value + offsets[r0], value + offsets[r1], x.begin() + static_cast<std::ptrdiff_t>(offsets[r0] - base),
-                   [](double v) { return static_cast<T>(v); });
-    return;
-  }
-  const std::size_t d = out.features();
-  T* rows = x.data() + (r0 - begin) * d;
-  std::fill(rows, rows + (r1 - r0) * d, T{0});
-  for (std::size_t r = r0; r < r1; ++r) {
-    T* row = rows + (r - r0) * d;
-    for (std::uint64_t k = offsets[r]; k < offsets[r + 1]; ++k) row[index[k]] = static_cast<T>(value[k]);
-  }
-}
-
-}  // namespace
-
 Dataset CacheFile::build(std::size_t begin, std::size_t end, const LabelMap& labels, std::size_t features,
                          bool dense, DType dtype, int threads) const {
   const CacheHeader& h = header();
@@ -390,7 +356,6 @@ Dataset CacheFile::build(std::size_t begin, std::size_t end, const LabelMap& lab
     cls[k] = *c;
     same_classes = same_classes && *c == k;
   }
-  const char* file = bytes_->text().data();
   const auto* offsets = section<std::uint64_t>(h.offsets_at);
   const std::size_t n = end - begin;
   const auto parts = static_cast<std::size_t>(std::max(1, threads));
@@ -415,13 +380,13 @@ Dataset CacheFile::build(std::size_t begin, std::size_t end, const LabelMap& lab
   }
   Dataset out = dense ? Dataset(dtype, n, features, begin)
                       : Dataset::sparse(dtype, n, features, values_in(begin, end), begin);
+  const auto* label_index = section<std::uint8_t>(h.labels_at);
   parallel_for(parts, [&](std::size_t t) {
     const std::size_t r0 = begin + n * t / parts, r1 = begin + n * (t + 1) / parts;
-    if (dtype == DType::kF32) {
-      fill_rows<float>(out, h, file, begin, r0, r1, cls);
-    } else {
-      fill_rows<double>(out, h, file, begin, r0, r1, cls);
-    }
+    auto y = out.labels();
+    for (std::size_t r = r0; r < r1; ++r) y[r - begin] = cls[label_index[r]];
+    put_csr_rows(out, r0 - begin, r1 - r0, offsets[r0] - offsets[begin], offsets + r0,
+                 section<std::uint32_t>(h.index_at), section<double>(h.values_at));
   });
   return out;
 }

@@ -197,6 +197,40 @@ Dataset convert(const Dataset& data, Layout layout) {
 
 }  // namespace
 
+namespace {
+
+template <typename T>
+void put_rows_as(Dataset& data, std::size_t at, std::size_t count, std::size_t value_at,
+                 const std::uint64_t* offsets, const std::uint32_t* index, const double* value) {
+  auto x = data.features_as<T>();
+  if (data.layout() == Layout::kSparse) {
+    const std::uint64_t first = offsets[0];
+    auto out = data.offsets();
+    for (std::size_t i = 0; i < count; ++i) out[at + i + 1] = value_at + (offsets[i + 1] - first);
+    std::copy(index + first, index + offsets[count], data.indices().begin() + static_cast<std::ptrdiff_t>(value_at));
+    std::transform(value + first, value + offsets[count], x.begin() + static_cast<std::ptrdiff_t>(value_at),
+                   [](double v) { return static_cast<T>(v); });
+    return;
+  }
+  const std::size_t d = data.features();
+  T* rows = x.data() + at * d;
+  std::fill(rows, rows + count * d, T{0});
+  for (std::size_t i = 0; i < count; ++i) {
+    for (std::uint64_t k = offsets[i]; k < offsets[i + 1]; ++k) rows[i * d + index[k]] = static_cast<T>(value[k]);
+  }
+}
+
+}  // namespace
+
+void put_csr_rows(Dataset& data, std::size_t at, std::size_t count, std::size_t value_at,
+                  const std::uint64_t* offsets, const std::uint32_t* index, const double* value) {
+  if (data.dtype() == DType::kF32) {
+    put_rows_as<float>(data, at, count, value_at, offsets, index, value);
+  } else {
+    put_rows_as<double>(data, at, count, value_at, offsets, index, value);
+  }
+}
+
 Dataset to_layout(const Dataset& data, Layout layout) {
   Dataset out = data.dtype() == DType::kF32 ? convert<float>(data, layout) : convert<double>(data, layout);
   std::copy(data.labels().begin(), data.labels().end(), out.labels().begin());

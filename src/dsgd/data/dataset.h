@@ -176,6 +176,13 @@ class Dataset {
   const std::uint8_t* labels_view_ = nullptr;
 };
 
+// Writes `count` CSR rows into rows [at, at + count) of `data`, dense or sparse, f32 or f64:
+// row i holds value[k] at column index[k] for k in [offsets[i], offsets[i + 1]) (the offsets
+// may start anywhere); sparse data gets the rows' values from its value position `value_at` on.
+// The labels are the caller's to set. Rows of one data set can be written by several threads.
+void put_csr_rows(Dataset& data, std::size_t at, std::size_t count, std::size_t value_at,
+                  const std::uint64_t* offsets, const std::uint32_t* index, const double* value);
+
 // A copy of `data` in `layout` (the same dtype, rows, labels and first_row); to sparse keeps
 // the non-zero values only.
 [[nodiscard]] Dataset to_layout(const Dataset& data, Layout layout);

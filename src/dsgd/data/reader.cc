@@ -189,26 +189,11 @@ LabelMap settle_labels(const std::string& path, const std::vector<SeenLabel>& se
 }
 
 // Copies chunk c into its rows of `out` (labels classified with `labels`).
-template <typename T>
 void fill(Dataset& out, const Chunk& c, const LabelMap& labels) {
   const ParsedRows& r = c.rows;
   auto y = out.labels().subspan(c.first_row, r.rows());
   for (std::size_t i = 0; i < r.rows(); ++i) y[i] = *labels.classify(r.labels[i]);
-  auto x = out.features_as<T>();
-  if (out.layout() == Layout::kSparse) {
-    auto offsets = out.offsets();
-    for (std::size_t i = 0; i < r.rows(); ++i) offsets[c.first_row + i + 1] = c.first_value + r.offsets[i + 1];
-    std::copy(r.index.begin(), r.index.end(), out.indices().begin() + static_cast<std::ptrdiff_t>(c.first_value));
-    std::transform(r.value.begin(), r.value.end(), x.begin() + static_cast<std::ptrdiff_t>(c.first_value),
-                   [](double v) { return static_cast<T>(v); });
-    return;
-  }
-  const std::size_t d = out.features();
-  T* rows = x.data() + c.first_row * d;
-  std::fill(rows, rows + r.rows() * d, T{0});
-  for (std::size_t i = 0; i < r.rows(); ++i) {
-    for (std::uint64_t k = r.offsets[i]; k < r.offsets[i + 1]; ++k) rows[i * d + r.index[k]] = static_cast<T>(r.value[k]);
-  }
+  put_csr_rows(out, c.first_row, r.rows(), c.first_value, r.offsets.data(), r.index.data(), r.value.data());
 }
 
 // The data set of a parsed part: `d` features, dense or sparse as the whole file's density says.
@@ -216,13 +201,7 @@ Dataset build(const ParsedPart& part, const LabelMap& labels, std::size_t d, boo
               std::size_t first_row) {
   Dataset data = dense ? Dataset(dtype, part.rows, d, first_row)
                        : Dataset::sparse(dtype, part.rows, d, part.values, first_row);
-  parallel_for(part.chunks.size(), [&](std::size_t k) {
-    if (dtype == DType::kF32) {
-      fill<float>(data, part.chunks[k], labels);
-    } else {
-      fill<double>(data, part.chunks[k], labels);
-    }
-  });
+  parallel_for(part.chunks.size(), [&](std::size_t k) { fill(data, part.chunks[k], labels); });
   return data;
 }
 
@@ -280,39 +259,70 @@ ReadResult read_cache(const std::string& path, const CacheFile& cache, const Rea
   return result;
 }
 
-// Why the parse of a text read cannot be cached (empty when it can): a cache holds the whole
-// file, and a read for a model may have left out columns beyond its dimension (CSV zeros there
-// are dropped without a count).
-std::string uncacheable(const ReadOptions& options, std::size_t dropped, std::size_t highest_index) {
-  if (dropped > 0 || (options.drop_beyond && options.features != 0 && highest_index >= options.features))
+// The cache of `path` if it is current, fit for `options` and intact in its rows [begin, end)
+// (rows_of(its row count)); otherwise nothing, and `why` says why not.
+std::optional<CacheFile> usable_cache(const std::string& path, const detail::CacheSource& source,
+                                      const ReadOptions& options,
+                                      const std::function<std::pair<std::size_t, std::size_t>(std::size_t)>& rows_of,
+                                      std::string& why) {
+  std::optional<CacheFile> cache = CacheFile::open(cache_path_of(path), source, why);
+  if (!cache) return cache;
+  why = unserved(*cache, options);
+  const auto [begin, end] = rows_of(cache->rows());
+  if (why.empty() && !cache->intact(begin, end, options.threads)) why = "it is corrupt: a block checksum does not match";
+  if (!why.empty()) cache.reset();
+  return cache;
+}
+
+// Why the text read `result` is not to be written as the cache (empty when it is): a current
+// cache unfit for the options (`why`, the reason it was not used, starts "not used"), or a
+// read for a model, which may have left out columns beyond its dimension (CSV zeros there are
+// dropped without a count).
+std::string not_to_cache(const std::string& why, const ReadOptions& options, const ReadResult& result) {
+  if (why.starts_with("not used")) return why;
+  if (result.dropped > 0 ||
+      (options.drop_beyond && options.features != 0 && result.highest_index >= options.features))
     return "not written (a read for a model may leave out columns beyond its features)";
   return {};
 }
 
-// Writes the cache of a file read from its text (unless a current cache was only unfit for
-// the options: `why` starts "not used"); returns the note for the user.
-std::string write_cache_of(const std::string& path, const detail::CacheSource& source, const TextFile& file,
-                           const ParsedPart& part, const ReadOptions& options, const std::string& why) {
-  const std::string cache = cache_path_of(path);
-  if (why.starts_with("not used")) return cache + " " + why;
-  if (const std::string no = uncacheable(options, part.dropped, part.highest_index); !no.empty())
-    return cache + " " + no;
+// What the cache of a text read stores: the whole file's figures (`result`, its labels `seen`)
+// and the rows of `part`, which start at file row first_row and value first_value.
+detail::CacheContents cache_contents(const detail::CacheSource& source, const TextFile& file, const ParsedPart& part,
+                                     const ReadResult& result, const std::vector<SeenLabel>& seen,
+                                     std::size_t first_row, std::size_t first_value) {
   detail::CacheContents contents{.source = source,
                                  .format = static_cast<int>(file.format),
-                                 .rows = part.rows,
-                                 .values = part.values,
-                                 .lines = file.header_lines + part.lines,
-                                 .highest_index = part.highest_index,
-                                 .feature_names = file.feature_names};
-  for (const SeenLabel& l : part.labels) contents.labels.push_back({l.label, l.line});
+                                 .rows = result.total_rows,
+                                 .values = result.values,
+                                 .lines = result.lines,
+                                 .highest_index = result.highest_index,
+                                 .feature_names = file.feature_names,
+                                 .first_row = first_row,
+                                 .first_value = first_value};
+  for (const SeenLabel& l : seen) contents.labels.push_back({l.label, l.line});
   for (const Chunk& c : part.chunks) contents.chunks.push_back(&c.rows);
+  return contents;
+}
+
+// The note of a cache written `how` ("" or " by the ranks together") because of `why`.
+std::string written_note(const std::string& cache, const std::string& how, const std::string& why) {
+  if (why == "there is none yet") return cache + " written" + how + " (there was none)";
+  return cache + " rebuilt" + how + ": " + why;
+}
+
+// Writes the cache of a file read from its text by this process alone; returns the note.
+std::string write_cache_of(const std::string& path, const detail::CacheSource& source, const TextFile& file,
+                           const ParsedPart& part, const ReadResult& result, const ReadOptions& options,
+                           const std::string& why) {
+  const std::string cache = cache_path_of(path);
+  if (const std::string no = not_to_cache(why, options, result); !no.empty()) return cache + " " + no;
   try {
-    detail::write_cache(cache, contents);
+    detail::write_cache(cache, cache_contents(source, file, part, result, part.labels, 0, 0));
   } catch (const InputError& e) {
     return fmt::format("{} not written: {}", cache, e.message());
   }
-  if (why == "there is none yet") return cache + " written (there was none)";
-  return fmt::format("{} rebuilt: {}", cache, why);
+  return written_note(cache, "", why);
 }
 
 }  // namespace
@@ -322,22 +332,15 @@ std::string cache_path_of(const std::string& data_path) { return data_path + ".d
 ReadResult read_data(const std::string& path, const ReadOptions& options) {
   const auto start = Clock::now();
   std::optional<detail::CacheSource> source;
-  std::string cache_note;  // when the text is read: what became of the cache
+  std::string why;  // with options.cache: why the cache was not used
   if (options.cache) {
     source = cache_source(path, options);
-    std::string why;
-    if (const std::optional<CacheFile> cache = CacheFile::open(cache_path_of(path), *source, why)) {
-      cache_note = unserved(*cache, options);
-      if (cache_note.empty()) {
-        if (cache->intact(0, cache->rows(), options.threads)) {
-          ReadResult result = read_cache(path, *cache, options, 0, cache->rows());
-          result.seconds = seconds_since(start);
-          return result;
-        }
-        why = "it is corrupt: a block checksum does not match";
-      }
+    const auto all_rows = [](std::size_t rows) { return std::pair<std::size_t, std::size_t>(0, rows); };
+    if (const std::optional<CacheFile> cache = usable_cache(path, *source, options, all_rows, why)) {
+      ReadResult result = read_cache(path, *cache, options, 0, cache->rows());
+      result.seconds = seconds_since(start);
+      return result;
     }
-    if (cache_note.empty()) cache_note = why;
   }
   const TextFile file(path, options);
   ParsedPart part = file.parse(file.rows, file.header_lines, options);
@@ -355,7 +358,7 @@ ReadResult read_data(const std::string& path, const ReadOptions& options) {
   result.labels = settle_labels(path, part.labels, part.rows, options);
   const auto [d, dense] = shape(path, options, part.rows, part.values, part.highest_index);
   result.data = build(part, result.labels, d, dense, options.dtype, 0);
-  if (options.cache) result.cache_note = write_cache_of(path, *source, file, part, options, cache_note);
+  if (options.cache) result.cache_note = write_cache_of(path, *source, file, part, result, options, why);
   result.seconds = seconds_since(start);
   return result;
 }
@@ -429,28 +432,17 @@ std::string write_cache_together(Communicator& comm, const std::string& path, co
                                  const ReadOptions& options, const std::string& why) {
   const std::string cache = cache_path_of(path);
   // Skipped by all if by any (a rank may have seen a cache the others did not).
-  std::string skip = why.starts_with("not used") ? why : uncacheable(options, result.dropped, result.highest_index);
-  std::vector<double> skipping = {skip.empty() ? 0.0 : 1.0};
-  comm.allreduce_sum(skipping);
-  if (skipping[0] > 0) return cache + " " + (skip.empty() ? "not written (another rank found it current)" : skip);
-  detail::CacheContents contents{.source = source,
-                                 .format = static_cast<int>(file.format),
-                                 .rows = result.total_rows,
-                                 .values = result.values,
-                                 .lines = result.lines,
-                                 .highest_index = result.highest_index,
-                                 .feature_names = file.feature_names,
-                                 .first_row = first_row,
-                                 .first_value = first_value};
-  for (const SeenLabel& l : seen) contents.labels.push_back({l.label, l.line});
-  for (const Chunk& c : part.chunks) contents.chunks.push_back(&c.rows);
+  const std::string skip = not_to_cache(why, options, result);
+  if (any_worker(comm, !skip.empty()))
+    return cache + " " + (skip.empty() ? "not written (another rank found it current)" : skip);
+  const detail::CacheContents contents = cache_contents(source, file, part, result, seen, first_row, first_value);
   // The temporary file's name: a random tag drawn by rank 0, in two exact halves.
   std::vector<double> tag = {0.0, 0.0};
   if (comm.rank() == 0) {
     std::random_device random;
     tag = {static_cast<double>(random()), static_cast<double>(random())};
   }
-  comm.allreduce_sum(tag);
+  comm.broadcast(tag, 0);
   const detail::SharedCacheWrite writer(cache, contents,
                                         static_cast<std::uint64_t>(tag[0]) << 32 | static_cast<std::uint64_t>(tag[1]));
   const bool root = comm.rank() == 0;
@@ -481,8 +473,7 @@ std::string write_cache_together(Communicator& comm, const std::string& path, co
     if (root) writer.abandon();
     return fmt::format("{} not written: {}", cache, failed->what);
   }
-  if (why == "there is none yet") return cache + " written by the ranks together (there was none)";
-  return fmt::format("{} rebuilt by the ranks together: {}", cache, why);
+  return written_note(cache, " by the ranks together", why);
 }
 
 ReadResult read_data_part(const std::string& path, const ReadOptions& options, Communicator& comm,
@@ -494,23 +485,18 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
   std::string why;  // with options.cache: why the cache was not used
   if (options.cache) {
     // The cache serves only if it does for every process (each checks the blocks of its rows).
+    const auto my_rows = [&](std::size_t rows) {
+      return std::pair<std::size_t, std::size_t>(first_row_of(rows, rank),
+                                                 rank + 1 < processes ? first_row_of(rows, rank + 1) : rows);
+    };
     std::optional<CacheFile> cache;
     agree_on_failure(comm, path, failure_of([&] {
       source = cache_source(path, options);
-      cache = CacheFile::open(cache_path_of(path), *source, why);
+      cache = usable_cache(path, *source, options, my_rows, why);
     }));
-    std::size_t begin = 0, end = 0;
-    if (cache) {
-      why = unserved(*cache, options);
-      begin = first_row_of(cache->rows(), rank);
-      end = rank + 1 < processes ? first_row_of(cache->rows(), rank + 1) : cache->rows();
-      if (why.empty() && !cache->intact(begin, end, options.threads))
-        why = "it is corrupt: a block checksum does not match";
-    }
-    std::vector<double> unusable = {cache && why.empty() ? 0.0 : 1.0};
-    comm.allreduce_sum(unusable);
-    if (unusable[0] == 0) {
+    if (!any_worker(comm, !cache)) {
       // Its errors (a single class, no model label) come from the header: the same on every rank.
+      const auto [begin, end] = my_rows(cache->rows());
       ReadResult result = shared_errors(path, [&] { return read_cache(path, *cache, options, begin, end); });
       result.seconds = seconds_since(start);
       return result;
