@@ -113,55 +113,64 @@ RunReport median_run(std::vector<RunReport> runs) {
   return median;
 }
 
-std::array<Setting, 2> text_setting(const char* name, const std::string& text) {
-  const std::uint64_t h = std::hash<std::string>{}(text);
-  return {Setting{name, static_cast<double>(h >> 32), true},
-          Setting{name, static_cast<double>(h & 0xFFFFFFFFULL), true}};
-}
+Setting number_setting(std::string name, double value) { return {std::move(name), fmt::format("{}", value)}; }
+
+Setting given_setting(std::string name, bool given) { return {std::move(name), given ? "1" : "0", true}; }
 
 void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainConfig& config,
                        const BackendOptions& backend, std::span<const Setting> more) {
-  // Every setting that must agree, as a double (all are exact in a double at sane sizes).
   std::vector<Setting> settings = {
-      {"--samples", static_cast<double>(data.samples)},
-      {"--features", static_cast<double>(data.features)},
-      {"--test-samples", static_cast<double>(data.test_samples)},
-      {"--noise", data.noise},
-      {"--seed", static_cast<double>(data.seed >> 32)},  // in two halves: a double holds 53 bits
-      {"--seed", static_cast<double>(data.seed & 0xFFFFFFFFULL)},
-      {"--dtype", static_cast<double>(data.dtype == DType::kF32)},
-      {"--epochs", static_cast<double>(config.epochs)},
-      {"--batch", static_cast<double>(config.batch)},
-      {"--lr", config.lr},
-      {"--warmup-epochs", config.warmup_epochs},
-      {"--shuffle", static_cast<double>(config.shuffle)},
-      {"--schedule", static_cast<double>(config.schedule)},
-      {"--lr-step-epochs", config.step_epochs},
-      {"--lr-step-factor", config.step_factor},
-      {"--l2", config.l2},
-      {"--no-bias", static_cast<double>(!config.bias)},
-      {"--standardize", static_cast<double>(config.standardize)},
-      {"--patience", static_cast<double>(config.patience)},
-      {"--threads-per-rank", static_cast<double>(backend.threads())},
-      {"--allreduce", static_cast<double>(backend.allreduce.value_or("deterministic") == "native")},
+      number_setting("--samples", static_cast<double>(data.samples)),
+      number_setting("--features", static_cast<double>(data.features)),
+      number_setting("--test-samples", static_cast<double>(data.test_samples)),
+      number_setting("--noise", data.noise),
+      {"--seed", std::to_string(data.seed)},
+      {"--dtype", std::string(to_string(data.dtype))},
+      number_setting("--epochs", static_cast<double>(config.epochs)),
+      number_setting("--batch", static_cast<double>(config.batch)),
+      number_setting("--lr", config.lr),
+      number_setting("--warmup-epochs", config.warmup_epochs),
+      number_setting("--shuffle", static_cast<double>(config.shuffle)),
+      {"--schedule", std::string(to_string(config.schedule))},
+      number_setting("--lr-step-epochs", config.step_epochs),
+      number_setting("--lr-step-factor", config.step_factor),
+      number_setting("--l2", config.l2),
+      number_setting("--no-bias", static_cast<double>(!config.bias)),
+      number_setting("--standardize", static_cast<double>(config.standardize)),
+      number_setting("--patience", static_cast<double>(config.patience)),
+      number_setting("--threads-per-rank", static_cast<double>(backend.threads())),
+      {"--allreduce", backend.allreduce.value_or("deterministic")},
   };
   settings.insert(settings.end(), more.begin(), more.end());
-  std::vector<double> mine;
-  for (const Setting& s : settings) mine.push_back(s.value);
-  const std::vector<double> all = gather(cluster.comm(), mine);
-  const std::size_t n = mine.size();
+  // Every rank's settings, one value a line.
+  std::string mine;
+  for (const Setting& s : settings) mine += s.value + '\n';
+  const std::vector<std::vector<char>> all = allgather<char>(cluster.comm(), std::span<const char>(mine));
+  const auto lines = [](const std::vector<char>& text) {
+    std::vector<std::string> out(1);
+    for (const char c : text) {
+      if (c == '\n') {
+        out.emplace_back();
+      } else {
+        out.back().push_back(c);
+      }
+    }
+    return out;
+  };
+  const auto shown = [](const std::string& value) { return value.empty() ? std::string("none") : value; };
+  const std::vector<std::string> ours = lines(all[0]);
   for (int rank = 1; rank < cluster.size(); ++rank) {
-    for (std::size_t k = 0; k < n; ++k) {
-      const double theirs = all[static_cast<std::size_t>(rank) * n + k];
-      if (theirs == all[k]) continue;
+    const std::vector<std::string> theirs = lines(all[static_cast<std::size_t>(rank)]);
+    for (std::size_t k = 0; k < settings.size(); ++k) {
+      const std::string other = k < theirs.size() ? theirs[k] : std::string("none");
+      if (other == ours[k]) continue;
       const Setting& s = settings[k];
       const std::string values =
-          s.text    ? fmt::format("rank 0 and rank {} were given different values", rank)
-          : s.given ? fmt::format("rank {} was given it and rank {} was not", all[k] != 0 ? 0 : rank,
-                                  all[k] != 0 ? rank : 0)
-                    : fmt::format("rank 0 has {:g}, rank {} has {:g}", all[k], rank, theirs);
+          s.given ? fmt::format("rank {} was given it and rank {} was not", ours[k] == "1" ? 0 : rank,
+                                ours[k] == "1" ? rank : 0)
+                  : fmt::format("rank 0 has {}, rank {} has {}", shown(ours[k]), rank, shown(other));
       throw ConfigError(fmt::format("ranks disagree on {}: {}; every rank must be started with the same options",
-                                    settings[k].name, values));
+                                    s.name, values));
     }
   }
 }

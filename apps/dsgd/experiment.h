@@ -1,7 +1,6 @@
 #pragma once
 // What `train` and `bench` share: the backend options, generating the data each process needs,
 // and one scored, bounded run on threads or on a cluster.
-#include <array>
 #include <memory>
 #include <span>
 #include <optional>
@@ -56,17 +55,16 @@ struct Experiment {
 
 // Throws ConfigError naming the first setting in which some process differs from rank 0 (so a
 // cluster never trains with mismatched configurations). Every process must call it.
-// `more` adds settings of the command's own, as doubles (text through text_setting).
+// `more` adds settings of the command's own.
 struct Setting {
-  const char* name;
-  double value;
-  bool text = false;   // a half of text_setting's hash, not a value to show
-  bool given = false;  // whether the option was on the command line, not its value
+  std::string name;
+  std::string value;   // exactly: numbers in round-trip form
+  bool given = false;  // the value says whether the option was on the command line ("1"/"0")
 };
+[[nodiscard]] Setting number_setting(std::string name, double value);
+[[nodiscard]] Setting given_setting(std::string name, bool given);
 void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainConfig& config,
                        const BackendOptions& backend, std::span<const Setting> more = {});
-// Two settings standing for a text option (a 64-bit hash in two exact halves).
-[[nodiscard]] std::array<Setting, 2> text_setting(const char* name, const std::string& text);
 
 // Warns (stderr, once per process) when this process may run on fewer CPUs than it has worker
 // threads: mpirun binds each rank to one core by default when ranks <= 2, which would put all

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "dsgd/collective_io/read_part.h"
 #include "dsgd/train/run.h"
 
 namespace dsgd::cli {

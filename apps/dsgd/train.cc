@@ -28,25 +28,23 @@ void check_same_file_config(Cluster& cluster, const DataOptions& data, const Tra
                             const BackendOptions& backend, const FileTrainOptions& file, std::size_t features,
                             const std::function<bool(const char*)>& given) {
   std::vector<Setting> more = {
-      {"--features", static_cast<double>(features)},
-      {"--holdout", file.holdout.value_or(0.0)},
-      {"--patience", static_cast<double>(file.patience.value_or(0))},
-      {"--standardize", static_cast<double>(file.standardize)},
-      {"--cache", static_cast<double>(file.input.cache)},
+      number_setting("--features", static_cast<double>(features)),
+      number_setting("--holdout", file.holdout.value_or(0.0)),
+      number_setting("--patience", static_cast<double>(file.patience.value_or(0))),
+      number_setting("--standardize", static_cast<double>(file.standardize)),
+      number_setting("--cache", static_cast<double>(file.input.cache)),
   };
   for (const char* name : {"--epochs", "--batch", "--lr", "--schedule", "--lr-step-epochs", "--shuffle",
                            "--no-shuffle", "--standardize", "--no-standardize"})
-    more.push_back({name, static_cast<double>(given(name)), false, true});
+    more.push_back(given_setting(name, given(name)));
   for (const auto& [name, text] : {std::pair<const char*, const std::string&>{"DATA", file.data},
                                    {"--test", file.test},
                                    {"--init", file.init},
                                    {"--input-format", file.input.input_format},
                                    {"--format", file.input.storage},
                                    {"--label-column", file.input.label_column},
-                                   {"--dtype", file.input.dtype}}) {
-    const auto halves = text_setting(name, text);
-    more.insert(more.end(), halves.begin(), halves.end());
-  }
+                                   {"--dtype", file.input.dtype}})
+    more.push_back({name, text});
   check_same_config(cluster, data.spec, train.config, backend, more);
 }
 

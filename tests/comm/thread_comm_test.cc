@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <stdexcept>
 #include <vector>
@@ -119,6 +120,117 @@ TEST(ThreadComm, AFailingWorkerEndsTheRunWithItsErrorAndNobodyHangs) {
   EXPECT_EQ(comm_errors.load(), 3);
   // Not a timing assertion on speed: only that the peers were released at all (no hang).
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+}
+
+// The split allreduce: work between start and wait, the same bits as allreduce_sum on both
+// reduction paths, and the same counters.
+TEST(SplitAllreduce, GivesTheBitsOfAllreduceSumOnBothPaths) {
+  for (const int workers : {1, 2, 3, 4}) {
+    for (const std::size_t length : {std::size_t{5}, ThreadComm::kSlicedFrom + 3}) {
+      std::vector<std::vector<double>> split(static_cast<std::size_t>(workers)), whole = split;
+      std::vector<CommStats> split_stats(split.size()), whole_stats(split.size());
+      run_threads(workers, [&](Communicator& comm) {
+        const auto r = static_cast<std::size_t>(comm.rank());
+        const auto fill = [&](std::vector<double>& v, int round) {
+          v.resize(length);
+          for (std::size_t k = 0; k < length; ++k) v[k] = 1.0 / static_cast<double>(k + 1 + r * 7 + round);
+        };
+        std::vector<double> a, b;
+        for (int round = 0; round < 3; ++round) {
+          fill(a, round);
+          comm.start_allreduce_sum(a);
+          double busy = 0;  // work while the sum travels
+          for (int k = 0; k < 1000; ++k) busy += std::sqrt(static_cast<double>(k));
+          EXPECT_GT(busy, 0);
+          while (!comm.test_allreduce()) {
+          }
+          comm.wait_allreduce();
+        }
+        split[r] = a;
+        split_stats[r] = comm.stats();
+        for (int round = 0; round < 3; ++round) {
+          fill(b, round);
+          comm.allreduce_sum(b);
+        }
+        whole[r] = b;
+        whole_stats[r] = comm.stats() - split_stats[r];
+      });
+      for (std::size_t r = 0; r < split.size(); ++r) {
+        EXPECT_EQ(split[r], whole[r]) << workers << " workers, length " << length;
+        EXPECT_EQ(split_stats[r].syncs, whole_stats[r].syncs);
+        EXPECT_EQ(split_stats[r].bytes_sent, whole_stats[r].bytes_sent);
+        EXPECT_EQ(split_stats[r].bytes_received, whole_stats[r].bytes_received);
+      }
+      EXPECT_EQ(split[0], split.back());
+    }
+  }
+}
+
+TEST(SplitAllreduce, RefusesASecondStartBeforeTheWait) {
+  run_threads(2, [](Communicator& comm) {
+    std::vector<double> a(3, 1.0), b(3, 1.0);
+    comm.start_allreduce_sum(a);
+    EXPECT_THROW(comm.start_allreduce_sum(b), CommError);
+    comm.wait_allreduce();
+    EXPECT_EQ(a, std::vector<double>(3, 2.0));
+  });
+}
+
+// Variable-length all-gather: worker r sends r * 3 bytes (worker 0 none), every worker sees
+// every part in rank order, across repeated calls (the double-buffered slots).
+TEST(Allgather, EveryWorkerGetsEveryPartInRankOrder) {
+  for (const int workers : {1, 2, 3, 5}) {
+    std::vector<CommStats> stats(static_cast<std::size_t>(workers));
+    run_threads(workers, [&](Communicator& comm) {
+      for (int round = 0; round < 4; ++round) {
+        const auto bytes_of = [round](int r) {
+          std::vector<std::byte> b(static_cast<std::size_t>(r) * 3);
+          for (std::size_t k = 0; k < b.size(); ++k) b[k] = static_cast<std::byte>(r * 16 + round + static_cast<int>(k));
+          return b;
+        };
+        const std::vector<std::byte> mine = bytes_of(comm.rank());
+        const GatheredBytes& all = comm.allgather_bytes(mine);
+        ASSERT_EQ(all.size(), static_cast<std::size_t>(workers));
+        for (int r = 0; r < workers; ++r) {
+          const std::vector<std::byte> expected = bytes_of(r);
+          const std::span<const std::byte> got = all[static_cast<std::size_t>(r)];
+          ASSERT_EQ(std::vector<std::byte>(got.begin(), got.end()), expected) << "round " << round << ", part " << r;
+        }
+      }
+      stats[static_cast<std::size_t>(comm.rank())] = comm.stats();
+    });
+    std::uint64_t total = 0;
+    for (int r = 0; r < workers; ++r) total += 3U * static_cast<std::uint64_t>(r);
+    for (int r = 0; r < workers; ++r) {
+      const CommStats& s = stats[static_cast<std::size_t>(r)];
+      EXPECT_EQ(s.syncs, 4U);
+      EXPECT_EQ(s.bytes_received, 4U * (total - 3U * static_cast<std::uint64_t>(r)));
+      EXPECT_EQ(s.bytes_sent, 4U * 3U * static_cast<std::uint64_t>(r) * static_cast<std::uint64_t>(workers - 1));
+    }
+  }
+}
+
+TEST(Allgather, TypedWrappersCarryValuesAndTextExactly) {
+  run_threads(3, [](Communicator& comm) {
+    struct Pair {
+      std::uint64_t big;
+      double x;
+    };
+    const std::uint64_t big = (std::uint64_t{1} << 63) + static_cast<std::uint64_t>(comm.rank());  // not exact in a double
+    const std::vector<Pair> ones = allgather_one(comm, Pair{big, 0.1 * comm.rank()});
+    ASSERT_EQ(ones.size(), 3U);
+    for (std::size_t r = 0; r < 3; ++r) {
+      EXPECT_EQ(ones[r].big, (std::uint64_t{1} << 63) + r);
+      EXPECT_EQ(ones[r].x, 0.1 * static_cast<double>(r));
+    }
+    std::vector<std::uint32_t> mine(static_cast<std::size_t>(comm.rank()), 7U);
+    const std::vector<std::vector<std::uint32_t>> lists = allgather<std::uint32_t>(comm, mine);
+    for (std::size_t r = 0; r < 3; ++r) EXPECT_EQ(lists[r], std::vector<std::uint32_t>(r, 7U));
+    EXPECT_EQ(broadcast_one(comm, comm.rank() == 2 ? big : 0U, 2), (std::uint64_t{1} << 63) + 2);
+    const std::string text = comm.rank() == 1 ? std::string("a message\0with a NUL", 21) : std::string("other");
+    EXPECT_EQ(broadcast_text(comm, text, 1), std::string("a message\0with a NUL", 21));
+    EXPECT_EQ(gather(comm, std::vector<double>{1.0 * comm.rank(), 2.0}), (std::vector<double>{0, 2, 1, 2, 2, 2}));
+  });
 }
 
 TEST(ThreadComm, RejectsAnEmptyGroup) { EXPECT_THROW(ThreadGroup(0), ConfigError); }

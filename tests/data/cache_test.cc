@@ -1,5 +1,4 @@
-// The binary cache: a reload gives exactly the parsed data (every storage and dtype, every
-// process's rows), and a cache that is stale, corrupt, truncated, of another version or of other
+// The binary cache: a reload gives exactly the parsed data (every storage and dtype), and a cache that is stale, corrupt, truncated, of another version or of other
 // parse settings is never used but rebuilt from the text.
 #include <gtest/gtest.h>
 
@@ -12,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "dsgd/comm/thread_comm.h"
 #include "dsgd/data/cache.h"
 #include "dsgd/data/reader.h"
 #include "dsgd/error.h"
@@ -23,15 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A copy of a test file in a fresh folder, so its cache is written there.
-std::string copy_of(const std::string& name) {
-  static int n = 0;
-  const fs::path dir = fs::path(testing::TempDir()) / ("cache_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-  fs::create_directories(dir);
-  const fs::path to = dir / name;
-  fs::copy_file(fs::path(DSGD_TEST_DATA) / name, to, fs::copy_options::overwrite_existing);
-  return to.string();
-}
+using testing_support::copy_of;
 
 ReadOptions with_cache(ReadOptions o = {}) {
   o.cache = true;
@@ -71,49 +61,6 @@ TEST_P(CacheFiles, AReloadGivesExactlyTheParsedData) {
         expect_same(text, cached);
       }
     }
-  }
-}
-
-TEST_P(CacheFiles, EachProcessLoadsItsRowsOfTheCache) {
-  const std::string path = copy_of(GetParam());
-  const ReadResult whole = read_data(path, with_cache());
-  const auto all_rows = rows_of(whole.data);
-  for (const int processes : {2, 3}) {
-    std::vector<std::optional<ReadResult>> parts(static_cast<std::size_t>(processes));
-    run_threads(processes, [&](Communicator& comm) {
-      parts[static_cast<std::size_t>(comm.rank())] = read_data_part(
-          path, with_cache(), comm, [&](std::size_t rows, int p) { return rows * static_cast<std::size_t>(p) / static_cast<std::size_t>(processes); });
-    });
-    std::size_t next = 0;
-    for (const auto& part : parts) {
-      ASSERT_TRUE(part->from_cache) << part->cache_note;
-      EXPECT_EQ(part->data.first_row(), next);
-      const auto rows = rows_of(part->data);
-      for (std::size_t i = 0; i < rows.size(); ++i) ASSERT_EQ(rows[i], all_rows[next + i]);
-      next += rows.size();
-    }
-    EXPECT_EQ(next, whole.total_rows);
-  }
-}
-
-TEST_P(CacheFiles, ProcessesReadingTheTextWriteTheCacheTogether) {
-  const ReadResult text = read_data(copy_of(GetParam()), {});
-  for (const int processes : {1, 2, 3}) {
-    const std::string path = copy_of(GetParam());
-    std::vector<std::string> notes(static_cast<std::size_t>(processes));
-    run_threads(processes, [&](Communicator& comm) {
-      const ReadResult part = read_data_part(path, with_cache(), comm, [&](std::size_t rows, int p) {
-        return rows * static_cast<std::size_t>(p) / static_cast<std::size_t>(processes);
-      });
-      notes[static_cast<std::size_t>(comm.rank())] = part.cache_note;
-    });
-    for (const std::string& note : notes)
-      EXPECT_NE(note.find("written by the ranks together (there was none)"), std::string::npos) << note;
-    const ReadResult cached = read_data(path, with_cache());
-    ASSERT_TRUE(cached.from_cache) << processes << " processes: " << cached.cache_note;
-    expect_same(text, cached);
-    EXPECT_EQ(std::distance(fs::directory_iterator(fs::path(path).parent_path()), fs::directory_iterator()), 2)
-        << "a temporary file was left behind";
   }
 }
 

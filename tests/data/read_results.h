@@ -1,13 +1,29 @@
 #pragma once
-// What the reader tests compare: the rows of a data set whatever its storage, and the figures a
+// What the reader tests share: a private copy of a test file, and what they compare: the rows of a data set whatever its storage, and the figures a
 // read gives about its whole file.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
 #include <vector>
 
 #include "dsgd/data/reader.h"
 
 namespace dsgd::testing_support {
+
+// A copy of test file `name` in a fresh folder of its own (so its cache is written there).
+inline std::string copy_of(const std::string& name) {
+  namespace fs = std::filesystem;
+  static int n = 0;
+  const fs::path dir =
+      fs::path(testing::TempDir()) / ("dsgd_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
+  fs::create_directories(dir);
+  const fs::path to = dir / name;
+  fs::copy_file(fs::path(DSGD_TEST_DATA) / name, to, fs::copy_options::overwrite_existing);
+  return to.string();
+}
 
 // The rows of `d` as (label, column, value, column, value, ...), whatever the storage and dtype.
 inline std::vector<std::vector<double>> rows_of(const Dataset& d) {

@@ -15,14 +15,29 @@ namespace dsgd {
 // equally long vectors on every process) over all processes into `out`, in the pairwise tree
 // over the global part index rank * parts + k, the order tree_sum defines. So a process that
 // holds T threads' vectors can reproduce, bit for bit, the sum of W = size * T single workers.
-// allreduce_sum(v) is allreduce_parts({v}, v). A collective that cannot complete in the
-// configured time throws CommError naming what it waited for.
+// allreduce_sum(v) is allreduce_parts({v}, v), allgather_bytes(b) is allgather_parts({b}). A
+// collective that cannot complete in the configured time throws CommError naming what it
+// waited for.
 class ClusterComm : public Communicator {
  public:
   virtual void allreduce_parts(std::span<const double* const> local_parts, std::span<double> out) = 0;
+  // The same split in two (see Communicator): the parts are read before it returns, `out` must
+  // stay alive until the wait.
+  virtual void start_allreduce_parts(std::span<const double* const> local_parts, std::span<double> out) = 0;
+  // Every part of every process, in the global order rank * parts + k (the same number of parts
+  // on every process, of any lengths); the views stay valid until this process's next collective.
+  [[nodiscard]] virtual const GatheredBytes& allgather_parts(std::span<const std::span<const std::byte>> local_parts) = 0;
+
   void allreduce_sum(std::span<double> data) override {
     const double* part = data.data();
     allreduce_parts({&part, 1}, data);
+  }
+  void start_allreduce_sum(std::span<double> data) override {
+    const double* part = data.data();
+    start_allreduce_parts({&part, 1}, data);
+  }
+  [[nodiscard]] const GatheredBytes& allgather_bytes(std::span<const std::byte> mine) override {
+    return allgather_parts({&mine, 1});
   }
   // False where the backend's own reduction is used and bytes cannot be counted (native MPI).
   [[nodiscard]] virtual bool bytes_measured() const noexcept { return true; }

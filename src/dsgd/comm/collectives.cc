@@ -38,11 +38,17 @@ void tree_sum(std::span<const double* const> parts, std::size_t offset, std::siz
 }
 
 std::vector<double> gather(Communicator& comm, std::span<const double> mine) {
-  std::vector<double> all(mine.size() * static_cast<std::size_t>(comm.size()), 0.0);
-  std::copy(mine.begin(), mine.end(),
-            all.begin() + static_cast<std::ptrdiff_t>(mine.size() * static_cast<std::size_t>(comm.rank())));
-  comm.allreduce_sum(all);
+  std::vector<double> all;
+  all.reserve(mine.size() * static_cast<std::size_t>(comm.size()));
+  for (const std::vector<double>& part : allgather(comm, mine)) all.insert(all.end(), part.begin(), part.end());
   return all;
+}
+
+std::string broadcast_text(Communicator& comm, std::string_view text, int root) {
+  const GatheredBytes& parts = comm.allgather_bytes(
+      comm.rank() == root ? std::as_bytes(std::span<const char>(text.data(), text.size())) : std::span<const std::byte>());
+  const std::span<const std::byte> sent = parts[static_cast<std::size_t>(root)];
+  return {reinterpret_cast<const char*>(sent.data()), sent.size()};
 }
 
 bool any_worker(Communicator& comm, bool mine) {

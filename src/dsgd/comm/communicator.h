@@ -2,25 +2,37 @@
 // The Communicator: how the workers of one SPMD training run talk to each other.
 //
 // Contract. A Communicator belongs to one worker (rank 0..size-1) of a group; every worker of
-// the group must call the same collectives in the same order with vectors of the same length.
-// allreduce_sum leaves every worker holding the element-wise sum over all workers, bit-identical
-// on every worker, and summed in a fixed order over the global worker index (the pairwise tree of
-// tree_sum below), never in arrival order: the same inputs give the same bits on every backend.
-// With size() == 1 every collective is the identity and costs nothing. A collective that cannot
-// complete (a peer failed or the group was aborted) throws CommError rather than hanging.
+// the group must call the same collectives in the same order (allreduces with vectors of the
+// same length; an all-gather may carry a different number of bytes from each worker).
+//  - allreduce_sum leaves every worker holding the element-wise sum over all workers,
+//    bit-identical on every worker, and summed in a fixed order over the global worker index
+//    (the pairwise tree of tree_sum below), never in arrival order: the same inputs give the
+//    same bits on every backend.
+//  - start_allreduce_sum / test_allreduce / wait_allreduce are the same sum split in two, so
+//    that a worker can compute while it travels (the bits are those of allreduce_sum). At most
+//    one may be in flight per worker, and the worker calls no other collective before waiting
+//    for it; the vector must stay alive and untouched until then.
+//  - allgather_bytes gives every worker every worker's bytes, in rank order. The views it
+//    returns stay valid until this worker's next collective.
+// With size() == 1 every collective is the identity and moves nothing. A collective that cannot
+// complete (a peer failed, the group was aborted, or the backend's deadline passed) throws
+// CommError rather than hanging.
 // Each worker counts what it did in stats(): payload bytes it sent and received (both
 // directions, as the backend actually moves them), the number of collectives, and the time spent
 // moving/summing data apart from the time spent waiting for slower peers.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
+#include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace dsgd {
 
 struct CommStats {
-  std::uint64_t syncs = 0;           // collectives completed (allreduce, broadcast, barrier)
+  std::uint64_t syncs = 0;           // collectives completed (allreduce, all-gather, broadcast, barrier)
   std::uint64_t bytes_sent = 0;      // payload bytes other workers took from this one
   std::uint64_t bytes_received = 0;  // payload bytes this worker took from others
   double comm_s = 0;                 // seconds copying and summing payload
@@ -33,6 +45,9 @@ struct CommStats {
           after.comm_s - before.comm_s, after.wait_s - before.wait_s};
 }
 
+// Every worker's bytes of one all-gather, by rank.
+using GatheredBytes = std::vector<std::span<const std::byte>>;
+
 class Communicator {
  public:
   Communicator() = default;
@@ -43,6 +58,12 @@ class Communicator {
   [[nodiscard]] virtual int rank() const noexcept = 0;
   [[nodiscard]] virtual int size() const noexcept = 0;
   virtual void allreduce_sum(std::span<double> data) = 0;
+  virtual void start_allreduce_sum(std::span<double> data) = 0;
+  // Moves the started allreduce along (MPI progresses only inside its calls); true once it is
+  // complete, and then wait_allreduce returns at once.
+  virtual bool test_allreduce() = 0;
+  virtual void wait_allreduce() = 0;
+  [[nodiscard]] virtual const GatheredBytes& allgather_bytes(std::span<const std::byte> mine) = 0;
   // Copies root's data into every worker's data.
   virtual void broadcast(std::span<double> data, int root) = 0;
   virtual void barrier() = 0;
@@ -60,9 +81,46 @@ class Communicator {
 // with h the largest power of two below hi - lo. For 4 parts: ((p0 + p1) + (p2 + p3)).
 void tree_sum(std::span<const double* const> parts, std::size_t offset, std::size_t length, double* out);
 
-// Every worker's `mine` (the same length on each), concatenated in rank order, on every worker:
-// an allreduce of a vector in which each worker fills its own part (adding zeros is exact).
+// Typed all-gathers over allgather_bytes, for values that are trivially copyable.
+
+// Every worker's `mine`, by rank (lengths may differ).
+template <typename T>
+[[nodiscard]] std::vector<std::vector<T>> allgather(Communicator& comm, std::span<const T> mine) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  const GatheredBytes& parts = comm.allgather_bytes(std::as_bytes(mine));
+  std::vector<std::vector<T>> out(parts.size());
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    out[k].resize(parts[k].size() / sizeof(T));
+    if (!parts[k].empty()) std::memcpy(out[k].data(), parts[k].data(), out[k].size() * sizeof(T));
+  }
+  return out;
+}
+
+// One value from every worker, by rank.
+template <typename T>
+[[nodiscard]] std::vector<T> allgather_one(Communicator& comm, const T& mine) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  const GatheredBytes& parts = comm.allgather_bytes(std::as_bytes(std::span<const T>(&mine, 1)));
+  std::vector<T> out(parts.size());
+  for (std::size_t k = 0; k < parts.size(); ++k) std::memcpy(&out[k], parts[k].data(), sizeof(T));
+  return out;
+}
+
+// Every worker's `mine` (the same length on each), concatenated in rank order, on every worker.
 [[nodiscard]] std::vector<double> gather(Communicator& comm, std::span<const double> mine);
+
+// Root's value or text on every worker (the others' arguments are ignored).
+template <typename T>
+[[nodiscard]] T broadcast_one(Communicator& comm, const T& value, int root) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  const bool sender = comm.rank() == root;
+  const GatheredBytes& parts =
+      comm.allgather_bytes(sender ? std::as_bytes(std::span<const T>(&value, 1)) : std::span<const std::byte>());
+  T out;
+  std::memcpy(&out, parts[static_cast<std::size_t>(root)].data(), sizeof(T));
+  return out;
+}
+[[nodiscard]] std::string broadcast_text(Communicator& comm, std::string_view text, int root);
 
 // Whether `mine` is true on any worker; the same answer on every worker.
 [[nodiscard]] bool any_worker(Communicator& comm, bool mine);

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "dsgd/error.h"
+
 namespace dsgd {
 namespace {
 constexpr std::uint64_t kDoubleBytes = sizeof(double);
@@ -26,23 +28,53 @@ void HierarchicalComm::on_leader(const std::function<void()>& fn) {
 }
 
 void HierarchicalComm::allreduce_sum(std::span<double> data) {
+  start_allreduce_sum(data);
+  wait_allreduce();
+}
+
+void HierarchicalComm::start_allreduce_sum(std::span<double> data) {
+  if (in_flight_) throw CommError("start_allreduce_sum: an allreduce is already in flight");
   ++stats_.syncs;
-  const unsigned call = calls_++;
-  const std::size_t n = data.size();
-  const int threads = group_.size();
-  auto start = Clock::now();
+  in_flight_ = true;
+  pending_ = data;
+  pending_call_ = calls_++;
+  const unsigned call = pending_call_;
+  const auto start = Clock::now();
   group_.publish(thread_, call, data);
   std::vector<double>& result = group_.result(call);
-  if (thread_ == 0) result.resize(n);  // last read in call - 2, before the previous call's barriers
+  if (thread_ == 0) result.resize(data.size());  // last read in call - 2, before the previous call's barriers
   stats_.comm_s += seconds_since(start);
   wait();
-  on_leader([&] { processes_.allreduce_parts(group_.parts(call), result); });
-  wait();
+  on_leader([&] { processes_.start_allreduce_parts(group_.parts(call), result); });
+  // The others are done until the copy; thread 0 arrives when the processes' allreduce is.
+  if (thread_ != 0) pending_ticket_ = group_.arrive();
+}
+
+bool HierarchicalComm::test_allreduce() {
+  if (!in_flight_) return true;
+  if (thread_ != 0) return group_.arrived(pending_ticket_);
+  bool done = false;
+  on_leader([&] { done = processes_.test_allreduce(); });
+  return done;
+}
+
+void HierarchicalComm::wait_allreduce() {
+  if (!in_flight_) return;
+  in_flight_ = false;
+  on_leader([&] {
+    processes_.wait_allreduce();
+    pending_ticket_ = group_.arrive();
+  });
+  auto start = Clock::now();
+  group_.wait(pending_ticket_);
+  stats_.wait_s += seconds_since(start);
+  const std::size_t n = pending_.size();
+  const std::vector<double>& result = group_.result(pending_call_);
   start = Clock::now();
-  std::copy(result.begin(), result.end(), data.begin());
+  std::copy(result.begin(), result.end(), pending_.begin());
   stats_.comm_s += seconds_since(start);
   // Inside the process: thread 0 reads the other threads' slots, they read its result.
-  const std::uint64_t others = static_cast<std::uint64_t>(threads - 1);
+  const std::uint64_t others = static_cast<std::uint64_t>(group_.size() - 1);
   if (thread_ == 0) {
     stats_.bytes_received += others * n * kDoubleBytes;
     stats_.bytes_sent += others * n * kDoubleBytes;
@@ -50,6 +82,33 @@ void HierarchicalComm::allreduce_sum(std::span<double> data) {
     stats_.bytes_sent += n * kDoubleBytes;
     stats_.bytes_received += n * kDoubleBytes;
   }
+}
+
+const GatheredBytes& HierarchicalComm::allgather_bytes(std::span<const std::byte> mine) {
+  ++stats_.syncs;
+  const unsigned call = calls_++;
+  auto start = Clock::now();
+  group_.publish_bytes(thread_, call, mine);
+  stats_.comm_s += seconds_since(start);
+  wait();
+  on_leader([&] { group_.gathered(call) = processes_.allgather_parts(group_.byte_parts(call)); });
+  wait();
+  const GatheredBytes& all = group_.gathered(call);
+  // Inside the process as for the allreduce: thread 0 reads the other threads' slots, they
+  // read what it gathered.
+  std::uint64_t total = 0;
+  for (const std::span<const std::byte> part : all) total += part.size();
+  const std::uint64_t others = static_cast<std::uint64_t>(group_.size() - 1);
+  if (thread_ == 0) {
+    std::uint64_t local = 0;
+    for (const std::span<const std::byte> part : group_.byte_parts(call)) local += part.size();
+    stats_.bytes_received += local - mine.size();
+    stats_.bytes_sent += others * total;
+  } else {
+    stats_.bytes_sent += mine.size();
+    stats_.bytes_received += total;
+  }
+  return all;
 }
 
 void HierarchicalComm::broadcast(std::span<double> data, int root) {

@@ -7,7 +7,10 @@
 // all T vectors to ClusterComm::allreduce_parts, which sums the W vectors in the same pairwise
 // tree over the global worker index as T x processes single workers would: the bits equal
 // those of W threads. Thread 0 is the only thread that talks to the other processes (so MPI needs
-// only MPI_THREAD_FUNNELED).
+// only MPI_THREAD_FUNNELED). The split allreduce meets the process's threads in
+// start_allreduce_sum (thread 0 then starts the processes' allreduce) and again in the wait
+// (thread 0 arriving once the processes' part is done). allgather_bytes: thread 0 gathers all
+// threads' bytes from every process (allgather_parts) and shares the views.
 #include <functional>
 
 #include "dsgd/comm/cluster.h"
@@ -23,6 +26,10 @@ class HierarchicalComm final : public Communicator {
   [[nodiscard]] int rank() const noexcept override { return processes_.rank() * group_.size() + thread_; }
   [[nodiscard]] int size() const noexcept override { return processes_.size() * group_.size(); }
   void allreduce_sum(std::span<double> data) override;
+  void start_allreduce_sum(std::span<double> data) override;
+  bool test_allreduce() override;
+  void wait_allreduce() override;
+  [[nodiscard]] const GatheredBytes& allgather_bytes(std::span<const std::byte> mine) override;
   void broadcast(std::span<double> data, int root) override;
   void barrier() override;
   [[nodiscard]] std::string_view algorithm() const noexcept override { return processes_.algorithm(); }
@@ -37,6 +44,11 @@ class HierarchicalComm final : public Communicator {
   int thread_;
   ClusterComm& processes_;
   unsigned calls_ = 0;
+  // The allreduce in flight: its vector, call number and the ticket of its second barrier.
+  std::span<double> pending_;
+  unsigned pending_call_ = 0;
+  std::uint32_t pending_ticket_ = 0;
+  bool in_flight_ = false;
 };
 
 // Runs fn(comm) on `threads` threads of this process (the caller is thread 0), each with a

@@ -27,7 +27,7 @@ SpinBarrier::SpinBarrier(int parties, int machine_threads) noexcept
     : parties_(parties),
       spin_(std::max(parties, machine_threads) <= static_cast<int>(std::max(1U, std::thread::hardware_concurrency()))) {}
 
-void SpinBarrier::arrive_and_wait() {
+std::uint32_t SpinBarrier::arrive() {
   const std::uint32_t entry = state_.load(std::memory_order_acquire);
   if ((entry & kAborted) != 0) throw CommError("the worker group was aborted (a peer failed)");
   const std::uint32_t generation = entry & kGeneration;
@@ -38,12 +38,22 @@ void SpinBarrier::arrive_and_wait() {
                                          std::memory_order_release, std::memory_order_relaxed)) {
     }
     state_.notify_all();
-    return;
   }
+  return generation;
+}
+
+bool SpinBarrier::done(std::uint32_t ticket) const {
+  const std::uint32_t now = state_.load(std::memory_order_acquire);
+  if ((now & kGeneration) != ticket) return true;  // completed (an abort after that shows next time)
+  if ((now & kAborted) != 0) throw CommError("the worker group was aborted (a peer failed)");
+  return false;
+}
+
+void SpinBarrier::wait(std::uint32_t ticket) {
   const auto start = Clock::now();
   for (std::uint32_t spins = 1;; ++spins) {
     const std::uint32_t now = state_.load(std::memory_order_acquire);
-    if ((now & kGeneration) != generation) return;  // completed (an abort after that shows next time)
+    if ((now & kGeneration) != ticket) return;  // completed (an abort after that shows next time)
     if ((now & kAborted) != 0) throw CommError("the worker group was aborted (a peer failed)");
     if (spin_ && spins % 64 != 0) {
       DSGD_CPU_RELAX();

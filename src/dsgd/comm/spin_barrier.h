@@ -20,7 +20,13 @@ class SpinBarrier {
   // Blocks until all parties have arrived. Throws CommError if abort() was called before the
   // call or while waiting for a barrier that had not completed; after an abort every later call
   // throws too. A barrier that completed returns normally even if an abort follows at once.
-  void arrive_and_wait();
+  void arrive_and_wait() { wait(arrive()); }
+  // The same in two halves, so the caller can work between them: arrive() counts this party in
+  // and returns a ticket (throwing CommError if the barrier was aborted); done(ticket) says
+  // whether every party has arrived; wait(ticket) blocks until then.
+  [[nodiscard]] std::uint32_t arrive();
+  [[nodiscard]] bool done(std::uint32_t ticket) const;
+  void wait(std::uint32_t ticket);
   // Wakes every waiter and makes them (and all later arrivals) throw CommError.
   void abort() noexcept;
   [[nodiscard]] bool aborted() const noexcept {

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <thread>
 
-#include "dsgd/data/dataset.h"
+#include "dsgd/range.h"
 #include "dsgd/error.h"
 
 namespace dsgd {
@@ -19,6 +19,7 @@ ThreadGroup::ThreadGroup(int size, int machine_threads) : size_(size), barrier_(
   for (int parity = 0; parity < 2; ++parity) {
     slots_[parity].resize(static_cast<std::size_t>(size));
     pointers_[parity].resize(static_cast<std::size_t>(size));
+    byte_views_[parity].resize(static_cast<std::size_t>(size));
   }
 }
 
@@ -28,9 +29,21 @@ void ThreadGroup::publish(int rank, unsigned call, std::span<const double> data)
   pointers_[call % 2][static_cast<std::size_t>(rank)] = slot.data();
 }
 
+void ThreadGroup::publish_bytes(int rank, unsigned call, std::span<const std::byte> bytes) {
+  auto& slot = slots_[call % 2][static_cast<std::size_t>(rank)].bytes;
+  slot.assign(bytes.begin(), bytes.end());
+  byte_views_[call % 2][static_cast<std::size_t>(rank)] = {slot.data(), slot.size()};
+}
+
 void ThreadComm::wait() {
   const auto start = Clock::now();
   group_.wait();
+  stats_.wait_s += seconds_since(start);
+}
+
+void ThreadComm::wait(std::uint32_t ticket) {
+  const auto start = Clock::now();
+  group_.wait(ticket);
   stats_.wait_s += seconds_since(start);
 }
 
@@ -44,15 +57,37 @@ unsigned ThreadComm::publish(std::span<const double> data) {
 }
 
 void ThreadComm::allreduce_sum(std::span<double> data) {
-  const int w = size();
+  start_allreduce_sum(data);
+  wait_allreduce();
+}
+
+void ThreadComm::start_allreduce_sum(std::span<double> data) {
+  if (in_flight_) throw CommError("start_allreduce_sum: an allreduce is already in flight");
   ++stats_.syncs;
-  if (w == 1) return;
+  if (size() == 1) return;
+  in_flight_ = true;
+  pending_ = data;
+  pending_call_ = calls_++;
+  const auto start = Clock::now();
+  // Rank 0 sizes the result buffer of this call's parity before arriving at the barrier;
+  // nobody reads that buffer any more (its last readers passed the previous call's barrier).
+  if (data.size() >= kSlicedFrom && rank_ == 0) group_.result(pending_call_).resize(data.size());
+  group_.publish(rank_, pending_call_, data);
+  stats_.comm_s += seconds_since(start);
+  pending_ticket_ = group_.arrive();
+}
+
+bool ThreadComm::test_allreduce() { return !in_flight_ || group_.arrived(pending_ticket_); }
+
+void ThreadComm::wait_allreduce() {
+  if (!in_flight_) return;  // one worker, or nothing started
+  in_flight_ = false;
+  wait(pending_ticket_);
+  const int w = size();
+  const std::span<double> data = pending_;
+  const unsigned call = pending_call_;
   const std::size_t n = data.size();
   const std::uint64_t others = static_cast<std::uint64_t>(w - 1);
-  // Rank 0 sizes the result buffer of this call's parity before the barrier in publish();
-  // nobody reads that buffer any more (its last readers passed the previous call's barrier).
-  if (n >= kSlicedFrom && rank_ == 0) group_.result(calls_).resize(n);
-  const unsigned call = publish(data);
   const std::span<const double* const> parts = group_.parts(call);
   if (n < kSlicedFrom) {
     const auto start = Clock::now();
@@ -77,6 +112,25 @@ void ThreadComm::allreduce_sum(std::span<double> data) {
   const std::uint64_t slice = mine.size();
   stats_.bytes_received += (others * slice + (n - slice)) * kDoubleBytes;
   stats_.bytes_sent += ((n - slice) + others * slice) * kDoubleBytes;
+}
+
+const GatheredBytes& ThreadComm::allgather_bytes(std::span<const std::byte> mine) {
+  ++stats_.syncs;
+  if (size() == 1) {
+    single_.assign(1, mine);
+    return single_;
+  }
+  const unsigned call = calls_++;
+  const auto start = Clock::now();
+  group_.publish_bytes(rank_, call, mine);
+  stats_.comm_s += seconds_since(start);
+  wait();
+  const GatheredBytes& parts = group_.byte_parts(call);
+  std::uint64_t total = 0;
+  for (const std::span<const std::byte> part : parts) total += part.size();
+  stats_.bytes_received += total - mine.size();
+  stats_.bytes_sent += static_cast<std::uint64_t>(size() - 1) * mine.size();
+  return parts;
 }
 
 void ThreadComm::broadcast(std::span<double> data, int root) {

@@ -10,7 +10,10 @@
 //    slow worker is still reading);
 //  - large vectors: worker k sums slice k into a shared result, and after a second barrier every
 //    worker copies the result (reduce-scatter + all-gather: 2(W-1)/W of the vector each way).
-// Both give the same bits. Bytes are counted as the slots actually read between workers.
+// Both give the same bits. The split allreduce publishes and arrives at the barrier in
+// start_allreduce_sum, and waits and sums in wait_allreduce. allgather_bytes copies the bytes
+// into the slot and meets the others; the views point into the peers' slots. Bytes are counted
+// as the slots actually read between workers.
 #include <functional>
 #include <vector>
 
@@ -30,21 +33,31 @@ class ThreadGroup {
 
   // For the communicators built on the group (ThreadComm, HierarchicalComm). `call` counts the
   // caller's collectives; its parity picks the buffers of this call.
-  // Copies data into the caller's slot of this call's parity and waits for all workers.
+  // Copies data (or bytes) into the caller's slot of this call's parity.
   void publish(int rank, unsigned call, std::span<const double> data);
+  void publish_bytes(int rank, unsigned call, std::span<const std::byte> bytes);
+  [[nodiscard]] std::uint32_t arrive() { return barrier_.arrive(); }
+  [[nodiscard]] bool arrived(std::uint32_t ticket) const { return barrier_.done(ticket); }
+  void wait(std::uint32_t ticket) { barrier_.wait(ticket); }
   void wait() { barrier_.arrive_and_wait(); }
   [[nodiscard]] std::span<const double* const> parts(unsigned call) const noexcept { return pointers_[call % 2]; }
+  [[nodiscard]] const GatheredBytes& byte_parts(unsigned call) const noexcept { return byte_views_[call % 2]; }
   [[nodiscard]] std::vector<double>& result(unsigned call) noexcept { return result_[call % 2]; }
+  // An all-gather's views that one worker (the leader of a process) fills for all.
+  [[nodiscard]] GatheredBytes& gathered(unsigned call) noexcept { return gathered_[call % 2]; }
 
  private:
   struct alignas(64) Slot {
     std::vector<double> data;
+    std::vector<std::byte> bytes;
   };
   int size_;
   SpinBarrier barrier_;
   std::vector<Slot> slots_[2];              // [call parity][rank]
   std::vector<const double*> pointers_[2];  // [call parity][rank] -> slots_[parity][rank].data
+  GatheredBytes byte_views_[2];             // [call parity][rank] -> slots_[parity][rank].bytes
   std::vector<double> result_[2];           // [call parity] a reduced vector
+  GatheredBytes gathered_[2];               // [call parity]
 };
 
 class ThreadComm final : public Communicator {
@@ -54,6 +67,10 @@ class ThreadComm final : public Communicator {
   [[nodiscard]] int rank() const noexcept override { return rank_; }
   [[nodiscard]] int size() const noexcept override { return group_.size(); }
   void allreduce_sum(std::span<double> data) override;
+  void start_allreduce_sum(std::span<double> data) override;
+  bool test_allreduce() override;
+  void wait_allreduce() override;
+  [[nodiscard]] const GatheredBytes& allgather_bytes(std::span<const std::byte> mine) override;
   void broadcast(std::span<double> data, int root) override;
   void barrier() override;
   [[nodiscard]] std::string_view algorithm() const noexcept override {
@@ -67,10 +84,17 @@ class ThreadComm final : public Communicator {
   // Publishes data in this call's slot and waits for all; returns the call's number.
   unsigned publish(std::span<const double> data);
   void wait();
+  void wait(std::uint32_t ticket);
 
   ThreadGroup& group_;
   int rank_;
   unsigned calls_ = 0;
+  // The allreduce in flight: its vector, call number and barrier ticket.
+  std::span<double> pending_;
+  unsigned pending_call_ = 0;
+  std::uint32_t pending_ticket_ = 0;
+  bool in_flight_ = false;
+  GatheredBytes single_;  // one worker's all-gather: a view of its own bytes
 };
 
 // Runs fn(rank) on `workers` threads started once for the run (the caller is rank 0, so a

@@ -217,14 +217,16 @@ std::vector<std::uint64_t> SharedCacheWrite::checksums(std::size_t first_row, st
   const CacheHeader h = layout(contents_);
   const FileBytes file(temp_path_);
   if (file.text().size() != h.file_bytes) throw InputError(path_, 0, "the cache being written has the wrong size");
-  std::vector<std::uint64_t> out(h.blocks, 0);
+  std::vector<std::uint64_t> out;
   for (std::size_t b = (first_row + kCacheBlockRows - 1) / kCacheBlockRows; b * kCacheBlockRows < end_row; ++b)
-    out[b] = rows_checksum(file.text().data(), h, b * kCacheBlockRows, std::min(contents_.rows, (b + 1) * kCacheBlockRows));
+    out.push_back(
+        rows_checksum(file.text().data(), h, b * kCacheBlockRows, std::min(contents_.rows, (b + 1) * kCacheBlockRows)));
   return out;
 }
 
 void SharedCacheWrite::finish(const std::vector<std::uint64_t>& checksums) const {
   CacheHeader h = layout(contents_);
+  if (checksums.size() != h.blocks) throw Error("SharedCacheWrite::finish: one checksum per block is needed");
   const std::string names = names_text(contents_);
   std::vector<char> tail(h.file_bytes - h.names_at, 0);  // names, padding, checksums
   std::memcpy(tail.data(), names.data(), names.size());

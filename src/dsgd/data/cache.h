@@ -71,8 +71,9 @@ void write_cache(const std::string& path, const CacheContents& contents);
 // A cache written by the processes of a group together, each its own rows, into one temporary
 // file (named by a `tag` all processes share) that is renamed into place at the end. The steps
 // go in order, each finished by every process before the next: create (one process), write_rows
-// (all), checksums (all: the blocks starting in rows [first_row, end_row)), finish (one process,
-// with the checksums of all blocks), or abandon on a failure. Each throws InputError.
+// (all), checksums (all: those of the blocks starting in rows [first_row, end_row), in order, so
+// the processes' lists in rank order make the whole list), finish (one process, with the
+// checksums of all blocks), or abandon on a failure. Each throws InputError.
 class SharedCacheWrite {
  public:
   SharedCacheWrite(std::string path, const CacheContents& contents, std::uint64_t tag);

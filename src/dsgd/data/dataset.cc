@@ -237,11 +237,4 @@ Dataset to_layout(const Dataset& data, Layout layout) {
   return out;
 }
 
-RowRange shard_range(std::size_t rows, std::size_t workers, std::size_t worker) noexcept {
-  const std::size_t base = rows / workers;
-  const std::size_t extra = rows % workers;
-  const std::size_t begin = worker * base + (worker < extra ? worker : extra);
-  return {begin, begin + base + (worker < extra ? 1 : 0)};
-}
-
 }  // namespace dsgd

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <variant>
 
+#include "dsgd/range.h"
+
 namespace dsgd {
 
 enum class DType { kF32, kF64 };
@@ -186,14 +188,5 @@ void put_csr_rows(Dataset& data, std::size_t at, std::size_t count, std::size_t 
 // A copy of `data` in `layout` (the same dtype, rows, labels and first_row); to sparse keeps
 // the non-zero values only.
 [[nodiscard]] Dataset to_layout(const Dataset& data, Layout layout);
-
-// The contiguous shard of `rows` rows owned by worker `worker` of `workers`: [begin, end).
-// Balanced: the first rows % workers shards have one row more.
-struct RowRange {
-  std::size_t begin = 0;
-  std::size_t end = 0;
-  [[nodiscard]] std::size_t size() const noexcept { return end - begin; }
-};
-[[nodiscard]] RowRange shard_range(std::size_t rows, std::size_t workers, std::size_t worker) noexcept;
 
 }  // namespace dsgd

@@ -10,7 +10,6 @@
 #include <string_view>
 #include <vector>
 
-#include "dsgd/comm/communicator.h"
 #include "dsgd/data/dataset.h"
 #include "dsgd/data/labels.h"
 
@@ -42,8 +41,8 @@ struct ReadOptions {
   std::string label_column;  // CSV: a header name or a 0-based position; empty: "label" or the last
   int threads = 1;
   // Load from the binary cache next to the file (cache_path_of) when it is current and intact;
-  // otherwise parse the text and write the cache (read_data_part: the processes together, each
-  // its own rows, into one file).
+  // otherwise parse the text and write the cache (collective_io's read_data_part: the processes
+  // together, each its own rows, into one file).
   bool cache = false;
 };
 
@@ -69,19 +68,5 @@ struct ReadResult {
 // Throws InputError for files that cannot be read or hold malformed lines, no rows, or not
 // exactly two label values (one or more unknown to options.labels, when given).
 [[nodiscard]] ReadResult read_data(const std::string& path, const ReadOptions& options);
-
-// Which rows each process of a group holds: the first row of process `rank` among `rows`. The
-// processes' ranges must follow each other in rank order (first_row(rows, size) is `rows`).
-using FirstRowOf = std::function<std::size_t(std::size_t rows, int rank)>;
-
-// Collective (every process of comm calls it): reads the rows of this process (first_row_of),
-// with options.threads threads, and no other: the text is split into comm.size() line-aligned
-// byte ranges; each process counts the rows of its range, the counts are gathered, and each
-// process parses only the bytes of its own rows (gzip files must be decompressed whole on every
-// process first). Labels, the dimension and the storage are agreed across processes, so the
-// result is the same as read_data's rows [first_row_of(rank), first_row_of(rank + 1)), and so
-// is every error: thrown as SharedInputError on every process alike.
-[[nodiscard]] ReadResult read_data_part(const std::string& path, const ReadOptions& options, Communicator& comm,
-                                        const FirstRowOf& first_row_of);
 
 }  // namespace dsgd

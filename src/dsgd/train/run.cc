@@ -50,20 +50,11 @@ Metrics evaluate_on_cluster(const Dataset& local, const LinearModel& model, Comm
 Evaluation evaluate_all(const Dataset& local, const LinearModel& model, Communicator& comm) {
   const std::vector<double> z = scores(model, local);
   if (comm.size() == 1) return evaluate_scores(z, local.labels());
-  const std::vector<double> counts = gather(comm, std::vector<double>{static_cast<double>(local.rows())});
-  const auto longest = static_cast<std::size_t>(*std::max_element(counts.begin(), counts.end()));
-  std::vector<double> mine(2 * longest, 0.0);  // scores, then labels, padded
-  std::copy(z.begin(), z.end(), mine.begin());
-  std::copy(local.labels().begin(), local.labels().end(), mine.begin() + static_cast<std::ptrdiff_t>(longest));
-  const std::vector<double> all = gather(comm, mine);
   std::vector<double> all_z;
+  for (const std::vector<double>& theirs : allgather<double>(comm, z)) all_z.insert(all_z.end(), theirs.begin(), theirs.end());
   std::vector<std::uint8_t> all_y;
-  for (std::size_t r = 0; r < counts.size(); ++r) {
-    const double* part = all.data() + r * mine.size();
-    const auto n = static_cast<std::size_t>(counts[r]);
-    all_z.insert(all_z.end(), part, part + n);
-    for (std::size_t i = 0; i < n; ++i) all_y.push_back(static_cast<std::uint8_t>(part[longest + i]));
-  }
+  for (const std::vector<std::uint8_t>& theirs : allgather<std::uint8_t>(comm, local.labels()))
+    all_y.insert(all_y.end(), theirs.begin(), theirs.end());
   return evaluate_scores(all_z, all_y);
 }
 
@@ -136,21 +127,22 @@ RunResult train_on_cluster(const TrainConfig& config, Cluster& cluster, int thre
     });
   }
   RunResult run = combine(results, std::string(cluster.comm().algorithm()));
-  // Every worker's figures to every process: 7 numbers per worker.
-  std::vector<double> mine_stats;
-  for (const WorkerResult& r : results) {
-    mine_stats.insert(mine_stats.end(), {r.train_s, r.compute_s, static_cast<double>(r.comm.syncs),
-                                         static_cast<double>(r.comm.bytes_sent),
-                                         static_cast<double>(r.comm.bytes_received), r.comm.comm_s, r.comm.wait_s});
-  }
-  const std::vector<double> all = gather(cluster.comm(), mine_stats);
-  std::vector<WorkerResult> everyone(static_cast<std::size_t>(config.workers));
-  for (std::size_t k = 0; k < everyone.size(); ++k) {
-    const double* s = all.data() + 7 * k;
-    everyone[k].train_s = s[0];
-    everyone[k].compute_s = s[1];
-    everyone[k].comm = {static_cast<std::uint64_t>(s[2]), static_cast<std::uint64_t>(s[3]),
-                        static_cast<std::uint64_t>(s[4]), s[5], s[6]};
+  // Every worker's figures to every process.
+  struct Figures {
+    double train_s;
+    double compute_s;
+    CommStats comm;
+  };
+  std::vector<Figures> mine;
+  for (const WorkerResult& r : results) mine.push_back({r.train_s, r.compute_s, r.comm});
+  std::vector<WorkerResult> everyone;
+  for (const std::vector<Figures>& theirs : allgather<Figures>(cluster.comm(), mine)) {
+    for (const Figures& f : theirs) {
+      everyone.emplace_back();
+      everyone.back().train_s = f.train_s;
+      everyone.back().compute_s = f.compute_s;
+      everyone.back().comm = f.comm;
+    }
   }
   WorkerResult& first = everyone.at(0);
   first.model = std::move(run.model);

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "dsgd/comm/cluster.h"
+#include "dsgd/comm/hierarchical_comm.h"
+#include "dsgd/comm/mpi/mpi_comm.h"
 #include "dsgd/comm/thread_comm.h"
 #include "dsgd/data/synthetic.h"
 #include "dsgd/train/run.h"
@@ -66,6 +68,61 @@ TEST(MpiAllreduceParts, FollowsTheGlobalTree) {
   std::vector<double> expected(n);
   tree_sum(all_pointers, 0, n, expected.data());
   EXPECT_EQ(out, expected);
+}
+
+// The split allreduce gives the bits of the blocking one, deterministic and native, also when
+// the vector is sliced across ranks and with work (and tests) between start and wait.
+TEST(MpiSplitAllreduce, GivesTheBitsOfTheBlockingOne) {
+  ClusterOptions native_options;
+  native_options.allreduce = AllreduceAlgorithm::kNative;
+  native_options.timeout_s = kTimeout;
+  MpiComm native(MPI_COMM_WORLD, native_options);
+  for (ClusterComm* comm : {&cluster().comm(), static_cast<ClusterComm*>(&native)}) {
+    for (const std::size_t n : {std::size_t{1}, std::size_t{13}, std::size_t{5000}}) {
+      std::vector<double> a(n), b(n);
+      for (std::size_t k = 0; k < n; ++k) a[k] = b[k] = 1.0 / static_cast<double>(k + 1 + 3 * cluster().rank());
+      comm->start_allreduce_sum(a);
+      for (int polls = 0; polls < 3 && !comm->test_allreduce(); ++polls) {
+      }
+      comm->wait_allreduce();
+      comm->allreduce_sum(b);
+      ASSERT_EQ(a, b) << "n = " << n;
+    }
+  }
+}
+
+// Variable-length all-gather: rank r sends 5r bytes (rank 0 none); with two threads per rank
+// (the hierarchical layout) the parts come in global worker order.
+TEST(MpiAllgather, EveryRankGetsEveryPartInOrder) {
+  const auto bytes_of = [](int worker) {
+    std::vector<std::byte> b(static_cast<std::size_t>(worker) * 5);
+    for (std::size_t k = 0; k < b.size(); ++k) b[k] = static_cast<std::byte>(worker * 31 + static_cast<int>(k));
+    return b;
+  };
+  for (int round = 0; round < 2; ++round) {
+    const GatheredBytes& all = cluster().comm().allgather_bytes(bytes_of(cluster().rank()));
+    ASSERT_EQ(all.size(), static_cast<std::size_t>(cluster().size()));
+    for (int r = 0; r < cluster().size(); ++r) {
+      const auto got = all[static_cast<std::size_t>(r)];
+      EXPECT_EQ(std::vector<std::byte>(got.begin(), got.end()), bytes_of(r));
+    }
+  }
+  std::vector<std::vector<std::vector<std::byte>>> seen(2);
+  run_hierarchical(2, cluster().comm(), [&](Communicator& comm) {
+    const std::vector<std::byte> mine = bytes_of(comm.rank());
+    std::vector<double> sum = {static_cast<double>(comm.rank())};
+    comm.start_allreduce_sum(sum);
+    comm.wait_allreduce();
+    const double w = comm.size();
+    EXPECT_EQ(sum[0], w * (w - 1) / 2);
+    const GatheredBytes& all = comm.allgather_bytes(mine);
+    auto& out = seen[static_cast<std::size_t>(comm.rank() % 2)];
+    for (const auto part : all) out.emplace_back(part.begin(), part.end());
+  });
+  for (const auto& out : seen) {
+    ASSERT_EQ(out.size(), static_cast<std::size_t>(2 * cluster().size()));
+    for (std::size_t g = 0; g < out.size(); ++g) EXPECT_EQ(out[g], bytes_of(static_cast<int>(g)));
+  }
 }
 
 TEST(MpiComm, BroadcastAndBarrier) {

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <thread>
 
-#include "dsgd/data/dataset.h"
+#include "dsgd/range.h"
 #include "dsgd/error.h"
 
 namespace dsgd {
@@ -97,12 +97,26 @@ double MpiComm::wait(MPI_Request& request, const char* what) {
   }
 }
 
+bool MpiComm::done(MPI_Request& request, const char* what) {
+  int flag = 0;
+  check(MPI_Test(&request, &flag, MPI_STATUS_IGNORE), what);
+  return flag != 0;
+}
+
 void MpiComm::allreduce_parts(std::span<const double* const> local_parts, std::span<double> out) {
+  start_allreduce_parts(local_parts, out);
+  wait_allreduce();
+}
+
+void MpiComm::start_allreduce_parts(std::span<const double* const> local_parts, std::span<double> out) {
+  if (phase_ != Phase::kIdle) throw CommError("start_allreduce: an allreduce is already in flight");
   ++stats_.syncs;
   const std::size_t n = out.size();
   const std::size_t parts = local_parts.size();
   const auto w = static_cast<std::size_t>(size_);
-  auto start = Clock::now();
+  const auto start = Clock::now();
+  out_ = out;
+  parts_ = parts;
   if (options_.allreduce == AllreduceAlgorithm::kNative || w == 1) {
     // Sum the local parts in the tree (for one rank that is the whole sum), then across ranks.
     slice_.resize(n);
@@ -112,11 +126,10 @@ void MpiComm::allreduce_parts(std::span<const double* const> local_parts, std::s
       stats_.comm_s += seconds_since(start);
       return;
     }
-    MPI_Request request;
-    check(MPI_Iallreduce(slice_.data(), out.data(), as_int(n), MPI_DOUBLE, MPI_SUM, comm_, &request),
+    check(MPI_Iallreduce(slice_.data(), out.data(), as_int(n), MPI_DOUBLE, MPI_SUM, comm_, &request_),
           "MPI_Iallreduce");
-    (void)wait(request, "an allreduce (MPI_Iallreduce)");
-    stats_.comm_s += seconds_since(start);  // MPI's own wait and transfer cannot be told apart
+    phase_ = Phase::kNative;
+    stats_.comm_s += seconds_since(start);
     return;
   }
   // Phase 1, all-to-all: slice k of every local part goes to rank k.
@@ -143,28 +156,139 @@ void MpiComm::allreduce_parts(std::span<const double* const> local_parts, std::s
     slice_displs_[k] = as_int(slice.begin);
   }
   receive_.resize(w * parts * mine.size());
-  MPI_Request request;
   check(MPI_Ialltoallv(send_.data(), send_counts_.data(), send_displs_.data(), MPI_DOUBLE, receive_.data(),
-                       receive_counts_.data(), receive_displs_.data(), MPI_DOUBLE, comm_, &request),
+                       receive_counts_.data(), receive_displs_.data(), MPI_DOUBLE, comm_, &request_),
         "MPI_Ialltoallv");
+  phase_ = Phase::kAllToAll;
   stats_.comm_s += seconds_since(start);
-  // Waiting for the all-to-all is mostly waiting for the slowest rank to arrive.
-  stats_.wait_s += wait(request, "an allreduce (all-to-all of slices)");
+}
+
+void MpiComm::reduce_slice() {
   // The W = ranks x parts vectors of my slice, in global order (rank-major), summed in the tree.
-  start = Clock::now();
-  std::vector<const double*> pointers(w * parts);
+  const auto start = Clock::now();
+  const auto w = static_cast<std::size_t>(size_);
+  const RowRange mine = shard_range(out_.size(), w, static_cast<std::size_t>(rank_));
+  std::vector<const double*> pointers(w * parts_);
   for (std::size_t g = 0; g < pointers.size(); ++g) pointers[g] = receive_.data() + g * mine.size();
   slice_.resize(mine.size());
   tree_sum(pointers, 0, mine.size(), slice_.data());
   // Phase 2, all-gather of the reduced slices.
-  check(MPI_Iallgatherv(slice_.data(), as_int(mine.size()), MPI_DOUBLE, out.data(), slice_counts_.data(),
-                        slice_displs_.data(), MPI_DOUBLE, comm_, &request),
+  check(MPI_Iallgatherv(slice_.data(), as_int(mine.size()), MPI_DOUBLE, out_.data(), slice_counts_.data(),
+                        slice_displs_.data(), MPI_DOUBLE, comm_, &request_),
+        "MPI_Iallgatherv");
+  phase_ = Phase::kAllGather;
+  stats_.comm_s += seconds_since(start);
+}
+
+void MpiComm::count_allreduce_bytes() {
+  const std::size_t n = out_.size();
+  const auto w = static_cast<std::size_t>(size_);
+  const std::size_t slice = shard_range(n, w, static_cast<std::size_t>(rank_)).size();
+  const std::uint64_t others = w - 1;
+  stats_.bytes_sent += (parts_ * (n - slice) + others * slice) * kDoubleBytes;
+  stats_.bytes_received += (others * parts_ * slice + (n - slice)) * kDoubleBytes;
+}
+
+bool MpiComm::test_allreduce() {
+  switch (phase_) {
+    case Phase::kIdle: return true;
+    case Phase::kNative:
+      if (!done(request_, "an allreduce (MPI_Iallreduce)")) return false;
+      phase_ = Phase::kIdle;
+      return true;
+    case Phase::kAllToAll:
+      if (!done(request_, "an allreduce (all-to-all of slices)")) return false;
+      reduce_slice();
+      [[fallthrough]];
+    case Phase::kAllGather:
+      if (!done(request_, "an allreduce (all-gather of slices)")) return false;
+      count_allreduce_bytes();
+      phase_ = Phase::kIdle;
+      return true;
+  }
+  return true;
+}
+
+void MpiComm::wait_allreduce() {
+  switch (phase_) {
+    case Phase::kIdle: return;
+    case Phase::kNative:
+      // MPI's own wait and transfer cannot be told apart.
+      stats_.comm_s += wait(request_, "an allreduce (MPI_Iallreduce)");
+      phase_ = Phase::kIdle;
+      return;
+    case Phase::kAllToAll:
+      // Waiting for the all-to-all is mostly waiting for the slowest rank to arrive.
+      stats_.wait_s += wait(request_, "an allreduce (all-to-all of slices)");
+      reduce_slice();
+      [[fallthrough]];
+    case Phase::kAllGather:
+      stats_.comm_s += wait(request_, "an allreduce (all-gather of slices)");
+      count_allreduce_bytes();
+      phase_ = Phase::kIdle;
+      return;
+  }
+}
+
+const GatheredBytes& MpiComm::allgather_parts(std::span<const std::span<const std::byte>> local_parts) {
+  ++stats_.syncs;
+  const std::size_t parts = local_parts.size();
+  const auto w = static_cast<std::size_t>(size_);
+  if (w == 1) {
+    gathered_.assign(local_parts.begin(), local_parts.end());
+    return gathered_;
+  }
+  auto start = Clock::now();
+  // 1. Every part's size, to every rank.
+  std::vector<std::uint64_t> mine(parts);
+  std::uint64_t my_total = 0;
+  for (std::size_t p = 0; p < parts; ++p) {
+    mine[p] = local_parts[p].size();
+    my_total += mine[p];
+  }
+  gather_sizes_.resize(w * parts);
+  MPI_Request request;
+  check(MPI_Iallgather(mine.data(), as_int(parts), MPI_UINT64_T, gather_sizes_.data(), as_int(parts), MPI_UINT64_T,
+                       comm_, &request),
+        "MPI_Iallgather");
+  stats_.wait_s += wait(request, "an all-gather (of sizes)");
+  // 2. The bytes, each rank's parts one after another.
+  gather_counts_.assign(w, 0);
+  gather_displs_.assign(w, 0);
+  std::size_t total = 0;
+  for (std::size_t r = 0; r < w; ++r) {
+    std::size_t bytes = 0;
+    for (std::size_t p = 0; p < parts; ++p) bytes += gather_sizes_[r * parts + p];
+    gather_displs_[r] = as_int(total);
+    gather_counts_[r] = as_int(bytes);
+    total += bytes;
+  }
+  (void)as_int(total);
+  gather_send_.resize(my_total);
+  std::size_t at = 0;
+  for (const std::span<const std::byte> part : local_parts) {
+    std::copy(part.begin(), part.end(), gather_send_.begin() + static_cast<std::ptrdiff_t>(at));
+    at += part.size();
+  }
+  gather_receive_.resize(total);
+  check(MPI_Iallgatherv(gather_send_.data(), as_int(my_total), MPI_BYTE, gather_receive_.data(), gather_counts_.data(),
+                        gather_displs_.data(), MPI_BYTE, comm_, &request),
         "MPI_Iallgatherv");
   stats_.comm_s += seconds_since(start);
-  stats_.comm_s += wait(request, "an allreduce (all-gather of slices)");
+  stats_.comm_s += wait(request, "an all-gather (of bytes)");
+  start = Clock::now();
+  gathered_.resize(w * parts);
+  at = 0;
+  for (std::size_t g = 0; g < gathered_.size(); ++g) {
+    gathered_[g] = {gather_receive_.data() + at, static_cast<std::size_t>(gather_sizes_[g])};
+    at += gather_sizes_[g];
+  }
+  stats_.comm_s += seconds_since(start);
   const std::uint64_t others = w - 1;
-  stats_.bytes_sent += (parts * (n - mine.size()) + others * mine.size()) * kDoubleBytes;
-  stats_.bytes_received += (others * parts * mine.size() + (n - mine.size())) * kDoubleBytes;
+  const std::uint64_t size_bytes = parts * sizeof(std::uint64_t);
+  stats_.bytes_sent += others * (my_total + size_bytes);
+  stats_.bytes_received += (total - my_total) + others * size_bytes;
+  return gathered_;
 }
 
 void MpiComm::broadcast(std::span<double> data, int root) {

@@ -9,6 +9,10 @@
 // equal those of the threads backend. Native: MPI_Allreduce of the locally summed parts, the
 // MPI library's own algorithm, whose bits may differ.
 //
+// The split allreduce starts the all-to-all, moves on to the all-gather when a test or the wait
+// finds it done, and completes in the wait. allgather_parts gathers every rank's part sizes, then
+// the bytes (MPI_Iallgatherv).
+//
 // Every collective is non-blocking and polled against a deadline (ClusterOptions::timeout_s), so
 // a rank that died or stalled makes the others throw CommError instead of hanging.
 #include <mpi.h>
@@ -28,6 +32,10 @@ class MpiComm final : public ClusterComm {
   [[nodiscard]] int rank() const noexcept override { return rank_; }
   [[nodiscard]] int size() const noexcept override { return size_; }
   void allreduce_parts(std::span<const double* const> local_parts, std::span<double> out) override;
+  void start_allreduce_parts(std::span<const double* const> local_parts, std::span<double> out) override;
+  bool test_allreduce() override;
+  void wait_allreduce() override;
+  [[nodiscard]] const GatheredBytes& allgather_parts(std::span<const std::span<const std::byte>> local_parts) override;
   void broadcast(std::span<double> data, int root) override;
   void barrier() override;
   [[nodiscard]] std::string_view algorithm() const noexcept override;
@@ -37,18 +45,39 @@ class MpiComm final : public ClusterComm {
   }
 
  private:
+  // Where the allreduce in flight is: the deterministic one's all-to-all, then its all-gather;
+  // or MPI's own.
+  enum class Phase { kIdle, kAllToAll, kAllGather, kNative };
+
   // Polls request until it completes; throws CommError after the timeout. Returns the seconds.
   double wait(MPI_Request& request, const char* what);
+  // Whether request has completed (one MPI_Test).
+  bool done(MPI_Request& request, const char* what);
   void check(int code, const char* what) const;
+  // The deterministic allreduce after its all-to-all: sums this rank's slice and starts the
+  // all-gather of the slices.
+  void reduce_slice();
+  // Counts the bytes of a completed deterministic allreduce.
+  void count_allreduce_bytes();
 
   MPI_Comm comm_;
   ClusterOptions options_;
   int rank_ = 0;
   int size_ = 1;
   int local_size_ = 1;
+  // The allreduce in flight.
+  Phase phase_ = Phase::kIdle;
+  MPI_Request request_ = MPI_REQUEST_NULL;
+  std::span<double> out_;
+  std::size_t parts_ = 0;
   // Scratch of the deterministic allreduce, kept between calls.
   std::vector<double> send_, receive_, slice_;
   std::vector<int> send_counts_, send_displs_, receive_counts_, receive_displs_, slice_counts_, slice_displs_;
+  // The all-gather's buffers and views.
+  std::vector<std::byte> gather_send_, gather_receive_;
+  std::vector<std::uint64_t> gather_sizes_;
+  std::vector<int> gather_counts_, gather_displs_;
+  GatheredBytes gathered_;
 };
 
 }  // namespace dsgd

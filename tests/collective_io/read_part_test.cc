@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dsgd/collective_io/read_part.h"
 #include "dsgd/comm/thread_comm.h"
 #include "dsgd/data/reader.h"
 #include "dsgd/error.h"
