@@ -5,6 +5,7 @@
 
 #include "dsgd/data/atomic_file.h"
 #include "dsgd/data/writer.h"
+#include "dsgd/error.h"
 #include "options.h"
 
 namespace dsgd::cli {
@@ -29,13 +30,21 @@ Handler add_gen_command(CLI::App& app) {
   return [options] {
     Options& o = *options;
     o.data.resolve();
-    // Both files are opened (as temporaries) before any row is generated: a bad path fails at
+    // The formats are checked, and both files are opened (as temporaries) before any row is generated: a bad path fails at
     // once, and a failure leaves neither file behind.
     AtomicFile train_file(o.output);
     std::optional<AtomicFile> test_file;
     if (!o.test_output.empty()) test_file.emplace(o.test_output);
-    const auto write = [&](Split split, const std::string& path, AtomicFile& file) {
+    const auto format_of = [&](const std::string& path) {
       const TextFormat format = o.format.empty() ? format_for_path(path) : parse_text_format(o.format);
+      if (format == TextFormat::kCsv && o.data.spec.nnz > 0)
+        throw ConfigError("sparse rows (--nnz) are written as LIBSVM only: CSV would spell out every zero");
+      return format;
+    };
+    (void)format_of(o.output);
+    if (!o.test_output.empty()) (void)format_of(o.test_output);
+    const auto write = [&](Split split, const std::string& path, AtomicFile& file) {
+      const TextFormat format = format_of(path);
       const Dataset data = generate_parallel(o.data.spec, split, static_cast<std::size_t>(o.threads.value_or(default_workers())));
       write_text(data, file.stream(), format);
       return data.rows();

@@ -37,12 +37,14 @@ int default_workers() {
 
 void DataOptions::resolve() {
   spec.dtype = parse_dtype(dtype);
+  spec.values = parse_sparse_values(values);
   spec.test_samples = test_samples.value_or(spec.samples / 5);
   validate(spec);
 }
 
 void TrainOptions::resolve_model_options() {
   config.schedule = parse_schedule(schedule);
+  config.exchange = parse_exchange(exchange);
   config.bias = !no_bias;
 }
 
@@ -60,7 +62,7 @@ std::optional<AtomicFile> TrainOptions::open_json() const {
 }
 
 void add_data_options(CLI::App& app, DataOptions& data) {
-  auto* group = "Data (synthetic: x ~ N(0,1), true w ~ N(0,1), y = [x.w > 0])";
+  auto* group = "Data (synthetic: x ~ N(0,1), or --nnz sparse features; true w ~ N(0,1), y = [x.w > 0])";
   app.add_option("-n,--samples", data.spec.samples, "Training rows")->group(group)->check(positive());
   app.add_option("-d,--features", data.spec.features, "Features per row")->group(group)->check(positive());
   app.add_option("--test-samples", data.test_samples,
@@ -74,6 +76,18 @@ void add_data_options(CLI::App& app, DataOptions& data) {
   app.add_option("--dtype", data.dtype, "Storage of the features: f64, or f32 (sums still in double)")
       ->group(group)
       ->check(CLI::IsMember({"f32", "f64"}));
+  app.add_option("--nnz", data.spec.nnz,
+                 "Sparse rows: this many distinct non-zero features a row, of -d (up to 2^26), stored CSR; 0: dense "
+                 "rows")
+      ->group(group)
+      ->check(non_negative());
+  app.add_option("--zipf", data.spec.zipf,
+                 "Sparse rows: feature k of popularity is drawn with probability ~ k^-S (Zipf's law; 0: uniform)")
+      ->group(group)
+      ->check(non_negative());
+  app.add_option("--values", data.values, "Sparse rows: their values, binary (1) or gaussian (N(0, 1))")
+      ->group(group)
+      ->check(CLI::IsMember({"binary", "gaussian"}));
 }
 
 void add_train_options(CLI::App& app, TrainOptions& train) {
@@ -103,6 +117,12 @@ void add_train_options(CLI::App& app, TrainOptions& train) {
       ->check(non_negative());
   app.add_flag("--no-bias", train.no_bias, "No intercept: z = x . w")->group(group);
   app.add_flag("--shuffle,!--no-shuffle", c.shuffle, "Shuffle each worker's shard every epoch (seeded)")->group(group);
+  app.add_option("--exchange", train.exchange,
+                 "How the workers sum sparse gradients each step: sparse (each sends the indices and values its rows "
+                 "touched), dense (one allreduce of all d), or auto (sparse while the lists are the cheaper to move); "
+                 "the same bits either way. Dense data always exchanges densely")
+      ->group(group)
+      ->check(CLI::IsMember({"auto", "dense", "sparse"}));
   app.add_option("-w,--workers", train.workers, "Worker threads [default: hardware threads, at most 4]")
       ->group(group)
       ->check(positive());

@@ -16,7 +16,8 @@ struct DataOptions {
   SyntheticSpec spec;
   std::optional<std::size_t> test_samples;  // default: 20% of samples
   std::string dtype = "f64";
-  // Fills spec.dtype and spec.test_samples; throws ConfigError on a bad combination.
+  std::string values = "binary";
+  // Fills spec.dtype, spec.values and spec.test_samples; throws ConfigError on a bad combination.
   void resolve();
 };
 
@@ -24,6 +25,7 @@ struct TrainOptions {
   TrainConfig config;
   std::optional<int> workers;  // default: default_workers()
   std::string schedule = "constant";
+  std::string exchange = "auto";
   bool no_bias = false;
   std::string json;
   bool quiet = false;

@@ -1,6 +1,10 @@
 #include "dsgd/data/synthetic.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <string>
 #include <thread>
 
@@ -11,7 +15,132 @@ namespace dsgd {
 namespace {
 
 // Stream identifiers; changing one changes every generated data set.
-enum Stream : std::uint64_t { kWeights = 1, kTrainX = 2, kTrainNoise = 3, kTestX = 4, kTestNoise = 5 };
+enum Stream : std::uint64_t {
+  kWeights = 1,
+  kTrainX = 2,
+  kTrainNoise = 3,
+  kTestX = 4,
+  kTestNoise = 5,
+  kTrainIndex = 6,
+  kTrainValue = 7,
+  kTestIndex = 8,
+  kTestValue = 9,
+  kScatter = 10,
+};
+
+// A fixed permutation of [0, d): invertible steps on the bits of the next power of two (a
+// multiplication by an odd number, an xor with a right shift, an addition), repeated until the
+// value lands in [0, d) again (cycle walking, at most 2 rounds on average).
+class Scatter {
+ public:
+  Scatter(std::size_t d, std::uint64_t seed) : d_(d) {
+    const int bits = std::max(1, static_cast<int>(std::bit_width(d - 1)));
+    mask_ = bits >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
+    shift_ = bits / 2 + 1;
+    const CounterRng rng(stream_key(seed, kScatter));
+    multiply_ = rng.at(0) | 1;
+    add_ = rng.at(1);
+  }
+  [[nodiscard]] std::uint64_t operator()(std::uint64_t x) const noexcept {
+    if (d_ <= 1) return 0;
+    do {
+      x = (x * multiply_) & mask_;
+      x ^= x >> shift_;
+      x = (x + add_) & mask_;
+    } while (x >= d_);
+    return x;
+  }
+
+ private:
+  std::size_t d_;
+  std::uint64_t mask_ = 0;
+  int shift_ = 1;
+  std::uint64_t multiply_ = 1;
+  std::uint64_t add_ = 0;
+};
+
+// Popularity ranks 1..d with P(rank <= x) following the continuous power law of exponent s
+// (its inverse CDF at u, floored), so rank k has probability about k^-s / H.
+class PowerLawRanks {
+ public:
+  PowerLawRanks(std::size_t d, double s) : d_(static_cast<double>(d)), s_(s) {
+    if (s_ != 0.0 && s_ != 1.0) top_ = std::pow(d_ + 1.0, 1.0 - s_) - 1.0;
+    log_top_ = std::log(d_ + 1.0);
+  }
+  // The 0-based rank for u in [0, 1).
+  [[nodiscard]] std::uint64_t operator()(double u) const noexcept {
+    double x = 0;
+    if (s_ == 0.0) {
+      x = 1.0 + u * d_;
+    } else if (s_ == 1.0) {
+      x = std::exp(u * log_top_);
+    } else {
+      x = std::pow(1.0 + u * top_, 1.0 / (1.0 - s_));
+    }
+    return static_cast<std::uint64_t>(std::clamp(std::floor(x), 1.0, d_)) - 1;
+  }
+
+ private:
+  double d_;
+  double s_;
+  double top_ = 0;
+  double log_top_ = 0;
+};
+
+// Rounds of fresh draws for the features a row lacks before the rest are found by probing.
+constexpr std::uint64_t kDrawRounds = 64;
+
+// The nnz distinct ascending features of one row, drawn with `draws` (one stream per row).
+void draw_features(const CounterRng& draws, std::size_t nnz, std::size_t d, const PowerLawRanks& ranks,
+                   const Scatter& scatter, std::vector<std::uint32_t>& out) {
+  const auto feature = [&](std::uint64_t n) { return static_cast<std::uint32_t>(scatter(ranks(draws.uniform(n)))); };
+  out.clear();
+  for (std::uint64_t round = 0; round < kDrawRounds && out.size() < nnz; ++round) {
+    const std::size_t have = out.size();
+    for (std::size_t k = have; k < nnz; ++k) out.push_back(feature(round * nnz + k));
+    std::sort(out.begin() + static_cast<std::ptrdiff_t>(have), out.end());
+    std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(have), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+  }
+  // A law so steep that the draws keep repeating: the next free feature after a fresh draw.
+  for (std::uint64_t n = kDrawRounds * nnz; out.size() < nnz; ++n) {
+    std::uint32_t j = feature(n);
+    while (std::binary_search(out.begin(), out.end(), j)) j = static_cast<std::uint32_t>((j + 1) % d);
+    out.insert(std::upper_bound(out.begin(), out.end(), j), j);
+  }
+}
+
+template <typename T>
+void fill_sparse(const SyntheticSpec& spec, Split split, RowRange range, Dataset& out, std::size_t at) {
+  const std::size_t k = spec.nnz;
+  const bool train = split == Split::kTrain;
+  const std::uint64_t index_key = stream_key(spec.seed, train ? kTrainIndex : kTestIndex);
+  const CounterRng values(stream_key(spec.seed, train ? kTrainValue : kTestValue));
+  const CounterRng noise_rng(stream_key(spec.seed, train ? kTrainNoise : kTestNoise));
+  const CounterRng weights(stream_key(spec.seed, kWeights));
+  const PowerLawRanks ranks(spec.features, spec.zipf);
+  const Scatter scatter(spec.features, spec.seed);
+  std::uint64_t* offsets = out.offsets().data();
+  std::uint32_t* index = out.indices().data();
+  T* value = out.features_as<T>().data();
+  std::uint8_t* y = out.labels().data();
+  std::vector<std::uint32_t> row;
+  for (std::size_t r = range.begin; r < range.end; ++r) {
+    const std::size_t i = at + (r - range.begin);
+    draw_features(CounterRng(stream_key(index_key, r)), k, spec.features, ranks, scatter, row);
+    offsets[i + 1] = (i + 1) * k;  // offsets[0] is 0, set with the storage
+    double margin = 0.0;
+    for (std::size_t p = 0; p < k; ++p) {
+      const T x = spec.values == SparseValues::kBinary ? T{1} : static_cast<T>(values.normal(r * k + p));
+      index[i * k + p] = row[p];
+      value[i * k + p] = x;
+      margin += static_cast<double>(x) * weights.normal(row[p]);
+    }
+    bool label = margin > 0.0;
+    if (spec.noise > 0.0 && noise_rng.uniform(r) < spec.noise) label = !label;
+    y[i] = label ? 1 : 0;
+  }
+}
 
 template <typename T>
 void fill(const SyntheticSpec& spec, Split split, RowRange range, const std::vector<double>& w_true,
@@ -38,11 +167,33 @@ void fill(const SyntheticSpec& spec, Split split, RowRange range, const std::vec
 
 }  // namespace
 
+std::string_view to_string(SparseValues values) noexcept {
+  return values == SparseValues::kBinary ? "binary" : "gaussian";
+}
+
+SparseValues parse_sparse_values(std::string_view name) {
+  if (name == "binary") return SparseValues::kBinary;
+  if (name == "gaussian") return SparseValues::kGaussian;
+  throw ConfigError("unknown values '" + std::string(name) + "' (expected binary or gaussian)");
+}
+
 void validate(const SyntheticSpec& spec) {
   if (spec.samples == 0) throw ConfigError("--samples must be at least 1");
   if (spec.features == 0) throw ConfigError("--features must be at least 1");
+  if (spec.nnz > 0) {
+    if (spec.features > kMaxSyntheticFeatures)
+      throw ConfigError(fmt::format("--features must be at most 2^26 = {} for sparse data, got {}",
+                                    kMaxSyntheticFeatures, spec.features));
+    if (spec.nnz > spec.features)
+      throw ConfigError(fmt::format("--nnz {} is more than the {} features a row can hold", spec.nnz, spec.features));
+    if (!(spec.zipf >= 0.0) || !std::isfinite(spec.zipf)) throw ConfigError("--zipf must be 0 or more");
+  }
   if (!(spec.noise >= 0.0 && spec.noise <= 0.5))
     throw ConfigError("--noise must be in [0, 0.5], got " + std::to_string(spec.noise));
+}
+
+double true_weight(const SyntheticSpec& spec, std::size_t j) {
+  return CounterRng(stream_key(spec.seed, kWeights)).normal(j);
 }
 
 std::vector<double> true_weights(const SyntheticSpec& spec) {
@@ -54,8 +205,20 @@ std::vector<double> true_weights(const SyntheticSpec& spec) {
 
 void generate_rows(const SyntheticSpec& spec, Split split, RowRange range,
                    const std::vector<double>& w_true, Dataset& out, std::size_t at) {
-  if (out.features() != spec.features || w_true.size() != spec.features || at + range.size() > out.rows())
+  if (out.features() != spec.features || at + range.size() > out.rows())
     throw Error("generate_rows: destination does not fit the requested rows");
+  if (spec.nnz > 0) {
+    if (out.layout() != Layout::kSparse || out.values() != out.rows() * spec.nnz)
+      throw Error("generate_rows: sparse rows need CSR storage of nnz values a row");
+    if (out.dtype() == DType::kF32) {
+      fill_sparse<float>(spec, split, range, out, at);
+    } else {
+      fill_sparse<double>(spec, split, range, out, at);
+    }
+    return;
+  }
+  if (out.layout() != Layout::kDense || w_true.size() != spec.features)
+    throw Error("generate_rows: dense rows need dense storage and the true weights");
   if (out.dtype() == DType::kF32) {
     fill<float>(spec, split, range, w_true, out, at);
   } else {
@@ -63,9 +226,19 @@ void generate_rows(const SyntheticSpec& spec, Split split, RowRange range,
   }
 }
 
+namespace {
+// Storage for rows `range` of the spec: dense, or CSR with nnz values a row.
+Dataset storage_for(const SyntheticSpec& spec, RowRange range) {
+  if (spec.nnz == 0) return Dataset(spec.dtype, range.size(), spec.features, range.begin);
+  Dataset out = Dataset::sparse(spec.dtype, range.size(), spec.features, range.size() * spec.nnz, range.begin);
+  out.offsets()[0] = 0;
+  return out;
+}
+}  // namespace
+
 Dataset generate(const SyntheticSpec& spec, Split split, RowRange range) {
-  Dataset out(spec.dtype, range.size(), spec.features, range.begin);
-  generate_rows(spec, split, range, true_weights(spec), out);
+  Dataset out = storage_for(spec, range);
+  generate_rows(spec, split, range, spec.nnz == 0 ? true_weights(spec) : std::vector<double>(), out);
   return out;
 }
 
@@ -79,8 +252,8 @@ Dataset generate_parallel(const SyntheticSpec& spec, Split split, std::size_t th
 
 Dataset generate_parallel(const SyntheticSpec& spec, Split split, RowRange range, std::size_t threads) {
   const std::size_t rows = range.size();
-  Dataset out(spec.dtype, rows, spec.features, range.begin);
-  const std::vector<double> w_true = true_weights(spec);
+  Dataset out = storage_for(spec, range);
+  const std::vector<double> w_true = spec.nnz == 0 ? true_weights(spec) : std::vector<double>();
   threads = std::max<std::size_t>(1, std::min(threads, rows));
   const auto block = [&](std::size_t t) {
     const RowRange local = shard_range(rows, threads, t);

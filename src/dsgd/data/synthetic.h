@@ -1,16 +1,27 @@
 #pragma once
-// The seed experiment's synthetic distribution, counter-based so that any rows [a, b) can be
-// generated alone and equal the same rows of a full generation:
+// Synthetic data, counter-based so that any rows [a, b) can be generated alone and equal the
+// same rows of a full generation. Dense (the seed experiment's distribution):
 //   features x ~ N(0, 1) i.i.d., true weights w* ~ N(0, 1), label = [x . w* > 0],
 //   each label flipped with probability `noise`.
+// Sparse (nnz > 0; stored CSR): each row holds `nnz` distinct features of `features`, drawn
+// from a power law of exponent `zipf` over the features' popularity ranks (rank k with
+// probability ~ k^-zipf; 0 is uniform), the ranks scattered over the indices by a fixed
+// permutation as hashing scatters them; the values are 1 (binary) or N(0, 1) (gaussian); the
+// same label model, w*_j ~ N(0, 1) computed per feature on the fly (no d-vector is held).
 // The training set and the held-out test set share w* and use different streams.
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "dsgd/data/dataset.h"
 
 namespace dsgd {
+
+enum class SparseValues { kBinary, kGaussian };
+[[nodiscard]] std::string_view to_string(SparseValues values) noexcept;
+// Accepts "binary", "gaussian"; throws ConfigError otherwise.
+[[nodiscard]] SparseValues parse_sparse_values(std::string_view name);
 
 struct SyntheticSpec {
   std::size_t samples = 1'000'000;
@@ -19,17 +30,28 @@ struct SyntheticSpec {
   double noise = 0.0;
   std::uint64_t seed = 42;
   DType dtype = DType::kF64;
+  std::size_t nnz = 0;  // non-zeros a row; 0: dense rows
+  double zipf = 1.0;    // sparse: the popularity law's exponent (0: uniform)
+  SparseValues values = SparseValues::kBinary;
 };
+
+// Sparse synthetic data allows this many features (the indices are 32-bit).
+constexpr std::size_t kMaxSyntheticFeatures = std::size_t{1} << 26;
 
 enum class Split { kTrain, kTest };
 
-// Throws ConfigError when the spec cannot be generated (no samples, noise outside [0, 0.5]).
+// Throws ConfigError when the spec cannot be generated (no samples, noise outside [0, 0.5],
+// more non-zeros than features, a dense set too large for memory, a negative exponent).
 void validate(const SyntheticSpec& spec);
 
 [[nodiscard]] std::vector<double> true_weights(const SyntheticSpec& spec);
+// w*_j alone (what true_weights holds at j).
+[[nodiscard]] double true_weight(const SyntheticSpec& spec, std::size_t j);
 
 // Writes global rows [range.begin, range.end) of `split` into rows [at, at + range.size()) of
-// `out`, which must have spec.features features. Safe to call concurrently on disjoint rows.
+// `out`, which must have spec.features features (dense rows: w_true holds true_weights; sparse
+// rows: w_true is unused and `out` holds nnz values a row). Safe to call concurrently on
+// disjoint rows.
 void generate_rows(const SyntheticSpec& spec, Split split, RowRange range,
                    const std::vector<double>& w_true, Dataset& out, std::size_t at = 0);
 

@@ -302,27 +302,31 @@ void fused_pass(const DenseView<T>& data, const std::uint32_t* rows, std::size_t
   vec.add_to(sums, count);
 }
 
-// x . w + bias of one CSR row, with two accumulators (even and odd non-zeros).
-template <typename T>
+// x . w + bias of one CSR row, with two accumulators (even and odd non-zeros); column j's
+// weight is w[j * kStride].
+template <std::size_t kStride, typename T>
 HWY_INLINE double sparse_dot(const SparseView<T>& data, std::size_t row, const double* w) {
   const std::uint64_t end = data.offsets[row + 1];
   double even = 0.0;
   double odd = 0.0;
   std::uint64_t k = data.offsets[row];
   for (; k + 2 <= end; k += 2) {
-    even += static_cast<double>(data.value[k]) * w[data.index[k]];
-    odd += static_cast<double>(data.value[k + 1]) * w[data.index[k + 1]];
+    even += static_cast<double>(data.value[k]) * w[kStride * data.index[k]];
+    odd += static_cast<double>(data.value[k + 1]) * w[kStride * data.index[k + 1]];
   }
-  if (k < end) even += static_cast<double>(data.value[k]) * w[data.index[k]];
+  if (k < end) even += static_cast<double>(data.value[k]) * w[kStride * data.index[k]];
   return even + odd;
 }
 
 // The sparse pass: per block, the scores by gathering w at each row's columns, the residuals
-// vectorised as in the dense pass, then the gradient scattered back to the same columns. The
-// gradient goes straight into grad_out (the caller's d-vector): a block's rows touch few columns.
-template <typename T, bool kGradient>
+// vectorised as in the dense pass, then the gradient scattered back to the same columns (and
+// those columns marked in `touched`, when given). Column j's weight is w[j * kStride] and its
+// gradient grad_out[j * kStride] (kStride 2: interleaved pairs, grad_out = w + 1); the weights
+// are w_scale * w. A block's rows touch few columns, so the gradient goes straight into the
+// caller's array.
+template <typename T, bool kGradient, std::size_t kStride = 1>
 void sparse_pass(const SparseView<T>& data, const std::uint32_t* rows, std::size_t count, const double* w,
-                 double bias, double* grad_out, PassSums& sums) {
+                 double w_scale, double bias, double* grad_out, TouchedSet* touched, PassSums& sums) {
   const D d;
   const std::size_t lanes = hn::Lanes(d);
   BlockScratch b;
@@ -332,7 +336,7 @@ void sparse_pass(const SparseView<T>& data, const std::uint32_t* rows, std::size
     const std::size_t n = std::min(kBlock, count - start);
     for (std::size_t i = 0; i < n; ++i) {
       row_of[i] = rows != nullptr ? rows[start + i] : start + i;
-      b.z[i] = sparse_dot(data, row_of[i], w) + bias;
+      b.z[i] = w_scale * sparse_dot<kStride>(data, row_of[i], w) + bias;
       b.y[i] = data.y[row_of[i]];
     }
     for (std::size_t i = n; i < (n + lanes - 1) / lanes * lanes; ++i) b.y[i] = 0.0;
@@ -340,8 +344,16 @@ void sparse_pass(const SparseView<T>& data, const std::uint32_t* rows, std::size
     if constexpr (kGradient) {
       for (std::size_t i = 0; i < n; ++i) {
         const double r = b.r[i];
-        for (std::uint64_t k = data.offsets[row_of[i]]; k < data.offsets[row_of[i] + 1]; ++k) {
-          grad_out[data.index[k]] += r * static_cast<double>(data.value[k]);
+        const std::uint64_t end = data.offsets[row_of[i] + 1];
+        if (touched != nullptr) {
+          for (std::uint64_t k = data.offsets[row_of[i]]; k < end; ++k) {
+            grad_out[kStride * data.index[k]] += r * static_cast<double>(data.value[k]);
+            touched->mark(data.index[k]);
+          }
+        } else {
+          for (std::uint64_t k = data.offsets[row_of[i]]; k < end; ++k) {
+            grad_out[kStride * data.index[k]] += r * static_cast<double>(data.value[k]);
+          }
         }
       }
     }
@@ -360,7 +372,7 @@ void dense_scores(const DenseView<T>& data, const double* w, double bias, double
 }
 template <typename T>
 void sparse_scores(const SparseView<T>& data, const double* w, double bias, double* z) {
-  for (std::size_t i = 0; i < data.rows; ++i) z[i] = sparse_dot(data, i, w) + bias;
+  for (std::size_t i = 0; i < data.rows; ++i) z[i] = sparse_dot<1>(data, i, w) + bias;
 }
 
 void GradientF64(const DenseView<double>& data, const std::uint32_t* rows, std::size_t count, const double* w,
@@ -373,11 +385,19 @@ void GradientF32(const DenseView<float>& data, const std::uint32_t* rows, std::s
 }
 void SparseGradientF64(const SparseView<double>& data, const std::uint32_t* rows, std::size_t count,
                        const double* w, double bias, double* grad, PassSums& sums) {
-  sparse_pass<double, true>(data, rows, count, w, bias, grad, sums);
+  sparse_pass<double, true>(data, rows, count, w, 1.0, bias, grad, nullptr, sums);
 }
 void SparseGradientF32(const SparseView<float>& data, const std::uint32_t* rows, std::size_t count,
                        const double* w, double bias, double* grad, PassSums& sums) {
-  sparse_pass<float, true>(data, rows, count, w, bias, grad, sums);
+  sparse_pass<float, true>(data, rows, count, w, 1.0, bias, grad, nullptr, sums);
+}
+void SparsePairsF64(const SparseView<double>& data, const std::uint32_t* rows, std::size_t count, double* pairs,
+                    double w_scale, double bias, TouchedSet* touched, PassSums& sums) {
+  sparse_pass<double, true, 2>(data, rows, count, pairs, w_scale, bias, pairs + 1, touched, sums);
+}
+void SparsePairsF32(const SparseView<float>& data, const std::uint32_t* rows, std::size_t count, double* pairs,
+                    double w_scale, double bias, TouchedSet* touched, PassSums& sums) {
+  sparse_pass<float, true, 2>(data, rows, count, pairs, w_scale, bias, pairs + 1, touched, sums);
 }
 void LossF64(const DenseView<double>& data, const double* w, double bias, PassSums& sums) {
   fused_pass<double, false>(data, nullptr, data.rows, w, bias, nullptr, sums);
@@ -386,10 +406,10 @@ void LossF32(const DenseView<float>& data, const double* w, double bias, PassSum
   fused_pass<float, false>(data, nullptr, data.rows, w, bias, nullptr, sums);
 }
 void SparseLossF64(const SparseView<double>& data, const double* w, double bias, PassSums& sums) {
-  sparse_pass<double, false>(data, nullptr, data.rows, w, bias, nullptr, sums);
+  sparse_pass<double, false>(data, nullptr, data.rows, w, 1.0, bias, nullptr, nullptr, sums);
 }
 void SparseLossF32(const SparseView<float>& data, const double* w, double bias, PassSums& sums) {
-  sparse_pass<float, false>(data, nullptr, data.rows, w, bias, nullptr, sums);
+  sparse_pass<float, false>(data, nullptr, data.rows, w, 1.0, bias, nullptr, nullptr, sums);
 }
 void ScoresF64(const DenseView<double>& data, const double* w, double bias, double* z) {
   dense_scores(data, w, bias, z);
@@ -415,6 +435,8 @@ HWY_EXPORT(GradientF64);
 HWY_EXPORT(GradientF32);
 HWY_EXPORT(SparseGradientF64);
 HWY_EXPORT(SparseGradientF32);
+HWY_EXPORT(SparsePairsF64);
+HWY_EXPORT(SparsePairsF32);
 HWY_EXPORT(LossF64);
 HWY_EXPORT(LossF32);
 HWY_EXPORT(SparseLossF64);
@@ -455,6 +477,24 @@ void accumulate_gradient(const SparseView<float>& data, const std::uint32_t* row
                          std::span<const double> w, double bias, std::span<double> grad, PassSums& sums) {
   check_sizes(data.cols, w, grad.size());
   HWY_DYNAMIC_DISPATCH(SparseGradientF32)(data, rows, count, w.data(), bias, grad.data(), sums);
+}
+namespace {
+void check_pairs(std::size_t cols, std::span<double> pairs, const TouchedSet& touched) {
+  if (pairs.size() != 2 * cols || touched.dimension() != cols)
+    throw Error("kernel: the weight-gradient pairs or the touched set differ from the feature count");
+}
+}  // namespace
+void accumulate_gradient_pairs(const SparseView<double>& data, const std::uint32_t* rows, std::size_t count,
+                               std::span<double> pairs, double w_scale, double bias, TouchedSet& touched,
+                               PassSums& sums) {
+  check_pairs(data.cols, pairs, touched);
+  HWY_DYNAMIC_DISPATCH(SparsePairsF64)(data, rows, count, pairs.data(), w_scale, bias, &touched, sums);
+}
+void accumulate_gradient_pairs(const SparseView<float>& data, const std::uint32_t* rows, std::size_t count,
+                               std::span<double> pairs, double w_scale, double bias, TouchedSet& touched,
+                               PassSums& sums) {
+  check_pairs(data.cols, pairs, touched);
+  HWY_DYNAMIC_DISPATCH(SparsePairsF32)(data, rows, count, pairs.data(), w_scale, bias, &touched, sums);
 }
 void accumulate_loss(const DenseView<double>& data, std::span<const double> w, double bias, PassSums& sums) {
   check_sizes(data.cols, w, data.cols);

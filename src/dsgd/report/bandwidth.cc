@@ -35,8 +35,12 @@ double measure_read_bandwidth(int threads, const BandwidthOptions& options) {
   threads = std::max(1, threads);
   std::size_t bytes = options.bytes;
   if (bytes == 0) {
+    // Four times the last-level cache, within [128 MiB, 256 MiB]: a VM may report its host's
+    // whole L3 (hundreds of MB over all its chiplets) where one core sees a tenth of it, and
+    // faulting in gigabytes would take longer than the runs measured.
     const long l3 = ::sysconf(_SC_LEVEL3_CACHE_SIZE);  // 0 or -1 where unknown
-    bytes = std::max<std::size_t>(std::size_t{128} << 20, l3 > 0 ? 4 * static_cast<std::size_t>(l3) : 0);
+    bytes = std::clamp<std::size_t>(l3 > 0 ? 4 * static_cast<std::size_t>(l3) : 0, std::size_t{128} << 20,
+                                    std::size_t{256} << 20);
   }
   const std::size_t n = bytes / sizeof(double);
   detail::AlignedArray<double> buffer(static_cast<double*>(detail::aligned_allocate(n * sizeof(double))));

@@ -38,7 +38,10 @@ nlohmann::json config_json(const SyntheticSpec& data, const TrainConfig& config)
             {"features", data.features},
             {"test_samples", data.test_samples},
             {"noise", data.noise},
-            {"dtype", std::string(to_string(data.dtype))}});
+            {"dtype", std::string(to_string(data.dtype))},
+            {"nnz", data.nnz},
+            {"zipf", data.zipf},
+            {"values", std::string(to_string(data.values))}});
   return j;
 }
 
@@ -121,6 +124,7 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"standardize", c.standardize},
           {"patience", c.patience},
           {"shuffle", c.shuffle},
+          {"exchange", std::string(to_string(c.exchange))},
           {"seed", c.seed}};
 }
 

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "dsgd/train/exchange_mode.h"
+
 namespace dsgd {
 
 // How the rate moves after the warm-up (see schedule.h).
@@ -28,6 +30,7 @@ struct TrainConfig {
   bool shuffle = false;            // seeded permutation of each shard per epoch (the seed had none)
   std::uint64_t seed = 42;         // data generation, hold-out selection and shuffling
   int workers = 1;                 // SPMD workers
+  ExchangeMode exchange = ExchangeMode::kAuto;  // how sparse gradients travel (exchange.h)
 
   // Throws ConfigError naming the option that is out of range.
   void validate() const;

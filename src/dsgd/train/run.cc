@@ -22,11 +22,15 @@ RunResult combine(std::vector<WorkerResult> workers, std::string algorithm) {
   for (const WorkerResult& w : workers) {
     run.time_s = std::max(run.time_s, w.train_s);
     run.compute_s += w.compute_s / n;
+    run.exchange_s += w.exchange_s / n;
     run.comm_s += w.comm.comm_s / n;
     run.wait_s += w.comm.wait_s / n;
     run.per_worker.push_back(w.comm);
   }
   run.steps = workers.front().steps;
+  run.exchange = workers.front().exchange;
+  run.sparse_update = workers.front().sparse_update;
+  run.touched_share = workers.front().touched_share;
   run.best_epoch = workers.front().best_epoch;
   run.epochs = std::move(workers.front().epochs);
   run.model = std::move(workers.front().model);
@@ -131,20 +135,25 @@ RunResult train_on_cluster(const TrainConfig& config, Cluster& cluster, int thre
   struct Figures {
     double train_s;
     double compute_s;
+    double exchange_s;
     CommStats comm;
   };
   std::vector<Figures> mine;
-  for (const WorkerResult& r : results) mine.push_back({r.train_s, r.compute_s, r.comm});
+  for (const WorkerResult& r : results) mine.push_back({r.train_s, r.compute_s, r.exchange_s, r.comm});
   std::vector<WorkerResult> everyone;
   for (const std::vector<Figures>& theirs : allgather<Figures>(cluster.comm(), mine)) {
     for (const Figures& f : theirs) {
       everyone.emplace_back();
       everyone.back().train_s = f.train_s;
       everyone.back().compute_s = f.compute_s;
+      everyone.back().exchange_s = f.exchange_s;
       everyone.back().comm = f.comm;
     }
   }
   WorkerResult& first = everyone.at(0);
+  first.exchange = run.exchange;
+  first.sparse_update = run.sparse_update;
+  first.touched_share = run.touched_share;
   first.model = std::move(run.model);
   first.epochs = std::move(run.epochs);
   first.steps = run.steps;

@@ -24,12 +24,16 @@ struct RunResult {
   double time_s = 0;                   // training loop, slowest worker
   double response_time_s = 0;          // call to return: thread start, training, join
   double compute_s = 0;                // means over the workers
+  double exchange_s = 0;               // all of the exchange, communication and waiting included
   double comm_s = 0;
   double wait_s = 0;
   std::vector<CommStats> per_worker;   // each worker's own counters
   std::vector<EpochProgress> epochs;
   std::string algorithm;               // the communicator's reduction
   bool bytes_measured = true;          // false where MPI's own allreduce moved the bytes
+  ExchangeStats exchange;              // rank 0's (every worker takes the same decisions)
+  bool sparse_update = false;          // the lazy update on touched columns ran
+  double touched_share = 0;            // mean share of the d columns a step's summed gradient touched
 };
 
 // Folds the workers' results (index = rank) into a RunResult (response_time_s left to the caller).

@@ -15,6 +15,8 @@
 #include "dsgd/model/kernel.h"
 #include "dsgd/timer.h"
 #include "dsgd/train/schedule.h"
+#include "dsgd/train/step_gradient.h"
+#include "dsgd/train/update.h"
 
 namespace dsgd {
 namespace {
@@ -32,12 +34,9 @@ void shuffle_shard(std::vector<std::uint32_t>& order, std::uint64_t seed, int ra
   }
 }
 
-// Every worker's row count, summed into one vector (each fills its own slot) and reduced to the
-// largest: the shard that sets the number of steps.
+// The largest of the workers' row counts: the shard that sets the number of steps.
 std::size_t largest_shard(Communicator& comm, std::size_t rows) {
-  std::vector<double> all(static_cast<std::size_t>(comm.size()), 0.0);
-  all[static_cast<std::size_t>(comm.rank())] = static_cast<double>(rows);
-  comm.allreduce_sum(all);
+  const std::vector<std::uint64_t> all = allgather_one<std::uint64_t>(comm, rows);
   return static_cast<std::size_t>(*std::max_element(all.begin(), all.end()));
 }
 
@@ -105,6 +104,75 @@ void add_moments(const Dataset& data, RowRange rows, std::span<double> sum, std:
   });
 }
 
+namespace {
+
+// The local step: this worker's gradient sum over `count` rows of its shard from `begin` (in
+// shuffled order when `order` is given) into g, with the weights the update keeps.
+void local_gradient(const Shard& shard, const std::uint32_t* order, std::size_t begin, std::size_t count,
+                    const KernelWeights& w, StepGradient& g) {
+  g.sums = {};
+  shard.data->visit([&](const auto& view) {
+    const auto local = view.slice(shard.rows.begin, shard.rows.end);
+    const auto rows = order != nullptr ? local : local.slice(begin, begin + count);
+    const std::uint32_t* picked = order != nullptr ? order + begin : nullptr;
+    if constexpr (requires { view.offsets; }) {
+      if (g.sparse_path()) {
+        accumulate_gradient_pairs(rows, picked, count, g.pairs, w.scale, w.bias, g.touched, g.sums);
+        return;
+      }
+    }
+    accumulate_gradient(rows, picked, count, w.weights, w.bias, g.gradient(), g.sums);
+  });
+}
+
+// The model a run starts from: --init's, or zeros with the standardisation the config asks for.
+LinearModel starting_model(const TrainConfig& config, const WorkerJob& job, Communicator& comm) {
+  const std::size_t d = job.train.data->features();
+  LinearModel model;
+  if (job.init != nullptr) {
+    if (job.init->features() != d)
+      throw ConfigError(fmt::format("the initial model has {} features, the data {}", job.init->features(), d));
+    model = *job.init;
+    if (!config.bias) model.bias = 0;
+  } else {
+    model.weights.assign(d, 0.0);
+    if (config.standardize) model.standardization = global_standardization(job.train, d, comm);
+  }
+  return model;
+}
+
+// After an epoch: scores the held-out rows, records the progress and the best epoch; returns
+// whether training stops early.
+bool end_epoch(const TrainConfig& config, const WorkerJob& job, Communicator& comm, TrainState& state,
+               const PassSums& epoch_sums, double lr, Clock::time_point epoch_start, const EpochCallback& on_epoch) {
+  const PassSums held =
+      job.holdout.data != nullptr ? holdout_sums(job.holdout, state.model.raw_weights(), comm) : PassSums{};
+  const EpochProgress progress{state.epoch,
+                               epoch_sums.loss / epoch_sums.count,
+                               epoch_sums.correct / epoch_sums.count,
+                               held.count > 0 ? held.loss / held.count : std::nan(""),
+                               held.count > 0 ? held.correct / held.count : std::nan(""),
+                               lr,
+                               seconds_since(epoch_start)};
+  state.epochs.push_back(progress);
+  if (comm.rank() == 0 && on_epoch) on_epoch(progress);
+  if (config.patience == 0) {
+    state.best_epoch = state.epoch;
+    return false;
+  }
+  if (held.count == 0) throw ConfigError("early stopping (--patience) needs held-out rows, and there are none");
+  if (progress.holdout_loss < state.best_loss) {
+    state.best_loss = progress.holdout_loss;
+    state.best = state.model;
+    state.best_epoch = state.epoch;
+    state.epochs_since_best = 0;
+    return false;
+  }
+  return ++state.epochs_since_best >= config.patience;
+}
+
+}  // namespace
+
 WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Communicator& comm,
                           const EpochCallback& on_epoch) {
   config.validate();
@@ -117,126 +185,67 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   if (config.shuffle && rows > std::numeric_limits<std::uint32_t>::max())
     throw ConfigError("--shuffle supports at most 2^32 - 1 rows per worker");
 
-  WorkerResult result;
-  LinearModel& model = result.model;
-  if (job.init != nullptr) {
-    if (job.init->features() != d)
-      throw ConfigError(fmt::format("the initial model has {} features, the data {}", job.init->features(), d));
-    model = *job.init;
-    if (!config.bias) model.bias = 0;
-  } else {
-    model.weights.assign(d, 0.0);
-    if (config.standardize) model.standardization = global_standardization(job.train, d, comm);
-  }
-  const Standardization* standardization = model.standardization ? &*model.standardization : nullptr;
+  TrainState state;
+  state.model = starting_model(config, job, comm);
+  if (config.patience > 0) state.best = state.model;
+  const std::unique_ptr<Update> update = make_update(config, state.model, data.layout() == Layout::kSparse);
+  StepGradient gradient(d, update->pairs());
+  const std::unique_ptr<Exchange> exchange = make_exchange(config.exchange, gradient.sparse_path(), d);
 
   const std::size_t steps = steps_per_epoch(largest_shard(comm, rows), config.batch);
   const LearningRate schedule(config, steps);
-
-  std::vector<double>& w = model.weights;
-  RawWeights raw;
-  // The reduced vector: the gradient sum, then the PassSums (count, loss, correct, residual).
-  std::vector<double> buffer(d + 4);
   std::vector<std::uint32_t> order(config.shuffle ? rows : 0);
-  const bool early_stop = config.patience > 0;
-  LinearModel best = model;
-  double best_loss = std::numeric_limits<double>::infinity();
-  std::size_t epochs_since_best = 0;
 
+  WorkerResult result;
   const CommStats comm_before = comm.stats();  // count this run only
   const auto train_start = Clock::now();
   Clock::duration compute{};
-  std::size_t step = 0;
-  for (std::size_t epoch = 0; epoch < config.epochs; ++epoch) {
+  double touched = 0;
+  Clock::duration exchanging{};
+  while (state.epoch < config.epochs) {
     const auto epoch_start = Clock::now();
-    if (config.shuffle) shuffle_shard(order, config.seed, comm.rank(), epoch);
+    if (config.shuffle) shuffle_shard(order, config.seed, comm.rank(), state.epoch);
     PassSums epoch_sums;
     double lr = 0;
-    for (std::size_t s = 0; s < steps; ++s, ++step) {
+    for (std::size_t s = 0; s < steps; ++s, ++state.step) {
       const auto compute_start = Clock::now();
       const std::size_t begin = std::min(rows, s * config.batch);
       const std::size_t count = std::min(rows, begin + config.batch) - begin;
-      std::fill(buffer.begin(), buffer.end(), 0.0);
-      if (standardization != nullptr) model.raw_weights(raw);
-      const std::span<const double> weights = standardization != nullptr ? raw.weights : w;
-      const double bias = standardization != nullptr ? raw.bias : model.bias;
-      PassSums sums;
-      data.visit([&](const auto& view) {
-        const auto local = view.slice(job.train.rows.begin, job.train.rows.end);
-        const std::span<double> grad = std::span(buffer).first(d);
-        if (config.shuffle) {
-          accumulate_gradient(local, order.data() + begin, count, weights, bias, grad, sums);
-        } else {
-          accumulate_gradient(local.slice(begin, begin + count), nullptr, count, weights, bias, grad, sums);
-        }
-      });
-      buffer[d] = sums.count;
-      buffer[d + 1] = sums.loss;
-      buffer[d + 2] = sums.correct;
-      buffer[d + 3] = sums.residual;
+      local_gradient(job.train, config.shuffle ? order.data() : nullptr, begin, count, update->weights(), gradient);
       compute += Clock::now() - compute_start;
 
+      const auto exchange_start = Clock::now();
       try {
-        comm.allreduce_sum(buffer);
+        exchange->reduce(gradient, comm);
+        exchanging += Clock::now() - exchange_start;
       } catch (const CommError& e) {
-        throw CommError("epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) + " of " +
+        throw CommError("epoch " + std::to_string(state.epoch + 1) + ", step " + std::to_string(s + 1) + " of " +
                         std::to_string(steps) + " (worker " + std::to_string(comm.rank()) + "): " + e.what());
       }
 
       const auto update_start = Clock::now();
-      lr = schedule.at(step);
-      const double global_count = buffer[d];
-      if (global_count > 0) {
-        const double scale = lr / global_count;
-        const double residual = buffer[d + 3];
-        if (standardization != nullptr) {  // d/dw_j of the loss on (x - mean) / scale
-          for (std::size_t j = 0; j < d; ++j) {
-            buffer[j] = (buffer[j] - standardization->mean[j] * residual) / standardization->scale[j];
-          }
-        }
-        if (config.l2 > 0) {
-          const double decay = lr * config.l2;
-          for (std::size_t j = 0; j < d; ++j) w[j] -= scale * buffer[j] + decay * w[j];
-        } else {
-          for (std::size_t j = 0; j < d; ++j) w[j] -= scale * buffer[j];
-        }
-        if (config.bias) model.bias -= scale * residual;
-      }
-      epoch_sums.count += buffer[d];
-      epoch_sums.loss += buffer[d + 1];
-      epoch_sums.correct += buffer[d + 2];
+      lr = schedule.at(state.step);
+      touched += static_cast<double>(update->apply(gradient, lr));
+      epoch_sums.count += gradient.sums.count;
+      epoch_sums.loss += gradient.sums.loss;
+      epoch_sums.correct += gradient.sums.correct;
       compute += Clock::now() - update_start;
     }
-    const PassSums held = job.holdout.data != nullptr ? holdout_sums(job.holdout, model.raw_weights(), comm) : PassSums{};
-    const EpochProgress progress{epoch + 1,
-                                 epoch_sums.loss / epoch_sums.count,
-                                 epoch_sums.correct / epoch_sums.count,
-                                 held.count > 0 ? held.loss / held.count : std::nan(""),
-                                 held.count > 0 ? held.correct / held.count : std::nan(""),
-                                 lr,
-                                 seconds_since(epoch_start)};
-    result.epochs.push_back(progress);
-    if (comm.rank() == 0 && on_epoch) on_epoch(progress);
-    result.best_epoch = epoch + 1;
-    if (early_stop) {
-      if (held.count == 0) throw ConfigError("early stopping (--patience) needs held-out rows, and there are none");
-      if (progress.holdout_loss < best_loss) {
-        best_loss = progress.holdout_loss;
-        best = model;
-        epochs_since_best = 0;
-      } else if (++epochs_since_best >= config.patience) {
-        break;
-      }
-    }
-  }
-  if (early_stop) {
-    result.best_epoch = result.epochs.size() - epochs_since_best;
-    model = std::move(best);
+    ++state.epoch;
+    update->store(state.model);
+    if (end_epoch(config, job, comm, state, epoch_sums, lr, epoch_start, on_epoch)) break;
   }
   result.train_s = seconds_since(train_start);
   result.compute_s = seconds(compute);
-  result.steps = step;
+  result.exchange_s = seconds(exchanging);
+  result.steps = state.step;
   result.comm = comm.stats() - comm_before;
+  result.exchange = exchange->stats();
+  result.sparse_update = gradient.sparse_path();
+  result.touched_share = state.step > 0 ? touched / static_cast<double>(state.step) / static_cast<double>(d) : 0.0;
+  result.best_epoch = state.best_epoch;
+  result.epochs = std::move(state.epochs);
+  result.model = config.patience > 0 ? std::move(state.best) : std::move(state.model);
   return result;
 }
 

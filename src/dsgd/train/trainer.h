@@ -2,9 +2,10 @@
 // The SPMD training loop: the same code for 1 and for W workers, on any Communicator.
 //
 // Every worker owns a contiguous shard of the rows. In each step it computes the gradient sum of
-// its next micro-batch (up to `batch` rows; none once its shard is used up), the workers sum
-// (gradient, row count, loss, hits, bias gradient) with one allreduce, and every worker applies
-// the identical update
+// its next micro-batch (up to `batch` rows; none once its shard is used up: the local step),
+// the workers sum (gradient, row count, loss, hits, bias gradient) as the Exchange strategy
+// decides (exchange.h: dense, sparse or auto; the same bits), and every worker applies the
+// identical update (update.h)
 //   w -= lr(step) * (gradient_sum / global_count + l2 * w),   b -= lr(step) * bias_sum / global_count
 // to its own replica of the model. Dividing the sum by the global count weighs every row the
 // same, also when batches differ in size (short last batches, uneven shards). All workers agree
@@ -19,21 +20,11 @@
 #include "dsgd/data/dataset.h"
 #include "dsgd/model/linear_model.h"
 #include "dsgd/train/config.h"
+#include "dsgd/train/exchange.h"
+#include "dsgd/train/state.h"
 
 namespace dsgd {
 
-// One line of the progress table: the epoch's progressive loss and accuracy (each row scored
-// with the weights before the step that used it, summed over all workers), and the held-out
-// loss and accuracy after the epoch (NaN without held-out rows).
-struct EpochProgress {
-  std::size_t epoch = 0;  // 1-based
-  double loss = 0;
-  double accuracy = 0;
-  double holdout_loss = 0;
-  double holdout_accuracy = 0;
-  double lr = 0;          // rate of the epoch's last step
-  double time_s = 0;      // seconds this epoch took
-};
 using EpochCallback = std::function<void(const EpochProgress&)>;
 
 struct WorkerResult {
@@ -42,8 +33,12 @@ struct WorkerResult {
   std::size_t best_epoch = 0;  // the epoch whose model was kept (the last one without early stop)
   double train_s = 0;          // first step to last update
   double compute_s = 0;        // kernel and update
+  double exchange_s = 0;       // in the exchange: its own work on the lists, communicating and waiting
   CommStats comm;
   std::vector<EpochProgress> epochs;
+  ExchangeStats exchange;
+  bool sparse_update = false;  // the lazy update on touched coordinates ran (update.h)
+  double touched_share = 0;    // mean over steps of the share of the d coordinates the summed gradient touched
 };
 
 // Rows [rows.begin, rows.end) of `data`; data == nullptr means none.

@@ -1,0 +1,58 @@
+#pragma once
+// How the workers combine their gradients each step: what is sent, and in which form. A
+// strategy is one class behind the Exchange seam; the trainer's loop does not change with it.
+//
+// Contract. reduce() is a collective: every worker calls it once per step, in the same step,
+// with its own StepGradient (step_gradient.h), and afterwards every worker holds the same sum
+// over all workers, bit for bit, whichever strategy ran: the sums follow the pairwise tree over
+// the global worker index (tree_sum) in every coordinate, so a coordinate that only some
+// workers touched adds up exactly as in the dense sum, where the others add +0.
+//  - dense:  one allreduce of the d-vector and the pass sums (the seed's O(W x d) per step);
+//  - sparse: every worker sends the (ascending indices, values) of the coordinates its rows
+//            touched and the pass sums (an all-gather of bytes), and each worker adds the
+//            others' lists into its own in the tree order: O(touched) per step, not O(d);
+//  - auto:   sparse while the lists are cheaper to move than the dense vector (12 bytes an
+//            entry against 16 bytes a coordinate for the dense reduce-scatter + all-gather),
+//            judged from the previous step's total entries (the same number on every worker),
+//            dense otherwise; the first step is sparse.
+// Dense data has no touched sets: its exchange is always dense.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "dsgd/comm/communicator.h"
+#include "dsgd/train/exchange_mode.h"
+#include "dsgd/train/step_gradient.h"
+
+namespace dsgd {
+
+// What the exchange did over a run.
+struct ExchangeStats {
+  std::uint64_t dense_steps = 0;
+  std::uint64_t sparse_steps = 0;
+  std::uint64_t entries = 0;  // (index, value) pairs the workers sent in sparse steps, all together
+};
+
+class Exchange {
+ public:
+  Exchange() = default;
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+  virtual ~Exchange() = default;
+
+  virtual void reduce(StepGradient& gradient, Communicator& comm) = 0;
+  [[nodiscard]] const ExchangeStats& stats() const noexcept { return stats_; }
+
+ protected:
+  ExchangeStats stats_;
+};
+
+// The strategy for `mode`; with dense data (no touched sets) every mode exchanges densely.
+[[nodiscard]] std::unique_ptr<Exchange> make_exchange(ExchangeMode mode, bool sparse_path, std::size_t d);
+
+// Whether the auto strategy sends lists for a step after one in which the workers touched
+// `entries` coordinates in all (counted once per worker that touched them), with d coordinates.
+[[nodiscard]] bool sparse_is_cheaper(std::uint64_t entries, std::size_t d) noexcept;
+
+}  // namespace dsgd

@@ -1,0 +1,69 @@
+#pragma once
+// One step's gradient on its way from the local pass, through the exchange, to the update.
+//
+// Before the exchange it is this worker's gradient sum over its batch:
+//  - dense path: in values[0, d);
+//  - sparse path: at pairs[2j + 1] for the columns j marked in `touched` (the rest 0), beside
+//    the update's weights at pairs[2j] (update.h), so a column's weight and gradient share a
+//    cache line.
+// values[d, d + kExtras) is room for the exchange's pass sums. After the exchange it is the sum
+// over all workers, in one of two forms:
+//  - kDense:   in values[0, d), every column (the pairs' gradients 0, `touched` empty);
+//  - kTouched: at pairs[2j + 1] for the columns marked in `touched` (the union of the workers').
+// The update reads it and leaves everything 0 and empty for the next step.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "dsgd/data/huge_vector.h"
+#include "dsgd/model/kernel.h"
+#include "dsgd/model/touched.h"
+
+namespace dsgd {
+
+// (column, value) entries with ascending columns, over bytes (a message as it travelled) or
+// typed arrays. Read with memcpy: travelled bytes are not typed objects.
+struct GradientList {
+  const std::byte* values = nullptr;  // n doubles
+  const std::byte* index = nullptr;   // n uint32
+  std::size_t n = 0;
+
+  [[nodiscard]] double value_at(std::size_t k) const noexcept {
+    double v;
+    std::memcpy(&v, values + k * sizeof(double), sizeof v);
+    return v;
+  }
+  [[nodiscard]] std::uint32_t index_at(std::size_t k) const noexcept {
+    std::uint32_t j;
+    std::memcpy(&j, index + k * sizeof(std::uint32_t), sizeof j);
+    return j;
+  }
+  [[nodiscard]] static GradientList of(const HugeVector<std::uint32_t>& index, const HugeVector<double>& value) {
+    return {reinterpret_cast<const std::byte*>(value.data()), reinterpret_cast<const std::byte*>(index.data()),
+            index.size()};
+  }
+};
+
+struct StepGradient {
+  enum class Form { kDense, kTouched };
+  // Room after the d columns: the 4 pass sums and a count of touched columns.
+  static constexpr std::size_t kExtras = 5;
+
+  // `interleaved`: the sparse path's (weight, gradient) pairs, 2d values; empty: the dense path.
+  StepGradient(std::size_t dimension, std::span<double> interleaved)
+      : d(dimension), values(dimension + kExtras, 0.0), pairs(interleaved),
+        touched(interleaved.empty() ? 0 : dimension) {}
+
+  [[nodiscard]] bool sparse_path() const noexcept { return !pairs.empty(); }
+  [[nodiscard]] std::span<double> gradient() noexcept { return {values.data(), d}; }
+
+  std::size_t d;
+  HugeVector<double> values;
+  std::span<double> pairs;
+  TouchedSet touched;  // the sparse path's touched columns (dimension 0 on the dense path)
+  Form form = Form::kDense;
+  PassSums sums;  // this worker's, then (after the exchange) every worker's
+};
+
+}  // namespace dsgd

@@ -1,0 +1,58 @@
+#pragma once
+// The update: how a worker's weights change with each step's global gradient, and the form it
+// keeps them in between steps. Every worker applies the same update to its own copy.
+//
+//  - DenseUpdate (dense data, or a model standardised with means): every step touches all d
+//    weights, w -= lr / n * (g + n * l2 * w), with the standardisation's chain rule on g; the
+//    kernel reads the raw-space weights, recomputed each step when standardised.
+//  - LazyUpdate (sparse data, unscaled or scaled without a shift): the weights are kept in raw
+//    space as alpha * u, so that the L2 decay of all d weights is one multiplication of alpha
+//    (folded back into u when alpha gets small) and a step only reads and writes the
+//    coordinates its gradient touched: u_j -= lr / (n alpha) * g_j / s_j^2 (s_j the feature's
+//    scale, 1 without scaling). With l2 = 0 and no scaling it is exactly the dense update. u
+//    sits interleaved with the step's gradient (pairs[2j] = u_j, pairs[2j + 1] = g_j; see
+//    step_gradient.h): the random accesses of a sparse step then touch one line per column.
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "dsgd/model/linear_model.h"
+#include "dsgd/train/config.h"
+#include "dsgd/train/step_gradient.h"
+
+namespace dsgd {
+
+// The weights the kernel reads: z = scale * (x . weights) + bias, the weights in `weights`
+// (dense path) or in the even places of the step gradient's pairs (sparse path).
+struct KernelWeights {
+  std::span<const double> weights;
+  double scale = 1.0;
+  double bias = 0.0;
+};
+
+class Update {
+ public:
+  Update() = default;
+  Update(const Update&) = delete;
+  Update& operator=(const Update&) = delete;
+  virtual ~Update() = default;
+
+  // The (weight, gradient) pairs of the sparse path (empty on the dense path), for the step's
+  // StepGradient: the update owns them.
+  [[nodiscard]] virtual std::span<double> pairs() noexcept = 0;
+  // The weights for the next step's kernel (valid until the next apply).
+  [[nodiscard]] virtual KernelWeights weights() = 0;
+  // Applies the step's global gradient at rate lr and leaves `g` zero (its touched set empty).
+  // Returns how many coordinates the gradient touched (non-zero ones, for a dense result).
+  virtual std::size_t apply(StepGradient& g, double lr) = 0;
+  // Writes the model the weights stand for into `model` (the feature scaling kept as a
+  // mean-free standardisation), reusing its storage.
+  virtual void store(LinearModel& model) const = 0;
+};
+
+// The update for `config` starting from `start`, on data stored `sparse_data`: lazy when the
+// data is sparse and the start model has no standardisation with a non-zero mean.
+[[nodiscard]] std::unique_ptr<Update> make_update(const TrainConfig& config, const LinearModel& start, bool sparse_data);
+
+}  // namespace dsgd
