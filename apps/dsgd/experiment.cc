@@ -140,7 +140,7 @@ void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainC
       number_setting("--lr-step-factor", config.step_factor),
       number_setting("--l2", config.l2),
       number_setting("--no-bias", static_cast<double>(!config.bias)),
-      number_setting("--standardize", static_cast<double>(config.standardize)),
+      {"--scale", std::string(to_string(config.scale))},
       number_setting("--patience", static_cast<double>(config.patience)),
       number_setting("--threads-per-rank", static_cast<double>(backend.threads())),
       {"--allreduce", backend.allreduce.value_or("deterministic")},

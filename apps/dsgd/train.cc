@@ -32,10 +32,11 @@ void check_same_file_config(Cluster& cluster, const DataOptions& data, const Tra
       number_setting("--holdout", file.holdout.value_or(0.0)),
       number_setting("--patience", static_cast<double>(file.patience.value_or(0))),
       number_setting("--standardize", static_cast<double>(file.standardize)),
+      {"--scale", file.scale},
       number_setting("--cache", static_cast<double>(file.input.cache)),
   };
   for (const char* name : {"--epochs", "--batch", "--lr", "--schedule", "--lr-step-epochs", "--shuffle",
-                           "--no-shuffle", "--standardize", "--no-standardize"})
+                           "--no-shuffle", "--standardize", "--no-standardize", "--scale"})
     more.push_back(given_setting(name, given(name)));
   for (const auto& [name, text] : {std::pair<const char*, const std::string&>{"DATA", file.data},
                                    {"--test", file.test},
@@ -83,7 +84,7 @@ Handler add_train_command(CLI::App& app) {
         return train_from_file(o.file, o.train, features, given, reader);
       });
     }
-    reject(*sub, {"--test", "--holdout", "--model", "--init", "--patience", "--standardize", "--no-standardize",
+    reject(*sub, {"--test", "--holdout", "--model", "--init", "--patience", "--standardize", "--no-standardize", "--scale",
                   "--input-format", "--format", "--label-column", "--cache"},
            "needs a data file (dsgd train DATA ...)");
     o.data.resolve();

@@ -10,6 +10,7 @@
 #include "dsgd/model/metrics.h"
 #include "dsgd/report/report.h"
 #include "dsgd/train/run.h"
+#include "dsgd/train/scaling.h"
 #include "dsgd/version.h"
 
 namespace dsgd::cli {
@@ -36,18 +37,25 @@ void add_file_train_options(CLI::App& app, FileTrainOptions& file) {
                  "Stop after this many epochs without a better held-out loss and keep the best epoch's model")
       ->group(model)
       ->check(positive());
+  app.add_option("--scale", file.scale,
+                 "Feature scaling, stored in the model and folded into its weights: standardize ((x - mean) / std, "
+                 "moments from the training rows by an allreduce), maxabs (x / s, s the feature's largest |x| rounded "
+                 "up to a power of two: zeros stay zeros, for sparse data), or none [default: standardize for dense "
+                 "data with some |x| > 1, maxabs for such sparse data, else none]")
+      ->group(model)
+      ->check(CLI::IsMember({"none", "maxabs", "standardize"}));
   app.add_flag("--standardize,!--no-standardize", file.standardize,
-               "Train on (x - mean) / std, moments from the training rows by an allreduce, stored in the model "
-               "[default: on for dense data with some |x| > 1]")
+               "The same as --scale standardize (--no-standardize: --scale none)")
       ->group(model);
 }
 
 namespace {
 
-// Sum of the squared values of the file rows of each of this process's workers (file rows
-// first_row .. of `data`, worker k owning shard_range(total_rows, workers, k)).
+// Sum of the squared (scaled) values of the file rows of each of this process's workers (file
+// rows first_row .. of `data`, worker k owning shard_range(total_rows, workers, k)); feature j
+// is divided by scale[j] when `scale` is given.
 std::vector<double> shard_squared_sums(const Dataset& data, std::size_t total_rows, int workers, int first_worker,
-                                       int count) {
+                                       int count, const std::vector<double>* scale) {
   std::vector<double> sums;
   for (int k = first_worker; k < first_worker + count; ++k) {
     const RowRange rows =
@@ -56,13 +64,18 @@ std::vector<double> shard_squared_sums(const Dataset& data, std::size_t total_ro
     const std::size_t end = rows.end - data.first_row();
     double sum = 0;
     data.visit([&](const auto& v) {
-      std::size_t from = begin * v.cols, to = end * v.cols;  // dense: rows x cols values
       if constexpr (requires { v.offsets; }) {
-        from = v.offsets[begin];
-        to = v.offsets[end];
-        for (std::size_t j = from; j < to; ++j) sum += static_cast<double>(v.value[j]) * static_cast<double>(v.value[j]);
+        for (std::size_t j = v.offsets[begin]; j < v.offsets[end]; ++j) {
+          const double x = static_cast<double>(v.value[j]) / (scale != nullptr ? (*scale)[v.index[j]] : 1.0);
+          sum += x * x;
+        }
       } else {
-        for (std::size_t j = from; j < to; ++j) sum += static_cast<double>(v.x[j]) * static_cast<double>(v.x[j]);
+        for (std::size_t i = begin; i < end; ++i) {
+          for (std::size_t j = 0; j < v.cols; ++j) {
+            const double x = static_cast<double>(v.row(i)[j]) / (scale != nullptr ? (*scale)[j] : 1.0);
+            sum += x * x;
+          }
+        }
       }
     });
     sums.push_back(sum);
@@ -73,7 +86,7 @@ std::vector<double> shard_squared_sums(const Dataset& data, std::size_t total_ro
 }  // namespace
 
 void apply_file_defaults(TrainConfig& config, const ReadResult& data, const std::function<bool(const char*)>& given,
-                         const FileReader& reader) {
+                         const FileReader& reader, const LinearModel* start) {
   const auto workers = static_cast<std::size_t>(config.workers);
   const std::size_t rows = data.total_rows;
   if (!given("--epochs")) config.epochs = kFileEpochs;
@@ -83,13 +96,15 @@ void apply_file_defaults(TrainConfig& config, const ReadResult& data, const std:
   if (!given("--lr")) {
     // The peak rate (lr x workers after warm-up) is kFileRateScale / (E|x|^2 + 1): a step size
     // in units of the rows' curvature (the +1 is the bias), so scaled and unscaled, dense and
-    // sparse rows move the model alike. E|x|^2 is summed per worker shard, in the workers' tree
-    // order, so that every backend computes the same bits.
+    // sparse rows move the model alike. E|x|^2 (of the scaled x) is summed per worker shard, in
+    // the workers' tree order, so that every backend computes the same bits.
     double mean = static_cast<double>(data.data.features());  // standardised features
-    if (!config.standardize) {
+    if (config.scale != Scaling::kStandardize) {
       const int first = reader.cluster != nullptr ? reader.cluster->rank() * reader.threads : 0;
       const int count = reader.cluster != nullptr ? reader.threads : config.workers;
-      const std::vector<double> sums = shard_squared_sums(data.data, rows, config.workers, first, count);
+      const std::vector<double>* scale =
+          start != nullptr && start->standardization ? &start->standardization->scale : nullptr;
+      const std::vector<double> sums = shard_squared_sums(data.data, rows, config.workers, first, count, scale);
       mean = worker_sum(sums, reader.cluster != nullptr ? &reader.cluster->comm() : nullptr) /
              static_cast<double>(rows);
     }
@@ -100,14 +115,10 @@ void apply_file_defaults(TrainConfig& config, const ReadResult& data, const std:
   if (!given("--shuffle") && !given("--no-shuffle")) config.shuffle = true;
 }
 
-bool wants_standardization(const Dataset& data, const FileReader& reader) {
-  const bool unscaled = data.layout() == Layout::kDense && data.visit_dense([](const auto& v) {
-    for (std::size_t k = 0; k < v.rows * v.cols; ++k) {
-      if (std::abs(static_cast<double>(v.x[k])) > 1.0) return true;
-    }
-    return false;
-  });
-  return reader.cluster != nullptr ? any_worker(reader.cluster->comm(), unscaled) : unscaled;
+Scaling default_scaling(const Dataset& data, const FileReader& reader) {
+  if (!has_values_beyond_one(data, reader.cluster != nullptr ? &reader.cluster->comm() : nullptr))
+    return Scaling::kNone;
+  return data.layout() == Layout::kDense ? Scaling::kStandardize : Scaling::kMaxAbs;
 }
 
 namespace {
@@ -178,21 +189,36 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     if (!quiet && !test->cache_note.empty()) fmt::print("Cache {}\n", test->cache_note);
   }
 
-  if (init) {
-    if ((given("--standardize") || given("--no-standardize")) &&
-        file.standardize != init->params.standardization.has_value())
-      throw ConfigError(fmt::format("--init {} is {}standardized: --{}standardize cannot change that", file.init,
-                                    init->params.standardization ? "" : "not ", file.standardize ? "" : "no-"));
-    config.standardize = init->params.standardization.has_value();
-  } else {
-    const bool said = given("--standardize") || given("--no-standardize");
-    config.standardize = said ? file.standardize : wants_standardization(data.data, reader);
+  // The scaling: --init's, the user's, or the file's default; a maxabs scaling is found here,
+  // over all the file's rows (the rate's default depends on it), and training starts from it.
+  std::optional<Scaling> asked;
+  if (given("--scale")) asked = parse_scaling(file.scale);
+  if (given("--standardize") || given("--no-standardize")) {
+    const Scaling flag = file.standardize ? Scaling::kStandardize : Scaling::kNone;
+    if (asked && *asked != flag)
+      throw ConfigError(fmt::format("--scale {} contradicts --{}standardize", file.scale, file.standardize ? "" : "no-"));
+    asked = flag;
   }
-  apply_file_defaults(config, data, given, reader);
+  std::optional<LinearModel> scaled_start;
+  if (init) {
+    config.scale = scaling_of(init->params);
+    if (asked && *asked != config.scale)
+      throw ConfigError(fmt::format("--init {} was trained with --scale {}: --scale {} cannot change that", file.init,
+                                    to_string(config.scale), to_string(*asked)));
+  } else {
+    config.scale = asked ? *asked : default_scaling(data.data, reader);
+    if (config.scale == Scaling::kMaxAbs) {
+      scaled_start.emplace();
+      scaled_start->weights.assign(data.data.features(), 0.0);
+      scaled_start->standardization = maxabs_scaling(
+          data.data, {0, data.data.rows()}, cluster != nullptr ? &cluster->comm() : nullptr);
+    }
+  }
+  const LinearModel* start = init ? &init->params : scaled_start ? &*scaled_start : nullptr;
+  apply_file_defaults(config, data, given, reader, start);
 
   EpochCallback progress;
   if (!quiet) progress = [&](const EpochProgress& p) { print_progress(stdout, "train", config.epochs, p); };
-  const LinearModel* start = init ? &init->params : nullptr;
   std::optional<HoldoutSplit> split;
   JobOf jobs;
   if (file.holdout) {
@@ -221,9 +247,11 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   const std::string where =
       cluster != nullptr ? fmt::format("{} ranks x {} threads", cluster->size(), reader.threads)
                          : fmt::format("{} threads", config.workers);
-  fmt::print("Model {} weights + {}; {}standardized; {} epochs{} on {} workers ({}), {} steps\n",
-             run.model.features(), config.bias ? fmt::format("bias {:.6g}", run.model.bias) : "no bias",
-             config.standardize ? "" : "not ", run.epochs.size(),
+  const char* scaled = config.scale == Scaling::kStandardize ? "standardized"
+                       : config.scale == Scaling::kMaxAbs    ? "scaled by max |x|"
+                                                             : "not scaled";
+  fmt::print("Model {} weights + {}; {}; {} epochs{} on {} workers ({}), {} steps\n", run.model.features(),
+             config.bias ? fmt::format("bias {:.6g}", run.model.bias) : "no bias", scaled, run.epochs.size(),
              config.patience > 0 ? fmt::format(" (kept epoch {})", run.best_epoch) : "", config.workers, where,
              run.steps);
   const double load_s = data.seconds + (test ? test->seconds : 0.0);

@@ -18,6 +18,7 @@ struct FileTrainOptions {
   std::optional<double> holdout;
   std::optional<std::size_t> patience;
   bool standardize = false;  // when --standardize or --no-standardize was given
+  std::string scale;         // --scale, when given
   InputOptions input;
 };
 
@@ -38,12 +39,14 @@ constexpr double kFileRateScale = 32.0;
 constexpr double kFileStepEpochs = 5.0;
 // `data` holds the rows `reader` read (all, or this process's), and the defaults depend only on
 // the whole file: the same on every backend.
+// `start` is the model training starts from (its scaling is the one trained with), if any.
 void apply_file_defaults(TrainConfig& config, const ReadResult& data, const std::function<bool(const char*)>& given,
-                         const FileReader& reader);
+                         const FileReader& reader, const LinearModel* start);
 
-// Unscaled dense features (some |x| > 1 in any process's rows) are standardised unless the
-// user said otherwise.
-[[nodiscard]] bool wants_standardization(const Dataset& data, const FileReader& reader);
+// The scaling a file gets where the user chose none: unscaled features (some |x| > 1 in any
+// process's rows) are standardised when stored dense, scaled by their largest |x| when sparse
+// (which keeps zeros zero); features within [-1, 1] are left as they are.
+[[nodiscard]] Scaling default_scaling(const Dataset& data, const FileReader& reader);
 
 // Trains on file.data with train's settings where `reader` reads it: on threads (config.workers
 // from --workers) or on a cluster (reader.threads workers per process; every process calls it).

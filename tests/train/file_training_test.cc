@@ -51,7 +51,7 @@ TEST(FileTraining, BreastCancerCsvStandardized) {
   const ReadResult data = read_data(file("breast_cancer.csv"), {});
   const HoldoutSplit split = split_holdout(data.data, 0.25, 3);
   TrainConfig c = file_config(2, 16, 30, 0.5);
-  c.standardize = true;
+  c.scale = Scaling::kStandardize;
   const RunResult run = train_on_threads(c, split.train);
   ASSERT_TRUE(run.model.standardization.has_value());
   EXPECT_GE(accuracy(run.model, split.holdout), 0.94);
@@ -62,7 +62,7 @@ TEST(FileTraining, DenseAndSparseStorageGiveTheSameWeights) {
   const ReadResult sparse = read_data(file("heart_scale"), {.storage = Storage::kSparse});
   for (const bool standardize : {false, true}) {
     TrainConfig c = file_config(2, 8, 5, 0.3);
-    c.standardize = standardize;
+    c.scale = standardize ? Scaling::kStandardize : Scaling::kNone;
     const RunResult a = train_on_threads(c, dense.data);
     const RunResult b = train_on_threads(c, sparse.data);
     ASSERT_EQ(a.model.features(), b.model.features());
@@ -76,7 +76,7 @@ TEST(FileTraining, DenseAndSparseStorageGiveTheSameWeights) {
 TEST(FileTraining, PredictionsAreIdenticalAfterSaveAndLoad) {
   const ReadResult data = read_data(file("breast_cancer.csv"), {});
   TrainConfig c = file_config(2, 16, 5, 0.5);
-  c.standardize = true;
+  c.scale = Scaling::kStandardize;
   const RunResult run = train_on_threads(c, data.data);
   const std::string path = ::testing::TempDir() + "dsgd_file_training_model";
   save_model({run.model, data.labels, {{"epochs", 5}}, ""}, path);

@@ -111,13 +111,13 @@ void draw_features(const CounterRng& draws, std::size_t nnz, std::size_t d, cons
 }
 
 template <typename T>
-void fill_sparse(const SyntheticSpec& spec, Split split, RowRange range, Dataset& out, std::size_t at) {
+void fill_sparse(const SyntheticSpec& spec, Split split, RowRange range, const std::vector<double>& w_true,
+                 Dataset& out, std::size_t at) {
   const std::size_t k = spec.nnz;
   const bool train = split == Split::kTrain;
   const std::uint64_t index_key = stream_key(spec.seed, train ? kTrainIndex : kTestIndex);
   const CounterRng values(stream_key(spec.seed, train ? kTrainValue : kTestValue));
   const CounterRng noise_rng(stream_key(spec.seed, train ? kTrainNoise : kTestNoise));
-  const CounterRng weights(stream_key(spec.seed, kWeights));
   const PowerLawRanks ranks(spec.features, spec.zipf);
   const Scatter scatter(spec.features, spec.seed);
   std::uint64_t* offsets = out.offsets().data();
@@ -134,7 +134,7 @@ void fill_sparse(const SyntheticSpec& spec, Split split, RowRange range, Dataset
       const T x = spec.values == SparseValues::kBinary ? T{1} : static_cast<T>(values.normal(r * k + p));
       index[i * k + p] = row[p];
       value[i * k + p] = x;
-      margin += static_cast<double>(x) * weights.normal(row[p]);
+      margin += static_cast<double>(x) * w_true[row[p]];
     }
     bool label = margin > 0.0;
     if (spec.noise > 0.0 && noise_rng.uniform(r) < spec.noise) label = !label;
@@ -192,10 +192,6 @@ void validate(const SyntheticSpec& spec) {
     throw ConfigError("--noise must be in [0, 0.5], got " + std::to_string(spec.noise));
 }
 
-double true_weight(const SyntheticSpec& spec, std::size_t j) {
-  return CounterRng(stream_key(spec.seed, kWeights)).normal(j);
-}
-
 std::vector<double> true_weights(const SyntheticSpec& spec) {
   const CounterRng rng(stream_key(spec.seed, kWeights));
   std::vector<double> w(spec.features);
@@ -207,18 +203,18 @@ void generate_rows(const SyntheticSpec& spec, Split split, RowRange range,
                    const std::vector<double>& w_true, Dataset& out, std::size_t at) {
   if (out.features() != spec.features || at + range.size() > out.rows())
     throw Error("generate_rows: destination does not fit the requested rows");
+  if (w_true.size() != spec.features) throw Error("generate_rows: the true weights do not fit the features");
   if (spec.nnz > 0) {
     if (out.layout() != Layout::kSparse || out.values() != out.rows() * spec.nnz)
       throw Error("generate_rows: sparse rows need CSR storage of nnz values a row");
     if (out.dtype() == DType::kF32) {
-      fill_sparse<float>(spec, split, range, out, at);
+      fill_sparse<float>(spec, split, range, w_true, out, at);
     } else {
-      fill_sparse<double>(spec, split, range, out, at);
+      fill_sparse<double>(spec, split, range, w_true, out, at);
     }
     return;
   }
-  if (out.layout() != Layout::kDense || w_true.size() != spec.features)
-    throw Error("generate_rows: dense rows need dense storage and the true weights");
+  if (out.layout() != Layout::kDense) throw Error("generate_rows: dense rows need dense storage");
   if (out.dtype() == DType::kF32) {
     fill<float>(spec, split, range, w_true, out, at);
   } else {
@@ -231,14 +227,15 @@ namespace {
 Dataset storage_for(const SyntheticSpec& spec, RowRange range) {
   if (spec.nnz == 0) return Dataset(spec.dtype, range.size(), spec.features, range.begin);
   Dataset out = Dataset::sparse(spec.dtype, range.size(), spec.features, range.size() * spec.nnz, range.begin);
-  out.offsets()[0] = 0;
+  const std::span<std::uint64_t> offsets = out.offsets();
+  if (!offsets.empty()) offsets[0] = 0;
   return out;
 }
 }  // namespace
 
 Dataset generate(const SyntheticSpec& spec, Split split, RowRange range) {
   Dataset out = storage_for(spec, range);
-  generate_rows(spec, split, range, spec.nnz == 0 ? true_weights(spec) : std::vector<double>(), out);
+  generate_rows(spec, split, range, true_weights(spec), out);
   return out;
 }
 
@@ -253,7 +250,7 @@ Dataset generate_parallel(const SyntheticSpec& spec, Split split, std::size_t th
 Dataset generate_parallel(const SyntheticSpec& spec, Split split, RowRange range, std::size_t threads) {
   const std::size_t rows = range.size();
   Dataset out = storage_for(spec, range);
-  const std::vector<double> w_true = spec.nnz == 0 ? true_weights(spec) : std::vector<double>();
+  const std::vector<double> w_true = true_weights(spec);
   threads = std::max<std::size_t>(1, std::min(threads, rows));
   const auto block = [&](std::size_t t) {
     const RowRange local = shard_range(rows, threads, t);

@@ -7,7 +7,7 @@
 // from a power law of exponent `zipf` over the features' popularity ranks (rank k with
 // probability ~ k^-zipf; 0 is uniform), the ranks scattered over the indices by a fixed
 // permutation as hashing scatters them; the values are 1 (binary) or N(0, 1) (gaussian); the
-// same label model, w*_j ~ N(0, 1) computed per feature on the fly (no d-vector is held).
+// same label model.
 // The training set and the held-out test set share w* and use different streams.
 #include <cstddef>
 #include <cstdint>
@@ -45,13 +45,10 @@ enum class Split { kTrain, kTest };
 void validate(const SyntheticSpec& spec);
 
 [[nodiscard]] std::vector<double> true_weights(const SyntheticSpec& spec);
-// w*_j alone (what true_weights holds at j).
-[[nodiscard]] double true_weight(const SyntheticSpec& spec, std::size_t j);
 
 // Writes global rows [range.begin, range.end) of `split` into rows [at, at + range.size()) of
-// `out`, which must have spec.features features (dense rows: w_true holds true_weights; sparse
-// rows: w_true is unused and `out` holds nnz values a row). Safe to call concurrently on
-// disjoint rows.
+// `out`, which must have spec.features features (and, for sparse rows, CSR storage of nnz values
+// a row); w_true is true_weights(spec). Safe to call concurrently on disjoint rows.
 void generate_rows(const SyntheticSpec& spec, Split split, RowRange range,
                    const std::vector<double>& w_true, Dataset& out, std::size_t at = 0);
 

@@ -121,7 +121,7 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"lr_step_factor", c.step_factor},
           {"bias", c.bias},
           {"l2", c.l2},
-          {"standardize", c.standardize},
+          {"scale", std::string(to_string(c.scale))},
           {"patience", c.patience},
           {"shuffle", c.shuffle},
           {"exchange", std::string(to_string(c.exchange))},

@@ -24,6 +24,38 @@ LrSchedule parse_schedule(std::string_view name) {
                     "' (expected constant, inverse-sqrt or step)");
 }
 
+std::string_view to_string(ExchangeMode mode) noexcept {
+  switch (mode) {
+    case ExchangeMode::kAuto: return "auto";
+    case ExchangeMode::kDense: return "dense";
+    case ExchangeMode::kSparse: return "sparse";
+  }
+  return "?";
+}
+
+ExchangeMode parse_exchange(std::string_view name) {
+  for (const ExchangeMode m : {ExchangeMode::kAuto, ExchangeMode::kDense, ExchangeMode::kSparse}) {
+    if (name == to_string(m)) return m;
+  }
+  throw ConfigError("unknown exchange '" + std::string(name) + "' (expected auto, dense or sparse)");
+}
+
+std::string_view to_string(Scaling scaling) noexcept {
+  switch (scaling) {
+    case Scaling::kNone: return "none";
+    case Scaling::kMaxAbs: return "maxabs";
+    case Scaling::kStandardize: return "standardize";
+  }
+  return "?";
+}
+
+Scaling parse_scaling(std::string_view name) {
+  for (const Scaling s : {Scaling::kNone, Scaling::kMaxAbs, Scaling::kStandardize}) {
+    if (name == to_string(s)) return s;
+  }
+  throw ConfigError("unknown scaling '" + std::string(name) + "' (expected none, maxabs or standardize)");
+}
+
 namespace {
 bool finite_at_least(double value, double low) { return std::isfinite(value) && value >= low; }
 }  // namespace

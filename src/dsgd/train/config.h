@@ -4,8 +4,6 @@
 #include <cstdint>
 #include <string_view>
 
-#include "dsgd/train/exchange_mode.h"
-
 namespace dsgd {
 
 // How the rate moves after the warm-up (see schedule.h).
@@ -13,6 +11,18 @@ enum class LrSchedule { kConstant, kInverseSqrt, kStep };
 [[nodiscard]] std::string_view to_string(LrSchedule schedule) noexcept;
 // Accepts "constant", "inverse-sqrt", "step"; throws ConfigError otherwise.
 [[nodiscard]] LrSchedule parse_schedule(std::string_view name);
+
+// How the workers sum sparse gradients (exchange.h).
+enum class ExchangeMode { kAuto, kDense, kSparse };
+[[nodiscard]] std::string_view to_string(ExchangeMode mode) noexcept;
+// Accepts "auto", "dense", "sparse"; throws ConfigError otherwise.
+[[nodiscard]] ExchangeMode parse_exchange(std::string_view name);
+
+// How features are scaled before training (scaling.h).
+enum class Scaling { kNone, kMaxAbs, kStandardize };
+[[nodiscard]] std::string_view to_string(Scaling scaling) noexcept;
+// Accepts "none", "maxabs", "standardize"; throws ConfigError otherwise.
+[[nodiscard]] Scaling parse_scaling(std::string_view name);
 
 struct TrainConfig {
   std::size_t epochs = 8;          // passes over the data (at most, with early stopping)
@@ -24,7 +34,8 @@ struct TrainConfig {
   double step_factor = 0.5;        // step schedule: what each cut multiplies the rate by
   bool bias = true;                // learn an intercept (not regularised)
   double l2 = 0.0;                 // adds l2/2 |w|^2 to the mean loss
-  bool standardize = false;        // train on (x - mean) / std, the moments found by an allreduce
+  Scaling scale = Scaling::kNone;  // standardize: train on (x - mean) / std, the moments found by an
+                                   // allreduce; maxabs: on x / s (s from the data or the start model)
   std::size_t patience = 0;        // early stop after this many epochs without a better held-out
                                    // loss (0: never); needs held-out rows
   bool shuffle = false;            // seeded permutation of each shard per epoch (the seed had none)

@@ -12,22 +12,6 @@
 
 namespace dsgd {
 
-std::string_view to_string(ExchangeMode mode) noexcept {
-  switch (mode) {
-    case ExchangeMode::kAuto: return "auto";
-    case ExchangeMode::kDense: return "dense";
-    case ExchangeMode::kSparse: return "sparse";
-  }
-  return "?";
-}
-
-ExchangeMode parse_exchange(std::string_view name) {
-  for (const ExchangeMode m : {ExchangeMode::kAuto, ExchangeMode::kDense, ExchangeMode::kSparse}) {
-    if (name == to_string(m)) return m;
-  }
-  throw ConfigError("unknown exchange '" + std::string(name) + "' (expected auto, dense or sparse)");
-}
-
 bool sparse_is_cheaper(std::uint64_t entries, std::size_t d) noexcept {
   return 12 * entries < 16 * static_cast<std::uint64_t>(d);
 }

@@ -22,7 +22,7 @@
 #include <string_view>
 
 #include "dsgd/comm/communicator.h"
-#include "dsgd/train/exchange_mode.h"
+#include "dsgd/train/config.h"
 #include "dsgd/train/step_gradient.h"
 
 namespace dsgd {

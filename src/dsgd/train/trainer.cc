@@ -14,6 +14,7 @@
 #include "dsgd/error.h"
 #include "dsgd/model/kernel.h"
 #include "dsgd/timer.h"
+#include "dsgd/train/scaling.h"
 #include "dsgd/train/schedule.h"
 #include "dsgd/train/step_gradient.h"
 #include "dsgd/train/update.h"
@@ -136,7 +137,8 @@ LinearModel starting_model(const TrainConfig& config, const WorkerJob& job, Comm
     if (!config.bias) model.bias = 0;
   } else {
     model.weights.assign(d, 0.0);
-    if (config.standardize) model.standardization = global_standardization(job.train, d, comm);
+    if (config.scale == Scaling::kStandardize) model.standardization = global_standardization(job.train, d, comm);
+    if (config.scale == Scaling::kMaxAbs) model.standardization = maxabs_scaling(*job.train.data, job.train.rows, &comm);
   }
   return model;
 }
