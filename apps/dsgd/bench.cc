@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include "dsgd/model/kernel.h"
-#include "dsgd/report/bandwidth.h"
 #include "experiment.h"
 #include "options.h"
 
@@ -48,15 +47,14 @@ Handler add_bench_command(CLI::App& app) {
       TrainConfig sequential = report.config;
       sequential.workers = 1;
       const Experiment data = make_experiment(report.data, report.config.workers);
-      const double bandwidth_1 = measure_read_bandwidth(1);
-      const double bandwidth_w =
-          report.config.workers == 1 ? bandwidth_1 : measure_read_bandwidth(report.config.workers);
+      const MachineBounds bounds_1 = measure_bounds(1, report.data);
+      const MachineBounds bounds_w = report.config.workers == 1 ? bounds_1 : measure_bounds(report.config.workers, report.data);
       report.env = {kernel_target(), data.generate_s};
       std::vector<RunReport> sequential_runs, parallel_runs;
       for (int r = 0; r < o.repeat; ++r) {  // alternating, so a change in machine load hits both alike
         const bool quiet = o.train.quiet || r > 0;
-        sequential_runs.push_back(run_scored(sequential, data, bandwidth_1, "sequential", quiet));
-        parallel_runs.push_back(run_scored(report.config, data, bandwidth_w, "parallel", quiet));
+        sequential_runs.push_back(run_scored(sequential, data, bounds_1, "sequential", quiet));
+        parallel_runs.push_back(run_scored(report.config, data, bounds_w, "parallel", quiet));
       }
       report.sequential = median_run(std::move(sequential_runs));
       report.parallel = median_run(std::move(parallel_runs));
@@ -72,7 +70,7 @@ Handler add_bench_command(CLI::App& app) {
       report.env = {kernel_target(), setup.local.generate_s};
       std::vector<RunReport> parallel_runs;
       for (int r = 0; r < o.repeat; ++r) {
-        parallel_runs.push_back(run_scored(report.config, setup.local, setup.bandwidth_gbs, "parallel",
+        parallel_runs.push_back(run_scored(report.config, setup.local, setup.bounds, "parallel",
                                            o.train.quiet || r > 0 || !root, cluster.get(), threads));
       }
       report.parallel = median_run(std::move(parallel_runs));
@@ -81,10 +79,10 @@ Handler add_bench_command(CLI::App& app) {
       TrainConfig sequential = report.config;
       sequential.workers = 1;
       const Experiment all = make_experiment(report.data, threads);
-      const double bandwidth_1 = measure_read_bandwidth(1);
+      const MachineBounds bounds_1 = measure_bounds(1, report.data);
       std::vector<RunReport> sequential_runs;
       for (int r = 0; r < o.repeat; ++r) {
-        sequential_runs.push_back(run_scored(sequential, all, bandwidth_1, "sequential", o.train.quiet || r > 0));
+        sequential_runs.push_back(run_scored(sequential, all, bounds_1, "sequential", o.train.quiet || r > 0));
       }
       report.sequential = median_run(std::move(sequential_runs));
       finish(setup.json);

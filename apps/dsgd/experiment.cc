@@ -72,7 +72,14 @@ Experiment make_local_experiment(const SyntheticSpec& spec, const Cluster& clust
   return {std::move(train), std::move(test), spec.samples, seconds_since(start)};
 }
 
-RunReport run_scored(const TrainConfig& config, const Experiment& data, double bandwidth_gbs,
+MachineBounds measure_bounds(int threads, const SyntheticSpec& spec) {
+  MachineBounds b{measure_read_bandwidth(threads), 0};
+  // The sparse pass's model: a (weight, gradient) pair of doubles per column.
+  if (spec.nnz > 0) b.random_reads_per_s = measure_random_reads(threads, 2 * sizeof(double) * spec.features);
+  return b;
+}
+
+RunReport run_scored(const TrainConfig& config, const Experiment& data, const MachineBounds& bounds,
                      const std::string& label, bool quiet, Cluster* cluster, int threads) {
   EpochCallback progress;
   if (!quiet) {
@@ -89,10 +96,17 @@ RunReport run_scored(const TrainConfig& config, const Experiment& data, double b
     report.train = evaluate_on_cluster(data.train, report.run.model, cluster->comm());
     report.test = evaluate_on_cluster(data.test, report.run.model, cluster->comm());
   }
-  const double global_bytes = static_cast<double>(data.global_train_rows * data.train.features() *
-                                                  size_of(data.train.dtype()));
-  report.bandwidth_gbs = bandwidth_gbs;
-  report.bound_s = static_cast<double>(config.epochs) * global_bytes / (bandwidth_gbs * 1e9);
+  // X's bytes over all rows (each process holds its share; the rows of a set are alike).
+  const double global_bytes = static_cast<double>(data.train.feature_bytes()) *
+                              static_cast<double>(data.global_train_rows) / static_cast<double>(data.train.rows());
+  report.bandwidth_gbs = bounds.bandwidth_gbs;
+  report.bound_s = static_cast<double>(config.epochs) * global_bytes / (bounds.bandwidth_gbs * 1e9);
+  if (bounds.random_reads_per_s > 0 && data.train.layout() == Layout::kSparse) {
+    const double global_nnz = static_cast<double>(data.train.values()) *
+                              static_cast<double>(data.global_train_rows) / static_cast<double>(data.train.rows());
+    report.random_reads_per_s = bounds.random_reads_per_s;
+    report.random_bound_s = static_cast<double>(config.epochs) * global_nnz / bounds.random_reads_per_s;
+  }
   report.times_s = {report.run.time_s};
   return report;
 }
@@ -200,9 +214,10 @@ ClusterSetup prepare_cluster_run(Cluster& cluster, const DataOptions& data, Trai
   check_same_config(cluster, data.spec, train.config, backend);
   std::optional<AtomicFile> json = cluster.rank() == 0 ? train.open_json() : std::nullopt;
   Experiment local = make_local_experiment(data.spec, cluster, threads);
-  std::vector<double> bandwidth = {measure_read_bandwidth(threads)};
-  cluster.comm().allreduce_sum(bandwidth);
-  return {train.config, threads, std::move(json), std::move(local), bandwidth[0]};
+  const MachineBounds mine = measure_bounds(threads, data.spec);
+  std::vector<double> bounds = {mine.bandwidth_gbs, mine.random_reads_per_s};
+  cluster.comm().allreduce_sum(bounds);
+  return {train.config, threads, std::move(json), std::move(local), {bounds[0], bounds[1]}};
 }
 
 int run_on_cluster(Cluster& cluster, const std::function<int()>& body) {

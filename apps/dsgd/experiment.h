@@ -42,10 +42,19 @@ struct Experiment {
 // test set; no process generates (or holds) more.
 [[nodiscard]] Experiment make_local_experiment(const SyntheticSpec& spec, const Cluster& cluster, int threads);
 
+// What the machine's memory allows the run's cores together: streaming reads (GB/s) and, for
+// sparse data, random reads of a buffer the size of the model's arrays (reads/s; 0 for dense).
+struct MachineBounds {
+  double bandwidth_gbs = 0;
+  double random_reads_per_s = 0;
+};
+// Measured with `threads` threads for the data of `spec`.
+[[nodiscard]] MachineBounds measure_bounds(int threads, const SyntheticSpec& spec);
+
 // Trains with `config` on the threads backend (or, given a cluster, on it with `threads` per
 // process), printing progress as `label` unless quiet, and scores the weights on both sets.
-// bandwidth_gbs is the read bandwidth of all the run's cores together.
-[[nodiscard]] RunReport run_scored(const TrainConfig& config, const Experiment& data, double bandwidth_gbs,
+// `bounds` are those of all the run's cores together.
+[[nodiscard]] RunReport run_scored(const TrainConfig& config, const Experiment& data, const MachineBounds& bounds,
                                    const std::string& label, bool quiet, Cluster* cluster = nullptr,
                                    int threads = 1);
 
@@ -72,14 +81,14 @@ void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainC
 void warn_if_bound_too_tightly(const Cluster& cluster, int threads);
 
 // What every process of a cluster run prepares before training: the options resolved and
-// checked against the other ranks, the --json file (rank 0), its rows, and the read bandwidth
+// checked against the other ranks, the --json file (rank 0), its rows, and the machine bounds
 // of all ranks measured at once and summed.
 struct ClusterSetup {
   TrainConfig config;
   int threads = 1;
   std::optional<AtomicFile> json;
   Experiment local;
-  double bandwidth_gbs = 0;
+  MachineBounds bounds;
 };
 [[nodiscard]] ClusterSetup prepare_cluster_run(Cluster& cluster, const DataOptions& data, TrainOptions& train,
                                                const BackendOptions& backend);

@@ -6,7 +6,6 @@
 
 #include "dsgd/error.h"
 #include "dsgd/model/kernel.h"
-#include "dsgd/report/bandwidth.h"
 #include "experiment.h"
 #include "options.h"
 #include "train_file.h"
@@ -96,9 +95,9 @@ Handler add_train_command(CLI::App& app) {
       std::optional<AtomicFile> json = o.train.open_json();
       report.config = o.train.config;
       const Experiment data = make_experiment(report.data, report.config.workers);
-      const double bandwidth = measure_read_bandwidth(report.config.workers);
+      const MachineBounds bounds = measure_bounds(report.config.workers, report.data);
       report.env = {kernel_target(), data.generate_s};
-      report.result = run_scored(report.config, data, bandwidth, "train", o.train.quiet);
+      report.result = run_scored(report.config, data, bounds, "train", o.train.quiet);
       print_report(stdout, report);
       if (json) write_json(*json, to_json(report));
       return 0;
@@ -108,7 +107,7 @@ Handler add_train_command(CLI::App& app) {
       ClusterSetup setup = prepare_cluster_run(*cluster, o.data, o.train, o.backend);
       report.config = setup.config;
       report.env = {kernel_target(), setup.local.generate_s};
-      report.result = run_scored(report.config, setup.local, setup.bandwidth_gbs, "train",
+      report.result = run_scored(report.config, setup.local, setup.bounds, "train",
                                  o.train.quiet || cluster->rank() != 0, cluster.get(), setup.threads);
       if (cluster->rank() == 0) {
         print_report(stdout, report);

@@ -257,6 +257,8 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   const double load_s = data.seconds + (test ? test->seconds : 0.0);
   fmt::print("Time  loading {:.4f} s{}, training {:.4f} s\n", load_s,
              test ? fmt::format(" (train {:.4f} s + test {:.4f} s)", data.seconds, test->seconds) : "", run.time_s);
+  print_time_split(stdout, run);
+  print_exchange(stdout, run, run.model.features());
   print_evaluation(stdout, "Train", on_train);
   if (on_test) print_evaluation(stdout, "Test ", *on_test);
 
@@ -280,6 +282,12 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
                              {"config", to_json(config)},
                              {"load_s", load_s},
                              {"train_s", run.time_s},
+                             {"compute_s", run.compute_s},
+                             {"exchange_s", run.exchange_s},
+                             {"comm_s", run.comm_s},
+                             {"wait_s", run.wait_s},
+                             {"communication", communication_json(run)},
+                             {"exchange", exchange_json(run, config)},
                              {"steps", run.steps},
                              {"best_epoch", run.best_epoch},
                              {"epochs", to_json(run.epochs)},

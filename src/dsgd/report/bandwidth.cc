@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dsgd/data/dataset.h"
+#include "dsgd/data/rng.h"
 #include "dsgd/timer.h"
 
 namespace dsgd {
@@ -66,6 +67,39 @@ double measure_read_bandwidth(int threads, const BandwidthOptions& options) {
   pool.clear();
   const double best = *std::min_element(seconds.begin(), seconds.end());
   return static_cast<double>(n * sizeof(double)) / best / 1e9;
+}
+
+double measure_random_reads(int threads, std::size_t bytes, int repeats) {
+  threads = std::max(1, threads);
+  const std::size_t n = std::max<std::size_t>(bytes / sizeof(double), 1024);
+  detail::AlignedArray<double> buffer(static_cast<double*>(detail::aligned_allocate(n * sizeof(double))));
+  constexpr std::size_t kReads = std::size_t{1} << 22;  // per thread and pass
+  std::barrier sync(threads);
+  std::vector<double> seconds(static_cast<std::size_t>(repeats));
+  std::atomic<double> sink{0};
+  auto body = [&](int t) {
+    const RowRange part = shard_range(n, static_cast<std::size_t>(threads), static_cast<std::size_t>(t));
+    std::fill(buffer.get() + part.begin, buffer.get() + part.end, 1.0);
+    std::vector<std::uint32_t> where(kReads);
+    SplitMix64 rng(stream_key(0x5241'4E44'4F4DULL, static_cast<std::uint64_t>(t)));  // "RANDOM"
+    for (std::uint32_t& w : where) w = static_cast<std::uint32_t>(rng.below(n));
+    double local = 0;
+    for (int r = 0; r < repeats; ++r) {
+      sync.arrive_and_wait();
+      const auto start = Clock::now();
+      for (const std::uint32_t w : where) local += buffer[w];
+      sync.arrive_and_wait();
+      if (t == 0) seconds[static_cast<std::size_t>(r)] = seconds_since(start);
+    }
+    sink.fetch_add(local);
+  };
+  {
+    std::vector<std::jthread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(body, t);
+    body(0);
+  }
+  const double best = *std::min_element(seconds.begin(), seconds.end());
+  return static_cast<double>(kReads) * threads / best;
 }
 
 }  // namespace dsgd

@@ -29,6 +29,13 @@ std::string repeats(const RunReport& r) {
   return text + ")";
 }
 
+// Bytes of the synthetic set's X: dense rows x features, or CSR (values, u32 indices, u64 offsets).
+double x_bytes(const SyntheticSpec& data) {
+  const auto rows = static_cast<double>(data.samples);
+  if (data.nnz == 0) return rows * static_cast<double>(data.features * size_of(data.dtype));
+  return rows * static_cast<double>(data.nnz * (size_of(data.dtype) + sizeof(std::uint32_t)) + sizeof(std::uint64_t));
+}
+
 // Communication of rank 0 (every worker of the symmetric algorithms does the same).
 const CommStats& rank0(const RunResult& run) { return run.per_worker.front(); }
 
@@ -45,24 +52,10 @@ nlohmann::json config_json(const SyntheticSpec& data, const TrainConfig& config)
   return j;
 }
 
-nlohmann::json communication_json(const RunResult& run) {
-  nlohmann::json per_worker = nlohmann::json::array();
-  for (const CommStats& s : run.per_worker) {
-    per_worker.push_back({{"syncs", s.syncs}, {"bytes_sent", s.bytes_sent}, {"bytes_received", s.bytes_received},
-                          {"comm_s", s.comm_s}, {"wait_s", s.wait_s}});
-  }
-  const CommStats& s = rank0(run);
-  // MPI_Allreduce moves bytes we cannot see: null rather than a guess.
-  const nlohmann::json sent = run.bytes_measured ? nlohmann::json(s.bytes_sent) : nlohmann::json(nullptr);
-  const nlohmann::json received = run.bytes_measured ? nlohmann::json(s.bytes_received) : nlohmann::json(nullptr);
-  return {{"algorithm", run.algorithm}, {"syncs", s.syncs},
-          {"bytes_sent", sent},         {"bytes_received", received},
-          {"bytes_measured", run.bytes_measured}, {"per_worker", std::move(per_worker)}};
-}
-
-
 nlohmann::json run_json(const RunReport& r) {
   return {{"time_s", r.run.time_s},
+          {"exchange_s", r.run.exchange_s},
+          {"random_bound_s", r.random_bound_s},
           {"response_time_s", r.run.response_time_s},
           {"train_accuracy", r.train.accuracy},
           {"train_log_loss", r.train.log_loss},
@@ -79,9 +72,10 @@ nlohmann::json run_json(const RunReport& r) {
           {"bias", r.run.model.bias}};
 }
 
-void print_split(std::FILE* out, const RunResult& run) {
-  fmt::print(out, "  compute {:.4f} s, communication {:.4f} s, waiting {:.4f} s (mean per worker)\n", run.compute_s,
-             run.comm_s, run.wait_s);
+// What one step's sync carries.
+std::string sync_payload(const RunResult& run, std::size_t features) {
+  if (run.exchange.sparse_steps == 0) return fmt::format("{} doubles", features + 4);  // gradient and 4 pass sums
+  return "sparse lists (see Exchange)";
 }
 
 void print_communication(std::FILE* out, const RunResult& run, std::size_t features) {
@@ -90,15 +84,15 @@ void print_communication(std::FILE* out, const RunResult& run, std::size_t featu
   for (const CommStats& w : run.per_worker) total += w.bytes_sent;
   const auto workers = run.per_worker.size();
   if (!run.bytes_measured) {
-    fmt::print(out, "Communication cost: {} syncs of {} doubles; bytes not measurable inside MPI_Allreduce ({})\n",
-               s.syncs, features + 3, run.algorithm);
+    fmt::print(out, "Communication cost: {} syncs of {}; bytes not measurable inside MPI_Allreduce ({})\n",
+               s.syncs, sync_payload(run, features), run.algorithm);
     return;
   }
   // The seed counted syncs x workers x d x 8 (gradients up only); this counts what moved, both ways.
   fmt::print(out,
-             "Communication cost: {} syncs of {} doubles; per worker {} sent + {} received; {} moved in all "
+             "Communication cost: {} syncs of {}; per worker {} sent + {} received; {} moved in all "
              "({})\n",
-             s.syncs, features + 3, human_bytes(static_cast<double>(s.bytes_sent)),
+             s.syncs, sync_payload(run, features), human_bytes(static_cast<double>(s.bytes_sent)),
              human_bytes(static_cast<double>(s.bytes_received)), human_bytes(static_cast<double>(total)),
              workers == 1 ? "one worker: nothing to exchange" : run.algorithm);
 }
@@ -106,6 +100,9 @@ void print_communication(std::FILE* out, const RunResult& run, std::size_t featu
 void print_bound(std::FILE* out, const char* label, const RunReport& r) {
   fmt::print(out, "  {:<11} bound {:.4f} s at {:.1f} GB/s; run took {:.2f}x the bound\n", label, r.bound_s,
              r.bandwidth_gbs, r.run.time_s / r.bound_s);
+  if (r.random_bound_s > 0)
+    fmt::print(out, "  {:<11} random-read bound {:.4f} s at {:.0f} M reads/s (one a non-zero); run took {:.2f}x\n", "",
+               r.random_bound_s, r.random_reads_per_s / 1e6, r.run.time_s / r.random_bound_s);
 }
 
 }  // namespace
@@ -140,6 +137,68 @@ nlohmann::json to_json(const std::vector<EpochProgress>& epochs) {
                    {"time_s", e.time_s}});
   }
   return out;
+}
+
+nlohmann::json communication_json(const RunResult& run) {
+  nlohmann::json per_worker = nlohmann::json::array();
+  for (const CommStats& s : run.per_worker) {
+    per_worker.push_back({{"syncs", s.syncs}, {"bytes_sent", s.bytes_sent}, {"bytes_received", s.bytes_received},
+                          {"comm_s", s.comm_s}, {"wait_s", s.wait_s}});
+  }
+  const CommStats& s = rank0(run);
+  // MPI_Allreduce moves bytes we cannot see: null rather than a guess.
+  const nlohmann::json sent = run.bytes_measured ? nlohmann::json(s.bytes_sent) : nlohmann::json(nullptr);
+  const nlohmann::json received = run.bytes_measured ? nlohmann::json(s.bytes_received) : nlohmann::json(nullptr);
+  return {{"algorithm", run.algorithm}, {"syncs", s.syncs},
+          {"bytes_sent", sent},         {"bytes_received", received},
+          {"bytes_measured", run.bytes_measured}, {"per_worker", std::move(per_worker)}};
+}
+
+void print_exchange(std::FILE* out, const RunResult& run, std::size_t features) {
+  const ExchangeStats& e = run.exchange;
+  const std::uint64_t steps = e.sparse_steps + e.dense_steps;
+  const CommStats& s = rank0(run);
+  const std::string touched = run.sparse_update
+                                  ? fmt::format("the summed gradient touched {:.3g}% of the {} columns a step",
+                                                100 * run.touched_share, features)
+                                  : fmt::format("dense data: all {} columns every step", features);
+  if (run.per_worker.size() == 1 || steps == 0) {
+    fmt::print(out, "Exchange  none (one worker); {}\n", touched);
+    return;
+  }
+  const std::string how = e.sparse_steps == steps ? "sparse lists every step"
+                          : e.dense_steps == steps ? "dense vector every step"
+                                                   : fmt::format("auto: sparse lists {} steps, dense vector {}",
+                                                                 e.sparse_steps, e.dense_steps);
+  const std::string bytes =
+      run.bytes_measured
+          ? fmt::format("{} a step per worker (sent + received)",
+                        human_bytes(static_cast<double>(s.bytes_sent + s.bytes_received) / static_cast<double>(steps)))
+          : std::string("bytes not measurable inside MPI_Allreduce");
+  fmt::print(out, "Exchange  {}; {}; {}\n", how, bytes, touched);
+}
+
+nlohmann::json exchange_json(const RunResult& run, const TrainConfig& config) {
+  const ExchangeStats& e = run.exchange;
+  const std::uint64_t steps = e.sparse_steps + e.dense_steps;
+  const CommStats& s = run.per_worker.empty() ? CommStats{} : rank0(run);
+  const nlohmann::json bytes = run.bytes_measured && steps > 0
+                                   ? nlohmann::json(static_cast<double>(s.bytes_sent + s.bytes_received) /
+                                                    static_cast<double>(steps))
+                                   : nlohmann::json(nullptr);
+  return {{"mode", std::string(to_string(config.exchange))},
+          {"update", run.sparse_update ? "lazy, touched columns" : "dense"},
+          {"sparse_steps", e.sparse_steps},
+          {"dense_steps", e.dense_steps},
+          {"entries", e.entries},
+          {"bytes_per_step", bytes},
+          {"touched_share", run.touched_share}};
+}
+
+void print_time_split(std::FILE* out, const RunResult& run) {
+  fmt::print(out,
+             "  compute {:.4f} s, exchange {:.4f} s (communication {:.4f} s, waiting {:.4f} s) (mean per worker)\n",
+             run.compute_s, run.exchange_s, run.comm_s, run.wait_s);
 }
 
 void print_progress(std::FILE* out, const std::string& label, std::size_t epochs, const EpochProgress& p) {
@@ -184,12 +243,13 @@ void print_report(std::FILE* out, const TrainReport& report) {
              report.config.batch, report.config.workers);
   fmt::print(out, "Training time: {:.4f} s | train acc: {} | test acc: {} | test log-loss: {}\n", r.run.time_s,
              score(r.train.accuracy), score(r.test.accuracy), score(r.test.log_loss, 5));
-  print_split(out, r.run);
+  print_time_split(out, r.run);
   fmt::print(out, "Response time: {:.4f} s (start of the run to its end; data generation {:.3f} s not included)\n",
              r.run.response_time_s, report.env.generate_s);
   print_communication(out, r.run, report.data.features);
+  print_exchange(out, r.run, report.data.features);
   fmt::print(out, "Memory-bandwidth bound ({}, {} x {} of X):\n", report.env.kernel_target, report.config.epochs,
-             human_bytes(static_cast<double>(report.data.samples * report.data.features * size_of(report.data.dtype))));
+             human_bytes(x_bytes(report.data)));
   print_bound(out, "this run", r);
 }
 
@@ -204,6 +264,7 @@ void print_report(std::FILE* out, const BenchReport& report) {
   fmt::print(out, "Speedup: {:.2f}x\n", report.speedup());
   fmt::print(out, "Response time: {:.4f} s (parallel run, start of the run to its end)\n", par.run.response_time_s);
   print_communication(out, par.run, report.data.features);
+  print_exchange(out, par.run, report.data.features);
   fmt::print(out, "\n{:<22}{:>12}{:>12}\n", "", "sequential", "parallel");
   const auto row = [&](const char* name, double a, double b, int digits) {
     fmt::print(out, "{:<22}{:>12}{:>12}\n", name, score(a, digits), score(b, digits));
@@ -213,8 +274,9 @@ void print_report(std::FILE* out, const BenchReport& report) {
   row("test log-loss", seq.test.log_loss, par.test.log_loss, 5);
   row("time (s)", seq.run.time_s, par.run.time_s, 4);
   row("  compute (s)", seq.run.compute_s, par.run.compute_s, 4);
-  row("  communication (s)", seq.run.comm_s, par.run.comm_s, 4);
-  row("  waiting (s)", seq.run.wait_s, par.run.wait_s, 4);
+  row("  exchange (s)", seq.run.exchange_s, par.run.exchange_s, 4);
+  row("    communication (s)", seq.run.comm_s, par.run.comm_s, 4);
+  row("    waiting (s)", seq.run.wait_s, par.run.wait_s, 4);
   row("response time (s)", seq.run.response_time_s, par.run.response_time_s, 4);
   fmt::print(out, "{:<22}{:>12}{:>12}\n", "workers x batch", fmt::format("1 x {}", report.config.batch),
              fmt::format("{} x {}", report.config.workers, report.config.batch));
@@ -222,8 +284,7 @@ void print_report(std::FILE* out, const BenchReport& report) {
   fmt::print(out, "\nTest set: {} held-out rows from the same true weights (label noise {}).\n",
              report.data.test_samples, report.data.noise);
   fmt::print(out, "Memory-bandwidth bound ({} kernel; {} epochs x {} of X read at the measured bandwidth):\n",
-             report.env.kernel_target, report.config.epochs,
-             human_bytes(static_cast<double>(report.data.samples * report.data.features * size_of(report.data.dtype))));
+             report.env.kernel_target, report.config.epochs, human_bytes(x_bytes(report.data)));
   print_bound(out, "sequential", seq);
   print_bound(out, "parallel", par);
 }
@@ -233,6 +294,7 @@ nlohmann::json to_json(const TrainReport& report) {
   nlohmann::json json = run_json(r);
   json["config"] = config_json(report.data, report.config);
   json["communication"] = communication_json(r.run);
+  json["exchange"] = exchange_json(r.run, report.config);
   json["bound"] = {{"read_bandwidth_gbs", r.bandwidth_gbs}, {"time_s", r.bound_s}};
   json["environment"] = {{"kernel_target", report.env.kernel_target}, {"generate_s", report.env.generate_s}};
   return json;
@@ -244,6 +306,7 @@ nlohmann::json to_json(const BenchReport& report) {
           {"parallel", run_json(report.parallel)},
           {"speedup", report.speedup()},
           {"communication", communication_json(report.parallel.run)},
+          {"exchange", exchange_json(report.parallel.run, report.config)},
           {"bound",
            {{"read_bandwidth_gbs", report.sequential.bandwidth_gbs},
             {"parallel_read_bandwidth_gbs", report.parallel.bandwidth_gbs},

@@ -24,6 +24,10 @@ struct RunReport {
   Metrics test;
   double bound_s = 0;      // epochs x bytes of X / read bandwidth of as many cores as workers
   double bandwidth_gbs = 0;
+  // Sparse data: epochs x non-zeros / random-read rate, the rate measured on a buffer the size of
+  // the model's arrays (the kernel's reads and writes of the weights land at random places).
+  double random_bound_s = 0;
+  double random_reads_per_s = 0;
 };
 
 // The machine-side facts a report states next to the results.
@@ -61,6 +65,17 @@ void print_report(std::FILE* out, const BenchReport& report);
 [[nodiscard]] nlohmann::json to_json(const TrainConfig& config);
 // The per-epoch progress (held-out figures null when there are none).
 [[nodiscard]] nlohmann::json to_json(const std::vector<EpochProgress>& epochs);
+
+// "Exchange  sparse every step (...): 1.2 MB a step per worker, 3.1% of the columns touched": what
+// the exchange strategy did (exchange.h), for `train DATA` as for the synthetic runs.
+void print_exchange(std::FILE* out, const RunResult& run, std::size_t features);
+// {algorithm, syncs, bytes_sent, bytes_received, bytes_measured, per_worker}
+[[nodiscard]] nlohmann::json communication_json(const RunResult& run);
+// {mode, update, sparse_steps, dense_steps, entries, bytes_per_step, touched_share}
+[[nodiscard]] nlohmann::json exchange_json(const RunResult& run, const TrainConfig& config);
+
+// "compute 0.0265 s, exchange 0.0012 s, communication 0.0003 s, waiting 0.0029 s (mean per worker)"
+void print_time_split(std::FILE* out, const RunResult& run);
 
 // "accuracy 0.8497  log-loss 0.32345  AUC 0.90121  precision 0.7200  recall 0.6012  F1 0.6553"
 // and the confusion matrix, indented under `title`.
