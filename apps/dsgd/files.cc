@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "dsgd/collective_io/read_part.h"
 #include "dsgd/train/run.h"
 
@@ -45,9 +48,23 @@ void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype) {
   }
 }
 
+namespace {
+// Threads that pay for parsing a file of `bytes`: one per MiB (starting a thread costs more than
+// parsing a small file's share), at most `threads`.
+int parse_threads(const std::string& path, int threads) {
+  std::error_code error;
+  const std::uintmax_t bytes = std::filesystem::file_size(path, error);
+  if (error) return threads;
+  return static_cast<int>(std::clamp<std::uintmax_t>(bytes >> 20, 1, static_cast<std::uintmax_t>(threads)));
+}
+}  // namespace
+
 ReadResult FileReader::operator()(const std::string& path, ReadOptions options) const {
   options.threads = threads;
-  if (cluster == nullptr) return read_data(path, options);
+  if (cluster == nullptr) {
+    options.threads = parse_threads(path, threads);
+    return read_data(path, options);
+  }
   const int processes = cluster->size();
   return read_data_part(path, options, cluster->comm(), [&](std::size_t rows, int rank) {
     return process_rows(rows, processes, threads, rank).begin;

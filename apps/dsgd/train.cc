@@ -2,10 +2,13 @@
 // or (under mpirun) on a cluster, with its report.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <functional>
 
 #include "dsgd/error.h"
 #include "dsgd/model/kernel.h"
+#include "dsgd/train/worker_count.h"
 #include "experiment.h"
 #include "options.h"
 #include "train_file.h"
@@ -94,7 +97,19 @@ Handler add_train_command(CLI::App& app) {
       o.train.resolve(o.data);
       std::optional<AtomicFile> json = o.train.open_json();
       report.config = o.train.config;
-      const Experiment data = make_experiment(report.data, report.config.workers);
+      const int threads = report.config.workers;  // the generation uses them all
+      if (!o.train.workers) {
+        const SyntheticSpec& spec = report.data;
+        const WorkerChoice choice = paying_workers(report.config.workers, [&](int w) {
+          const double rows = std::min(static_cast<double>(report.config.batch),
+                                       std::ceil(static_cast<double>(spec.samples) / w));
+          const bool sparse = spec.nnz > 0;
+          return StepWork{rows, rows * static_cast<double>(sparse ? spec.nnz : spec.features), sparse};
+        });
+        report.config.workers = choice.workers;
+        if (!choice.why.empty()) fmt::print("Note: {}\n", choice.why);
+      }
+      const Experiment data = make_experiment(report.data, threads);
       const MachineBounds bounds = measure_bounds(report.config.workers, report.data);
       report.env = {kernel_target(), data.generate_s};
       report.result = run_scored(report.config, data, bounds, "train", o.train.quiet);

@@ -11,6 +11,7 @@
 #include "dsgd/report/report.h"
 #include "dsgd/train/run.h"
 #include "dsgd/train/scaling.h"
+#include "dsgd/train/worker_count.h"
 #include "dsgd/version.h"
 
 namespace dsgd::cli {
@@ -85,14 +86,16 @@ std::vector<double> shard_squared_sums(const Dataset& data, std::size_t total_ro
 
 }  // namespace
 
+std::size_t file_batch(std::size_t rows, int workers) noexcept {
+  return std::clamp<std::size_t>(rows / (static_cast<std::size_t>(workers) * kFileStepsPerEpoch), kFileMinBatch,
+                                 kFileMaxBatch);
+}
+
 void apply_file_defaults(TrainConfig& config, const ReadResult& data, const std::function<bool(const char*)>& given,
                          const FileReader& reader, const LinearModel* start) {
-  const auto workers = static_cast<std::size_t>(config.workers);
   const std::size_t rows = data.total_rows;
   if (!given("--epochs")) config.epochs = kFileEpochs;
-  if (!given("--batch")) {
-    config.batch = std::clamp<std::size_t>(rows / (workers * kFileStepsPerEpoch), kFileMinBatch, kFileMaxBatch);
-  }
+  if (!given("--batch")) config.batch = file_batch(rows, config.workers);
   if (!given("--lr")) {
     // The peak rate (lr x workers after warm-up) is kFileRateScale / (E|x|^2 + 1): a step size
     // in units of the rows' curvature (the +1 is the bias), so scaled and unscaled, dense and
@@ -141,6 +144,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
                     const std::function<bool(const char*)>& given, FileReader reader) {
   TrainConfig& config = train.config;
   Cluster* const cluster = reader.cluster;
+  // The file is read with every thread; the training workers are decided once its shape is known.
   config.workers = cluster != nullptr ? cluster->size() * reader.threads : train.workers.value_or(default_workers());
   if (cluster == nullptr) reader.threads = config.workers;
   const bool root = reader.root();
@@ -181,6 +185,19 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   }
   const ReadResult data = reader(file.data, read_options);
   if (!quiet) fmt::print("Data  {}\n", describe(file.data, data));
+  if (cluster == nullptr && !train.workers) {
+    const bool sparse = data.data.layout() == Layout::kSparse;
+    const double per_row = sparse ? static_cast<double>(data.values) / static_cast<double>(data.total_rows)
+                                  : static_cast<double>(data.data.features());
+    const WorkerChoice choice = paying_workers(config.workers, [&](int w) {
+      const auto batch = static_cast<double>(given("--batch") ? config.batch : file_batch(data.total_rows, w));
+      const double shard = std::ceil(static_cast<double>(data.total_rows) / w);
+      const double rows = std::min(batch, shard);
+      return StepWork{rows, rows * per_row, sparse};
+    });
+    config.workers = choice.workers;
+    if (!quiet && !choice.why.empty()) fmt::print("Note  {}\n", choice.why);
+  }
   if (!quiet && !data.cache_note.empty()) fmt::print("Cache {}\n", data.cache_note);
   std::optional<ReadResult> test;
   if (!file.test.empty()) {

@@ -37,6 +37,8 @@ constexpr std::size_t kFileMinBatch = 16;
 constexpr std::size_t kFileMaxBatch = 1024;
 constexpr double kFileRateScale = 32.0;
 constexpr double kFileStepEpochs = 5.0;
+// The batch a file's run takes with `workers` workers where --batch is not given.
+[[nodiscard]] std::size_t file_batch(std::size_t rows, int workers) noexcept;
 // `data` holds the rows `reader` read (all, or this process's), and the defaults depend only on
 // the whole file: the same on every backend.
 // `start` is the model training starts from (its scaling is the one trained with), if any.

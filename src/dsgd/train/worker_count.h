@@ -1,0 +1,40 @@
+#pragma once
+// How many workers pay for themselves. A synchronous step costs every worker a synchronisation
+// and an exchange on top of its share of the compute, so when one worker's share of a step is
+// small (small files, tiny batches, few values a row) more workers make a run slower. The
+// choice is deterministic, from the data's shape alone (the same command gives the same worker
+// count, hence the same bits, on every run): one worker's step is estimated as
+//   rows x kRowSeconds + values x (kDenseValueSeconds | kSparseValueSeconds),
+// and W workers pay when that estimate for each of them is at least kMinStepSeconds, about
+// twice what a synchronisation and an exchange of that step cost on threads (calibrated on the
+// project's 2-core VM, where a step of less work ran slower on 2 workers than on 1).
+#include <cstddef>
+#include <functional>
+#include <string>
+
+namespace dsgd {
+
+inline constexpr double kRowSeconds = 5e-9;            // scores, sigmoid, loss of a row
+inline constexpr double kDenseValueSeconds = 0.25e-9;  // a vectorised multiply-add
+inline constexpr double kSparseValueSeconds = 3e-9;    // a gather and a scatter at a random column
+inline constexpr double kMinStepSeconds = 5e-6;
+
+// One worker's share of one step.
+struct StepWork {
+  double rows = 0;    // rows a worker's batch holds
+  double values = 0;  // stored values in them (non-zeros when sparse)
+  bool sparse = false;
+};
+
+[[nodiscard]] double step_seconds(const StepWork& work) noexcept;
+
+struct WorkerChoice {
+  int workers = 1;
+  std::string why;  // when fewer than `most`: one line saying why
+};
+
+// The most workers, from `most` down to 1, whose steps each still carry kMinStepSeconds of work
+// (work_of(W): a worker's share of a step with W workers).
+[[nodiscard]] WorkerChoice paying_workers(int most, const std::function<StepWork(int workers)>& work_of);
+
+}  // namespace dsgd
