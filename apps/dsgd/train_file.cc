@@ -172,11 +172,22 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     throw SharedInputError("", 0, "rank 0 could not open an output file");
   }
 
+  std::optional<Scaling> asked;  // the user's scaling, checked before any data is read
+  if (given("--scale")) asked = parse_scaling(file.scale);
+  if (given("--standardize") || given("--no-standardize")) {
+    const Scaling flag = file.standardize ? Scaling::kStandardize : Scaling::kNone;
+    if (asked && *asked != flag)
+      throw ConfigError(fmt::format("--scale {} contradicts --{}standardize", file.scale, file.standardize ? "" : "no-"));
+    asked = flag;
+  }
   std::optional<Model> init;
   ReadOptions read_options = file.input.read_options(reader.threads);
   read_options.features = features;
   if (!file.init.empty()) {
     init = load_model(file.init);
+    if (asked && *asked != scaling_of(init->params))
+      throw ConfigError(fmt::format("--init {} was trained with --scale {}: --scale {} cannot change that", file.init,
+                                    to_string(scaling_of(init->params)), to_string(*asked)));
     if (features != 0 && features != init->params.features())
       throw ConfigError(fmt::format("--features {} differs from the {} features of --init {}", features,
                                     init->params.features(), file.init));
@@ -208,20 +219,9 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
 
   // The scaling: --init's, the user's, or the file's default; a maxabs scaling is found here,
   // over all the file's rows (the rate's default depends on it), and training starts from it.
-  std::optional<Scaling> asked;
-  if (given("--scale")) asked = parse_scaling(file.scale);
-  if (given("--standardize") || given("--no-standardize")) {
-    const Scaling flag = file.standardize ? Scaling::kStandardize : Scaling::kNone;
-    if (asked && *asked != flag)
-      throw ConfigError(fmt::format("--scale {} contradicts --{}standardize", file.scale, file.standardize ? "" : "no-"));
-    asked = flag;
-  }
   std::optional<LinearModel> scaled_start;
   if (init) {
     config.scale = scaling_of(init->params);
-    if (asked && *asked != config.scale)
-      throw ConfigError(fmt::format("--init {} was trained with --scale {}: --scale {} cannot change that", file.init,
-                                    to_string(config.scale), to_string(*asked)));
   } else {
     config.scale = asked ? *asked : default_scaling(data.data, reader);
     if (config.scale == Scaling::kMaxAbs) {

@@ -13,6 +13,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -397,3 +398,118 @@ TEST_F(CliTest, HoldoutStopsEarlyAndInitWarmStarts) {
 }
 
 }  // namespace
+
+namespace {
+
+// The weight lines of a model file (between "weights" and "end").
+std::vector<std::string> weights_of(const std::string& model) {
+  const std::vector<std::string> lines = lines_of(model);
+  const auto at = std::find(lines.begin(), lines.end(), "weights");
+  const auto end = std::find(lines.begin(), lines.end(), "end");
+  return at == lines.end() || end < at ? std::vector<std::string>() : std::vector<std::string>(at + 1, end);
+}
+
+}  // namespace
+
+// --exchange changes how the gradients travel, never the model; the JSON says what ran.
+TEST_F(CliTest, EveryExchangeWritesTheSameModel) {
+  std::vector<std::string> models;
+  for (const char* mode : {"dense", "sparse", "auto"}) {
+    const std::string model = std::string(mode) + ".txt";
+    const json j = dsgd_json("train -q " + data_file("a9a.gz") + " --workers 2 --epochs 3 --l2 1e-4 --exchange " +
+                                 mode + " --model " + model,
+                             std::string(mode) + ".json");
+    expect_keys(j, "exchange", {"mode", "update", "sparse_steps", "dense_steps", "bytes_per_step", "touched_share"});
+    expect_keys(j, "", {"compute_s", "exchange_s", "comm_s", "wait_s", "communication"});
+    EXPECT_EQ(j.at("exchange").at("mode"), mode);
+    const auto steps = j.at("steps").get<std::uint64_t>();
+    const std::string counted = std::string(mode) == "dense" ? "dense_steps" : "sparse_steps";
+    if (std::string(mode) != "auto") {
+      EXPECT_EQ(j.at("exchange").at(counted).get<std::uint64_t>(), steps);
+    }
+    models.push_back(read_text(path(model)));
+    EXPECT_EQ(weights_of(models.back()).size(), 123U);
+  }
+  EXPECT_EQ(weights_of(models[0]), weights_of(models[1]));
+  EXPECT_EQ(weights_of(models[0]), weights_of(models[2]));
+  const Result r = dsgd("train " + data_file("a9a.gz") + " --workers 2 --epochs 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has_line_starting(r.out, "Exchange  ")) << r.out;
+}
+
+// A sparse file whose few count columns reach 1e8 is scaled by max |x| unless told otherwise,
+// the scales stored in the model (mean 0, powers of two); --scale and --standardize must agree.
+TEST_F(CliTest, UnscaledSparseDataIsScaledByMaxAbs) {
+  {
+    std::ofstream out(path("counts.svm"));
+    for (int i = 0; i < 400; ++i) {
+      const int a = i % 7, b = (i * 3) % 11;
+      const bool y = (a + b) % 2 == 0;
+      out << (y ? "+1" : "-1") << " " << 1 + a << ":1 " << 10 + b << ":0.5 40:" << (y ? 9e7 : 1e7) + i << "\n";
+    }
+  }
+  const json j = dsgd_json("train -q counts.svm --model m.txt", "scaled.json");
+  EXPECT_EQ(j.at("config").at("scale"), "maxabs");
+  const std::string model = read_text(path("m.txt"));
+  EXPECT_NE(model.find("standardized yes"), std::string::npos);
+  const std::vector<std::string> rows = weights_of(model);
+  ASSERT_EQ(rows.size(), 40U);
+  EXPECT_NE(rows[39].find(" 0 134217728"), std::string::npos) << rows[39];  // mean 0, scale 2^27 >= 9e7 + 399
+  EXPECT_NE(rows[0].find(" 0 1"), std::string::npos) << rows[0];
+  const Result said = dsgd("train counts.svm --epochs 1");
+  EXPECT_NE(said.out.find("scaled by max |x|"), std::string::npos) << said.out;
+  const json none = dsgd_json("train -q counts.svm --scale none", "none.json");
+  EXPECT_EQ(none.at("config").at("scale"), "none");
+  EXPECT_LT(j.at("train").at("log_loss").get<double>(), none.at("train").at("log_loss").get<double>());
+  const Result clash = dsgd("train counts.svm --scale maxabs --no-standardize");
+  EXPECT_EQ(clash.code, 2);
+  expect_one_line_error(clash);
+  const Result init = dsgd("train counts.svm --init m.txt --scale standardize");
+  EXPECT_EQ(init.code, 2);
+  EXPECT_NE(init.err.find("was trained with --scale maxabs"), std::string::npos) << init.err;
+}
+
+// gen --nnz: LIBSVM rows of exactly nnz ascending columns that train reads back as sparse.
+TEST_F(CliTest, GenWritesSparseRowsAsLibsvmOnly) {
+  const Result r = dsgd("gen -n 300 -d 100000 --nnz 7 --zipf 1.1 -o sparse.svm --test-output sparse.t.svm");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::vector<std::string> rows = lines_of(read_text(path("sparse.svm")));
+  ASSERT_EQ(rows.size(), 300U);
+  for (const std::string& row : rows) {
+    std::istringstream in(row);
+    std::string label, pair;
+    in >> label;
+    EXPECT_TRUE(label == "+1" || label == "-1") << row;
+    long last = 0;
+    int n = 0;
+    while (in >> pair) {
+      const long column = std::stol(pair.substr(0, pair.find(':')));
+      EXPECT_GT(column, last) << row;
+      EXPECT_LE(column, 100000) << row;
+      EXPECT_EQ(pair.substr(pair.find(':')), ":1") << row;
+      last = column;
+      ++n;
+    }
+    EXPECT_EQ(n, 7) << row;
+  }
+  const json j = dsgd_json("train -q sparse.svm --test sparse.t.svm --features 100000", "j.json");
+  EXPECT_EQ(j.at("data").at("storage"), "sparse");
+  const Result csv = dsgd("gen -n 10 -d 100 --nnz 3 -o sparse.csv");
+  EXPECT_EQ(csv.code, 2);
+  expect_one_line_error(csv);
+  EXPECT_FALSE(fs::exists(path("sparse.csv")));
+}
+
+// Without --workers a tiny file trains on one worker and says why; --workers is obeyed.
+TEST_F(CliTest, DefaultWorkersPayForThemselves) {
+  const Result small = dsgd("train " + data_file("heart_scale") + " --epochs 1");
+  ASSERT_EQ(small.code, 0) << small.err;
+  EXPECT_NE(small.out.find("on 1 workers"), std::string::npos) << small.out;
+  if (std::thread::hardware_concurrency() >= 2) {
+    EXPECT_TRUE(has_line_starting(small.out, "Note  1 worker of ")) << small.out;
+    EXPECT_NE(small.out.find("--workers"), std::string::npos);
+  }
+  const Result forced = dsgd("train " + data_file("heart_scale") + " --epochs 1 --workers 2");
+  EXPECT_NE(forced.out.find("on 2 workers"), std::string::npos) << forced.out;
+  EXPECT_FALSE(has_line_starting(forced.out, "Note  ")) << forced.out;
+}

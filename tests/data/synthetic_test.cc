@@ -4,6 +4,9 @@
 
 #include "dsgd/error.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace dsgd {
 namespace {
 
@@ -97,6 +100,110 @@ TEST(Synthetic, RejectsImpossibleSpecs) {
   spec.noise = 0;
   spec.samples = 0;
   EXPECT_THROW(validate(spec), ConfigError);
+  spec.samples = 10;
+  spec.nnz = 21;  // more than the 20 features
+  EXPECT_THROW(validate(spec), ConfigError);
+  spec.nnz = 5;
+  spec.features = kMaxSyntheticFeatures + 1;
+  EXPECT_THROW(validate(spec), ConfigError);
+  spec.features = 100;
+  spec.zipf = -1;
+  EXPECT_THROW(validate(spec), ConfigError);
+}
+
+SyntheticSpec sparse_spec(DType dtype, SparseValues values, double zipf) {
+  SyntheticSpec spec;
+  spec.samples = 3000;
+  spec.features = 100'003;
+  spec.test_samples = 500;
+  spec.nnz = 13;
+  spec.zipf = zipf;
+  spec.values = values;
+  spec.dtype = dtype;
+  spec.seed = 11;
+  return spec;
+}
+
+// The CSR rows of a sparse set as (label, column, value, ...).
+template <typename T>
+std::vector<std::vector<double>> csr_rows(const Dataset& d) {
+  const auto v = d.sparse_view<T>();
+  std::vector<std::vector<double>> out;
+  for (std::size_t i = 0; i < v.rows; ++i) {
+    out.push_back({static_cast<double>(v.y[i])});
+    for (std::uint64_t k = v.offsets[i]; k < v.offsets[i + 1]; ++k) {
+      out.back().push_back(v.index[k]);
+      out.back().push_back(static_cast<double>(v.value[k]));
+    }
+  }
+  return out;
+}
+
+class SparseSynthetic : public ::testing::TestWithParam<std::tuple<DType, SparseValues>> {};
+
+TEST_P(SparseSynthetic, RowsGeneratedAloneOrInParallelEqualAFullGeneration) {
+  const auto [dtype, values] = GetParam();
+  const SyntheticSpec spec = sparse_spec(dtype, values, 1.0);
+  const Dataset full = generate(spec, Split::kTrain, {0, spec.samples});
+  ASSERT_EQ(full.layout(), Layout::kSparse);
+  ASSERT_EQ(full.values(), spec.samples * spec.nnz);
+  const auto rows = [&](const Dataset& d) {
+    return dtype == DType::kF32 ? csr_rows<float>(d) : csr_rows<double>(d);
+  };
+  const auto all = rows(full);
+  for (const RowRange range : {RowRange{0, 1}, RowRange{1234, 1235}, RowRange{17, 2000}, RowRange{2999, 3000}}) {
+    const Dataset part = generate(spec, Split::kTrain, range);
+    EXPECT_EQ(part.first_row(), range.begin);
+    const auto got = rows(part);
+    for (std::size_t i = 0; i < range.size(); ++i) ASSERT_EQ(got[i], all[range.begin + i]) << "row " << range.begin + i;
+  }
+  EXPECT_EQ(rows(generate_parallel(spec, Split::kTrain, 3)), all);
+  // Each row: nnz distinct ascending columns below d; values 1, or not all 1 (gaussian).
+  bool all_ones = true;
+  for (const auto& r : all) {
+    ASSERT_EQ(r.size(), 1 + 2 * spec.nnz);
+    for (std::size_t k = 1; k + 2 < r.size(); k += 2) ASSERT_LT(r[k], r[k + 2]);
+    ASSERT_LT(r[r.size() - 2], static_cast<double>(spec.features));
+    for (std::size_t k = 2; k < r.size(); k += 2) all_ones = all_ones && r[k] == 1.0;
+  }
+  EXPECT_EQ(all_ones, values == SparseValues::kBinary);
+  // The test split shares nothing with training but the true weights.
+  EXPECT_NE(rows(generate(spec, Split::kTest, {0, 1}))[0], all[0]);
+}
+
+INSTANTIATE_TEST_SUITE_P(TypesAndValues, SparseSynthetic,
+                         ::testing::Combine(::testing::Values(DType::kF64, DType::kF32),
+                                            ::testing::Values(SparseValues::kBinary, SparseValues::kGaussian)));
+
+// Zipf's law: with exponent 1.2 a few columns carry much of the mass; with 0 none stands out.
+TEST(SparseSynthetic, PopularityFollowsThePowerLaw) {
+  for (const double zipf : {0.0, 1.2}) {
+    const Dataset data = generate(sparse_spec(DType::kF64, SparseValues::kBinary, zipf), Split::kTrain, {0, 3000});
+    std::vector<std::size_t> count(data.features(), 0);
+    for (const std::uint32_t j : data.indices()) ++count[j];
+    const std::size_t top = *std::max_element(count.begin(), count.end());
+    const double uniform = 3000.0 * 13 / 100'003;  // 0.39 a column
+    if (zipf == 0.0) {
+      EXPECT_LE(top, 8U);
+    } else {
+      EXPECT_GE(static_cast<double>(top), 0.5 * 3000);  // the first rank: in about 2 rows of 3
+      EXPECT_GE(static_cast<double>(top), 1000 * uniform);
+    }
+  }
+}
+
+// The labels come from the same model: the sign of x . w* with the shared true weights.
+TEST(SparseSynthetic, LabelsAreTheSignOfTheTrueMargin) {
+  SyntheticSpec spec = sparse_spec(DType::kF64, SparseValues::kGaussian, 0.8);
+  spec.noise = 0;
+  const Dataset data = generate(spec, Split::kTrain, {0, 500});
+  const std::vector<double> w = true_weights(spec);
+  const auto v = data.sparse_view<double>();
+  for (std::size_t i = 0; i < v.rows; ++i) {
+    double margin = 0;
+    for (std::uint64_t k = v.offsets[i]; k < v.offsets[i + 1]; ++k) margin += v.value[k] * w[v.index[k]];
+    ASSERT_EQ(v.y[i], margin > 0 ? 1 : 0) << "row " << i;
+  }
 }
 
 }  // namespace

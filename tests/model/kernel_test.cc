@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <vector>
@@ -152,6 +153,67 @@ TEST(Kernel, SparseAndDenseStorageAgree) {
   EXPECT_EQ(a.correct, b.correct);
   EXPECT_NEAR(a.loss, b.loss, 1e-12 * a.loss);
   for (std::size_t j = 0; j < 45; ++j) EXPECT_NEAR(g_dense[j], g_sparse[j], 1e-11);
+}
+
+// The pairs pass (weights and gradient interleaved, columns marked) gives the plain sparse pass's
+// bits with a weight scale of 1, and w_scale * w's with another; it marks exactly the columns
+// the rows hold, also for shuffled row orders.
+TEST(Kernel, InterleavedPairsGiveThePlainSparsePassAndMarkTheirColumns) {
+  for (const DType dtype : {DType::kF64, DType::kF32}) {
+    const Dataset sparse = thinned(make(dtype, 301, 70), Layout::kSparse);
+    std::vector<std::uint32_t> rows = {5, 300, 17, 17, 2};
+    for (const double scale : {1.0, 0.25}) {
+      std::vector<double> w = some_weights(70, 0.5), plain(70, 0.0), pairs(140, 0.0);
+      for (std::size_t j = 0; j < 70; ++j) pairs[2 * j] = w[j];
+      std::vector<double> scaled_w = w;
+      for (double& x : scaled_w) x *= scale;
+      TouchedSet touched(70);
+      PassSums a, b;
+      sparse.visit([&](const auto& v) {
+        if constexpr (requires { v.offsets; }) {
+          accumulate_gradient(v, rows.data(), rows.size(), scaled_w, kBias, plain, a);
+          accumulate_gradient_pairs(v, rows.data(), rows.size(), pairs, scale, kBias, touched, b);
+        }
+      });
+      EXPECT_EQ(a.loss, b.loss);
+      EXPECT_EQ(a.residual, b.residual);
+      std::vector<std::uint32_t> expected;
+      sparse.visit([&](const auto& v) {
+        if constexpr (requires { v.offsets; }) {
+          for (const std::uint32_t r : rows)
+            for (std::uint64_t k = v.offsets[r]; k < v.offsets[r + 1]; ++k) expected.push_back(v.index[k]);
+        }
+      });
+      std::sort(expected.begin(), expected.end());
+      expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+      EXPECT_EQ(touched.count(), expected.size());
+      std::vector<std::uint32_t> marked;
+      touched.drain([&](std::uint32_t j) { marked.push_back(j); });
+      EXPECT_EQ(marked, expected);  // ascending, each once
+      EXPECT_EQ(touched.count(), 0U);
+      for (std::size_t j = 0; j < 70; ++j) {
+        EXPECT_EQ(pairs[2 * j + 1], plain[j]) << "j = " << j;
+        EXPECT_EQ(pairs[2 * j], w[j]);  // the weights are only read
+      }
+    }
+  }
+}
+
+TEST(TouchedSet, ListsItsMembersInAscendingOrderAcrossWords) {
+  TouchedSet set(1'000'003);
+  const std::vector<std::uint32_t> members = {1'000'002, 0, 63, 64, 4095, 4096, 4097, 500'000, 63};
+  for (const std::uint32_t j : members) set.mark(j);
+  EXPECT_TRUE(set.contains(4096));
+  EXPECT_FALSE(set.contains(4098));
+  EXPECT_FALSE(set.insert(64));
+  EXPECT_TRUE(set.insert(65));
+  EXPECT_EQ(set.count(), 9U);
+  std::vector<std::uint32_t> seen;
+  set.for_each([&](std::uint32_t j) { seen.push_back(j); });
+  EXPECT_EQ(seen, (std::vector<std::uint32_t>{0, 63, 64, 65, 4095, 4096, 4097, 500'000, 1'000'002}));
+  set.clear_all();
+  EXPECT_EQ(set.count(), 0U);
+  set.for_each([&](std::uint32_t) { ADD_FAILURE() << "a cleared set has members"; });
 }
 
 // The gradient of the summed log-loss against central finite differences of the loss pass.

@@ -137,17 +137,22 @@ struct Case {
   int threads_per_rank;
   bool shuffle;
   DType dtype;
+  std::size_t nnz = 0;  // sparse rows over 5000 features
+  ExchangeMode exchange = ExchangeMode::kAuto;
 };
 
 class MpiTraining : public ::testing::TestWithParam<Case> {};
 
 // Each rank generates only its rows; the weights must equal those of W = ranks x threads
-// threads in one process, bit for bit (uneven shards included: the sample counts are primes).
+// threads in one process, bit for bit (uneven shards included: the sample counts are primes),
+// also on sparse rows, where the ranks exchange lists (or the dense vector, or either) and the
+// threads the dense vector.
 TEST_P(MpiTraining, WeightsEqualTheThreadsBackendBitForBit) {
   const Case c = GetParam();
   SyntheticSpec spec;
   spec.samples = c.samples;
-  spec.features = 9;
+  spec.features = c.nnz > 0 ? 5000 : 9;
+  spec.nnz = c.nnz;
   spec.test_samples = 0;
   spec.noise = 0.05;
   spec.dtype = c.dtype;
@@ -157,14 +162,21 @@ TEST_P(MpiTraining, WeightsEqualTheThreadsBackendBitForBit) {
   config.epochs = 3;
   config.lr = 0.3;
   config.shuffle = c.shuffle;
+  config.exchange = c.exchange;
+  config.l2 = c.nnz > 0 ? 1e-3 : 0.0;
   const RowRange mine = process_rows(spec.samples, cluster().size(), c.threads_per_rank, cluster().rank());
   const Dataset local = generate_parallel(spec, Split::kTrain, mine, 2);
   const RunResult distributed =
       train_on_cluster(config, cluster(), c.threads_per_rank, balanced_jobs(config, local, spec.samples));
 
   const Dataset all = generate_parallel(spec, Split::kTrain, 2);
-  const RunResult threads = train_on_threads(config, all);
+  TrainConfig dense = config;
+  dense.exchange = ExchangeMode::kDense;  // the threads' dense exchange: the same bits again
+  const RunResult threads = train_on_threads(c.nnz > 0 ? dense : config, all);
   EXPECT_EQ(distributed.model.weights, threads.model.weights);
+  if (c.exchange == ExchangeMode::kSparse) {
+    EXPECT_EQ(distributed.exchange.sparse_steps, distributed.steps);
+  }
   EXPECT_EQ(distributed.model.bias, threads.model.bias);
   EXPECT_EQ(distributed.steps, threads.steps);
   EXPECT_EQ(distributed.per_worker.size(), static_cast<std::size_t>(config.workers));
@@ -178,7 +190,11 @@ TEST_P(MpiTraining, WeightsEqualTheThreadsBackendBitForBit) {
 INSTANTIATE_TEST_SUITE_P(Cases, MpiTraining,
                          ::testing::Values(Case{10007, 1, false, DType::kF64}, Case{10007, 1, true, DType::kF64},
                                            Case{5003, 2, false, DType::kF64}, Case{5003, 2, true, DType::kF32},
-                                           Case{7, 1, false, DType::kF64}));
+                                           Case{7, 1, false, DType::kF64},
+                                           Case{4001, 1, true, DType::kF64, 7, ExchangeMode::kSparse},
+                                           Case{4001, 2, false, DType::kF32, 7, ExchangeMode::kSparse},
+                                           Case{3001, 2, true, DType::kF64, 5, ExchangeMode::kAuto},
+                                           Case{3001, 1, false, DType::kF64, 5, ExchangeMode::kDense}));
 
 }  // namespace
 }  // namespace dsgd

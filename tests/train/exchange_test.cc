@@ -1,0 +1,259 @@
+// The exchange strategies and the sparse (lazy) update: every exchange gives the same bits, on
+// every worker count and with shuffling; the lazy update is the dense update where the
+// arithmetic is the same and matches it to rounding where L2 is kept as a scale factor; auto
+// picks the cheaper form; bytes follow the touched columns, not d.
+#include "dsgd/train/exchange.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "dsgd/comm/thread_comm.h"
+#include "dsgd/data/synthetic.h"
+#include "dsgd/model/kernel.h"
+#include "dsgd/train/run.h"
+#include "dsgd/train/scaling.h"
+#include "dsgd/train/worker_count.h"
+
+namespace dsgd {
+namespace {
+
+SyntheticSpec sparse_spec(std::size_t samples, std::size_t features, std::size_t nnz, double zipf = 1.0) {
+  SyntheticSpec spec;
+  spec.samples = samples;
+  spec.features = features;
+  spec.test_samples = 0;
+  spec.noise = 0.05;
+  spec.nnz = nnz;
+  spec.zipf = zipf;
+  spec.seed = 7;
+  return spec;
+}
+
+TrainConfig config_of(int workers, std::size_t batch, ExchangeMode exchange, std::size_t epochs = 3) {
+  TrainConfig c;
+  c.workers = workers;
+  c.batch = batch;
+  c.epochs = epochs;
+  c.lr = 0.5;
+  c.exchange = exchange;
+  return c;
+}
+
+std::vector<double> weights_and_bias(const RunResult& run) {
+  std::vector<double> w = run.model.weights;
+  w.push_back(run.model.bias);
+  return w;
+}
+
+class Exchanges : public ::testing::TestWithParam<std::tuple<int, bool, double>> {};
+
+// Sparse lists merged in the workers' tree give exactly the dense allreduce's sums.
+TEST_P(Exchanges, SparseAutoAndDenseGiveTheSameBits) {
+  const auto [workers, shuffle, l2] = GetParam();
+  const Dataset data = generate_parallel(sparse_spec(5003, 3000, 9), Split::kTrain, 2);
+  ASSERT_EQ(data.layout(), Layout::kSparse);
+  std::vector<std::vector<double>> weights;
+  for (const ExchangeMode mode : {ExchangeMode::kDense, ExchangeMode::kSparse, ExchangeMode::kAuto}) {
+    TrainConfig c = config_of(workers, 97, mode);
+    c.shuffle = shuffle;
+    c.l2 = l2;
+    const RunResult run = train_on_threads(c, data);
+    EXPECT_TRUE(run.sparse_update);
+    const std::uint64_t steps = run.exchange.dense_steps + run.exchange.sparse_steps;
+    EXPECT_EQ(steps, run.steps);
+    if (mode == ExchangeMode::kDense) {
+      EXPECT_EQ(run.exchange.sparse_steps, 0U);
+    }
+    if (mode == ExchangeMode::kSparse) {
+      EXPECT_EQ(run.exchange.dense_steps, 0U);
+    }
+    weights.push_back(weights_and_bias(run));
+  }
+  EXPECT_EQ(weights[0], weights[1]) << workers << " workers: sparse differs from dense";
+  EXPECT_EQ(weights[0], weights[2]) << workers << " workers: auto differs from dense";
+}
+
+INSTANTIATE_TEST_SUITE_P(WorkersShuffleL2, Exchanges,
+                         ::testing::Combine(::testing::Values(1, 2, 3, 4), ::testing::Bool(), ::testing::Values(0.0, 1e-3)));
+
+// The plain algorithm on sparse rows: the sparse kernel and an update of all d weights. The
+// lazy update must give exactly these bits without L2 (the same arithmetic on every touched
+// column, untouched ones unchanged) and match them to rounding with L2 (a scale factor).
+std::vector<double> dense_update_reference(const Dataset& data, const TrainConfig& c) {
+  const auto v = data.sparse_view<double>();
+  std::vector<double> w(v.cols, 0.0), grad(v.cols);
+  double bias = 0;
+  const std::size_t steps = (v.rows + c.batch - 1) / c.batch;
+  for (std::size_t epoch = 0; epoch < c.epochs; ++epoch) {
+    for (std::size_t s = 0; s < steps; ++s) {
+      const std::size_t begin = s * c.batch, end = std::min(v.rows, begin + c.batch);
+      std::fill(grad.begin(), grad.end(), 0.0);
+      PassSums sums;
+      accumulate_gradient(v.slice(begin, end), nullptr, end - begin, w, bias, grad, sums);
+      const double scale = c.lr / static_cast<double>(end - begin);
+      for (std::size_t j = 0; j < v.cols; ++j) w[j] -= scale * grad[j] + c.lr * c.l2 * w[j];
+      bias -= scale * sums.residual;
+    }
+  }
+  w.push_back(bias);
+  return w;
+}
+
+TEST(LazyUpdate, IsTheDenseUpdateExactlyWithoutL2AndToRoundingWithIt) {
+  const Dataset data = generate_parallel(sparse_spec(3001, 500, 6), Split::kTrain, 1);
+  for (const double l2 : {0.0, 1e-2}) {
+    TrainConfig c = config_of(1, 64, ExchangeMode::kSparse, 4);
+    c.warmup_epochs = 0;
+    c.l2 = l2;
+    const std::vector<double> lazy = weights_and_bias(train_on_threads(c, data));
+    const std::vector<double> dense = dense_update_reference(data, c);
+    ASSERT_EQ(lazy.size(), dense.size());
+    if (l2 == 0.0) {
+      EXPECT_EQ(lazy, dense);
+    } else {
+      EXPECT_NE(lazy, dense);  // the scale factor rounds differently: the test compares something
+      for (std::size_t j = 0; j < lazy.size(); ++j)
+        EXPECT_NEAR(lazy[j], dense[j], 1e-12 * std::abs(dense[j]) + 1e-15) << "j = " << j;
+    }
+  }
+}
+
+// Dense and sparse storage of the same rows: the kernels sum in different orders, so the
+// weights agree to rounding.
+TEST(LazyUpdate, SparseStorageTrainsTheWeightsOfDenseStorageToRounding) {
+  const Dataset sparse = generate_parallel(sparse_spec(4001, 40, 5), Split::kTrain, 1);
+  const Dataset dense = to_layout(sparse, Layout::kDense);
+  for (const int workers : {1, 2}) {
+    TrainConfig c = config_of(workers, 128, ExchangeMode::kAuto);
+    c.l2 = 1e-3;
+    const std::vector<double> a = weights_and_bias(train_on_threads(c, sparse));
+    const std::vector<double> b = weights_and_bias(train_on_threads(c, dense));
+    for (std::size_t j = 0; j < a.size(); ++j) EXPECT_NEAR(a[j], b[j], 1e-11 * std::abs(b[j]) + 1e-14) << "j = " << j;
+  }
+}
+
+// Rows that hold every column: the lists cost more than the dense vector, and auto switches
+// after the first step; rows of 2 columns out of 50000: lists all along.
+TEST(AutoExchange, PicksTheCheaperFormOnCraftedDensities) {
+  Dataset full = to_layout(generate_parallel([] {
+                             SyntheticSpec s;
+                             s.samples = 2000;
+                             s.features = 64;
+                             s.test_samples = 0;
+                             return s;
+                           }(),
+                                             Split::kTrain, 1),
+                           Layout::kSparse);
+  const RunResult dense = train_on_threads(config_of(2, 64, ExchangeMode::kAuto), full);
+  EXPECT_EQ(dense.exchange.sparse_steps, 1U);
+  EXPECT_EQ(dense.exchange.dense_steps, dense.steps - 1);
+  const Dataset thin = generate_parallel(sparse_spec(2000, 50000, 2), Split::kTrain, 1);
+  const RunResult sparse = train_on_threads(config_of(2, 64, ExchangeMode::kAuto), thin);
+  EXPECT_EQ(sparse.exchange.sparse_steps, sparse.steps);
+  EXPECT_EQ(sparse.exchange.dense_steps, 0U);
+  EXPECT_TRUE(sparse_is_cheaper(1000, 1000));
+  EXPECT_FALSE(sparse_is_cheaper(1400, 1000));
+}
+
+// A step's bytes follow the touched columns: 12 bytes an entry (and a 40-byte header, padding),
+// far below the dense vector's, and they grow with the rows' non-zeros, not with d.
+TEST(SparseExchange, BytesFollowTheTouchedColumnsNotD) {
+  std::vector<double> per_step;
+  for (const std::size_t d : {std::size_t{20000}, std::size_t{2'000'000}}) {
+    const Dataset data = generate_parallel(sparse_spec(2000, d, 4, 0.0), Split::kTrain, 1);
+    const RunResult run = train_on_threads(config_of(2, 50, ExchangeMode::kSparse, 1), data);
+    const CommStats& s = run.per_worker[0];
+    const double received = static_cast<double>(s.bytes_received) / static_cast<double>(run.steps);
+    // Worker 1's 50 rows hold 200 columns, at most: 40 + 12 x 200 bytes a step (+ the run's
+    // few small collectives besides the steps).
+    EXPECT_LE(received, 40 + 12 * 200 + 8 + 64) << "d = " << d;
+    EXPECT_GE(received, 40 + 12 * 150) << "d = " << d;  // uniform columns rarely repeat in 200
+    per_step.push_back(received);
+    EXPECT_LT(run.touched_share * static_cast<double>(d), 401.0);
+  }
+  EXPECT_NEAR(per_step[0], per_step[1], 0.1 * per_step[1]);  // 100x the columns, the same bytes
+}
+
+// maxabs: powers of two at or above each column's largest |x|, mean 0, 1 for empty columns;
+// with a few columns of counts up to 7e7 among values in [-1, 1], the file defaults' rate is
+// set by the counts and the other columns learn little, unless the columns are scaled.
+TEST(Scaling, MaxAbsScalesArePowersOfTwoAtOrAboveTheLargestValue) {
+  EXPECT_EQ(power_of_two_scale(1.0), 1.0);
+  EXPECT_EQ(power_of_two_scale(3.0), 4.0);
+  EXPECT_EQ(power_of_two_scale(0.3), 0.5);
+  EXPECT_EQ(power_of_two_scale(1e8), 134217728.0);
+  EXPECT_EQ(power_of_two_scale(0.0), 1.0);
+  SyntheticSpec spec = sparse_spec(3000, 200, 6);
+  spec.values = SparseValues::kGaussian;
+  Dataset data = generate_parallel(spec, Split::kTrain, 1);
+  auto values = data.features_as<double>();
+  // A few columns hold counts up to 7e7 (byte sizes, say), the rest stay within [-1, 1].
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    if (data.indices()[k] % 10 == 0) values[k] *= static_cast<double>(1 + (data.indices()[k] % 7)) * 1e7;
+  }
+  const Standardization s = maxabs_scaling(data, {0, data.rows()}, nullptr);
+  std::vector<double> largest(200, 0.0);
+  for (std::size_t k = 0; k < values.size(); ++k)
+    largest[data.indices()[k]] = std::max(largest[data.indices()[k]], std::abs(values[k]));
+  for (std::size_t j = 0; j < 200; ++j) {
+    EXPECT_EQ(s.mean[j], 0.0);
+    EXPECT_GE(s.scale[j], largest[j]);
+    EXPECT_LT(s.scale[j], 2 * largest[j] + (largest[j] == 0 ? 2.0 : 0.0));
+    int e = 0;
+    EXPECT_EQ(std::frexp(s.scale[j], &e), 0.5) << "not a power of two: " << s.scale[j];
+  }
+  // The threads' maxima agree with one process's (a collective over 3 workers' rows).
+  std::vector<Standardization> parts(3);
+  run_threads(3, [&](Communicator& comm) {
+    const RowRange rows = shard_range(data.rows(), 3, static_cast<std::size_t>(comm.rank()));
+    parts[static_cast<std::size_t>(comm.rank())] = maxabs_scaling(data, rows, &comm);
+  });
+  for (const Standardization& p : parts) EXPECT_EQ(p.scale, s.scale);
+
+  // The file defaults' rate, 32 / (E|x|^2 + 1): near 1e-14 on the raw values, which then learn
+  // nothing; sane on the scaled ones.
+  const auto rate = [&](const std::vector<double>* scale) {
+    double sum = 0;
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      const double x = values[k] / (scale != nullptr ? (*scale)[data.indices()[k]] : 1.0);
+      sum += x * x;
+    }
+    return 32.0 / (sum / static_cast<double>(data.rows()) + 1.0) / 2;
+  };
+  TrainConfig c = config_of(2, 64, ExchangeMode::kAuto, 10);
+  c.lr = rate(&s.scale);
+  c.scale = Scaling::kMaxAbs;
+  const RunResult scaled = train_on_threads(c, data);
+  ASSERT_TRUE(scaled.model.standardization);
+  EXPECT_EQ(scaling_of(scaled.model), Scaling::kMaxAbs);
+  c.scale = Scaling::kNone;
+  c.lr = rate(nullptr);
+  EXPECT_LT(c.lr, 1e-12);
+  const RunResult raw_run = train_on_threads(c, data);
+  const Metrics raw_fit = evaluate(data, raw_run.model);
+  const Metrics scaled_fit = evaluate(data, scaled.model);
+  EXPECT_GE(scaled_fit.accuracy, raw_fit.accuracy + 0.02);
+  EXPECT_LE(scaled_fit.log_loss, raw_fit.log_loss - 0.05);
+  // The fold is exact: raw weights times the scale give the stored weights back.
+  const RawWeights raw = scaled.model.raw_weights();
+  for (std::size_t j = 0; j < 200; ++j) EXPECT_EQ(raw.weights[j] * s.scale[j], scaled.model.weights[j]);
+}
+
+TEST(WorkerCount, FewerWorkersWhenAStepIsTooLittleWork) {
+  const auto work = [](double rows, double values, bool sparse) {
+    return [=](int w) { return StepWork{rows / w, values / w, sparse}; };
+  };
+  EXPECT_EQ(paying_workers(4, work(8192, 8192 * 20, false)).workers, 4);
+  EXPECT_TRUE(paying_workers(4, work(8192, 8192 * 20, false)).why.empty());
+  const WorkerChoice tiny = paying_workers(2, work(32, 32 * 13, false));
+  EXPECT_EQ(tiny.workers, 1);
+  EXPECT_NE(tiny.why.find("--workers 2 forces it"), std::string::npos) << tiny.why;
+  // 4 workers would each get too little, 2 enough.
+  const double rows = 2 * kMinStepSeconds / (kRowSeconds + 40 * kSparseValueSeconds) * 1.6;
+  EXPECT_EQ(paying_workers(4, work(rows, rows * 40, true)).workers, 3);
+}
+
+}  // namespace
+}  // namespace dsgd
