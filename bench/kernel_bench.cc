@@ -44,7 +44,7 @@ void BM_FusedPass(benchmark::State& state) {
 }
 
 void Sizes(benchmark::internal::Benchmark* b) {
-  for (long features : {20L, 100L}) {
+  for (long features : {20L, 100L, 256L}) {
     const long row_bytes = features * 8;
     for (long bytes : {1L << 20, 16L << 20, 512L << 20}) b->Args({bytes / row_bytes, features});
   }
@@ -54,6 +54,48 @@ void Sizes(benchmark::internal::Benchmark* b) {
 BENCHMARK_TEMPLATE(BM_FusedPass, dsgd::DType::kF64, true)->Apply(Sizes)->Name("gradient/f64");
 BENCHMARK_TEMPLATE(BM_FusedPass, dsgd::DType::kF32, true)->Apply(Sizes)->Name("gradient/f32");
 BENCHMARK_TEMPLATE(BM_FusedPass, dsgd::DType::kF64, false)->Apply(Sizes)->Name("loss/f64");
+
+// The sparse pass of training (interleaved weight-gradient pairs, touched columns marked) over
+// a batch of 8192 rows of 40 non-zeros with power-law (Zipf 1) columns: non-zeros per second,
+// and the bytes the rows hold per second (values, indices, offsets). Its bound is not streaming
+// but random access: each non-zero reads and writes one line of the 16 d-byte model, so
+// compare items_per_second with BM_RandomReads at the same d.
+void BM_SparsePass(benchmark::State& state) {
+  const auto d = static_cast<std::size_t>(state.range(0));
+  dsgd::SyntheticSpec spec;
+  spec.samples = 1 << 17;
+  spec.features = d;
+  spec.nnz = 40;
+  spec.zipf = 1.0;
+  const dsgd::Dataset data = dsgd::generate_parallel(spec, dsgd::Split::kTrain, 2);
+  const auto view = data.sparse_view<double>();
+  std::vector<double> pairs(2 * d, 0.0);
+  for (std::size_t j = 0; j < d; ++j) pairs[2 * j] = 0.001 * static_cast<double>(j % 7);
+  dsgd::TouchedSet touched(d);
+  constexpr std::size_t kBatch = 8192;
+  std::size_t start = 0;
+  for (auto _ : state) {
+    dsgd::PassSums sums;
+    dsgd::accumulate_gradient_pairs(view.slice(start, start + kBatch), nullptr, kBatch, pairs, 1.0, 0.0, touched,
+                                    sums);
+    touched.drain([&](std::uint32_t j) { pairs[2 * j + 1] = 0.0; });
+    start = (start + kBatch) % (view.rows - kBatch);
+    benchmark::DoNotOptimize(sums);
+  }
+  const auto nnz = static_cast<std::int64_t>(kBatch * spec.nnz);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * nnz);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * nnz * 12 +
+                          static_cast<std::int64_t>(state.iterations() * (kBatch + 1) * 8));
+  state.SetLabel(dsgd::kernel_target());
+}
+BENCHMARK(BM_SparsePass)->Arg(1 << 16)->Arg(1 << 22)->ArgName("d")->Unit(benchmark::kMicrosecond);
+
+// Random 8-byte reads of a buffer the size of the sparse pass's model (16 d bytes), per second.
+void BM_RandomReads(benchmark::State& state) {
+  const auto d = static_cast<std::size_t>(state.range(0));
+  for (auto _ : state) state.counters["reads/s"] = dsgd::measure_random_reads(1, 16 * d);
+}
+BENCHMARK(BM_RandomReads)->Arg(1 << 16)->Arg(1 << 22)->ArgName("d")->Iterations(3)->Unit(benchmark::kMillisecond);
 
 void BM_ReadBandwidth(benchmark::State& state) {
   for (auto _ : state) {
