@@ -150,6 +150,7 @@ void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainC
       number_setting("--shuffle", static_cast<double>(config.shuffle)),
       {"--schedule", std::string(to_string(config.schedule))},
       {"--exchange", std::string(to_string(config.exchange))},
+      {"--optimizer", std::string(to_string(config.optimizer))},
       number_setting("--lr-step-epochs", config.step_epochs),
       number_setting("--lr-step-factor", config.step_factor),
       number_setting("--l2", config.l2),

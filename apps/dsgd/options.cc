@@ -45,6 +45,7 @@ void DataOptions::resolve() {
 void TrainOptions::resolve_model_options() {
   config.schedule = parse_schedule(schedule);
   config.exchange = parse_exchange(exchange);
+  config.optimizer = parse_optimizer(optimizer);
   config.bias = !no_bias;
 }
 
@@ -117,6 +118,12 @@ void add_train_options(CLI::App& app, TrainOptions& train) {
       ->check(non_negative());
   app.add_flag("--no-bias", train.no_bias, "No intercept: z = x . w")->group(group);
   app.add_flag("--shuffle,!--no-shuffle", c.shuffle, "Shuffle each worker's shard every epoch (seeded)")->group(group);
+  app.add_option("--optimizer", train.optimizer,
+                 "sgd: one rate for every column; adagrad: a column's rate divided by the root of its summed squared "
+                 "gradients, so rare columns learn as fast as common ones [default: sgd; for a data file, adagrad "
+                 "when it is stored sparse with 10000 columns or more]")
+      ->group(group)
+      ->check(CLI::IsMember({"sgd", "adagrad"}));
   app.add_option("--exchange", train.exchange,
                  "How the workers sum sparse gradients each step: sparse (each sends the indices and values its rows "
                  "touched), dense (one allreduce of all d), or auto (sparse while the lists are the cheaper to move); "

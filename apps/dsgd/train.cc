@@ -38,7 +38,7 @@ void check_same_file_config(Cluster& cluster, const DataOptions& data, const Tra
       number_setting("--cache", static_cast<double>(file.input.cache)),
   };
   for (const char* name : {"--epochs", "--batch", "--lr", "--schedule", "--lr-step-epochs", "--shuffle",
-                           "--no-shuffle", "--standardize", "--no-standardize", "--scale"})
+                           "--no-shuffle", "--standardize", "--no-standardize", "--scale", "--optimizer"})
     more.push_back(given_setting(name, given(name)));
   for (const auto& [name, text] : {std::pair<const char*, const std::string&>{"DATA", file.data},
                                    {"--test", file.test},

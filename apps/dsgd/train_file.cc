@@ -11,6 +11,7 @@
 #include "dsgd/report/report.h"
 #include "dsgd/train/run.h"
 #include "dsgd/train/scaling.h"
+#include "dsgd/train/trainer.h"
 #include "dsgd/train/worker_count.h"
 #include "dsgd/version.h"
 
@@ -94,8 +95,21 @@ std::size_t file_batch(std::size_t rows, int workers) noexcept {
 void apply_file_defaults(TrainConfig& config, const ReadResult& data, const std::function<bool(const char*)>& given,
                          const FileReader& reader, const LinearModel* start) {
   const std::size_t rows = data.total_rows;
-  if (!given("--epochs")) config.epochs = kFileEpochs;
+  if (!given("--optimizer")) {
+    const bool wide = data.data.layout() == Layout::kSparse && data.data.features() >= kAdagradFromColumns;
+    config.optimizer = wide ? Optimizer::kAdagrad : Optimizer::kSgd;
+  }
   if (!given("--batch")) config.batch = file_batch(rows, config.workers);
+  if (config.optimizer == Optimizer::kAdagrad) {
+    const auto workers = static_cast<std::size_t>(config.workers);
+    const std::size_t steps = steps_per_epoch((rows + workers - 1) / workers, config.batch);
+    if (!given("--epochs")) config.epochs = std::clamp<std::size_t>((kAdagradSteps + steps - 1) / steps, 3, kFileEpochs);
+    if (!given("--lr")) config.lr = kAdagradRate / static_cast<double>(config.workers);
+    if (!given("--schedule")) config.schedule = LrSchedule::kConstant;
+    if (!given("--shuffle") && !given("--no-shuffle")) config.shuffle = true;
+    return;
+  }
+  if (!given("--epochs")) config.epochs = kFileEpochs;
   if (!given("--lr")) {
     // The peak rate (lr x workers after warm-up) is kFileRateScale / (E|x|^2 + 1): a step size
     // in units of the rows' curvature (the +1 is the bias), so scaled and unscaled, dense and

@@ -494,6 +494,11 @@ TEST_F(CliTest, GenWritesSparseRowsAsLibsvmOnly) {
   }
   const json j = dsgd_json("train -q sparse.svm --test sparse.t.svm --features 100000", "j.json");
   EXPECT_EQ(j.at("data").at("storage"), "sparse");
+  EXPECT_EQ(j.at("config").at("optimizer"), "adagrad");  // wide sparse data
+  EXPECT_EQ(j.at("config").at("schedule"), "constant");
+  const json narrow = dsgd_json("train -q " + data_file("a9a.gz") + " --epochs 1", "narrow.json");
+  EXPECT_EQ(narrow.at("config").at("optimizer"), "sgd");
+  EXPECT_EQ(dsgd_json("train -q sparse.svm --optimizer sgd --epochs 1", "sgd.json").at("config").at("optimizer"), "sgd");
   const Result csv = dsgd("gen -n 10 -d 100 --nnz 3 -o sparse.csv");
   EXPECT_EQ(csv.code, 2);
   expect_one_line_error(csv);

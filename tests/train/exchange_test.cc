@@ -54,11 +54,13 @@ TEST_P(Exchanges, SparseAutoAndDenseGiveTheSameBits) {
   const auto [workers, shuffle, l2] = GetParam();
   const Dataset data = generate_parallel(sparse_spec(5003, 3000, 9), Split::kTrain, 2);
   ASSERT_EQ(data.layout(), Layout::kSparse);
+  for (const Optimizer optimizer : {Optimizer::kSgd, Optimizer::kAdagrad}) {
   std::vector<std::vector<double>> weights;
   for (const ExchangeMode mode : {ExchangeMode::kDense, ExchangeMode::kSparse, ExchangeMode::kAuto}) {
     TrainConfig c = config_of(workers, 97, mode);
     c.shuffle = shuffle;
     c.l2 = l2;
+    c.optimizer = optimizer;
     const RunResult run = train_on_threads(c, data);
     EXPECT_TRUE(run.sparse_update);
     const std::uint64_t steps = run.exchange.dense_steps + run.exchange.sparse_steps;
@@ -73,6 +75,7 @@ TEST_P(Exchanges, SparseAutoAndDenseGiveTheSameBits) {
   }
   EXPECT_EQ(weights[0], weights[1]) << workers << " workers: sparse differs from dense";
   EXPECT_EQ(weights[0], weights[2]) << workers << " workers: auto differs from dense";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(WorkersShuffleL2, Exchanges,
@@ -128,10 +131,31 @@ TEST(LazyUpdate, SparseStorageTrainsTheWeightsOfDenseStorageToRounding) {
   for (const int workers : {1, 2}) {
     TrainConfig c = config_of(workers, 128, ExchangeMode::kAuto);
     c.l2 = 1e-3;
+    c.optimizer = workers == 2 ? Optimizer::kAdagrad : Optimizer::kSgd;  // adagrad's lazy and dense forms too
     const std::vector<double> a = weights_and_bias(train_on_threads(c, sparse));
     const std::vector<double> b = weights_and_bias(train_on_threads(c, dense));
     for (std::size_t j = 0; j < a.size(); ++j) EXPECT_NEAR(a[j], b[j], 1e-11 * std::abs(b[j]) + 1e-14) << "j = " << j;
   }
+}
+
+// Adagrad moves a column by lr * m / sqrt(sum of m^2): its first step is lr in the sign of m,
+// whatever the gradient's size, and rare columns move as far as common ones.
+TEST(LazyUpdate, AdagradTakesScaleFreeFirstSteps) {
+  const Dataset data = generate_parallel(sparse_spec(64, 20000, 3, 0.0), Split::kTrain, 1);
+  TrainConfig c = config_of(1, 64, ExchangeMode::kSparse, 1);
+  c.warmup_epochs = 0;
+  c.lr = 0.25;
+  c.bias = false;
+  c.optimizer = Optimizer::kAdagrad;
+  const RunResult run = train_on_threads(c, data);  // one step over all 64 rows from w = 0
+  std::size_t moved = 0;
+  for (const double w : run.model.weights) {
+    if (w != 0.0) {
+      EXPECT_DOUBLE_EQ(std::abs(w), 0.25);
+      ++moved;
+    }
+  }
+  EXPECT_GE(moved, 150U);  // 64 rows x 3 columns of 20000, nearly all distinct
 }
 
 // Rows that hold every column: the lists cost more than the dense vector, and auto switches

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dsgd/data/huge_vector.h"
+
 namespace dsgd::detail {
 
 // A malformed line: the line number within the chunk (1-based) and what is wrong.
@@ -22,11 +24,13 @@ struct ParseLimits {
   bool drop_beyond = false;  // true: drop values beyond `features` (counted); false: LineError
 };
 
+// The arrays grow by appending; they sit on huge pages (page faults on a VM are dear: a 400 MB
+// file's rows fault in hundreds of thousands of 4 KiB pages otherwise).
 struct ParsedRows {
-  std::vector<double> labels;
-  std::vector<std::uint64_t> offsets{0};  // CSR over index/value, one entry per row + 1
-  std::vector<std::uint32_t> index;       // 0-based columns, ascending within a row
-  std::vector<double> value;              // non-zero values only
+  HugeVector<double> labels;
+  HugeVector<std::uint64_t> offsets{0};  // CSR over index/value, one entry per row + 1
+  HugeVector<std::uint32_t> index;       // 0-based columns, ascending within a row
+  HugeVector<double> value;              // non-zero values only
   std::size_t max_index = 0;              // highest 1-based column seen (zeros included)
   std::size_t lines = 0;                  // lines consumed, blank and comment lines included
   struct Seen {
@@ -38,6 +42,14 @@ struct ParsedRows {
   std::size_t first_dropped_line = 0;     // within the chunk
 
   [[nodiscard]] std::size_t rows() const noexcept { return labels.size(); }
+  // Room, as a guess, for the rows of `bytes` of text of about `bytes_per_value` a value and
+  // 64 a row (more grows the arrays as usual): address space, touched only when used.
+  void reserve_for(std::size_t bytes, std::size_t bytes_per_value) {
+    index.reserve(bytes / bytes_per_value + 1);
+    value.reserve(bytes / bytes_per_value + 1);
+    labels.reserve(bytes / 64 + 1);
+    offsets.reserve(bytes / 64 + 2);
+  }
   // Records a row's label (and, if new, where it was first seen).
   void add_label(double label);
   // Adds value at 0-based column `column` of the current row (zeros count for max_index only).

@@ -85,6 +85,7 @@ ParsedPart TextFile::parse(std::string_view part, std::size_t first_line, const 
   ParsedPart out;
   out.chunks.resize(pieces.size());
   parallel_for(pieces.size(), [&](std::size_t k) {
+    out.chunks[k].rows.reserve_for(pieces[k].size(), csv() ? 4 : 8);
     try {
       if (csv()) {
         parse_csv(pieces[k], columns, limits, out.chunks[k].rows);

@@ -405,13 +405,22 @@ void SparseGradientF32(const SparseView<float>& data, const std::uint32_t* rows,
                        const double* w, double bias, double* grad, PassSums& sums) {
   sparse_pass<float, true>(data, rows, count, w, 1.0, bias, grad, nullptr, sums);
 }
-void SparsePairsF64(const SparseView<double>& data, const std::uint32_t* rows, std::size_t count, double* pairs,
-                    double w_scale, double bias, TouchedSet* touched, PassSums& sums) {
-  sparse_pass<double, true, 2>(data, rows, count, pairs, w_scale, bias, pairs + 1, touched, sums);
+template <typename T>
+void sparse_slots(const SparseView<T>& data, const std::uint32_t* rows, std::size_t count, double* slots,
+                  std::size_t stride, double w_scale, double bias, TouchedSet* touched, PassSums& sums) {
+  if (stride == 3) {
+    sparse_pass<T, true, 3>(data, rows, count, slots, w_scale, bias, slots + 1, touched, sums);
+  } else {
+    sparse_pass<T, true, 2>(data, rows, count, slots, w_scale, bias, slots + 1, touched, sums);
+  }
 }
-void SparsePairsF32(const SparseView<float>& data, const std::uint32_t* rows, std::size_t count, double* pairs,
-                    double w_scale, double bias, TouchedSet* touched, PassSums& sums) {
-  sparse_pass<float, true, 2>(data, rows, count, pairs, w_scale, bias, pairs + 1, touched, sums);
+void SparsePairsF64(const SparseView<double>& data, const std::uint32_t* rows, std::size_t count, double* slots,
+                    std::size_t stride, double w_scale, double bias, TouchedSet* touched, PassSums& sums) {
+  sparse_slots(data, rows, count, slots, stride, w_scale, bias, touched, sums);
+}
+void SparsePairsF32(const SparseView<float>& data, const std::uint32_t* rows, std::size_t count, double* slots,
+                    std::size_t stride, double w_scale, double bias, TouchedSet* touched, PassSums& sums) {
+  sparse_slots(data, rows, count, slots, stride, w_scale, bias, touched, sums);
 }
 void LossF64(const DenseView<double>& data, const double* w, double bias, PassSums& sums) {
   fused_pass<double, false>(data, nullptr, data.rows, w, bias, nullptr, sums);
@@ -493,22 +502,22 @@ void accumulate_gradient(const SparseView<float>& data, const std::uint32_t* row
   HWY_DYNAMIC_DISPATCH(SparseGradientF32)(data, rows, count, w.data(), bias, grad.data(), sums);
 }
 namespace {
-void check_pairs(std::size_t cols, std::span<double> pairs, const TouchedSet& touched) {
-  if (pairs.size() != 2 * cols || touched.dimension() != cols)
-    throw Error("kernel: the weight-gradient pairs or the touched set differ from the feature count");
+void check_slots(std::size_t cols, std::span<double> slots, std::size_t stride, const TouchedSet& touched) {
+  if ((stride != 2 && stride != 3) || slots.size() != stride * cols || touched.dimension() != cols)
+    throw Error("kernel: the interleaved slots or the touched set do not fit the feature count");
 }
 }  // namespace
 void accumulate_gradient_pairs(const SparseView<double>& data, const std::uint32_t* rows, std::size_t count,
-                               std::span<double> pairs, double w_scale, double bias, TouchedSet& touched,
-                               PassSums& sums) {
-  check_pairs(data.cols, pairs, touched);
-  HWY_DYNAMIC_DISPATCH(SparsePairsF64)(data, rows, count, pairs.data(), w_scale, bias, &touched, sums);
+                               std::span<double> slots, std::size_t stride, double w_scale, double bias,
+                               TouchedSet& touched, PassSums& sums) {
+  check_slots(data.cols, slots, stride, touched);
+  HWY_DYNAMIC_DISPATCH(SparsePairsF64)(data, rows, count, slots.data(), stride, w_scale, bias, &touched, sums);
 }
 void accumulate_gradient_pairs(const SparseView<float>& data, const std::uint32_t* rows, std::size_t count,
-                               std::span<double> pairs, double w_scale, double bias, TouchedSet& touched,
-                               PassSums& sums) {
-  check_pairs(data.cols, pairs, touched);
-  HWY_DYNAMIC_DISPATCH(SparsePairsF32)(data, rows, count, pairs.data(), w_scale, bias, &touched, sums);
+                               std::span<double> slots, std::size_t stride, double w_scale, double bias,
+                               TouchedSet& touched, PassSums& sums) {
+  check_slots(data.cols, slots, stride, touched);
+  HWY_DYNAMIC_DISPATCH(SparsePairsF32)(data, rows, count, slots.data(), stride, w_scale, bias, &touched, sums);
 }
 void accumulate_loss(const DenseView<double>& data, std::span<const double> w, double bias, PassSums& sums) {
   check_sizes(data.cols, w, data.cols);

@@ -38,18 +38,18 @@ void accumulate_gradient(const SparseView<double>& data, const std::uint32_t* ro
 void accumulate_gradient(const SparseView<float>& data, const std::uint32_t* rows, std::size_t count,
                          std::span<const double> w, double bias, std::span<double> grad, PassSums& sums);
 
-// The sparse pass of training on interleaved (weight, gradient) pairs: pairs[2j] is column j's
-// weight and pairs[2j + 1] its gradient sum (added to), so that the random reads and writes of
-// a column touch one cache line, not two. The model's weights are w_scale * pairs[2j] (the
-// scale factor in which a lazy L2 penalty is kept); every column the rows hold is marked in
-// `touched`. pairs has 2 * data.cols elements. With w_scale 1 the sums are the bits of the
-// overloads above.
+// The sparse pass of training on interleaved slots: column j's weight is slots[stride * j] and
+// its gradient sum slots[stride * j + 1] (added to); stride is 2, or 3 where the update keeps a
+// third value a column beside them. So the random reads and writes of a column touch one cache
+// line, not two. The model's weights are w_scale * the stored ones (the scale factor in which a
+// lazy L2 penalty is kept); every column the rows hold is marked in `touched`. slots has
+// stride * data.cols elements. With w_scale 1 the sums are the bits of the overloads above.
 void accumulate_gradient_pairs(const SparseView<double>& data, const std::uint32_t* rows, std::size_t count,
-                               std::span<double> pairs, double w_scale, double bias, TouchedSet& touched,
-                               PassSums& sums);
+                               std::span<double> slots, std::size_t stride, double w_scale, double bias,
+                               TouchedSet& touched, PassSums& sums);
 void accumulate_gradient_pairs(const SparseView<float>& data, const std::uint32_t* rows, std::size_t count,
-                               std::span<double> pairs, double w_scale, double bias, TouchedSet& touched,
-                               PassSums& sums);
+                               std::span<double> slots, std::size_t stride, double w_scale, double bias,
+                               TouchedSet& touched, PassSums& sums);
 
 // Loss and accuracy sums over all rows of `data`, without a gradient.
 void accumulate_loss(const DenseView<double>& data, std::span<const double> w, double bias, PassSums& sums);

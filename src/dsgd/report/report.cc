@@ -122,6 +122,7 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"patience", c.patience},
           {"shuffle", c.shuffle},
           {"exchange", std::string(to_string(c.exchange))},
+          {"optimizer", std::string(to_string(c.optimizer))},
           {"seed", c.seed}};
 }
 

@@ -56,6 +56,16 @@ Scaling parse_scaling(std::string_view name) {
   throw ConfigError("unknown scaling '" + std::string(name) + "' (expected none, maxabs or standardize)");
 }
 
+std::string_view to_string(Optimizer optimizer) noexcept {
+  return optimizer == Optimizer::kAdagrad ? "adagrad" : "sgd";
+}
+
+Optimizer parse_optimizer(std::string_view name) {
+  if (name == "sgd") return Optimizer::kSgd;
+  if (name == "adagrad") return Optimizer::kAdagrad;
+  throw ConfigError("unknown optimizer '" + std::string(name) + "' (expected sgd or adagrad)");
+}
+
 namespace {
 bool finite_at_least(double value, double low) { return std::isfinite(value) && value >= low; }
 }  // namespace

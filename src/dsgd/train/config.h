@@ -24,6 +24,14 @@ enum class Scaling { kNone, kMaxAbs, kStandardize };
 // Accepts "none", "maxabs", "standardize"; throws ConfigError otherwise.
 [[nodiscard]] Scaling parse_scaling(std::string_view name);
 
+// How a step's gradient moves the weights (update.h): one rate for every column (sgd), or per
+// column, divided by the root of the column's summed squared gradients (adagrad, Duchi et al.
+// 2011), so that rarely seen columns take large steps and common ones small.
+enum class Optimizer { kSgd, kAdagrad };
+[[nodiscard]] std::string_view to_string(Optimizer optimizer) noexcept;
+// Accepts "sgd", "adagrad"; throws ConfigError otherwise.
+[[nodiscard]] Optimizer parse_optimizer(std::string_view name);
+
 struct TrainConfig {
   std::size_t epochs = 8;          // passes over the data (at most, with early stopping)
   std::size_t batch = 8192;        // rows per worker per step; the global batch is workers x batch
@@ -42,6 +50,7 @@ struct TrainConfig {
   std::uint64_t seed = 42;         // data generation, hold-out selection and shuffling
   int workers = 1;                 // SPMD workers
   ExchangeMode exchange = ExchangeMode::kAuto;  // how sparse gradients travel (exchange.h)
+  Optimizer optimizer = Optimizer::kSgd;
 
   // Throws ConfigError naming the option that is out of range.
   void validate() const;

@@ -95,10 +95,10 @@ class DenseExchange final : public Exchange {
   std::uint64_t reduce_counting(StepGradient& g, Communicator& comm, bool count_touched) {
     const std::size_t d = g.d;
     std::uint64_t touched = 0;
-    if (g.sparse_path()) {  // the gradient moves from the pairs into the contiguous vector
+    if (g.sparse_path()) {  // the gradient moves from the slots into the contiguous vector
       g.touched.drain([&](std::uint32_t j) {
-        g.values[j] = g.pairs[2 * j + 1];
-        g.pairs[2 * j + 1] = 0.0;
+        g.values[j] = g.gradient_of(j);
+        g.gradient_of(j) = 0.0;
         ++touched;
       });
     }
@@ -140,7 +140,7 @@ class SparseExchange final : public Exchange {
     std::size_t k = 0;
     g.touched.for_each([&](std::uint32_t j) {
       std::memcpy(index + k * sizeof(std::uint32_t), &j, sizeof j);
-      std::memcpy(values + k * sizeof(double), &g.pairs[2 * j + 1], sizeof(double));
+      std::memcpy(values + k * sizeof(double), &g.gradient_of(j), sizeof(double));
       ++k;
     });
     std::fill(index + n * sizeof(std::uint32_t), out + message_.size(), std::byte{0});
@@ -183,11 +183,10 @@ class SparseExchange final : public Exchange {
       climb(g, mid, hi, me);
     }
     const GradientList other = left ? subtree(mid, hi, 0, false) : subtree(lo, mid, 0, true);
-    double* p = g.pairs.data();
     for (std::size_t k = 0; k < other.n; ++k) {
       const std::uint32_t j = other.index_at(k);
       if (j >= g.d) throw CommError(fmt::format("a sparse gradient holds column {} of {}", j, g.d));
-      p[2 * j + 1] += other.value_at(k);
+      g.gradient_of(j) += other.value_at(k);
       g.touched.mark(j);
     }
   }

@@ -3,13 +3,14 @@
 //
 // Before the exchange it is this worker's gradient sum over its batch:
 //  - dense path: in values[0, d);
-//  - sparse path: at pairs[2j + 1] for the columns j marked in `touched` (the rest 0), beside
-//    the update's weights at pairs[2j] (update.h), so a column's weight and gradient share a
-//    cache line.
+//  - sparse path: at slots[stride j + 1] for the columns j marked in `touched` (the rest 0),
+//    beside the update's weights at slots[stride j] (update.h), so a column's weight and
+//    gradient share a cache line.
 // values[d, d + kExtras) is room for the exchange's pass sums. After the exchange it is the sum
 // over all workers, in one of two forms:
-//  - kDense:   in values[0, d), every column (the pairs' gradients 0, `touched` empty);
-//  - kTouched: at pairs[2j + 1] for the columns marked in `touched` (the union of the workers').
+//  - kDense:   in values[0, d), every column (the slots' gradients 0, `touched` empty);
+//  - kTouched: at slots[stride j + 1] for the columns marked in `touched` (the union of the
+//              workers').
 // The update reads it and leaves everything 0 and empty for the next step.
 #include <cstddef>
 #include <cstdint>
@@ -50,17 +51,21 @@ struct StepGradient {
   // Room after the d columns: the 4 pass sums and a count of touched columns.
   static constexpr std::size_t kExtras = 5;
 
-  // `interleaved`: the sparse path's (weight, gradient) pairs, 2d values; empty: the dense path.
-  StepGradient(std::size_t dimension, std::span<double> interleaved)
-      : d(dimension), values(dimension + kExtras, 0.0), pairs(interleaved),
+  // `interleaved`: the sparse path's slots, `slot_stride` values a column (weight, gradient and
+  // what else the update keeps); empty: the dense path.
+  StepGradient(std::size_t dimension, std::span<double> interleaved, std::size_t slot_stride)
+      : d(dimension), values(dimension + kExtras, 0.0), slots(interleaved), stride(slot_stride),
         touched(interleaved.empty() ? 0 : dimension) {}
 
-  [[nodiscard]] bool sparse_path() const noexcept { return !pairs.empty(); }
+  [[nodiscard]] bool sparse_path() const noexcept { return !slots.empty(); }
+  // Column j's gradient on the sparse path.
+  [[nodiscard]] double& gradient_of(std::size_t j) noexcept { return slots[stride * j + 1]; }
   [[nodiscard]] std::span<double> gradient() noexcept { return {values.data(), d}; }
 
   std::size_t d;
   HugeVector<double> values;
-  std::span<double> pairs;
+  std::span<double> slots;
+  std::size_t stride = 2;
   TouchedSet touched;  // the sparse path's touched columns (dimension 0 on the dense path)
   Form form = Form::kDense;
   PassSums sums;  // this worker's, then (after the exchange) every worker's

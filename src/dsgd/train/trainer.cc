@@ -118,7 +118,7 @@ void local_gradient(const Shard& shard, const std::uint32_t* order, std::size_t 
     const std::uint32_t* picked = order != nullptr ? order + begin : nullptr;
     if constexpr (requires { view.offsets; }) {
       if (g.sparse_path()) {
-        accumulate_gradient_pairs(rows, picked, count, g.pairs, w.scale, w.bias, g.touched, g.sums);
+        accumulate_gradient_pairs(rows, picked, count, g.slots, g.stride, w.scale, w.bias, g.touched, g.sums);
         return;
       }
     }
@@ -191,7 +191,7 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   state.model = starting_model(config, job, comm);
   if (config.patience > 0) state.best = state.model;
   const std::unique_ptr<Update> update = make_update(config, state.model, data.layout() == Layout::kSparse);
-  StepGradient gradient(d, update->pairs());
+  StepGradient gradient(d, update->slots(), update->stride());
   const std::unique_ptr<Exchange> exchange = make_exchange(config.exchange, gradient.sparse_path(), d);
 
   const std::size_t steps = steps_per_epoch(largest_shard(comm, rows), config.batch);

@@ -1,17 +1,26 @@
 #include "dsgd/train/update.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "dsgd/data/huge_vector.h"
 
 namespace dsgd {
 namespace {
 
+// AdaGrad's move of one column with mean gradient m this step: its squared gradients summed in
+// `squares` (m^2 added), the step lr * m / sqrt(squares); a column never moved stays.
+inline double adagrad_step(double m, double& squares, double lr) noexcept {
+  squares += m * m;
+  return squares > 0 ? lr * m / std::sqrt(squares) : 0.0;
+}
+
 class DenseUpdate final : public Update {
  public:
   DenseUpdate(const TrainConfig& config, LinearModel start) : config_(config), model_(std::move(start)) {}
 
-  [[nodiscard]] std::span<double> pairs() noexcept override { return {}; }
+  [[nodiscard]] std::span<double> slots() noexcept override { return {}; }
+  [[nodiscard]] std::size_t stride() const noexcept override { return 0; }
 
   KernelWeights weights() override {
     if (!model_.standardization) return {model_.weights, 1.0, model_.bias};
@@ -32,8 +41,11 @@ class DenseUpdate final : public Update {
         const Standardization& s = *model_.standardization;
         for (std::size_t j = 0; j < d; ++j) grad[j] = (grad[j] - s.mean[j] * residual) / s.scale[j];
       }
-      if (config_.l2 > 0) {
-        const double decay = lr * config_.l2;
+      const double decay = lr * config_.l2;
+      if (config_.optimizer == Optimizer::kAdagrad) {
+        squares_.resize(d, 0.0);
+        for (std::size_t j = 0; j < d; ++j) w[j] -= adagrad_step(grad[j] / count, squares_[j], lr) + decay * w[j];
+      } else if (config_.l2 > 0) {
         for (std::size_t j = 0; j < d; ++j) w[j] -= scale * grad[j] + decay * w[j];
       } else {
         for (std::size_t j = 0; j < d; ++j) w[j] -= scale * grad[j];
@@ -57,25 +69,28 @@ class DenseUpdate final : public Update {
   const TrainConfig& config_;
   LinearModel model_;
   RawWeights raw_;
+  std::vector<double> squares_;  // adagrad: each column's summed squared mean gradients
 };
 
 class LazyUpdate final : public Update {
  public:
-  LazyUpdate(const TrainConfig& config, const LinearModel& start) : config_(config), bias_(start.bias) {
+  LazyUpdate(const TrainConfig& config, const LinearModel& start)
+      : config_(config), stride_(config.optimizer == Optimizer::kAdagrad ? 3 : 2), bias_(start.bias) {
     const std::size_t d = start.features();
-    pairs_.assign(2 * d, 0.0);
-    for (std::size_t j = 0; j < d; ++j) pairs_[2 * j] = start.weights[j];
-    if (start.standardization) {  // mean-free: a scaling of each feature, kept as 1 / s^2 on the step
+    slots_.assign(stride_ * d, 0.0);
+    for (std::size_t j = 0; j < d; ++j) slots_[stride_ * j] = start.weights[j];
+    if (start.standardization) {  // mean-free: a scaling of each feature, kept as 1 / s on the step
       scale_ = start.standardization->scale;
-      step_factor_.resize(d);
+      inverse_scale_.resize(d);
       for (std::size_t j = 0; j < d; ++j) {
-        pairs_[2 * j] = start.weights[j] / scale_[j];
-        step_factor_[j] = 1.0 / (scale_[j] * scale_[j]);
+        slots_[stride_ * j] = start.weights[j] / scale_[j];
+        inverse_scale_[j] = 1.0 / scale_[j];
       }
     }
   }
 
-  [[nodiscard]] std::span<double> pairs() noexcept override { return pairs_; }
+  [[nodiscard]] std::span<double> slots() noexcept override { return slots_; }
+  [[nodiscard]] std::size_t stride() const noexcept override { return stride_; }
 
   KernelWeights weights() override { return {{}, alpha_, bias_}; }
 
@@ -91,18 +106,32 @@ class LazyUpdate final : public Update {
       if (!(alpha_ >= kFoldBelow)) fold();
     }
     const double step = scale / alpha_;
-    const std::size_t touched =
-        step_factor_.empty() ? move_all(g, [step](std::size_t) { return step; })
-                             : move_all(g, [step, f = step_factor_.data()](std::size_t j) { return step * f[j]; });
+    const double* inv = inverse_scale_.data();
+    std::size_t touched = 0;
+    // In raw space a feature scaled by s moves by 1 / s^2 of its sgd step, 1 / s of its adagrad
+    // step (whose squares are of the raw gradient); s is a power of two, so this is exact.
+    if (config_.optimizer == Optimizer::kAdagrad) {
+      const double rate = lr / alpha_;
+      double* slots = slots_.data();
+      touched = inv == nullptr ? move_all(g, [&](std::size_t j, double v) {
+        return adagrad_step(v / count, slots[3 * j + 2], rate);
+      })
+                               : move_all(g, [&](std::size_t j, double v) {
+                                   return adagrad_step(v / count, slots[3 * j + 2], rate) * inv[j];
+                                 });
+    } else {
+      touched = inv == nullptr ? move_all(g, [step](std::size_t, double v) { return step * v; })
+                               : move_all(g, [step, inv](std::size_t j, double v) { return step * inv[j] * inv[j] * v; });
+    }
     if (config_.bias) bias_ -= scale * g.sums.residual;
     return touched;
   }
 
   void store(LinearModel& m) const override {
-    const std::size_t d = pairs_.size() / 2;
+    const std::size_t d = slots_.size() / stride_;
     m.bias = bias_;
     m.weights.resize(d);
-    for (std::size_t j = 0; j < d; ++j) m.weights[j] = alpha_ * pairs_[2 * j];
+    for (std::size_t j = 0; j < d; ++j) m.weights[j] = alpha_ * slots_[stride_ * j];
     if (scale_.empty()) {
       m.standardization.reset();
       return;
@@ -115,17 +144,20 @@ class LazyUpdate final : public Update {
   // alpha is folded into u (an O(d) pass) once it falls below this: u stays within 2^32 of w.
   static constexpr double kFoldBelow = 0x1p-32;
 
-  // u_j -= factor(j) * g_j over the columns the gradient holds, clearing it; returns how many.
-  template <typename Factor>
-  std::size_t move_all(StepGradient& g, Factor factor) {
-    double* p = pairs_.data();
+  // u_j -= delta(j, g_j) over the columns the gradient holds, clearing it; returns how many.
+  template <typename Delta>
+  std::size_t move_all(StepGradient& g, Delta delta) {
+    double* p = slots_.data();
+    const std::size_t k = stride_;
     std::size_t touched = 0;
     switch (g.form) {
       case StepGradient::Form::kDense: {
         double* grad = g.values.data();
         for (std::size_t j = 0; j < g.d; ++j) {
-          touched += grad[j] != 0.0 ? 1 : 0;
-          p[2 * j] -= factor(j) * grad[j];
+          if (grad[j] != 0.0) {
+            ++touched;
+            p[k * j] -= delta(j, grad[j]);
+          }
           grad[j] = 0.0;
         }
         break;
@@ -133,8 +165,8 @@ class LazyUpdate final : public Update {
       case StepGradient::Form::kTouched:
         g.touched.drain([&](std::uint32_t j) {
           ++touched;
-          p[2 * j] -= factor(j) * p[2 * j + 1];
-          p[2 * j + 1] = 0.0;
+          p[k * j] -= delta(j, p[k * j + 1]);
+          p[k * j + 1] = 0.0;
         });
         break;
     }
@@ -142,7 +174,7 @@ class LazyUpdate final : public Update {
   }
 
   void fold() {
-    for (std::size_t j = 0; j < pairs_.size(); j += 2) pairs_[j] *= alpha_;
+    for (std::size_t j = 0; j < slots_.size(); j += stride_) slots_[j] *= alpha_;
     alpha_ = 1.0;
   }
   void clear(StepGradient& g) {
@@ -150,16 +182,19 @@ class LazyUpdate final : public Update {
       case StepGradient::Form::kDense:
         std::fill(g.values.begin(), g.values.begin() + static_cast<std::ptrdiff_t>(g.d), 0.0);
         break;
-      case StepGradient::Form::kTouched: g.touched.drain([&](std::uint32_t j) { pairs_[2 * j + 1] = 0.0; }); break;
+      case StepGradient::Form::kTouched:
+        g.touched.drain([&](std::uint32_t j) { slots_[stride_ * j + 1] = 0.0; });
+        break;
     }
   }
 
   const TrainConfig& config_;
-  HugeVector<double> pairs_;  // (u_j, g_j)
+  std::size_t stride_;         // 2: (u_j, g_j); 3 with adagrad: (u_j, g_j, summed squares)
+  HugeVector<double> slots_;
   double alpha_ = 1.0;
   double bias_ = 0.0;
-  std::vector<double> scale_;        // s_j, empty without scaling
-  HugeVector<double> step_factor_;  // 1 / s_j^2, empty without scaling
+  std::vector<double> scale_;          // s_j, empty without scaling
+  HugeVector<double> inverse_scale_;  // 1 / s_j, empty without scaling
 };
 
 }  // namespace

@@ -10,8 +10,11 @@
 //    (folded back into u when alpha gets small) and a step only reads and writes the
 //    coordinates its gradient touched: u_j -= lr / (n alpha) * g_j / s_j^2 (s_j the feature's
 //    scale, 1 without scaling). With l2 = 0 and no scaling it is exactly the dense update. u
-//    sits interleaved with the step's gradient (pairs[2j] = u_j, pairs[2j + 1] = g_j; see
-//    step_gradient.h): the random accesses of a sparse step then touch one line per column.
+//    sits interleaved with the step's gradient (slots[k j] = u_j, slots[k j + 1] = g_j, and
+//    with adagrad slots[3 j + 2] its summed squares; see step_gradient.h): the random accesses
+//    of a sparse step then touch one line per column.
+// With adagrad (config.optimizer) a column moves by lr * m_j / sqrt(sum of m_j^2 so far), m_j its
+// mean gradient this step; the bias and the L2 decay stay as with sgd.
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -24,7 +27,7 @@
 namespace dsgd {
 
 // The weights the kernel reads: z = scale * (x . weights) + bias, the weights in `weights`
-// (dense path) or in the even places of the step gradient's pairs (sparse path).
+// (dense path) or in the step gradient's slots (sparse path).
 struct KernelWeights {
   std::span<const double> weights;
   double scale = 1.0;
@@ -38,9 +41,11 @@ class Update {
   Update& operator=(const Update&) = delete;
   virtual ~Update() = default;
 
-  // The (weight, gradient) pairs of the sparse path (empty on the dense path), for the step's
-  // StepGradient: the update owns them.
-  [[nodiscard]] virtual std::span<double> pairs() noexcept = 0;
+  // The interleaved slots of the sparse path (empty on the dense path), stride() values a column
+  // (weight, gradient, and adagrad's summed squares), for the step's StepGradient: the update
+  // owns them.
+  [[nodiscard]] virtual std::span<double> slots() noexcept = 0;
+  [[nodiscard]] virtual std::size_t stride() const noexcept = 0;
   // The weights for the next step's kernel (valid until the next apply).
   [[nodiscard]] virtual KernelWeights weights() = 0;
   // Applies the step's global gradient at rate lr and leaves `g` zero (its touched set empty).
