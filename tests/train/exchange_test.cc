@@ -55,31 +55,32 @@ TEST_P(Exchanges, SparseAutoAndDenseGiveTheSameBits) {
   const Dataset data = generate_parallel(sparse_spec(5003, 3000, 9), Split::kTrain, 2);
   ASSERT_EQ(data.layout(), Layout::kSparse);
   for (const Optimizer optimizer : {Optimizer::kSgd, Optimizer::kAdagrad}) {
-  std::vector<std::vector<double>> weights;
-  for (const ExchangeMode mode : {ExchangeMode::kDense, ExchangeMode::kSparse, ExchangeMode::kAuto}) {
-    TrainConfig c = config_of(workers, 97, mode);
-    c.shuffle = shuffle;
-    c.l2 = l2;
-    c.optimizer = optimizer;
-    const RunResult run = train_on_threads(c, data);
-    EXPECT_TRUE(run.sparse_update);
-    const std::uint64_t steps = run.exchange.dense_steps + run.exchange.sparse_steps;
-    EXPECT_EQ(steps, run.steps);
-    if (mode == ExchangeMode::kDense) {
-      EXPECT_EQ(run.exchange.sparse_steps, 0U);
+    std::vector<std::vector<double>> weights;
+    for (const ExchangeMode mode : {ExchangeMode::kDense, ExchangeMode::kSparse, ExchangeMode::kAuto}) {
+      TrainConfig c = config_of(workers, 97, mode);
+      c.shuffle = shuffle;
+      c.l2 = l2;
+      c.optimizer = optimizer;
+      const RunResult run = train_on_threads(c, data);
+      EXPECT_TRUE(run.sparse_update);
+      const std::uint64_t steps = run.exchange.dense_steps + run.exchange.sparse_steps;
+      EXPECT_EQ(steps, run.steps);
+      if (mode == ExchangeMode::kDense) {
+        EXPECT_EQ(run.exchange.sparse_steps, 0U);
+      }
+      if (mode == ExchangeMode::kSparse) {
+        EXPECT_EQ(run.exchange.dense_steps, 0U);
+      }
+      weights.push_back(weights_and_bias(run));
     }
-    if (mode == ExchangeMode::kSparse) {
-      EXPECT_EQ(run.exchange.dense_steps, 0U);
-    }
-    weights.push_back(weights_and_bias(run));
-  }
-  EXPECT_EQ(weights[0], weights[1]) << workers << " workers: sparse differs from dense";
-  EXPECT_EQ(weights[0], weights[2]) << workers << " workers: auto differs from dense";
+    EXPECT_EQ(weights[0], weights[1]) << workers << " workers: sparse differs from dense";
+    EXPECT_EQ(weights[0], weights[2]) << workers << " workers: auto differs from dense";
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(WorkersShuffleL2, Exchanges,
-                         ::testing::Combine(::testing::Values(1, 2, 3, 4), ::testing::Bool(), ::testing::Values(0.0, 1e-3)));
+                         ::testing::Combine(::testing::Values(1, 2, 3, 4), ::testing::Bool(),
+                                            ::testing::Values(0.0, 1e-3)));
 
 // The plain algorithm on sparse rows: the sparse kernel and an update of all d weights. The
 // lazy update must give exactly these bits without L2 (the same arithmetic on every touched
@@ -161,14 +162,15 @@ TEST(LazyUpdate, AdagradTakesScaleFreeFirstSteps) {
 // Rows that hold every column: the lists cost more than the dense vector, and auto switches
 // after the first step; rows of 2 columns out of 50000: lists all along.
 TEST(AutoExchange, PicksTheCheaperFormOnCraftedDensities) {
-  Dataset full = to_layout(generate_parallel([] {
-                             SyntheticSpec s;
-                             s.samples = 2000;
-                             s.features = 64;
-                             s.test_samples = 0;
-                             return s;
-                           }(),
-                                             Split::kTrain, 1),
+  Dataset full = to_layout(generate_parallel(
+                               [] {
+                                 SyntheticSpec s;
+                                 s.samples = 2000;
+                                 s.features = 64;
+                                 s.test_samples = 0;
+                                 return s;
+                               }(),
+                               Split::kTrain, 1),
                            Layout::kSparse);
   const RunResult dense = train_on_threads(config_of(2, 64, ExchangeMode::kAuto), full);
   EXPECT_EQ(dense.exchange.sparse_steps, 1U);

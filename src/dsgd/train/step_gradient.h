@@ -54,7 +54,10 @@ struct StepGradient {
   // `interleaved`: the sparse path's slots, `slot_stride` values a column (weight, gradient and
   // what else the update keeps); empty: the dense path.
   StepGradient(std::size_t dimension, std::span<double> interleaved, std::size_t slot_stride)
-      : d(dimension), values(dimension + kExtras, 0.0), slots(interleaved), stride(slot_stride),
+      : d(dimension),
+        values(dimension + kExtras, 0.0),
+        slots(interleaved),
+        stride(slot_stride),
         touched(interleaved.empty() ? 0 : dimension) {}
 
   [[nodiscard]] bool sparse_path() const noexcept { return !slots.empty(); }

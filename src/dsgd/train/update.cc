@@ -113,15 +113,16 @@ class LazyUpdate final : public Update {
     if (config_.optimizer == Optimizer::kAdagrad) {
       const double rate = lr / alpha_;
       double* slots = slots_.data();
-      touched = inv == nullptr ? move_all(g, [&](std::size_t j, double v) {
-        return adagrad_step(v / count, slots[3 * j + 2], rate);
-      })
-                               : move_all(g, [&](std::size_t j, double v) {
-                                   return adagrad_step(v / count, slots[3 * j + 2], rate) * inv[j];
-                                 });
+      touched =
+          inv == nullptr
+              ? move_all(g, [&](std::size_t j, double v) { return adagrad_step(v / count, slots[3 * j + 2], rate); })
+              : move_all(g, [&](std::size_t j, double v) {
+                  return adagrad_step(v / count, slots[3 * j + 2], rate) * inv[j];
+                });
     } else {
-      touched = inv == nullptr ? move_all(g, [step](std::size_t, double v) { return step * v; })
-                               : move_all(g, [step, inv](std::size_t j, double v) { return step * inv[j] * inv[j] * v; });
+      touched = inv == nullptr
+                    ? move_all(g, [step](std::size_t, double v) { return step * v; })
+                    : move_all(g, [step, inv](std::size_t j, double v) { return step * inv[j] * inv[j] * v; });
     }
     if (config_.bias) bias_ -= scale * g.sums.residual;
     return touched;
@@ -189,20 +190,20 @@ class LazyUpdate final : public Update {
   }
 
   const TrainConfig& config_;
-  std::size_t stride_;         // 2: (u_j, g_j); 3 with adagrad: (u_j, g_j, summed squares)
+  std::size_t stride_;  // 2: (u_j, g_j); 3 with adagrad: (u_j, g_j, summed squares)
   HugeVector<double> slots_;
   double alpha_ = 1.0;
   double bias_ = 0.0;
-  std::vector<double> scale_;          // s_j, empty without scaling
+  std::vector<double> scale_;         // s_j, empty without scaling
   HugeVector<double> inverse_scale_;  // 1 / s_j, empty without scaling
 };
 
 }  // namespace
 
 std::unique_ptr<Update> make_update(const TrainConfig& config, const LinearModel& start, bool sparse_data) {
-  const bool shifted = start.standardization &&
-                       std::any_of(start.standardization->mean.begin(), start.standardization->mean.end(),
-                                   [](double m) { return m != 0.0; });
+  const bool shifted =
+      start.standardization && std::any_of(start.standardization->mean.begin(), start.standardization->mean.end(),
+                                           [](double m) { return m != 0.0; });
   if (!sparse_data || shifted) return std::make_unique<DenseUpdate>(config, start);
   return std::make_unique<LazyUpdate>(config, start);
 }

@@ -58,6 +58,7 @@ class Update {
 
 // The update for `config` starting from `start`, on data stored `sparse_data`: lazy when the
 // data is sparse and the start model has no standardisation with a non-zero mean.
-[[nodiscard]] std::unique_ptr<Update> make_update(const TrainConfig& config, const LinearModel& start, bool sparse_data);
+[[nodiscard]] std::unique_ptr<Update> make_update(const TrainConfig& config, const LinearModel& start,
+                                                  bool sparse_data);
 
 }  // namespace dsgd
