@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "dsgd/error.h"
+#include "read_results.h"
 
 #include <algorithm>
 #include <vector>
@@ -124,20 +125,7 @@ SyntheticSpec sparse_spec(DType dtype, SparseValues values, double zipf) {
   return spec;
 }
 
-// The CSR rows of a sparse set as (label, column, value, ...).
-template <typename T>
-std::vector<std::vector<double>> csr_rows(const Dataset& d) {
-  const auto v = d.sparse_view<T>();
-  std::vector<std::vector<double>> out;
-  for (std::size_t i = 0; i < v.rows; ++i) {
-    out.push_back({static_cast<double>(v.y[i])});
-    for (std::uint64_t k = v.offsets[i]; k < v.offsets[i + 1]; ++k) {
-      out.back().push_back(v.index[k]);
-      out.back().push_back(static_cast<double>(v.value[k]));
-    }
-  }
-  return out;
-}
+using testing_support::rows_of;
 
 class SparseSynthetic : public ::testing::TestWithParam<std::tuple<DType, SparseValues>> {};
 
@@ -147,9 +135,7 @@ TEST_P(SparseSynthetic, RowsGeneratedAloneOrInParallelEqualAFullGeneration) {
   const Dataset full = generate(spec, Split::kTrain, {0, spec.samples});
   ASSERT_EQ(full.layout(), Layout::kSparse);
   ASSERT_EQ(full.values(), spec.samples * spec.nnz);
-  const auto rows = [&](const Dataset& d) {
-    return dtype == DType::kF32 ? csr_rows<float>(d) : csr_rows<double>(d);
-  };
+  const auto rows = [](const Dataset& d) { return rows_of(d); };
   const auto all = rows(full);
   for (const RowRange range : {RowRange{0, 1}, RowRange{1234, 1235}, RowRange{17, 2000}, RowRange{2999, 3000}}) {
     const Dataset part = generate(spec, Split::kTrain, range);
