@@ -104,7 +104,8 @@ Handler add_train_command(CLI::App& app) {
           const double rows = std::min(static_cast<double>(report.config.batch),
                                        std::ceil(static_cast<double>(spec.samples) / w));
           const bool sparse = spec.nnz > 0;
-          return StepWork{rows, rows * static_cast<double>(sparse ? spec.nnz : spec.features), sparse};
+          return StepWork{rows, rows * static_cast<double>(sparse ? spec.nnz : spec.features), sparse,
+                          static_cast<double>(spec.features)};
         });
         report.config.workers = choice.workers;
         if (!choice.why.empty()) fmt::print("Note: {}\n", choice.why);

@@ -268,8 +268,8 @@ TEST(Scaling, MaxAbsScalesArePowersOfTwoAtOrAboveTheLargestValue) {
 }
 
 TEST(WorkerCount, FewerWorkersWhenAStepIsTooLittleWork) {
-  const auto work = [](double rows, double values, bool sparse) {
-    return [=](int w) { return StepWork{rows / w, values / w, sparse}; };
+  const auto work = [](double rows, double values, bool sparse, double columns = 100) {
+    return [=](int w) { return StepWork{rows / w, values / w, sparse, columns}; };
   };
   EXPECT_EQ(paying_workers(4, work(8192, 8192 * 20, false)).workers, 4);
   EXPECT_TRUE(paying_workers(4, work(8192, 8192 * 20, false)).why.empty());
@@ -279,6 +279,11 @@ TEST(WorkerCount, FewerWorkersWhenAStepIsTooLittleWork) {
   // 4 workers would each get too little, 2 enough.
   const double rows = 2 * kMinStepSeconds / (kRowSeconds + 40 * kSparseValueSeconds) * 1.6;
   EXPECT_EQ(paying_workers(4, work(rows, rows * 40, true)).workers, 3);
+  // Sparse steps touching as many columns as they hold values: the exchange outweighs the saving.
+  const WorkerChoice wide = paying_workers(2, work(2048, 2048 * 80, true, 62061));
+  EXPECT_EQ(wide.workers, 1);
+  EXPECT_NE(wide.why.find("of the 62061 columns"), std::string::npos) << wide.why;
+  EXPECT_EQ(paying_workers(2, work(2048, 2048 * 14, true, 123)).workers, 2);  // a9a's shape
 }
 
 }  // namespace

@@ -2,23 +2,38 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace dsgd {
 
 double step_seconds(const StepWork& work) noexcept {
   return work.rows * kRowSeconds + work.values * (work.sparse ? kSparseValueSeconds : kDenseValueSeconds);
 }
 
+bool workers_pay(int workers, const StepWork& work) noexcept {
+  if (workers <= 1) return true;
+  if (step_seconds(work) < kMinStepSeconds) return false;
+  if (!work.sparse) return true;
+  const double w = workers;
+  return work.values * (w - 1) >= std::min(work.values, work.columns) * w;
+}
+
 WorkerChoice paying_workers(int most, const std::function<StepWork(int workers)>& work_of) {
   int w = most;
-  while (w > 1 && step_seconds(work_of(w)) < kMinStepSeconds) --w;
+  while (w > 1 && !workers_pay(w, work_of(w))) --w;
   WorkerChoice choice{w, {}};
   if (w < most) {
     const StepWork work = work_of(most);
-    choice.why = fmt::format(
-        "{} worker{} of {}: with {}, a step would give each {:.0f} rows x {:.1f} {} (about {:.2g} us of work), too "
-        "little to pay for synchronising them (--workers {} forces it)",
-        w, w == 1 ? "" : "s", most, most, work.rows, work.rows > 0 ? work.values / work.rows : 0.0,
-        work.sparse ? "non-zeros" : "values", 1e6 * step_seconds(work), most);
+    const std::string what =
+        step_seconds(work) < kMinStepSeconds
+            ? fmt::format("about {:.2g} us of work, too little to pay for synchronising them", 1e6 * step_seconds(work))
+            : fmt::format("up to {:.0f} of the {:.0f} columns each, whose exchange and update would cost more than "
+                          "the share of the kernel the others take",
+                          std::min(work.values, work.columns), work.columns);
+    choice.why = fmt::format("{} worker{} of {}: with {}, a step would give each {:.0f} rows x {:.1f} {} ({}) "
+                             "(--workers {} forces it)",
+                             w, w == 1 ? "" : "s", most, most, work.rows, work.rows > 0 ? work.values / work.rows : 0.0,
+                             work.sparse ? "non-zeros" : "values", what, most);
   }
   return choice;
 }

@@ -7,7 +7,13 @@
 //   rows x kRowSeconds + values x (kDenseValueSeconds | kSparseValueSeconds),
 // and W workers pay when that estimate for each of them is at least kMinStepSeconds, about
 // twice what a synchronisation and an exchange of that step cost on threads (calibrated on the
-// project's 2-core VM, where a step of less work ran slower on 2 workers than on 1).
+// project's 2-core VM, where a step of less work ran slower on 2 workers than on 1). Sparse
+// steps must also save more kernel work than the exchange adds: each worker lists the columns
+// it touched and adds in every other worker's, at least min(values, columns) entries a worker at
+// about a value's cost, against the (W - 1) / W of the kernel the others take, so
+//   values x (W - 1) >= min(values, columns) x W
+// (a9a's 123 columns pay on 2 workers; news20's 62061, with 5000 values a step, do not: every
+// worker also updates every column any of them touched, the same work as one worker alone).
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -21,10 +27,14 @@ inline constexpr double kMinStepSeconds = 5e-6;
 
 // One worker's share of one step.
 struct StepWork {
-  double rows = 0;    // rows a worker's batch holds
-  double values = 0;  // stored values in them (non-zeros when sparse)
+  double rows = 0;     // rows a worker's batch holds
+  double values = 0;   // stored values in them (non-zeros when sparse)
   bool sparse = false;
+  double columns = 0;  // the data's columns (sparse: the most a worker's step can touch)
 };
+
+// Whether `workers` workers pay for a step of `work` each (the rules above).
+[[nodiscard]] bool workers_pay(int workers, const StepWork& work) noexcept;
 
 [[nodiscard]] double step_seconds(const StepWork& work) noexcept;
 
