@@ -166,11 +166,13 @@ TEST(SplitAllreduce, GivesTheBitsOfAllreduceSumOnBothPaths) {
   }
 }
 
-TEST(SplitAllreduce, RefusesASecondStartBeforeTheWait) {
+TEST(SplitAllreduce, RefusesOtherCollectivesBeforeTheWait) {
   run_threads(2, [](Communicator& comm) {
     std::vector<double> a(3, 1.0), b(3, 1.0);
     comm.start_allreduce_sum(a);
     EXPECT_THROW(comm.start_allreduce_sum(b), CommError);
+    EXPECT_THROW(comm.barrier(), CommError);  // its call would reuse the buffers in flight
+    EXPECT_THROW((void)comm.allgather_bytes({}), CommError);
     comm.wait_allreduce();
     EXPECT_EQ(a, std::vector<double>(3, 2.0));
   });

@@ -159,8 +159,8 @@ TEST(LazyUpdate, AdagradTakesScaleFreeFirstSteps) {
   EXPECT_GE(moved, 150U);  // 64 rows x 3 columns of 20000, nearly all distinct
 }
 
-// Rows that hold every column: the lists cost more than the dense vector, and auto switches
-// after the first step; rows of 2 columns out of 50000: lists all along.
+// Rows that hold every column: the lists cost more than the dense vector, and auto stays dense;
+// rows of 2 columns out of 50000: lists after the first (dense, counting) step.
 TEST(AutoExchange, PicksTheCheaperFormOnCraftedDensities) {
   Dataset full = to_layout(generate_parallel(
                                [] {
@@ -173,12 +173,12 @@ TEST(AutoExchange, PicksTheCheaperFormOnCraftedDensities) {
                                Split::kTrain, 1),
                            Layout::kSparse);
   const RunResult dense = train_on_threads(config_of(2, 64, ExchangeMode::kAuto), full);
-  EXPECT_EQ(dense.exchange.sparse_steps, 1U);
-  EXPECT_EQ(dense.exchange.dense_steps, dense.steps - 1);
+  EXPECT_EQ(dense.exchange.sparse_steps, 0U);
+  EXPECT_EQ(dense.exchange.dense_steps, dense.steps);
   const Dataset thin = generate_parallel(sparse_spec(2000, 50000, 2), Split::kTrain, 1);
   const RunResult sparse = train_on_threads(config_of(2, 64, ExchangeMode::kAuto), thin);
-  EXPECT_EQ(sparse.exchange.sparse_steps, sparse.steps);
-  EXPECT_EQ(sparse.exchange.dense_steps, 0U);
+  EXPECT_EQ(sparse.exchange.sparse_steps, sparse.steps - 1);
+  EXPECT_EQ(sparse.exchange.dense_steps, 1U);
   EXPECT_TRUE(sparse_is_cheaper(1000, 1000));
   EXPECT_FALSE(sparse_is_cheaper(1400, 1000));
 }

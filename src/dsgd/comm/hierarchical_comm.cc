@@ -84,7 +84,12 @@ void HierarchicalComm::wait_allreduce() {
   }
 }
 
+void HierarchicalComm::no_allreduce_in_flight(const char* what) const {
+  if (in_flight_) throw CommError(std::string(what) + " while an allreduce is in flight (wait for it first)");
+}
+
 const GatheredBytes& HierarchicalComm::allgather_bytes(std::span<const std::byte> mine) {
+  no_allreduce_in_flight("allgather_bytes");
   ++stats_.syncs;
   const unsigned call = calls_++;
   auto start = Clock::now();
@@ -112,6 +117,7 @@ const GatheredBytes& HierarchicalComm::allgather_bytes(std::span<const std::byte
 }
 
 void HierarchicalComm::broadcast(std::span<double> data, int root) {
+  no_allreduce_in_flight("broadcast");
   ++stats_.syncs;
   const unsigned call = calls_++;
   const int threads = group_.size();
@@ -129,6 +135,7 @@ void HierarchicalComm::broadcast(std::span<double> data, int root) {
 }
 
 void HierarchicalComm::barrier() {
+  no_allreduce_in_flight("barrier");
   ++stats_.syncs;
   wait();
   on_leader([&] { processes_.barrier(); });

@@ -36,6 +36,8 @@ class HierarchicalComm final : public Communicator {
 
  private:
   void wait();
+  // Throws CommError naming `what` while a split allreduce waits to be completed.
+  void no_allreduce_in_flight(const char* what) const;
   // Runs fn on thread 0 (the one that talks to the other processes) and adds what the process
   // communicator counted meanwhile to this worker's stats.
   void on_leader(const std::function<void()>& fn);

@@ -114,7 +114,12 @@ void ThreadComm::wait_allreduce() {
   stats_.bytes_sent += ((n - slice) + others * slice) * kDoubleBytes;
 }
 
+void ThreadComm::no_allreduce_in_flight(const char* what) const {
+  if (in_flight_) throw CommError(std::string(what) + " while an allreduce is in flight (wait for it first)");
+}
+
 const GatheredBytes& ThreadComm::allgather_bytes(std::span<const std::byte> mine) {
+  no_allreduce_in_flight("allgather_bytes");
   ++stats_.syncs;
   if (size() == 1) {
     single_.assign(1, mine);
@@ -134,6 +139,7 @@ const GatheredBytes& ThreadComm::allgather_bytes(std::span<const std::byte> mine
 }
 
 void ThreadComm::broadcast(std::span<double> data, int root) {
+  no_allreduce_in_flight("broadcast");
   ++stats_.syncs;
   if (size() == 1) return;
   const unsigned call = publish(rank_ == root ? data : std::span<const double>{});
@@ -148,6 +154,7 @@ void ThreadComm::broadcast(std::span<double> data, int root) {
 }
 
 void ThreadComm::barrier() {
+  no_allreduce_in_flight("barrier");
   ++stats_.syncs;
   if (size() > 1) wait();
 }

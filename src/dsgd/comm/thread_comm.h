@@ -84,6 +84,8 @@ class ThreadComm final : public Communicator {
   // Publishes data in this call's slot and waits for all; returns the call's number.
   unsigned publish(std::span<const double> data);
   void wait();
+  // Throws CommError naming `what` while a split allreduce waits to be completed.
+  void no_allreduce_in_flight(const char* what) const;
   void wait(std::uint32_t ticket);
 
   ThreadGroup& group_;

@@ -36,13 +36,13 @@ constexpr std::size_t message_bytes(std::size_t n) noexcept {
   return kHeaderBytes + n * sizeof(double) + (n * sizeof(std::uint32_t) + 7) / 8 * 8;
 }
 
-// Worker k's message: its sums and its list; throws CommError unless its size is that of a
-// list (the columns are checked against d where they are used).
+// Worker k's message: its sums and its list; throws CommError unless it is a list of ascending
+// columns below d. Every worker checks every message, so all fail at the same point.
 struct Message {
   PassSums sums;
   GradientList list;
 };
-Message read_message(std::span<const std::byte> bytes, std::size_t k) {
+Message read_message(std::span<const std::byte> bytes, std::size_t k, std::size_t d) {
   double sums[kSums];
   std::uint64_t n = 0;
   if (bytes.size() >= kHeaderBytes) {
@@ -52,7 +52,13 @@ Message read_message(std::span<const std::byte> bytes, std::size_t k) {
   if (bytes.size() < kHeaderBytes || n > bytes.size() || bytes.size() != message_bytes(n))
     throw CommError(fmt::format("worker {} sent a malformed sparse gradient ({} bytes)", k, bytes.size()));
   const std::byte* values = bytes.data() + kHeaderBytes;
-  return {get_sums(sums), {values, values + n * sizeof(double), n}};
+  const GradientList list{values, values + n * sizeof(double), n};
+  for (std::size_t e = 0; e < n; ++e) {
+    const std::uint32_t j = list.index_at(e);
+    if (j >= d || (e > 0 && j <= list.index_at(e - 1)))
+      throw CommError(fmt::format("worker {} sent a sparse gradient whose columns are not ascending below {}", k, d));
+  }
+  return {get_sums(sums), list};
 }
 
 // out = a + b for ascending lists: a coordinate in both is a_j + b_j, one in either alone is
@@ -149,7 +155,7 @@ class SparseExchange final : public Exchange {
     messages_.clear();
     std::uint64_t entries = 0;
     for (std::size_t p = 0; p < parts.size(); ++p) {
-      messages_.push_back(read_message(parts[p], p));
+      messages_.push_back(read_message(parts[p], p, g.d));
       entries += messages_.back().list.n;
     }
     // The pass sums in the tree, as the dense allreduce sums them.
@@ -184,8 +190,7 @@ class SparseExchange final : public Exchange {
     }
     const GradientList other = left ? subtree(mid, hi, 0, false) : subtree(lo, mid, 0, true);
     for (std::size_t k = 0; k < other.n; ++k) {
-      const std::uint32_t j = other.index_at(k);
-      if (j >= g.d) throw CommError(fmt::format("a sparse gradient holds column {} of {}", j, g.d));
+      const std::uint32_t j = other.index_at(k);  // below d: read_message checked
       g.gradient_of(j) += other.value_at(k);
       g.touched.mark(j);
     }
@@ -221,7 +226,7 @@ class AutoExchange final : public Exchange {
  public:
   explicit AutoExchange(std::size_t d) : d_(d) {}
   void reduce(StepGradient& g, Communicator& comm) override {
-    if (first_ || sparse_is_cheaper(last_entries_, d_)) {
+    if (!first_ && sparse_is_cheaper(last_entries_, d_)) {
       last_entries_ = sparse_.reduce_counting(g, comm);
     } else {
       last_entries_ = dense_.reduce_counting(g, comm, true);

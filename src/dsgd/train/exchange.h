@@ -14,7 +14,8 @@
 //  - auto:   sparse while the lists are cheaper to move than the dense vector (12 bytes an
 //            entry against 16 bytes a coordinate for the dense reduce-scatter + all-gather),
 //            judged from the previous step's total entries (the same number on every worker),
-//            dense otherwise; the first step is sparse.
+//            dense otherwise; the first step is dense (it counts the entries, and a first list
+//            of unknown size could be more than one MPI message carries).
 // Dense data has no touched sets: its exchange is always dense.
 #include <cstddef>
 #include <cstdint>

@@ -106,7 +106,7 @@ class LazyUpdate final : public Update {
       if (!(alpha_ >= kFoldBelow)) fold();
     }
     const double step = scale / alpha_;
-    const double* inv = inverse_scale_.data();
+    const double* inv = inverse_scale_.empty() ? nullptr : inverse_scale_.data();
     std::size_t touched = 0;
     // In raw space a feature scaled by s moves by 1 / s^2 of its sgd step, 1 / s of its adagrad
     // step (whose squares are of the raw gradient); s is a power of two, so this is exact.

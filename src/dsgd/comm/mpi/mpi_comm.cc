@@ -117,6 +117,7 @@ void MpiComm::start_allreduce_parts(std::span<const double* const> local_parts, 
   const auto start = Clock::now();
   out_ = out;
   parts_ = parts;
+  deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.timeout_s));
   if (options_.allreduce == AllreduceAlgorithm::kNative || w == 1) {
     // Sum the local parts in the tree (for one rank that is the whole sum), then across ranks.
     slice_.resize(n);
@@ -189,7 +190,15 @@ void MpiComm::count_allreduce_bytes() {
   stats_.bytes_received += (others * parts_ * slice + (n - slice)) * kDoubleBytes;
 }
 
+void MpiComm::no_allreduce_in_flight(const char* what) const {
+  if (phase_ != Phase::kIdle) throw CommError(std::string(what) + " while an allreduce is in flight (wait for it first)");
+}
+
 bool MpiComm::test_allreduce() {
+  if (phase_ != Phase::kIdle && Clock::now() > deadline_)
+    throw CommError(fmt::format("timed out after {:g} s waiting for the other ranks in a started allreduce (a rank "
+                                "died, stalled or stopped calling collectives)",
+                                options_.timeout_s));
   switch (phase_) {
     case Phase::kIdle: return true;
     case Phase::kNative:
@@ -231,6 +240,7 @@ void MpiComm::wait_allreduce() {
 }
 
 const GatheredBytes& MpiComm::allgather_parts(std::span<const std::span<const std::byte>> local_parts) {
+  no_allreduce_in_flight("an all-gather");
   ++stats_.syncs;
   const std::size_t parts = local_parts.size();
   const auto w = static_cast<std::size_t>(size_);
@@ -292,6 +302,7 @@ const GatheredBytes& MpiComm::allgather_parts(std::span<const std::span<const st
 }
 
 void MpiComm::broadcast(std::span<double> data, int root) {
+  no_allreduce_in_flight("a broadcast");
   ++stats_.syncs;
   if (size_ == 1) return;
   MPI_Request request;
@@ -302,6 +313,7 @@ void MpiComm::broadcast(std::span<double> data, int root) {
 }
 
 void MpiComm::barrier() {
+  no_allreduce_in_flight("a barrier");
   ++stats_.syncs;
   if (size_ == 1) return;
   MPI_Request request;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "dsgd/comm/cluster.h"
+#include "dsgd/timer.h"
 
 namespace dsgd {
 
@@ -59,6 +60,8 @@ class MpiComm final : public ClusterComm {
   void reduce_slice();
   // Counts the bytes of a completed deterministic allreduce.
   void count_allreduce_bytes();
+  // Throws CommError naming `what` while a split allreduce waits to be completed.
+  void no_allreduce_in_flight(const char* what) const;
 
   MPI_Comm comm_;
   ClusterOptions options_;
@@ -70,6 +73,7 @@ class MpiComm final : public ClusterComm {
   MPI_Request request_ = MPI_REQUEST_NULL;
   std::span<double> out_;
   std::size_t parts_ = 0;
+  Clock::time_point deadline_;  // when a test of the allreduce in flight gives up
   // Scratch of the deterministic allreduce, kept between calls.
   std::vector<double> send_, receive_, slice_;
   std::vector<int> send_counts_, send_displs_, receive_counts_, receive_displs_, slice_counts_, slice_displs_;
