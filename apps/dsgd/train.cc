@@ -2,8 +2,6 @@
 // or (under mpirun) on a cluster, with its report.
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cmath>
 #include <functional>
 
 #include "dsgd/error.h"
@@ -100,12 +98,11 @@ Handler add_train_command(CLI::App& app) {
       const int threads = report.config.workers;  // the generation uses them all
       if (!o.train.workers) {
         const SyntheticSpec& spec = report.data;
+        const bool sparse = spec.nnz > 0;
         const WorkerChoice choice = paying_workers(report.config.workers, [&](int w) {
-          const double rows = std::min(static_cast<double>(report.config.batch),
-                                       std::ceil(static_cast<double>(spec.samples) / w));
-          const bool sparse = spec.nnz > 0;
-          return StepWork{rows, rows * static_cast<double>(sparse ? spec.nnz : spec.features), sparse,
-                          static_cast<double>(spec.features)};
+          return batch_work(static_cast<double>(report.config.batch), static_cast<double>(spec.samples), w,
+                            static_cast<double>(sparse ? spec.nnz : spec.features), sparse,
+                            static_cast<double>(spec.features));
         });
         report.config.workers = choice.workers;
         if (!choice.why.empty()) fmt::print("Note: {}\n", choice.why);

@@ -216,9 +216,8 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
                                   : static_cast<double>(data.data.features());
     const WorkerChoice choice = paying_workers(config.workers, [&](int w) {
       const auto batch = static_cast<double>(given("--batch") ? config.batch : file_batch(data.total_rows, w));
-      const double shard = std::ceil(static_cast<double>(data.total_rows) / w);
-      const double rows = std::min(batch, shard);
-      return StepWork{rows, rows * per_row, sparse, static_cast<double>(data.data.features())};
+      return batch_work(batch, static_cast<double>(data.total_rows), w, per_row, sparse,
+                        static_cast<double>(data.data.features()));
     });
     config.workers = choice.workers;
     if (!quiet && !choice.why.empty()) fmt::print("Note  {}\n", choice.why);

@@ -23,15 +23,6 @@ class TouchedSet {
     words_[j >> 6] |= std::uint64_t{1} << (j & 63);
     summary_[j >> 12] |= std::uint64_t{1} << ((j >> 6) & 63);
   }
-  // Marks j and says whether it was new.
-  bool insert(std::uint32_t j) noexcept {
-    const std::uint64_t bit = std::uint64_t{1} << (j & 63);
-    std::uint64_t& word = words_[j >> 6];
-    if ((word & bit) != 0) return false;
-    word |= bit;
-    summary_[j >> 12] |= std::uint64_t{1} << ((j >> 6) & 63);
-    return true;
-  }
   [[nodiscard]] bool contains(std::uint32_t j) const noexcept { return (words_[j >> 6] >> (j & 63) & 1) != 0; }
 
   // Calls fn(j) for every member in ascending order and empties the set.

@@ -224,21 +224,19 @@ class SparseExchange final : public Exchange {
 
 class AutoExchange final : public Exchange {
  public:
-  explicit AutoExchange(std::size_t d) : d_(d) {}
+  explicit AutoExchange(std::size_t d) : d_(d), last_entries_(2 * static_cast<std::uint64_t>(d)) {}
   void reduce(StepGradient& g, Communicator& comm) override {
-    if (!first_ && sparse_is_cheaper(last_entries_, d_)) {
+    if (sparse_is_cheaper(last_entries_, d_)) {
       last_entries_ = sparse_.reduce_counting(g, comm);
     } else {
       last_entries_ = dense_.reduce_counting(g, comm, true);
     }
-    first_ = false;
     stats_ = {dense_.stats().dense_steps, sparse_.stats().sparse_steps, sparse_.stats().entries};
   }
 
  private:
   std::size_t d_;
-  bool first_ = true;
-  std::uint64_t last_entries_ = 0;
+  std::uint64_t last_entries_;  // before the first step: more than the dense vector is worth
   DenseExchange dense_;
   SparseExchange sparse_;
 };

@@ -77,16 +77,13 @@ class LazyUpdate final : public Update {
   LazyUpdate(const TrainConfig& config, const LinearModel& start)
       : config_(config), stride_(config.optimizer == Optimizer::kAdagrad ? 3 : 2), bias_(start.bias) {
     const std::size_t d = start.features();
-    slots_.assign(stride_ * d, 0.0);
-    for (std::size_t j = 0; j < d; ++j) slots_[stride_ * j] = start.weights[j];
     if (start.standardization) {  // mean-free: a scaling of each feature, kept as 1 / s on the step
       scale_ = start.standardization->scale;
       inverse_scale_.resize(d);
-      for (std::size_t j = 0; j < d; ++j) {
-        slots_[stride_ * j] = start.weights[j] / scale_[j];
-        inverse_scale_[j] = 1.0 / scale_[j];
-      }
+      for (std::size_t j = 0; j < d; ++j) inverse_scale_[j] = 1.0 / scale_[j];
     }
+    slots_.assign(stride_ * d, 0.0);
+    for (std::size_t j = 0; j < d; ++j) slots_[stride_ * j] = start.weights[j] / (scale_.empty() ? 1.0 : scale_[j]);
   }
 
   [[nodiscard]] std::span<double> slots() noexcept override { return slots_; }
@@ -96,8 +93,8 @@ class LazyUpdate final : public Update {
 
   std::size_t apply(StepGradient& g, double lr) override {
     const double count = g.sums.count;
-    if (!(count > 0)) {  // no rows in this step anywhere: nothing moves
-      clear(g);
+    if (!(count > 0)) {  // no rows in this step anywhere: nothing moves (the gradient is cleared)
+      (void)move_all(g, [](std::size_t, double) { return 0.0; });
       return 0;
     }
     const double scale = lr / count;
@@ -177,16 +174,6 @@ class LazyUpdate final : public Update {
   void fold() {
     for (std::size_t j = 0; j < slots_.size(); j += stride_) slots_[j] *= alpha_;
     alpha_ = 1.0;
-  }
-  void clear(StepGradient& g) {
-    switch (g.form) {
-      case StepGradient::Form::kDense:
-        std::fill(g.values.begin(), g.values.begin() + static_cast<std::ptrdiff_t>(g.d), 0.0);
-        break;
-      case StepGradient::Form::kTouched:
-        g.touched.drain([&](std::uint32_t j) { slots_[stride_ * j + 1] = 0.0; });
-        break;
-    }
   }
 
   const TrainConfig& config_;

@@ -3,11 +3,17 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace dsgd {
 
 double step_seconds(const StepWork& work) noexcept {
   return work.rows * kRowSeconds + work.values * (work.sparse ? kSparseValueSeconds : kDenseValueSeconds);
+}
+
+StepWork batch_work(double batch, double rows, int workers, double per_row, bool sparse, double columns) noexcept {
+  const double share = std::min(batch, std::ceil(rows / workers));
+  return {share, share * per_row, sparse, columns};
 }
 
 bool workers_pay(int workers, const StepWork& work) noexcept {

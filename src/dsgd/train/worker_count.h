@@ -38,6 +38,11 @@ struct StepWork {
 
 [[nodiscard]] double step_seconds(const StepWork& work) noexcept;
 
+// One worker's share of a step of `batch` rows a worker (no more than its shard of `rows`
+// rows over W workers), of `per_row` values a row.
+[[nodiscard]] StepWork batch_work(double batch, double rows, int workers, double per_row, bool sparse,
+                                  double columns) noexcept;
+
 struct WorkerChoice {
   int workers = 1;
   std::string why;  // when fewer than `most`: one line saying why
