@@ -76,7 +76,7 @@ void BM_SparsePass(benchmark::State& state) {
   std::size_t start = 0;
   for (auto _ : state) {
     dsgd::PassSums sums;
-    dsgd::accumulate_gradient_pairs(view.slice(start, start + kBatch), nullptr, kBatch, pairs, 2, 1.0, 0.0, touched,
+    dsgd::accumulate_gradient_pairs(view.slice(start, start + kBatch), nullptr, kBatch, pairs, 2, 1, 1.0, 0.0, touched,
                                     sums);
     touched.drain([&](std::uint32_t j) { pairs[2 * j + 1] = 0.0; });
     start = (start + kBatch) % (view.rows - kBatch);

@@ -172,7 +172,7 @@ TEST(Kernel, InterleavedPairsGiveThePlainSparsePassAndMarkTheirColumns) {
       sparse.visit([&](const auto& v) {
         if constexpr (requires { v.offsets; }) {
           accumulate_gradient(v, rows.data(), rows.size(), scaled_w, kBias, plain, a);
-          accumulate_gradient_pairs(v, rows.data(), rows.size(), pairs, 2, scale, kBias, touched, b);
+          accumulate_gradient_pairs(v, rows.data(), rows.size(), pairs, 2, 1, scale, kBias, touched, b);
         }
       });
       EXPECT_EQ(a.loss, b.loss);

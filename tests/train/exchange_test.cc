@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dsgd/comm/thread_comm.h"
+#include "dsgd/error.h"
 #include "dsgd/data/synthetic.h"
 #include "dsgd/model/kernel.h"
 #include "dsgd/train/run.h"
@@ -47,40 +48,116 @@ std::vector<double> weights_and_bias(const RunResult& run) {
   return w;
 }
 
+// A communicator of threads that cannot share memory (as processes could not): the exchanges
+// that move gradients, where the threads backend would share its model.
+class Unshared final : public Communicator {
+ public:
+  explicit Unshared(Communicator& inner) : inner_(inner) {}
+  [[nodiscard]] int rank() const noexcept override { return inner_.rank(); }
+  [[nodiscard]] int size() const noexcept override { return inner_.size(); }
+  void allreduce_sum(std::span<double> data) override { inner_.allreduce_sum(data); }
+  void start_allreduce_sum(std::span<double> data) override { inner_.start_allreduce_sum(data); }
+  bool test_allreduce() override { return inner_.test_allreduce(); }
+  void wait_allreduce() override { inner_.wait_allreduce(); }
+  [[nodiscard]] const GatheredBytes& allgather_bytes(std::span<const std::byte> mine) override {
+    return inner_.allgather_bytes(mine);
+  }
+  void broadcast(std::span<double> data, int root) override { inner_.broadcast(data, root); }
+  void barrier() override { inner_.barrier(); }
+  [[nodiscard]] std::string_view algorithm() const noexcept override { return "threads, unshared"; }
+
+ private:
+  Communicator& inner_;
+};
+
+// Rank 0's result of a run on `workers` threads whose communicators cannot share memory.
+WorkerResult train_unshared(const TrainConfig& c, const Dataset& data) {
+  std::vector<WorkerResult> results(static_cast<std::size_t>(c.workers));
+  const JobOf jobs = balanced_jobs(c, data, data.rows());
+  run_threads(c.workers, [&](Communicator& threads) {
+    Unshared comm(threads);
+    results[static_cast<std::size_t>(comm.rank())] = train_worker(c, jobs(comm.rank()), comm);
+  });
+  return results[0];
+}
+
 class Exchanges : public ::testing::TestWithParam<std::tuple<int, bool, double>> {};
 
-// Sparse lists merged in the workers' tree give exactly the dense allreduce's sums.
-TEST_P(Exchanges, SparseAutoAndDenseGiveTheSameBits) {
+// Sparse lists merged in the workers' tree, and a shared model whose columns each sum the
+// workers' gradients in that tree, give exactly the dense allreduce's sums.
+TEST_P(Exchanges, SparseSharedAutoAndDenseGiveTheSameBits) {
   const auto [workers, shuffle, l2] = GetParam();
   const Dataset data = generate_parallel(sparse_spec(5003, 3000, 9), Split::kTrain, 2);
   ASSERT_EQ(data.layout(), Layout::kSparse);
   for (const Optimizer optimizer : {Optimizer::kSgd, Optimizer::kAdagrad}) {
     std::vector<std::vector<double>> weights;
-    for (const ExchangeMode mode : {ExchangeMode::kDense, ExchangeMode::kSparse, ExchangeMode::kAuto}) {
+    const auto modes = workers > 1 ? std::vector{ExchangeMode::kDense, ExchangeMode::kSparse, ExchangeMode::kAuto,
+                                                 ExchangeMode::kShared}
+                                   : std::vector{ExchangeMode::kDense, ExchangeMode::kSparse, ExchangeMode::kAuto};
+    for (const ExchangeMode mode : modes) {
       TrainConfig c = config_of(workers, 97, mode);
       c.shuffle = shuffle;
       c.l2 = l2;
       c.optimizer = optimizer;
       const RunResult run = train_on_threads(c, data);
       EXPECT_TRUE(run.sparse_update);
-      const std::uint64_t steps = run.exchange.dense_steps + run.exchange.sparse_steps;
-      EXPECT_EQ(steps, run.steps);
-      if (mode == ExchangeMode::kDense) {
-        EXPECT_EQ(run.exchange.sparse_steps, 0U);
-      }
-      if (mode == ExchangeMode::kSparse) {
-        EXPECT_EQ(run.exchange.dense_steps, 0U);
-      }
+      const ExchangeStats& e = run.exchange;
+      EXPECT_EQ(e.dense_steps + e.sparse_steps + e.shared_steps, run.steps);
+      if (mode == ExchangeMode::kDense) EXPECT_EQ(e.dense_steps, run.steps);
+      if (mode == ExchangeMode::kSparse) EXPECT_EQ(e.sparse_steps, run.steps);
+      // auto shares the model wherever the workers are threads of one process
+      if (mode == ExchangeMode::kShared || (mode == ExchangeMode::kAuto && workers > 1))
+        EXPECT_EQ(e.shared_steps, run.steps);
       weights.push_back(weights_and_bias(run));
     }
-    EXPECT_EQ(weights[0], weights[1]) << workers << " workers: sparse differs from dense";
-    EXPECT_EQ(weights[0], weights[2]) << workers << " workers: auto differs from dense";
+    for (std::size_t m = 1; m < modes.size(); ++m)
+      EXPECT_EQ(weights[0], weights[m]) << workers << " workers: " << to_string(modes[m]) << " differs from dense";
+    if (workers > 1) {  // the auto of workers that cannot share: lists after a dense step
+      TrainConfig c = config_of(workers, 97, ExchangeMode::kAuto);
+      c.shuffle = shuffle;
+      c.l2 = l2;
+      c.optimizer = optimizer;
+      const WorkerResult unshared = train_unshared(c, data);
+      EXPECT_EQ(unshared.exchange.shared_steps, 0U);
+      EXPECT_GT(unshared.exchange.sparse_steps, 0U);
+      std::vector<double> w = unshared.model.weights;
+      w.push_back(unshared.model.bias);
+      EXPECT_EQ(weights[0], w) << workers << " workers: unshared auto differs from dense";
+    }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(WorkersShuffleL2, Exchanges,
                          ::testing::Combine(::testing::Values(1, 2, 3, 4), ::testing::Bool(),
                                             ::testing::Values(0.0, 1e-3)));
+
+// A strong L2 makes the scale factor fold into the weights every few dozen steps; the shared
+// model folds each worker's share of every replica and still gives the dense bits, also on
+// scaled features.
+TEST(SharedExchange, FoldsTheL2ScaleAndScalesLikeTheDenseExchange) {
+  const Dataset data = generate_parallel(sparse_spec(3001, 2000, 7), Split::kTrain, 2);
+  for (const Scaling scale : {Scaling::kNone, Scaling::kMaxAbs}) {
+    std::vector<std::vector<double>> weights;
+    for (const ExchangeMode mode : {ExchangeMode::kDense, ExchangeMode::kShared}) {
+      TrainConfig c = config_of(3, 40, mode, 6);  // 25 steps an epoch, alpha x 0.75 a step
+      c.l2 = 0.5;
+      c.scale = scale;
+      weights.push_back(weights_and_bias(train_on_threads(c, data)));
+    }
+    EXPECT_EQ(weights[0], weights[1]);
+  }
+}
+
+// Shared needs workers that can share memory, and sparse data.
+TEST(SharedExchange, IsRefusedWhereTheWorkersCannotShare) {
+  const Dataset data = generate_parallel(sparse_spec(500, 300, 5), Split::kTrain, 1);
+  TrainConfig c = config_of(2, 50, ExchangeMode::kShared, 1);
+  EXPECT_THROW((void)train_unshared(c, data), ConfigError);
+  SyntheticSpec dense_spec = sparse_spec(500, 30, 0);
+  const Dataset dense = generate_parallel(dense_spec, Split::kTrain, 1);
+  ASSERT_EQ(dense.layout(), Layout::kDense);
+  EXPECT_THROW((void)train_on_threads(c, dense), ConfigError);
+}
 
 // The plain algorithm on sparse rows: the sparse kernel and an update of all d weights. The
 // lazy update must give exactly these bits without L2 (the same arithmetic on every touched
@@ -172,11 +249,11 @@ TEST(AutoExchange, PicksTheCheaperFormOnCraftedDensities) {
                                }(),
                                Split::kTrain, 1),
                            Layout::kSparse);
-  const RunResult dense = train_on_threads(config_of(2, 64, ExchangeMode::kAuto), full);
+  const WorkerResult dense = train_unshared(config_of(2, 64, ExchangeMode::kAuto), full);
   EXPECT_EQ(dense.exchange.sparse_steps, 0U);
   EXPECT_EQ(dense.exchange.dense_steps, dense.steps);
   const Dataset thin = generate_parallel(sparse_spec(2000, 50000, 2), Split::kTrain, 1);
-  const RunResult sparse = train_on_threads(config_of(2, 64, ExchangeMode::kAuto), thin);
+  const WorkerResult sparse = train_unshared(config_of(2, 64, ExchangeMode::kAuto), thin);
   EXPECT_EQ(sparse.exchange.sparse_steps, sparse.steps - 1);
   EXPECT_EQ(sparse.exchange.dense_steps, 1U);
   EXPECT_TRUE(sparse_is_cheaper(1000, 1000));

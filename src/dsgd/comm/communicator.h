@@ -14,6 +14,9 @@
 //    for it; the vector must stay alive and untouched until then.
 //  - allgather_bytes gives every worker every worker's bytes, in rank order. The views it
 //    returns stay valid until this worker's next collective.
+//  - shared_block gives every worker the same block of zeroed memory, where the workers can
+//    share memory (threads of one process): a model kept once for all of them. What a worker
+//    writes there before a collective, every worker sees after it.
 // With size() == 1 every collective is the identity and moves nothing. A collective that cannot
 // complete (a peer failed, the group was aborted, or the backend's deadline passed) throws
 // CommError rather than hanging.
@@ -67,6 +70,10 @@ class Communicator {
   // Copies root's data into every worker's data.
   virtual void broadcast(std::span<double> data, int root) = 0;
   virtual void barrier() = 0;
+  // A collective: `bytes` of zeroed memory, the same block on every worker, alive as long as the
+  // group; empty on every worker where they cannot share memory (the default), or with one
+  // worker. Not counted in stats(): nothing travels.
+  [[nodiscard]] virtual std::span<std::byte> shared_block(std::size_t bytes);
   // A short description of the reduction, for reports (e.g. "shared memory, pairwise tree").
   [[nodiscard]] virtual std::string_view algorithm() const noexcept = 0;
 

@@ -159,6 +159,24 @@ void ThreadComm::barrier() {
   if (size() > 1) wait();
 }
 
+std::span<std::byte> ThreadGroup::add_block(std::size_t bytes) {
+  auto block = std::make_unique<HugeVector<std::byte>>();  // on huge pages: the model is read at random
+  block->assign(bytes, std::byte{0});
+  blocks_.push_back(std::move(block));
+  return *blocks_.back();
+}
+
+std::span<std::byte> ThreadComm::shared_block(std::size_t bytes) {
+  no_allreduce_in_flight("shared_block");
+  if (size() == 1) return {};
+  // Worker 0 makes the block between two meetings: no worker reads the list while it grows.
+  if (rank_ == 0) (void)group_.add_block(bytes);
+  wait();
+  const std::span<std::byte> block = group_.block(blocks_++);
+  wait();
+  return block;
+}
+
 void run_workers(int workers, const std::function<void(int rank)>& fn, const std::function<void()>& abort) {
   std::exception_ptr first_error;
   std::mutex error_mutex;

@@ -15,10 +15,12 @@
 // into the slot and meets the others; the views point into the peers' slots. Bytes are counted
 // as the slots actually read between workers.
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "dsgd/comm/communicator.h"
 #include "dsgd/comm/spin_barrier.h"
+#include "dsgd/huge_vector.h"
 
 namespace dsgd {
 
@@ -45,6 +47,9 @@ class ThreadGroup {
   [[nodiscard]] std::vector<double>& result(unsigned call) noexcept { return result_[call % 2]; }
   // An all-gather's views that one worker (the leader of a process) fills for all.
   [[nodiscard]] GatheredBytes& gathered(unsigned call) noexcept { return gathered_[call % 2]; }
+  // A new zeroed block of the group's memory (called by one worker), alive as long as the group.
+  [[nodiscard]] std::span<std::byte> add_block(std::size_t bytes);
+  [[nodiscard]] std::span<std::byte> block(std::size_t k) const noexcept { return *blocks_[k]; }
 
  private:
   struct alignas(64) Slot {
@@ -58,6 +63,7 @@ class ThreadGroup {
   GatheredBytes byte_views_[2];             // [call parity][rank] -> slots_[parity][rank].bytes
   std::vector<double> result_[2];           // [call parity] a reduced vector
   GatheredBytes gathered_[2];               // [call parity]
+  std::vector<std::unique_ptr<HugeVector<std::byte>>> blocks_;  // shared_block's, in the order made
 };
 
 class ThreadComm final : public Communicator {
@@ -73,6 +79,7 @@ class ThreadComm final : public Communicator {
   [[nodiscard]] const GatheredBytes& allgather_bytes(std::span<const std::byte> mine) override;
   void broadcast(std::span<double> data, int root) override;
   void barrier() override;
+  [[nodiscard]] std::span<std::byte> shared_block(std::size_t bytes) override;
   [[nodiscard]] std::string_view algorithm() const noexcept override {
     return "threads: shared memory, rank-ordered pairwise tree";
   }
@@ -97,6 +104,7 @@ class ThreadComm final : public Communicator {
   std::uint32_t pending_ticket_ = 0;
   bool in_flight_ = false;
   GatheredBytes single_;  // one worker's all-gather: a view of its own bytes
+  std::size_t blocks_ = 0;  // shared_block calls so far
 };
 
 // Runs fn(rank) on `workers` threads started once for the run (the caller is rank 0, so a

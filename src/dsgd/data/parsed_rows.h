@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dsgd/data/huge_vector.h"
+#include "dsgd/huge_vector.h"
 
 namespace dsgd::detail {
 

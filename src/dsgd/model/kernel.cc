@@ -317,30 +317,34 @@ void fused_pass(const DenseView<T>& data, const std::uint32_t* rows, std::size_t
 }
 
 // x . w + bias of one CSR row, with two accumulators (even and odd non-zeros); column j's
-// weight is w[j * kStride].
+// weight is w[j * stride]; kStride 0: the stride is known only at run time.
 template <std::size_t kStride, typename T>
-HWY_INLINE double sparse_dot(const SparseView<T>& data, std::size_t row, const double* w) {
+HWY_INLINE double sparse_dot(const SparseView<T>& data, std::size_t row, const double* w,
+                             std::size_t stride = kStride) {
+  if constexpr (kStride != 0) stride = kStride;
   const std::uint64_t end = data.offsets[row + 1];
   double even = 0.0;
   double odd = 0.0;
   std::uint64_t k = data.offsets[row];
   for (; k + 2 <= end; k += 2) {
-    even += static_cast<double>(data.value[k]) * w[kStride * data.index[k]];
-    odd += static_cast<double>(data.value[k + 1]) * w[kStride * data.index[k + 1]];
+    even += static_cast<double>(data.value[k]) * w[stride * data.index[k]];
+    odd += static_cast<double>(data.value[k + 1]) * w[stride * data.index[k + 1]];
   }
-  if (k < end) even += static_cast<double>(data.value[k]) * w[kStride * data.index[k]];
+  if (k < end) even += static_cast<double>(data.value[k]) * w[stride * data.index[k]];
   return even + odd;
 }
 
 // The sparse pass: per block, the scores by gathering w at each row's columns, the residuals
 // vectorised as in the dense pass, then the gradient scattered back to the same columns (and
 // those columns marked in `touched`, when given). Column j's weight is w[j * kStride] and its
-// gradient grad_out[j * kStride] (kStride 2: interleaved pairs, grad_out = w + 1); the weights
-// are w_scale * w. A block's rows touch few columns, so the gradient goes straight into the
-// caller's array.
+// gradient grad_out[j * kStride] (kStride 2: interleaved pairs, grad_out = w + 1; kStride 0: the
+// run-time `stride`); the weights are w_scale * w. A block's rows touch few columns, so the
+// gradient goes straight into the caller's array.
 template <typename T, bool kGradient, std::size_t kStride = 1>
 void sparse_pass(const SparseView<T>& data, const std::uint32_t* rows, std::size_t count, const double* w,
-                 double w_scale, double bias, double* grad_out, TouchedSet* touched, PassSums& sums) {
+                 double w_scale, double bias, double* grad_out, TouchedSet* touched, PassSums& sums,
+                 std::size_t stride = kStride) {
+  if constexpr (kStride != 0) stride = kStride;
   const D d;
   const std::size_t lanes = hn::Lanes(d);
   BlockScratch b;
@@ -350,7 +354,7 @@ void sparse_pass(const SparseView<T>& data, const std::uint32_t* rows, std::size
     const std::size_t n = std::min(kBlock, count - start);
     for (std::size_t i = 0; i < n; ++i) {
       row_of[i] = rows != nullptr ? rows[start + i] : start + i;
-      b.z[i] = w_scale * sparse_dot<kStride>(data, row_of[i], w) + bias;
+      b.z[i] = w_scale * sparse_dot<kStride>(data, row_of[i], w, stride) + bias;
       b.y[i] = data.y[row_of[i]];
     }
     for (std::size_t i = n; i < (n + lanes - 1) / lanes * lanes; ++i) b.y[i] = 0.0;
@@ -361,12 +365,12 @@ void sparse_pass(const SparseView<T>& data, const std::uint32_t* rows, std::size
         const std::uint64_t end = data.offsets[row_of[i] + 1];
         if (touched != nullptr) {
           for (std::uint64_t k = data.offsets[row_of[i]]; k < end; ++k) {
-            grad_out[kStride * data.index[k]] += r * static_cast<double>(data.value[k]);
+            grad_out[stride * data.index[k]] += r * static_cast<double>(data.value[k]);
             touched->mark(data.index[k]);
           }
         } else {
           for (std::uint64_t k = data.offsets[row_of[i]]; k < end; ++k) {
-            grad_out[kStride * data.index[k]] += r * static_cast<double>(data.value[k]);
+            grad_out[stride * data.index[k]] += r * static_cast<double>(data.value[k]);
           }
         }
       }
@@ -407,20 +411,25 @@ void SparseGradientF32(const SparseView<float>& data, const std::uint32_t* rows,
 }
 template <typename T>
 void sparse_slots(const SparseView<T>& data, const std::uint32_t* rows, std::size_t count, double* slots,
-                  std::size_t stride, double w_scale, double bias, TouchedSet* touched, PassSums& sums) {
-  if (stride == 3) {
-    sparse_pass<T, true, 3>(data, rows, count, slots, w_scale, bias, slots + 1, touched, sums);
+                  std::size_t stride, std::size_t offset, double w_scale, double bias, TouchedSet* touched,
+                  PassSums& sums) {
+  if (stride == 2) {
+    sparse_pass<T, true, 2>(data, rows, count, slots, w_scale, bias, slots + offset, touched, sums);
+  } else if (stride == 3) {
+    sparse_pass<T, true, 3>(data, rows, count, slots, w_scale, bias, slots + offset, touched, sums);
   } else {
-    sparse_pass<T, true, 2>(data, rows, count, slots, w_scale, bias, slots + 1, touched, sums);
+    sparse_pass<T, true, 0>(data, rows, count, slots, w_scale, bias, slots + offset, touched, sums, stride);
   }
 }
 void SparsePairsF64(const SparseView<double>& data, const std::uint32_t* rows, std::size_t count, double* slots,
-                    std::size_t stride, double w_scale, double bias, TouchedSet* touched, PassSums& sums) {
-  sparse_slots(data, rows, count, slots, stride, w_scale, bias, touched, sums);
+                    std::size_t stride, std::size_t offset, double w_scale, double bias, TouchedSet* touched,
+                    PassSums& sums) {
+  sparse_slots(data, rows, count, slots, stride, offset, w_scale, bias, touched, sums);
 }
 void SparsePairsF32(const SparseView<float>& data, const std::uint32_t* rows, std::size_t count, double* slots,
-                    std::size_t stride, double w_scale, double bias, TouchedSet* touched, PassSums& sums) {
-  sparse_slots(data, rows, count, slots, stride, w_scale, bias, touched, sums);
+                    std::size_t stride, std::size_t offset, double w_scale, double bias, TouchedSet* touched,
+                    PassSums& sums) {
+  sparse_slots(data, rows, count, slots, stride, offset, w_scale, bias, touched, sums);
 }
 void LossF64(const DenseView<double>& data, const double* w, double bias, PassSums& sums) {
   fused_pass<double, false>(data, nullptr, data.rows, w, bias, nullptr, sums);
@@ -502,22 +511,25 @@ void accumulate_gradient(const SparseView<float>& data, const std::uint32_t* row
   HWY_DYNAMIC_DISPATCH(SparseGradientF32)(data, rows, count, w.data(), bias, grad.data(), sums);
 }
 namespace {
-void check_slots(std::size_t cols, std::span<double> slots, std::size_t stride, const TouchedSet& touched) {
-  if ((stride != 2 && stride != 3) || slots.size() != stride * cols || touched.dimension() != cols)
+void check_slots(std::size_t cols, std::span<double> slots, std::size_t stride, std::size_t offset,
+                 const TouchedSet& touched) {
+  if (stride < 2 || offset == 0 || offset >= stride || slots.size() != stride * cols || touched.dimension() != cols)
     throw Error("kernel: the interleaved slots or the touched set do not fit the feature count");
 }
 }  // namespace
 void accumulate_gradient_pairs(const SparseView<double>& data, const std::uint32_t* rows, std::size_t count,
-                               std::span<double> slots, std::size_t stride, double w_scale, double bias,
-                               TouchedSet& touched, PassSums& sums) {
-  check_slots(data.cols, slots, stride, touched);
-  HWY_DYNAMIC_DISPATCH(SparsePairsF64)(data, rows, count, slots.data(), stride, w_scale, bias, &touched, sums);
+                               std::span<double> slots, std::size_t stride, std::size_t offset, double w_scale,
+                               double bias, TouchedSet& touched, PassSums& sums) {
+  check_slots(data.cols, slots, stride, offset, touched);
+  HWY_DYNAMIC_DISPATCH(SparsePairsF64)(data, rows, count, slots.data(), stride, offset, w_scale, bias, &touched,
+                                            sums);
 }
 void accumulate_gradient_pairs(const SparseView<float>& data, const std::uint32_t* rows, std::size_t count,
-                               std::span<double> slots, std::size_t stride, double w_scale, double bias,
-                               TouchedSet& touched, PassSums& sums) {
-  check_slots(data.cols, slots, stride, touched);
-  HWY_DYNAMIC_DISPATCH(SparsePairsF32)(data, rows, count, slots.data(), stride, w_scale, bias, &touched, sums);
+                               std::span<double> slots, std::size_t stride, std::size_t offset, double w_scale,
+                               double bias, TouchedSet& touched, PassSums& sums) {
+  check_slots(data.cols, slots, stride, offset, touched);
+  HWY_DYNAMIC_DISPATCH(SparsePairsF32)(data, rows, count, slots.data(), stride, offset, w_scale, bias, &touched,
+                                            sums);
 }
 void accumulate_loss(const DenseView<double>& data, std::span<const double> w, double bias, PassSums& sums) {
   check_sizes(data.cols, w, data.cols);

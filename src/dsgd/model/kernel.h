@@ -39,17 +39,18 @@ void accumulate_gradient(const SparseView<float>& data, const std::uint32_t* row
                          std::span<const double> w, double bias, std::span<double> grad, PassSums& sums);
 
 // The sparse pass of training on interleaved slots: column j's weight is slots[stride * j] and
-// its gradient sum slots[stride * j + 1] (added to); stride is 2, or 3 where the update keeps a
-// third value a column beside them. So the random reads and writes of a column touch one cache
-// line, not two. The model's weights are w_scale * the stored ones (the scale factor in which a
+// its gradient sum slots[stride * j + offset] (added to), 0 < offset < stride; stride is 2, or
+// more where the update keeps other values a column beside them (adagrad's squares, the other
+// workers' gradients of a shared model). So the random reads and writes of a column touch one
+// cache line, not two. The model's weights are w_scale * the stored ones (the scale factor in which a
 // lazy L2 penalty is kept); every column the rows hold is marked in `touched`. slots has
 // stride * data.cols elements. With w_scale 1 the sums are the bits of the overloads above.
 void accumulate_gradient_pairs(const SparseView<double>& data, const std::uint32_t* rows, std::size_t count,
-                               std::span<double> slots, std::size_t stride, double w_scale, double bias,
-                               TouchedSet& touched, PassSums& sums);
+                               std::span<double> slots, std::size_t stride, std::size_t offset, double w_scale,
+                               double bias, TouchedSet& touched, PassSums& sums);
 void accumulate_gradient_pairs(const SparseView<float>& data, const std::uint32_t* rows, std::size_t count,
-                               std::span<double> slots, std::size_t stride, double w_scale, double bias,
-                               TouchedSet& touched, PassSums& sums);
+                               std::span<double> slots, std::size_t stride, std::size_t offset, double w_scale,
+                               double bias, TouchedSet& touched, PassSums& sums);
 
 // Loss and accuracy sums over all rows of `data`, without a gradient.
 void accumulate_loss(const DenseView<double>& data, std::span<const double> w, double bias, PassSums& sums);

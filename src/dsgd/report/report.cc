@@ -74,6 +74,7 @@ nlohmann::json run_json(const RunReport& r) {
 
 // What one step's sync carries.
 std::string sync_payload(const RunResult& run, std::size_t features) {
+  if (run.exchange.shared_steps > 0) return "4 pass sums (the model is shared; see Exchange)";
   if (run.exchange.sparse_steps == 0) return fmt::format("{} doubles", features + 4);  // gradient and 4 pass sums
   return "sparse lists (see Exchange)";
 }
@@ -157,7 +158,7 @@ nlohmann::json communication_json(const RunResult& run) {
 
 void print_exchange(std::FILE* out, const RunResult& run, std::size_t features) {
   const ExchangeStats& e = run.exchange;
-  const std::uint64_t steps = e.sparse_steps + e.dense_steps;
+  const std::uint64_t steps = e.sparse_steps + e.dense_steps + e.shared_steps;
   const CommStats& s = rank0(run);
   const std::string touched = run.sparse_update
                                   ? fmt::format("the summed gradient touched {:.3g}% of the {} columns a step",
@@ -167,7 +168,10 @@ void print_exchange(std::FILE* out, const RunResult& run, std::size_t features) 
     fmt::print(out, "Exchange  none (one worker); {}\n", touched);
     return;
   }
-  const std::string how = e.sparse_steps == steps ? "sparse lists every step"
+  const std::string how = e.shared_steps == steps
+                              ? "shared model every step (one copy in memory: each worker sums and updates its "
+                                "share of the touched columns)"
+                          : e.sparse_steps == steps ? "sparse lists every step"
                           : e.dense_steps == steps ? "dense vector every step"
                                                    : fmt::format("auto: sparse lists {} steps, dense vector {}",
                                                                  e.sparse_steps, e.dense_steps);
@@ -181,7 +185,7 @@ void print_exchange(std::FILE* out, const RunResult& run, std::size_t features) 
 
 nlohmann::json exchange_json(const RunResult& run, const TrainConfig& config) {
   const ExchangeStats& e = run.exchange;
-  const std::uint64_t steps = e.sparse_steps + e.dense_steps;
+  const std::uint64_t steps = e.sparse_steps + e.dense_steps + e.shared_steps;
   const CommStats& s = run.per_worker.empty() ? CommStats{} : rank0(run);
   const nlohmann::json bytes = run.bytes_measured && steps > 0
                                    ? nlohmann::json(static_cast<double>(s.bytes_sent + s.bytes_received) /
@@ -191,6 +195,7 @@ nlohmann::json exchange_json(const RunResult& run, const TrainConfig& config) {
           {"update", run.sparse_update ? "lazy, touched columns" : "dense"},
           {"sparse_steps", e.sparse_steps},
           {"dense_steps", e.dense_steps},
+          {"shared_steps", e.shared_steps},
           {"entries", e.entries},
           {"bytes_per_step", bytes},
           {"touched_share", run.touched_share}};

@@ -71,7 +71,7 @@ void print_report(std::FILE* out, const BenchReport& report);
 void print_exchange(std::FILE* out, const RunResult& run, std::size_t features);
 // {algorithm, syncs, bytes_sent, bytes_received, bytes_measured, per_worker}
 [[nodiscard]] nlohmann::json communication_json(const RunResult& run);
-// {mode, update, sparse_steps, dense_steps, entries, bytes_per_step, touched_share}
+// {mode, update, sparse_steps, dense_steps, shared_steps, entries, bytes_per_step, touched_share}
 [[nodiscard]] nlohmann::json exchange_json(const RunResult& run, const TrainConfig& config);
 
 // "compute 0.0265 s, exchange 0.0012 s, communication 0.0003 s, waiting 0.0029 s (mean per worker)"

@@ -29,15 +29,16 @@ std::string_view to_string(ExchangeMode mode) noexcept {
     case ExchangeMode::kAuto: return "auto";
     case ExchangeMode::kDense: return "dense";
     case ExchangeMode::kSparse: return "sparse";
+    case ExchangeMode::kShared: return "shared";
   }
   return "?";
 }
 
 ExchangeMode parse_exchange(std::string_view name) {
-  for (const ExchangeMode m : {ExchangeMode::kAuto, ExchangeMode::kDense, ExchangeMode::kSparse}) {
+  for (const ExchangeMode m : {ExchangeMode::kAuto, ExchangeMode::kDense, ExchangeMode::kSparse, ExchangeMode::kShared}) {
     if (name == to_string(m)) return m;
   }
-  throw ConfigError("unknown exchange '" + std::string(name) + "' (expected auto, dense or sparse)");
+  throw ConfigError("unknown exchange '" + std::string(name) + "' (expected auto, dense, sparse or shared)");
 }
 
 std::string_view to_string(Scaling scaling) noexcept {

@@ -13,9 +13,9 @@ enum class LrSchedule { kConstant, kInverseSqrt, kStep };
 [[nodiscard]] LrSchedule parse_schedule(std::string_view name);
 
 // How the workers sum sparse gradients (exchange.h).
-enum class ExchangeMode { kAuto, kDense, kSparse };
+enum class ExchangeMode { kAuto, kDense, kSparse, kShared };
 [[nodiscard]] std::string_view to_string(ExchangeMode mode) noexcept;
-// Accepts "auto", "dense", "sparse"; throws ConfigError otherwise.
+// Accepts "auto", "dense", "sparse", "shared"; throws ConfigError otherwise.
 [[nodiscard]] ExchangeMode parse_exchange(std::string_view name);
 
 // How features are scaled before training (scaling.h).

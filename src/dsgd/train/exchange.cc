@@ -6,7 +6,7 @@
 #include <cstring>
 #include <string>
 
-#include "dsgd/data/huge_vector.h"
+#include "dsgd/huge_vector.h"
 #include "dsgd/error.h"
 #include "dsgd/range.h"
 
@@ -222,6 +222,20 @@ class SparseExchange final : public Exchange {
   std::vector<Level> levels_;
 };
 
+class SharedExchange final : public Exchange {
+ public:
+  void reduce(StepGradient& g, Communicator& comm) override {
+    put_sums(g.sums, sums_);
+    comm.allreduce_sum(sums_);
+    g.sums = get_sums(sums_);
+    g.form = StepGradient::Form::kShared;
+    ++stats_.shared_steps;
+  }
+
+ private:
+  double sums_[kSums] = {};
+};
+
 class AutoExchange final : public Exchange {
  public:
   explicit AutoExchange(std::size_t d) : d_(d), last_entries_(2 * static_cast<std::uint64_t>(d)) {}
@@ -231,7 +245,9 @@ class AutoExchange final : public Exchange {
     } else {
       last_entries_ = dense_.reduce_counting(g, comm, true);
     }
-    stats_ = {dense_.stats().dense_steps, sparse_.stats().sparse_steps, sparse_.stats().entries};
+    stats_.dense_steps = dense_.stats().dense_steps;
+    stats_.sparse_steps = sparse_.stats().sparse_steps;
+    stats_.entries = sparse_.stats().entries;
   }
 
  private:
@@ -243,7 +259,8 @@ class AutoExchange final : public Exchange {
 
 }  // namespace
 
-std::unique_ptr<Exchange> make_exchange(ExchangeMode mode, bool sparse_path, std::size_t d) {
+std::unique_ptr<Exchange> make_exchange(ExchangeMode mode, bool sparse_path, std::size_t d, bool shared_model) {
+  if (shared_model) return std::make_unique<SharedExchange>();
   if (!sparse_path || mode == ExchangeMode::kDense) return std::make_unique<DenseExchange>();
   if (mode == ExchangeMode::kSparse) return std::make_unique<SparseExchange>();
   return std::make_unique<AutoExchange>(d);

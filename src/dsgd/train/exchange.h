@@ -11,11 +11,15 @@
 //  - sparse: every worker sends the (ascending indices, values) of the coordinates its rows
 //            touched and the pass sums (an all-gather of bytes), and each worker adds the
 //            others' lists into its own in the tree order: O(touched) per step, not O(d);
-//  - auto:   sparse while the lists are cheaper to move than the dense vector (12 bytes an
-//            entry against 16 bytes a coordinate for the dense reduce-scatter + all-gather),
-//            judged from the previous step's total entries (the same number on every worker),
-//            dense otherwise; the first step is dense (it counts the entries, and a first list
-//            of unknown size could be more than one MPI message carries).
+//  - shared: the workers share one model (threads of one process; see Update::shares_model):
+//            only the pass sums are summed, and the update adds the workers' gradients of each
+//            column where they lie, in the same tree order. Nothing is copied.
+//  - auto:   shared where the workers can share memory; elsewhere sparse while the lists are
+//            cheaper to move than the dense vector (12 bytes an entry against 16 bytes a
+//            coordinate for the dense reduce-scatter + all-gather), judged from the previous
+//            step's total entries (the same number on every worker), dense otherwise; the first
+//            step is dense (it counts the entries, and a first list of unknown size could be
+//            more than one MPI message carries).
 // Dense data has no touched sets: its exchange is always dense.
 #include <cstddef>
 #include <cstdint>
@@ -32,6 +36,7 @@ namespace dsgd {
 struct ExchangeStats {
   std::uint64_t dense_steps = 0;
   std::uint64_t sparse_steps = 0;
+  std::uint64_t shared_steps = 0;
   std::uint64_t entries = 0;  // (index, value) pairs the workers sent in sparse steps, all together
 };
 
@@ -49,8 +54,10 @@ class Exchange {
   ExchangeStats stats_;
 };
 
-// The strategy for `mode`; with dense data (no touched sets) every mode exchanges densely.
-[[nodiscard]] std::unique_ptr<Exchange> make_exchange(ExchangeMode mode, bool sparse_path, std::size_t d);
+// The strategy for `mode`; with dense data (no touched sets) every mode exchanges densely, and
+// with a shared model (`shared_model`, which make_update decided) it is the shared exchange.
+[[nodiscard]] std::unique_ptr<Exchange> make_exchange(ExchangeMode mode, bool sparse_path, std::size_t d,
+                                                      bool shared_model);
 
 // Whether the auto strategy sends lists for a step after one in which the workers touched
 // `entries` coordinates in all (counted once per worker that touched them), with d coordinates.

@@ -118,7 +118,8 @@ void local_gradient(const Shard& shard, const std::uint32_t* order, std::size_t 
     const std::uint32_t* picked = order != nullptr ? order + begin : nullptr;
     if constexpr (requires { view.offsets; }) {
       if (g.sparse_path()) {
-        accumulate_gradient_pairs(rows, picked, count, g.slots, g.stride, w.scale, w.bias, g.touched, g.sums);
+        accumulate_gradient_pairs(rows, picked, count, g.slots, g.stride, g.offset, w.scale, w.bias, g.touched,
+                                  g.sums);
         return;
       }
     }
@@ -190,9 +191,10 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   TrainState state;
   state.model = starting_model(config, job, comm);
   if (config.patience > 0) state.best = state.model;
-  const std::unique_ptr<Update> update = make_update(config, state.model, data.layout() == Layout::kSparse);
-  StepGradient gradient(d, update->slots(), update->stride());
-  const std::unique_ptr<Exchange> exchange = make_exchange(config.exchange, gradient.sparse_path(), d);
+  const std::unique_ptr<Update> update = make_update(config, state.model, data.layout() == Layout::kSparse, comm);
+  StepGradient gradient(d, update->slots(), update->stride(), update->gradient_offset(), update->touched_storage());
+  const std::unique_ptr<Exchange> exchange =
+      make_exchange(config.exchange, gradient.sparse_path(), d, update->shares_model());
 
   const std::size_t steps = steps_per_epoch(largest_shard(comm, rows), config.batch);
   const LearningRate schedule(config, steps);
@@ -236,6 +238,11 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
     ++state.epoch;
     update->store(state.model);
     if (end_epoch(config, job, comm, state, epoch_sums, lr, epoch_start, on_epoch)) break;
+  }
+  if (update->shares_model()) {  // each worker counted the columns of its share
+    std::vector<double> all = {touched};
+    comm.allreduce_sum(all);
+    touched = all[0];
   }
   result.train_s = seconds_since(train_start);
   result.compute_s = seconds(compute);

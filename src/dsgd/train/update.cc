@@ -1,9 +1,12 @@
 #include "dsgd/train/update.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 
-#include "dsgd/data/huge_vector.h"
+#include "dsgd/huge_vector.h"
+#include "dsgd/error.h"
 
 namespace dsgd {
 namespace {
@@ -72,26 +75,102 @@ class DenseUpdate final : public Update {
   std::vector<double> squares_;  // adagrad: each column's summed squared mean gradients
 };
 
+// The pairwise tree sum of v[0, n) (the order of tree_sum in communicator.h), n >= 1.
+inline double tree_sum_of(const double* v, std::size_t n) noexcept {
+  if (n == 1) return v[0];
+  const std::size_t h = std::bit_floor(n - 1);
+  return tree_sum_of(v, h) + tree_sum_of(v + h, n - h);
+}
+
+// n 8-byte words rounded up to whole cache lines, so that workers' parts of a shared block never
+// share a line.
+constexpr std::size_t in_lines(std::size_t n) noexcept { return (n + 7) / 8 * 8; }
+
 class LazyUpdate final : public Update {
  public:
-  LazyUpdate(const TrainConfig& config, const LinearModel& start)
-      : config_(config), stride_(config.optimizer == Optimizer::kAdagrad ? 3 : 2), bias_(start.bias) {
-    const std::size_t d = start.features();
+  // With `block` (from comm.shared_block(shared_bytes(...))): every worker's slots and touched
+  // set, in one block all the workers of comm read.
+  LazyUpdate(const TrainConfig& config, const LinearModel& start, Communicator* comm = nullptr,
+             std::span<std::byte> block = {})
+      : config_(config),
+        d_(start.features()),
+        shared_(!block.empty()),
+        workers_(shared_ ? static_cast<std::size_t>(comm->size()) : 1),
+        rank_(shared_ ? static_cast<std::size_t>(comm->rank()) : 0),
+        stride_(config.optimizer == Optimizer::kAdagrad ? 3 : 2),
+        comm_(comm),
+        bias_(start.bias) {
     if (start.standardization) {  // mean-free: a scaling of each feature, kept as 1 / s on the step
       scale_ = start.standardization->scale;
-      inverse_scale_.resize(d);
-      for (std::size_t j = 0; j < d; ++j) inverse_scale_[j] = 1.0 / scale_[j];
+      inverse_scale_.resize(d_);
+      for (std::size_t j = 0; j < d_; ++j) inverse_scale_[j] = 1.0 / scale_[j];
     }
-    slots_.assign(stride_ * d, 0.0);
-    for (std::size_t j = 0; j < d; ++j) slots_[stride_ * j] = start.weights[j] / (scale_.empty() ? 1.0 : scale_[j]);
+    if (shared_) {
+      auto* base = reinterpret_cast<double*>(block.data());
+      const std::size_t replica = in_lines(stride_ * d_);
+      auto* words = reinterpret_cast<std::uint64_t*>(base + workers_ * replica);
+      for (std::size_t k = 0; k < workers_; ++k) {
+        replicas_.push_back(base + k * replica);
+        peers_.emplace_back(d_, std::span(words + k * in_lines(TouchedSet::storage_words(d_)),
+                                          TouchedSet::storage_words(d_)));
+      }
+      for (TouchedSet& set : peers_) peer_pointers_.push_back(&set);
+      sums_.resize(workers_);
+      slots_ = {replicas_[rank_], stride_ * d_};
+    } else {
+      own_slots_.assign(stride_ * d_, 0.0);
+      slots_ = own_slots_;
+    }
+    for (std::size_t j = 0; j < d_; ++j) slots_[stride_ * j] = start.weights[j] / (scale_.empty() ? 1.0 : scale_[j]);
+    if (shared_) comm_->barrier();  // every replica is in place before the first step
+  }
+
+  // The bytes of a shared block for d columns and `workers` workers: every worker's slots, then
+  // every worker's touched set.
+  [[nodiscard]] static std::size_t shared_bytes(std::size_t d, std::size_t workers, Optimizer optimizer) {
+    const std::size_t stride = optimizer == Optimizer::kAdagrad ? 3 : 2;
+    return workers * (in_lines(stride * d) + in_lines(TouchedSet::storage_words(d))) * sizeof(double);
   }
 
   [[nodiscard]] std::span<double> slots() noexcept override { return slots_; }
   [[nodiscard]] std::size_t stride() const noexcept override { return stride_; }
+  [[nodiscard]] std::span<std::uint64_t> touched_storage() noexcept override {
+    if (!shared_) return {};
+    auto* words = reinterpret_cast<std::uint64_t*>(replicas_.front() + workers_ * in_lines(stride_ * d_));
+    return {words + rank_ * in_lines(TouchedSet::storage_words(d_)), TouchedSet::storage_words(d_)};
+  }
+  [[nodiscard]] bool shares_model() const noexcept override { return shared_; }
 
   KernelWeights weights() override { return {{}, alpha_, bias_}; }
 
   std::size_t apply(StepGradient& g, double lr) override {
+    const std::size_t touched = move(g, lr);
+    if (shared_) {
+      comm_->barrier();  // every column is moved (and every set read) before any worker goes on
+      g.touched.clear();
+    }
+    return touched;
+  }
+
+  void store(LinearModel& m) const override {
+    m.bias = bias_;
+    m.weights.resize(d_);
+    for (std::size_t j = 0; j < d_; ++j) m.weights[j] = alpha_ * slots_[stride_ * j];
+    if (scale_.empty()) {
+      m.standardization.reset();
+      return;
+    }
+    for (std::size_t j = 0; j < d_; ++j) m.weights[j] *= scale_[j];
+    if (!m.standardization) m.standardization = Standardization{std::vector<double>(d_, 0.0), scale_};
+  }
+
+ private:
+  // alpha is folded into u (an O(d) pass) once it falls below this: u stays within 2^32 of w.
+  static constexpr double kFoldBelow = 0x1p-32;
+  // Columns of a shared update whose lines are fetched together.
+  static constexpr std::size_t kSharedBatch = 32;
+
+  std::size_t move(StepGradient& g, double lr) {
     const double count = g.sums.count;
     if (!(count > 0)) {  // no rows in this step anywhere: nothing moves (the gradient is cleared)
       (void)move_all(g, [](std::size_t, double) { return 0.0; });
@@ -109,7 +188,7 @@ class LazyUpdate final : public Update {
     // step (whose squares are of the raw gradient); s is a power of two, so this is exact.
     if (config_.optimizer == Optimizer::kAdagrad) {
       const double rate = lr / alpha_;
-      double* slots = slots_.data();
+      double* slots = slots_.data();  // a column's squares are kept by the worker that moves it
       touched =
           inv == nullptr
               ? move_all(g, [&](std::size_t j, double v) { return adagrad_step(v / count, slots[3 * j + 2], rate); })
@@ -125,22 +204,15 @@ class LazyUpdate final : public Update {
     return touched;
   }
 
-  void store(LinearModel& m) const override {
-    const std::size_t d = slots_.size() / stride_;
-    m.bias = bias_;
-    m.weights.resize(d);
-    for (std::size_t j = 0; j < d; ++j) m.weights[j] = alpha_ * slots_[stride_ * j];
-    if (scale_.empty()) {
-      m.standardization.reset();
-      return;
+  // fn(j) for the columns this worker moves: all of them, or (shared) those of every
+  // workers_-th summary word of the touched sets from rank_'s.
+  template <typename Fn>
+  void for_my_columns(Fn fn) const {
+    const std::size_t block = shared_ ? TouchedSet::kColumnsPerSummary : d_;
+    for (std::size_t first = rank_ * block; first < d_; first += workers_ * block) {
+      for (std::size_t j = first; j < std::min(d_, first + block); ++j) fn(j);
     }
-    for (std::size_t j = 0; j < d; ++j) m.weights[j] *= scale_[j];
-    if (!m.standardization) m.standardization = Standardization{std::vector<double>(d, 0.0), scale_};
   }
-
- private:
-  // alpha is folded into u (an O(d) pass) once it falls below this: u stays within 2^32 of w.
-  static constexpr double kFoldBelow = 0x1p-32;
 
   // u_j -= delta(j, g_j) over the columns the gradient holds, clearing it; returns how many.
   template <typename Delta>
@@ -167,18 +239,104 @@ class LazyUpdate final : public Update {
           p[k * j + 1] = 0.0;
         });
         break;
+      case StepGradient::Form::kShared:
+        touched = move_shared(delta);
+        break;
     }
     return touched;
   }
 
+  // The shared update: a column is moved by the one worker that touched it, or, touched by
+  // several, by the worker whose turn its run of 4096 columns is, which sums the gradients of
+  // the replicas that touched it (the others hold +0, as in the dense sum) and writes the new
+  // weight (and squares) into every replica. Returns the columns this worker moved. The sets
+  // are only read: each worker clears its own after the closing barrier.
+  template <typename Delta>
+  std::size_t move_shared(Delta delta) {
+    const std::size_t w = workers_;
+    const std::size_t k = stride_;
+    double* sums = sums_.data();
+    std::size_t touched = 0;
+    // A batch of columns at a time: their lines in every replica are asked for (many sit in
+    // another core's cache or in memory) before the first is read.
+    std::uint32_t batch[kSharedBatch];
+    std::uint64_t who[kSharedBatch];  // bit r: replica r touched the column
+    std::size_t n = 0;
+    const auto flush = [&] {
+      for (std::size_t b = 0; b < n; ++b) {
+        for (double* replica : replicas_) __builtin_prefetch(replica + k * batch[b], 1);
+      }
+      for (std::size_t b = 0; b < n; ++b) {
+        const std::size_t j = batch[b];
+        for (std::size_t r = 0; r < w; ++r) {
+          sums[r] = 0.0;
+          if ((who[b] >> r & 1) != 0) {
+            sums[r] = replicas_[r][k * j + 1];
+            replicas_[r][k * j + 1] = 0.0;
+          }
+        }
+        const double* mine = slots_.data() + k * j;
+        const double u = mine[0] - delta(j, tree_sum_of(sums, w));  // adagrad adds to mine[2]
+        for (double* replica : replicas_) {
+          replica[k * j] = u;
+          if (k == 3) replica[k * j + 2] = mine[2];
+        }
+      }
+      touched += n;
+      n = 0;
+    };
+    const std::size_t summaries = peers_.front().summary_words();
+    for (std::size_t s = 0; s < summaries; ++s) {
+      std::uint64_t blocks = 0;
+      for (const TouchedSet* set : peer_pointers_) blocks |= set->summary(s);
+      const bool my_turn = s % w == rank_;
+      for (; blocks != 0; blocks &= blocks - 1) {
+        const std::size_t word = s * 64 + static_cast<std::size_t>(std::countr_zero(blocks));
+        std::uint64_t seen = 0, several = 0;
+        for (const TouchedSet* set : peer_pointers_) {
+          const std::uint64_t bits = set->word(word);
+          several |= seen & bits;
+          seen |= bits;
+        }
+        std::uint64_t mine = (peer_pointers_[rank_]->word(word) & ~several) | (my_turn ? several : 0);
+        for (; mine != 0; mine &= mine - 1) {
+          const auto bit = static_cast<unsigned>(std::countr_zero(mine));
+          std::uint64_t touchers = 0;
+          for (std::size_t r = 0; r < w; ++r) touchers |= (peer_pointers_[r]->word(word) >> bit & 1) << r;
+          batch[n] = static_cast<std::uint32_t>(word * 64 + bit);
+          who[n++] = touchers;
+          if (n == kSharedBatch) flush();
+        }
+      }
+    }
+    flush();
+    return touched;
+  }
+
   void fold() {
-    for (std::size_t j = 0; j < slots_.size(); j += stride_) slots_[j] *= alpha_;
+    for_my_columns([&](std::size_t j) {
+      for (double* replica : replicas_) replica[stride_ * j] *= alpha_;
+      if (!shared_) slots_[stride_ * j] *= alpha_;
+    });
     alpha_ = 1.0;
+    if (shared_) comm_->barrier();  // every replica is folded before any column moves
   }
 
   const TrainConfig& config_;
-  std::size_t stride_;  // 2: (u_j, g_j); 3 with adagrad: (u_j, g_j, summed squares)
-  HugeVector<double> slots_;
+  std::size_t d_;
+  // Shared: every worker keeps a replica of the model beside its gradient, and moves its share of
+  // the columns (every workers_-th run of 4096) in every replica, summing the replicas' gradients.
+  bool shared_;
+  std::size_t workers_;   // comm's workers when shared, else 1
+  std::size_t rank_;      // this worker's replica (0 unless shared)
+  std::size_t stride_;    // 2: (u_j, g_j); 3 with adagrad: (u_j, g_j, summed squares)
+  Communicator* comm_;    // when shared
+  std::span<double> slots_;       // this worker's replica
+  HugeVector<double> own_slots_;  // the slots, unless shared
+  std::vector<double*> replicas_;           // shared: every worker's slots, by rank
+  std::vector<TouchedSet> peers_;           // shared: every worker's touched set, by rank
+  std::vector<TouchedSet*> peer_pointers_;  // -> peers_
+  std::vector<double> sums_;                // shared: one column's gradient in every replica
   double alpha_ = 1.0;
   double bias_ = 0.0;
   std::vector<double> scale_;         // s_j, empty without scaling
@@ -187,11 +345,23 @@ class LazyUpdate final : public Update {
 
 }  // namespace
 
-std::unique_ptr<Update> make_update(const TrainConfig& config, const LinearModel& start, bool sparse_data) {
+std::unique_ptr<Update> make_update(const TrainConfig& config, const LinearModel& start, bool sparse_data,
+                                    Communicator& comm) {
   const bool shifted =
       start.standardization && std::any_of(start.standardization->mean.begin(), start.standardization->mean.end(),
                                            [](double m) { return m != 0.0; });
-  if (!sparse_data || shifted) return std::make_unique<DenseUpdate>(config, start);
+  if (!sparse_data || shifted) {
+    if (config.exchange == ExchangeMode::kShared && comm.size() > 1)
+      throw ConfigError("--exchange shared needs sparse data without a centring standardisation");
+    return std::make_unique<DenseUpdate>(config, start);
+  }
+  if (comm.size() > 1 && (config.exchange == ExchangeMode::kAuto || config.exchange == ExchangeMode::kShared)) {
+    const std::span<std::byte> block = comm.shared_block(
+        LazyUpdate::shared_bytes(start.features(), static_cast<std::size_t>(comm.size()), config.optimizer));
+    if (!block.empty()) return std::make_unique<LazyUpdate>(config, start, &comm, block);
+    if (config.exchange == ExchangeMode::kShared)
+      throw ConfigError("--exchange shared needs workers that share memory (the threads backend)");
+  }
   return std::make_unique<LazyUpdate>(config, start);
 }
 

@@ -16,10 +16,12 @@
 // With adagrad (config.optimizer) a column moves by lr * m_j / sqrt(sum of m_j^2 so far), m_j its
 // mean gradient this step; the bias and the L2 decay stay as with sgd.
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <vector>
 
+#include "dsgd/comm/communicator.h"
 #include "dsgd/model/linear_model.h"
 #include "dsgd/train/config.h"
 #include "dsgd/train/step_gradient.h"
@@ -46,6 +48,13 @@ class Update {
   // owns them.
   [[nodiscard]] virtual std::span<double> slots() noexcept = 0;
   [[nodiscard]] virtual std::size_t stride() const noexcept = 0;
+  // This worker's gradient in a column's slots, and where its touched set keeps its bits (empty:
+  // its own storage).
+  [[nodiscard]] virtual std::size_t gradient_offset() const noexcept { return 1; }
+  [[nodiscard]] virtual std::span<std::uint64_t> touched_storage() noexcept { return {}; }
+  // Whether the workers keep one model in shared memory, each applying the summed gradient to
+  // its share of the columns (then apply() returns the columns of its share).
+  [[nodiscard]] virtual bool shares_model() const noexcept { return false; }
   // The weights for the next step's kernel (valid until the next apply).
   [[nodiscard]] virtual KernelWeights weights() = 0;
   // Applies the step's global gradient at rate lr and leaves `g` zero (its touched set empty).
@@ -57,8 +66,10 @@ class Update {
 };
 
 // The update for `config` starting from `start`, on data stored `sparse_data`: lazy when the
-// data is sparse and the start model has no standardisation with a non-zero mean.
+// data is sparse and the start model has no standardisation with a non-zero mean. A collective:
+// the lazy update with exchange auto or shared keeps one model for all workers where comm can
+// share memory (comm.shared_block); shared where they cannot is a ConfigError.
 [[nodiscard]] std::unique_ptr<Update> make_update(const TrainConfig& config, const LinearModel& start,
-                                                  bool sparse_data);
+                                                  bool sparse_data, Communicator& comm);
 
 }  // namespace dsgd
