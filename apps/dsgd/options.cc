@@ -125,11 +125,12 @@ void add_train_options(CLI::App& app, TrainOptions& train) {
       ->group(group)
       ->check(CLI::IsMember({"sgd", "adagrad"}));
   app.add_option("--exchange", train.exchange,
-                 "How the workers sum sparse gradients each step: shared (threads of one process keep one model; "
-                 "each worker sums and updates its share of the touched columns), sparse (each sends the indices "
-                 "and values its rows touched), dense (one allreduce of all d), or auto (shared where the workers "
-                 "share memory, else sparse while the lists are the cheaper to move); the same bits every way. "
-                 "Dense data always exchanges densely")
+                 "How the workers sum sparse gradients each step: shared (threads of one process: their model "
+                 "replicas lie in memory all of them read, and each touched column is summed and moved by one "
+                 "worker, into every replica), sparse (each sends the indices and values its rows touched), dense "
+                 "(one allreduce of all d), or auto (shared for threads once a replica is 32 MiB or more, else "
+                 "sparse while the lists are the cheaper to move); the same bits every way. Dense data always "
+                 "exchanges densely")
       ->group(group)
       ->check(CLI::IsMember({"auto", "dense", "sparse", "shared"}));
   app.add_option("-w,--workers", train.workers, "Worker threads [default: hardware threads, at most 4]")

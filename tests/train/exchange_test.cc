@@ -15,6 +15,7 @@
 #include "dsgd/model/kernel.h"
 #include "dsgd/train/run.h"
 #include "dsgd/train/scaling.h"
+#include "dsgd/train/update.h"
 #include "dsgd/train/worker_count.h"
 
 namespace dsgd {
@@ -105,14 +106,13 @@ TEST_P(Exchanges, SparseSharedAutoAndDenseGiveTheSameBits) {
       EXPECT_EQ(e.dense_steps + e.sparse_steps + e.shared_steps, run.steps);
       if (mode == ExchangeMode::kDense) EXPECT_EQ(e.dense_steps, run.steps);
       if (mode == ExchangeMode::kSparse) EXPECT_EQ(e.sparse_steps, run.steps);
-      // auto shares the model wherever the workers are threads of one process
-      if (mode == ExchangeMode::kShared || (mode == ExchangeMode::kAuto && workers > 1))
-        EXPECT_EQ(e.shared_steps, run.steps);
+      if (mode == ExchangeMode::kShared) EXPECT_EQ(e.shared_steps, run.steps);
+      if (mode == ExchangeMode::kAuto) EXPECT_EQ(e.shared_steps, 0U);  // 3000 columns: lists and dense
       weights.push_back(weights_and_bias(run));
     }
     for (std::size_t m = 1; m < modes.size(); ++m)
       EXPECT_EQ(weights[0], weights[m]) << workers << " workers: " << to_string(modes[m]) << " differs from dense";
-    if (workers > 1) {  // the auto of workers that cannot share: lists after a dense step
+    if (workers > 1) {  // workers that cannot share: auto's lists after a dense step, the same bits
       TrainConfig c = config_of(workers, 97, ExchangeMode::kAuto);
       c.shuffle = shuffle;
       c.l2 = l2;
@@ -146,6 +146,22 @@ TEST(SharedExchange, FoldsTheL2ScaleAndScalesLikeTheDenseExchange) {
     }
     EXPECT_EQ(weights[0], weights[1]);
   }
+}
+
+// Auto shares the model of threads once a replica outgrows the caches (kSharedFromBytes), and
+// keeps the dense bits; below that it moves lists.
+TEST(SharedExchange, IsAutosChoiceForModelsBeyondTheCaches) {
+  const std::size_t d = kSharedFromBytes / (2 * sizeof(double));
+  const Dataset data = generate_parallel(sparse_spec(600, d, 5, 0.0), Split::kTrain, 1);
+  std::vector<std::vector<double>> weights;
+  for (const ExchangeMode mode : {ExchangeMode::kAuto, ExchangeMode::kDense}) {
+    const RunResult run = train_on_threads(config_of(2, 50, mode, 1), data);
+    if (mode == ExchangeMode::kAuto) EXPECT_EQ(run.exchange.shared_steps, run.steps);
+    weights.push_back(weights_and_bias(run));
+  }
+  EXPECT_EQ(weights[0], weights[1]);
+  const Dataset small = generate_parallel(sparse_spec(600, d / 2 - 1, 5, 0.0), Split::kTrain, 1);
+  EXPECT_EQ(train_on_threads(config_of(2, 50, ExchangeMode::kAuto, 1), small).exchange.shared_steps, 0U);
 }
 
 // Shared needs workers that can share memory, and sparse data.

@@ -169,8 +169,8 @@ void print_exchange(std::FILE* out, const RunResult& run, std::size_t features) 
     return;
   }
   const std::string how = e.shared_steps == steps
-                              ? "shared model every step (one copy in memory: each worker sums and updates its "
-                                "share of the touched columns)"
+                              ? "shared model every step (the replicas in memory every worker reads: each "
+                                "touched column summed and moved by one worker)"
                           : e.sparse_steps == steps ? "sparse lists every step"
                           : e.dense_steps == steps ? "dense vector every step"
                                                    : fmt::format("auto: sparse lists {} steps, dense vector {}",

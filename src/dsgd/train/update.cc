@@ -355,7 +355,9 @@ std::unique_ptr<Update> make_update(const TrainConfig& config, const LinearModel
       throw ConfigError("--exchange shared needs sparse data without a centring standardisation");
     return std::make_unique<DenseUpdate>(config, start);
   }
-  if (comm.size() > 1 && (config.exchange == ExchangeMode::kAuto || config.exchange == ExchangeMode::kShared)) {
+  const std::size_t replica_bytes = (config.optimizer == Optimizer::kAdagrad ? 3 : 2) * start.features() * sizeof(double);
+  if (comm.size() > 1 && (config.exchange == ExchangeMode::kShared ||
+                          (config.exchange == ExchangeMode::kAuto && replica_bytes >= kSharedFromBytes))) {
     const std::span<std::byte> block = comm.shared_block(
         LazyUpdate::shared_bytes(start.features(), static_cast<std::size_t>(comm.size()), config.optimizer));
     if (!block.empty()) return std::make_unique<LazyUpdate>(config, start, &comm, block);

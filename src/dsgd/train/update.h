@@ -13,6 +13,14 @@
 //    sits interleaved with the step's gradient (slots[k j] = u_j, slots[k j + 1] = g_j, and
 //    with adagrad slots[3 j + 2] its summed squares; see step_gradient.h): the random accesses
 //    of a sparse step then touch one line per column.
+//  - The lazy update on a shared model (exchange shared, threads of one process): every
+//    worker's replica and touched set lie in one block all of them read. After the exchange
+//    (which sums the pass sums only) each column any worker touched is moved by exactly one
+//    worker: the one that touched it, or, touched by several, the one whose turn its run of
+//    4096 columns is. It sums the replicas' gradients of the column in the workers' tree order
+//    (the dense allreduce's bits), clears them, and writes the new weight (and squares) into
+//    every replica; a barrier closes the step. So no list is built or copied, and the update's
+//    work is split between the workers instead of repeated by each.
 // With adagrad (config.optimizer) a column moves by lr * m_j / sqrt(sum of m_j^2 so far), m_j its
 // mean gradient this step; the bias and the L2 decay stay as with sgd.
 #include <cstddef>
@@ -65,10 +73,17 @@ class Update {
   virtual void store(LinearModel& model) const = 0;
 };
 
+// The replica size from which auto shares the model: below it the replicas sit in the cores'
+// caches, where a column written by another core costs more than copying lists (on the
+// project's 2-core VM, 2 workers on 40 non-zeros a row: lists ahead up to 2^18 columns, even at
+// 2^20, shared ahead at 2^22).
+inline constexpr std::size_t kSharedFromBytes = std::size_t{32} << 20;
+
 // The update for `config` starting from `start`, on data stored `sparse_data`: lazy when the
 // data is sparse and the start model has no standardisation with a non-zero mean. A collective:
-// the lazy update with exchange auto or shared keeps one model for all workers where comm can
-// share memory (comm.shared_block); shared where they cannot is a ConfigError.
+// the lazy update with exchange shared, or auto with replicas of kSharedFromBytes or more,
+// shares the model between workers that can share memory (comm.shared_block); shared where
+// they cannot is a ConfigError.
 [[nodiscard]] std::unique_ptr<Update> make_update(const TrainConfig& config, const LinearModel& start,
                                                   bool sparse_data, Communicator& comm);
 
