@@ -230,6 +230,9 @@ int run_on_cluster(Cluster& cluster, const std::function<int()>& body) {
   } catch (const SharedInputError& e) {
     if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", e.what());
     return 1;
+  } catch (const DivergedError& e) {
+    if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", e.what());
+    return 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "dsgd: error: rank {}: {}\n", cluster.rank(), e.what());
     std::fflush(stderr);

@@ -1,6 +1,7 @@
 // dsgd predict and dsgd eval: a saved model applied to a data file.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
 
 #include "dsgd/error.h"
@@ -42,6 +43,15 @@ Scored score_file(const ScoringOptions& o) {
       read_for_model(o.data, model.params.features(), model.labels, o.input,
                      FileReader{nullptr, o.threads.value_or(default_workers())}, false);
   std::vector<double> z = scores(model.params, read.data);
+  std::size_t bad = 0, first = 0;
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    if (!std::isfinite(z[i]) && bad++ == 0) first = i;
+  }
+  if (bad > 0)
+    throw InputError(o.data, 0,
+                     fmt::format("{} of {} rows have a non-finite score x . w + b (the first: row {}): the model's "
+                                 "weights times these features overflow double",
+                                 bad, z.size(), first + 1));
   return {std::move(model), std::move(read), std::move(z)};
 }
 

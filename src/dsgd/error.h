@@ -47,6 +47,14 @@ class SharedInputError : public InputError {
   using InputError::InputError;
 };
 
+// Training whose loss, gradient or weights left the finite doubles (a rate far too high, or
+// features that overflow). Decided from sums and weights every worker holds alike, so every
+// worker (and process) throws it at the same step; the CLI reports it once, exit code 1.
+class DivergedError : public Error {
+ public:
+  using Error::Error;
+};
+
 // A collective that cannot complete: a peer failed, or the group was aborted.
 class CommError : public Error {
  public:

@@ -360,6 +360,29 @@ TEST_F(CliTest, MalformedFilesExitOneWithFileAndLineAndLeaveNoModel) {
   EXPECT_FALSE(fs::exists(path("m.txt")));
 }
 
+// Numbers that overflow end with one line and exit 1: training that diverges writes no model
+// and no JSON; predict and eval on rows whose score is not finite name the file and the rows.
+TEST_F(CliTest, NonFiniteNumbersExitOneAndWriteNothing) {
+  const Result diverged = dsgd("train " + data_file("heart_scale") + " --workers 1 --lr 1e308 --model m.txt --json r.json");
+  EXPECT_EQ(diverged.code, 1);
+  EXPECT_TRUE(diverged.err.starts_with("dsgd: error: epoch ")) << diverged.err;  // stdout has the data line
+  EXPECT_EQ(std::count(diverged.err.begin(), diverged.err.end(), '\n'), 1);
+  EXPECT_NE(diverged.err.find("not finite"), std::string::npos) << diverged.err;
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 0) << "files left";
+
+  std::ofstream(path("m.txt")) << "format dsgd-model 1\ndsgd 0.4.0\nfeatures 2\nbias 0\nlabels -1 1\n"
+                                   "standardized no\ntraining {}\nweights\n10\n-10\nend\n";
+  std::ofstream(path("huge.libsvm")) << "1 1:1e308 2:1e308\n-1 1:1 2:2\n";
+  for (const std::string args : {"eval --model m.txt huge.libsvm --json e.json", "predict --model m.txt huge.libsvm -o out.txt"}) {
+    const Result r = dsgd(args);
+    EXPECT_EQ(r.code, 1) << args;
+    expect_one_line_error(r);
+    EXPECT_NE(r.err.find("huge.libsvm: 1 of 2 rows have a non-finite score"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(path("out.txt")));
+  EXPECT_FALSE(fs::exists(path("e.json")));
+}
+
 TEST_F(CliTest, BadModelsAndOptionsAreReportedPlainly) {
   std::ofstream(path("truncated.txt")) << "format dsgd-model 1\ndsgd 0.4.0\nfeatures 13\nbias 0\n";
   const Result truncated = dsgd("eval --model truncated.txt " + data_file("heart_scale"));

@@ -150,6 +150,36 @@ TEST(Trainer, MoreWorkersThanRowsFinishes) {
   EXPECT_NE(run.model.weights, std::vector<double>(4, 0.0));
 }
 
+// A rate that overflows the weights stops the run at the step it happens, on every worker alike,
+// with the epoch, the step and a hint; no hang, no model. Dense and sparse, 1 and 3 workers.
+TEST(Trainer, NonFiniteNumbersStopTrainingAtOnce) {
+  for (const int workers : {1, 3}) {
+    for (const bool sparse : {false, true}) {
+      SyntheticSpec spec = spec_of(3000, 8);
+      if (sparse) {
+        spec.features = 3000;
+        spec.nnz = 10;
+      }
+      const Dataset data = generate_parallel(spec, Split::kTrain, 2);
+      TrainConfig c = config_of(workers, 100, 3);
+      c.lr = 1e308 / workers;
+      try {
+        (void)train_on_threads(c, data);
+        ADD_FAILURE() << "trained to the end at lr " << c.lr;
+      } catch (const DivergedError& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("epoch "), std::string::npos) << what;
+        EXPECT_NE(what.find(", step "), std::string::npos) << what;
+        EXPECT_NE(what.find("not finite"), std::string::npos) << what;
+        EXPECT_NE(what.find("--lr"), std::string::npos) << what;
+      }
+    }
+  }
+  TrainConfig c = config_of(2, 100, 3);
+  c.lr = 1e308;  // x 2 workers overflows before a step
+  EXPECT_THROW(c.validate(), ConfigError);
+}
+
 TEST(Trainer, ReportsEveryEpochOnRankZeroOnly) {
   const Dataset data = generate_parallel(spec_of(4000, 5), Split::kTrain, 2);
   std::vector<EpochProgress> seen;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <vector>
 
 #include "dsgd/error.h"
@@ -29,12 +28,21 @@ Evaluation evaluate_scores(std::span<const double> z, std::span<const std::uint8
   Evaluation e;
   e.rows = z.size();
   const double nan = std::nan("");
-  if (e.rows == 0) {
+  std::vector<std::size_t> order;  // the rows with finite scores
+  order.reserve(z.size());
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    if (std::isfinite(z[i])) {
+      order.push_back(i);
+    } else if (e.non_finite++ == 0) {
+      e.first_non_finite = i;
+    }
+  }
+  if (order.empty()) {
     e.accuracy = e.log_loss = e.auc = e.precision = e.recall = e.f1 = nan;
     return e;
   }
   double loss = 0;
-  for (std::size_t i = 0; i < z.size(); ++i) {
+  for (const std::size_t i : order) {
     const bool y = labels[i] != 0;
     const bool predicted = z[i] > 0;
     e.true_positives += y && predicted;
@@ -43,7 +51,7 @@ Evaluation evaluate_scores(std::span<const double> z, std::span<const std::uint8
     e.false_negatives += y && !predicted;
     loss += log_loss(z[i], y);
   }
-  const auto n = static_cast<double>(e.rows);
+  const auto n = static_cast<double>(order.size());
   const auto tp = static_cast<double>(e.true_positives);
   e.accuracy = (tp + static_cast<double>(e.true_negatives)) / n;
   e.log_loss = loss / n;
@@ -60,8 +68,7 @@ Evaluation evaluate_scores(std::span<const double> z, std::span<const std::uint8
     e.auc = nan;
     return e;
   }
-  std::vector<std::size_t> order(z.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
+  // Finite keys only: a strict weak order, and the tie loop below always advances.
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return z[a] < z[b]; });
   double positive_rank_sum = 0;
   for (std::size_t i = 0; i < order.size();) {

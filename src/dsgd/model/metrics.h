@@ -27,9 +27,13 @@ struct Metrics {
 // The full evaluation of a binary classifier from its scores: decisions at z > 0 (probability
 // > 0.5), the log-loss from the scores, and the ROC AUC from their ranking (ties count half).
 // With no rows, every figure is NaN; precision is NaN when nothing is predicted positive and
-// recall when there are no positives, F1 when either is.
+// recall when there are no positives, F1 when either is. A non-finite score (NaN or +-Inf: the
+// weights times the features overflowed) is counted in non_finite and left out of every figure,
+// so the figures are those of the other rows (and NaN when there are none).
 struct Evaluation {
   std::size_t rows = 0;
+  std::size_t non_finite = 0;       // rows whose score is NaN or +-Inf (not in the figures)
+  std::size_t first_non_finite = 0;  // the first such row (0-based), when non_finite > 0
   double accuracy = 0;
   double log_loss = 0;
   double auc = 0;

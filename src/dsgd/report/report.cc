@@ -18,7 +18,8 @@ std::string human_bytes(double bytes) {
 
 // A score with `digits` decimals, or n/a for a score of no rows (NaN).
 std::string score(double value, int digits = 4) {
-  return std::isnan(value) ? std::string("n/a") : fmt::format("{:.{}f}", value, digits);
+  if (std::isnan(value)) return "n/a";
+  return std::abs(value) < 1e6 ? fmt::format("{:.{}f}", value, digits) : fmt::format("{:.{}g}", value, digits + 1);
 }
 
 // " (median of 5: 0.0512 0.0498 ...)" when the run was repeated.
@@ -210,9 +211,9 @@ void print_time_split(std::FILE* out, const RunResult& run) {
 void print_progress(std::FILE* out, const std::string& label, std::size_t epochs, const EpochProgress& p) {
   const std::string held = std::isnan(p.holdout_loss)
                                ? std::string()
-                               : fmt::format("  held-out loss {:.6f}  acc {:.5f}", p.holdout_loss, p.holdout_accuracy);
-  fmt::print(out, "[{}] epoch {:>{}}/{}  loss {:.6f}  acc {:.5f}{}  lr {:.4f}  {:.4f} s\n", label, p.epoch,
-             std::to_string(epochs).size(), epochs, p.loss, p.accuracy, held, p.lr, p.time_s);
+                               : fmt::format("  held-out loss {}  acc {:.5f}", score(p.holdout_loss, 6), p.holdout_accuracy);
+  fmt::print(out, "[{}] epoch {:>{}}/{}  loss {}  acc {:.5f}{}  lr {}  {:.4f} s\n", label, p.epoch,
+             std::to_string(epochs).size(), epochs, score(p.loss, 6), p.accuracy, held, score(p.lr, 4), p.time_s);
   std::fflush(out);
 }
 
@@ -225,10 +226,14 @@ void print_evaluation(std::FILE* out, const std::string& title, const Evaluation
   fmt::print(out, "  confusion matrix    predicted 0  predicted 1\n");
   fmt::print(out, "    actual 0         {:>{}}  {:>{}}\n", e.true_negatives, width + 3, e.false_positives, width + 3);
   fmt::print(out, "    actual 1         {:>{}}  {:>{}}\n", e.false_negatives, width + 3, e.true_positives, width + 3);
+  if (e.non_finite > 0)
+    fmt::print(out, "  {} rows have a non-finite score (NaN or Inf; the first is row {}), not counted above\n",
+               e.non_finite, e.first_non_finite + 1);
 }
 
 nlohmann::json to_json(const Evaluation& e) {
   return {{"rows", e.rows},
+          {"non_finite_scores", e.non_finite},
           {"accuracy", e.accuracy},
           {"log_loss", e.log_loss},
           {"auc", e.auc},

@@ -1,5 +1,6 @@
 #include "dsgd/train/config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -75,6 +76,8 @@ void TrainConfig::validate() const {
   if (epochs == 0) throw ConfigError("--epochs must be at least 1");
   if (batch == 0) throw ConfigError("--batch must be at least 1");
   if (!(lr > 0.0) || !std::isfinite(lr)) throw ConfigError("--lr must be a positive number");
+  if (!std::isfinite(lr * std::max(1, workers)))
+    throw ConfigError("--lr x workers must stay a finite number (the rate after the warm-up is lr x workers)");
   if (!finite_at_least(warmup_epochs, 0.0)) throw ConfigError("--warmup-epochs must be 0 or more");
   if (!(step_epochs > 0.0) || !std::isfinite(step_epochs)) throw ConfigError("--lr-step-epochs must be positive");
   if (!(step_factor > 0.0 && step_factor <= 1.0)) throw ConfigError("--lr-step-factor must be in (0, 1]");

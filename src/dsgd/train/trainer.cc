@@ -174,6 +174,16 @@ bool end_epoch(const TrainConfig& config, const WorkerJob& job, Communicator& co
   return ++state.epochs_since_best >= config.patience;
 }
 
+// Stops a run whose numbers left the finite doubles, with where and a hint. Every worker holds
+// the same sums and weights, so all stop at the same step.
+void check_finite(bool finite, const char* what, const TrainState& state, std::size_t step, std::size_t steps,
+                  double lr) {
+  if (finite) return;
+  throw DivergedError(fmt::format("epoch {}, step {} of {}: the {} is not finite (learning rate {:.3g}): training "
+                                  "diverged; lower --lr, or scale the features (--scale maxabs or standardize)",
+                                  state.epoch + 1, step + 1, steps, what, lr));
+}
+
 }  // namespace
 
 WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Communicator& comm,
@@ -229,14 +239,20 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
 
       const auto update_start = Clock::now();
       lr = schedule.at(state.step);
+      check_finite(std::isfinite(gradient.sums.loss), "training loss", state, s, steps, lr);
+      check_finite(std::isfinite(gradient.sums.residual), "gradient", state, s, steps, lr);
       touched += static_cast<double>(update->apply(gradient, lr));
       epoch_sums.count += gradient.sums.count;
       epoch_sums.loss += gradient.sums.loss;
       epoch_sums.correct += gradient.sums.correct;
       compute += Clock::now() - update_start;
     }
-    ++state.epoch;
     update->store(state.model);
+    check_finite(std::isfinite(state.model.bias) &&
+                     std::all_of(state.model.weights.begin(), state.model.weights.end(),
+                                 [](double w) { return std::isfinite(w); }),
+                 "model (a weight or the bias)", state, steps - 1, steps, lr);
+    ++state.epoch;
     if (end_epoch(config, job, comm, state, epoch_sums, lr, epoch_start, on_epoch)) break;
   }
   if (update->shares_model()) {  // each worker counted the columns of its share
