@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "dsgd/error.h"
+#include "dsgd/text.h"
 #include "dsgd/timer.h"
 #include "dsgd/report/bandwidth.h"
 #include "dsgd/train/run.h"
@@ -225,16 +226,16 @@ int run_on_cluster(Cluster& cluster, const std::function<int()>& body) {
   try {
     return body();
   } catch (const ConfigError& e) {
-    if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", e.what());
+    if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", printable(e.what()));
     return 2;
   } catch (const SharedInputError& e) {
-    if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", e.what());
+    if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", printable(e.what()));
     return 1;
   } catch (const DivergedError& e) {
-    if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", e.what());
+    if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", printable(e.what()));
     return 1;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "dsgd: error: rank {}: {}\n", cluster.rank(), e.what());
+    fmt::print(stderr, "dsgd: error: rank {}: {}\n", cluster.rank(), printable(e.what()));
     std::fflush(stderr);
     cluster.abort(1);
   }

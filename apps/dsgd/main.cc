@@ -8,12 +8,13 @@
 #include <exception>
 
 #include "dsgd/error.h"
+#include "dsgd/text.h"
 #include "options.h"
 
 namespace {
 
 int fail(int code, const std::string& what) {
-  fmt::print(stderr, "dsgd: error: {}\n", what);
+  fmt::print(stderr, "dsgd: error: {}\n", dsgd::printable(what));  // one line, whatever the input held
   return code;
 }
 

@@ -383,6 +383,27 @@ TEST_F(CliTest, NonFiniteNumbersExitOneAndWriteNothing) {
   EXPECT_FALSE(fs::exists(path("e.json")));
 }
 
+// Bytes of the input are shown escaped: an escape sequence, a NUL and a byte-order mark cannot
+// reach the terminal or cut the message, which stays one line.
+TEST_F(CliTest, MessagesShowInputBytesEscaped) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {std::string("1 1:\x1b]0;title\x07 2:1\n", 19), "bad value '\\x1b]0;title\\x07'"},
+      {std::string("1 1:1\n-1 1:x\0y\n", 15), "bad value 'x\\0y'"},
+      {"\xEF\xBB\xBF" "1 1:1\n", "bad label '<BOM>1'"},
+      {"a,b,label\n1,\x1b[31m,1\n", "bad number '\\x1b[31m' in column 'b'"},
+  };
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    const std::string name = "f" + std::to_string(k) + (k == 3 ? ".csv" : ".libsvm");
+    std::ofstream(path(name), std::ios::binary) << cases[k].first;
+    const Result r = dsgd("train " + name);
+    EXPECT_EQ(r.code, 1) << name;
+    expect_one_line_error(r);
+    EXPECT_NE(r.err.find(cases[k].second), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << name;
+    EXPECT_EQ(r.err.find('\0'), std::string::npos) << name;
+  }
+}
+
 TEST_F(CliTest, BadModelsAndOptionsAreReportedPlainly) {
   std::ofstream(path("truncated.txt")) << "format dsgd-model 1\ndsgd 0.4.0\nfeatures 13\nbias 0\n";
   const Result truncated = dsgd("eval --model truncated.txt " + data_file("heart_scale"));

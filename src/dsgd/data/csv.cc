@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "dsgd/data/parsed_rows.h"
+#include "dsgd/text.h"
 
 namespace dsgd::detail {
 namespace {
@@ -57,7 +58,7 @@ CsvColumns csv_columns(std::string_view first_line, const std::string& label_col
   std::size_t position = 0;
   const auto [end, ec] = std::from_chars(label_column.data(), label_column.data() + label_column.size(), position);
   if (ec != std::errc() || end != label_column.data() + label_column.size())
-    throw LineError{1, fmt::format("no column named '{}' for --label-column{}", label_column,
+    throw LineError{1, fmt::format("no column named {} for --label-column{}", quoted(label_column),
                                    c.header ? "" : " (the file has no header row)")};
   if (position >= fields.size())
     throw LineError{1, fmt::format("--label-column {} is out of range: the file has {} columns (0 to {})", position,
@@ -87,9 +88,9 @@ void parse_csv(std::string_view text, const CsvColumns& columns, const ParseLimi
       if (!parse_number(fields[k], x)) {
         const std::string_view f = fields[k];
         const bool missing = f.empty() || f == "NA" || f == "na" || f == "NaN" || f == "nan" || f == "?" || f == "null";
-        throw LineError{out.lines, missing ? fmt::format("missing value in column '{}'", columns.names[k])
-                                           : fmt::format("bad number '{}' in column '{}'", f.substr(0, 40),
-                                                         columns.names[k])};
+        throw LineError{out.lines, missing ? fmt::format("missing value in column {}", quoted(columns.names[k]))
+                                           : fmt::format("bad number {} in column {}", quoted(f),
+                                                         quoted(columns.names[k]))};
       }
       if (k == columns.label) {
         label = x;
@@ -97,7 +98,7 @@ void parse_csv(std::string_view text, const CsvColumns& columns, const ParseLimi
       }
       if (limits.features != 0 && column + 1 > limits.features) {
         if (!limits.drop_beyond)
-          throw LineError{out.lines, fmt::format("column '{}' is feature {}, beyond --features {}", columns.names[k],
+          throw LineError{out.lines, fmt::format("column {} is feature {}, beyond --features {}", quoted(columns.names[k]),
                                                  column + 1, limits.features)};
         if (x != 0.0 && out.dropped++ == 0) out.first_dropped_line = out.lines;
         ++column;

@@ -5,17 +5,12 @@
 #include <limits>
 
 #include "dsgd/data/parsed_rows.h"
+#include "dsgd/text.h"
 
 namespace dsgd::detail {
 namespace {
 
 bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-
-// Short excerpt of a token for messages.
-std::string quoted(std::string_view token) {
-  constexpr std::size_t kMax = 40;
-  return "'" + std::string(token.substr(0, kMax)) + (token.size() > kMax ? "...'" : "'");
-}
 
 // The next whitespace-separated token of [p, end), advancing p past it; empty at the end.
 std::string_view next_token(const char*& p, const char* end) noexcept {

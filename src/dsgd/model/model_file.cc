@@ -1,5 +1,7 @@
 #include "dsgd/model/model_file.h"
 
+#include "dsgd/text.h"
+
 #include <fmt/format.h>
 
 #include <fstream>
@@ -75,13 +77,13 @@ class ModelReader {
   std::string_view field(std::string_view key) {
     const std::string_view line = next("no '" + std::string(key) + "' line");
     if (line.substr(0, key.size()) != key || line.size() <= key.size() || line[key.size()] != ' ')
-      fail(fmt::format("expected '{} ...', found '{}'", key, line.substr(0, 60)));
+      fail(fmt::format("expected '{} ...', found {}", key, quoted(line, 60)));
     return line.substr(key.size() + 1);
   }
 
   double number(std::string_view text, std::string_view what) const {
     double v = 0;
-    if (!detail::parse_number(text, v)) fail(fmt::format("bad {} '{}'", what, text.substr(0, 60)));
+    if (!detail::parse_number(text, v)) fail(fmt::format("bad {} {}", what, quoted(text, 60)));
     return v;
   }
 
@@ -122,7 +124,7 @@ Model load_model(const std::string& path) {
   Model model;
   const std::string_view format = r.field("format");
   const std::string_view kName = "dsgd-model ";
-  if (format.substr(0, kName.size()) != kName) r.fail("not a dsgd model (format line '" + std::string(format) + "')");
+  if (format.substr(0, kName.size()) != kName) r.fail("not a dsgd model (format line " + quoted(format, 60) + ")");
   const double file_version = r.number(format.substr(kName.size()), "format version");
   if (file_version != kModelFormatVersion)
     r.fail(fmt::format("model format version {}, but this dsgd reads version {}", file_version, kModelFormatVersion));
