@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "dsgd/collective_io/read_part.h"
+#include "dsgd/error.h"
 #include "dsgd/train/run.h"
 
 namespace dsgd::cli {
@@ -19,6 +20,30 @@ ReadOptions InputOptions::read_options(int threads) const {
   o.threads = threads;
   o.cache = cache;
   return o;
+}
+
+namespace {
+bool same_file(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+}
+}  // namespace
+
+void refuse_outputs_over_inputs(const NamedPaths& outputs, const NamedPaths& inputs) {
+  for (std::size_t k = 0; k < outputs.size(); ++k) {
+    const auto& [option, path] = outputs[k];
+    if (path.empty() || path == "/dev/stdout" || path == "/dev/stderr") continue;
+    for (const auto& [input, source] : inputs) {
+      if (!source.empty() && same_file(path, source))
+        throw ConfigError(fmt::format("{} {} is the {} file: it would be overwritten", option, path, input));
+    }
+    for (std::size_t o = 0; o < k; ++o) {
+      if (!outputs[o].second.empty() && same_file(path, outputs[o].second))
+        throw ConfigError(fmt::format("{} and {} name the same file {}", outputs[o].first, option, path));
+    }
+  }
 }
 
 void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype) {

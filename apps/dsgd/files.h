@@ -20,6 +20,11 @@ struct InputOptions {
   [[nodiscard]] ReadOptions read_options(int threads) const;
 };
 
+// Throws ConfigError when an output option names the same file as an input (it would be
+// overwritten): `outputs` and `inputs` are (option, path) pairs; empty paths are skipped.
+using NamedPaths = std::vector<std::pair<std::string, std::string>>;
+void refuse_outputs_over_inputs(const NamedPaths& outputs, const NamedPaths& inputs);
+
 // Adds --input-format --format --label-column --cache (and --dtype unless the command has it
 // already).
 void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype);

@@ -6,6 +6,7 @@
 #include "dsgd/data/atomic_file.h"
 #include "dsgd/data/writer.h"
 #include "dsgd/error.h"
+#include "files.h"
 #include "options.h"
 
 namespace dsgd::cli {
@@ -30,8 +31,9 @@ Handler add_gen_command(CLI::App& app) {
   return [options] {
     Options& o = *options;
     o.data.resolve();
-    // The formats are checked, and both files are opened (as temporaries) before any row is generated: a bad path fails at
-    // once, and a failure leaves neither file behind.
+    // The formats and both paths are checked before any row is generated: a bad path fails at once, and a failure
+    // leaves neither file behind (both are committed together).
+    refuse_outputs_over_inputs({{"-o", o.output}, {"--test-output", o.test_output}}, {});
     AtomicFile train_file(o.output);
     std::optional<AtomicFile> test_file;
     if (!o.test_output.empty()) test_file.emplace(o.test_output);
@@ -51,12 +53,11 @@ Handler add_gen_command(CLI::App& app) {
     };
     const std::size_t train_rows = write(Split::kTrain, o.output, train_file);
     const std::size_t test_rows = test_file ? write(Split::kTest, o.test_output, *test_file) : 0;
-    train_file.commit();
+    std::vector<AtomicFile*> outputs = {&train_file};
+    if (test_file) outputs.push_back(&*test_file);
+    commit_together(outputs);
     fmt::print("wrote {} rows x {} features to {}\n", train_rows, o.data.spec.features, o.output);
-    if (test_file) {
-      test_file->commit();
-      fmt::print("wrote {} rows x {} features to {}\n", test_rows, o.data.spec.features, o.test_output);
-    }
+    if (test_file) fmt::print("wrote {} rows x {} features to {}\n", test_rows, o.data.spec.features, o.test_output);
     return 0;
   };
 }

@@ -4,14 +4,33 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
+
+#include <signal.h>
+#include <unistd.h>
 #include <exception>
 
+#include "dsgd/data/atomic_file.h"
 #include "dsgd/error.h"
 #include "dsgd/text.h"
 #include "options.h"
 
 namespace {
+
+// SIGINT, SIGTERM, SIGHUP: remove the temporary files of outputs not yet committed, and end with
+// the shell's status for the signal (130, 143, 129).
+extern "C" void on_signal(int signal) {
+  dsgd::remove_temporaries();
+  ::_exit(128 + signal);
+}
+
+void remove_temporaries_on_signals() {
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  for (const int signal : {SIGINT, SIGTERM, SIGHUP}) (void)::sigaction(signal, &action, nullptr);
+}
 
 int fail(int code, const std::string& what) {
   fmt::print(stderr, "dsgd: error: {}\n", dsgd::printable(what));  // one line, whatever the input held
@@ -27,6 +46,7 @@ std::string help_hint(const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  remove_temporaries_on_signals();
   CLI::App app{
       "dsgd trains binary logistic regression by synchronous data-parallel minibatch SGD: each worker\n"
       "owns a shard of the rows, the workers sum their gradients every step, every worker applies the\n"

@@ -74,6 +74,7 @@ Handler add_predict_command(CLI::App& app) {
   return [options, sub] {
     const Options& o = *options;
     if (sub->count("--threshold") > 0 && !o.labels) throw ConfigError("--threshold needs --labels");
+    refuse_outputs_over_inputs({{"-o", o.output}}, {{"--model", o.scoring.model}, {"data", o.scoring.data}});
     std::optional<AtomicFile> file;
     if (!o.output.empty()) file.emplace(o.output);
     const Scored s = score_file(o.scoring);
@@ -106,6 +107,7 @@ Handler add_eval_command(CLI::App& app) {
   sub->add_option("--json", options->json, "Also write the figures as JSON to this file");
   return [options] {
     const Options& o = *options;
+    refuse_outputs_over_inputs({{"--json", o.json}}, {{"--model", o.scoring.model}, {"data", o.scoring.data}});
     std::optional<AtomicFile> json;
     if (!o.json.empty()) json.emplace(o.json);
     const Scored s = score_file(o.scoring);

@@ -169,6 +169,8 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   if (config.patience > 0 && !file.holdout && file.test.empty())
     throw ConfigError("--patience needs held-out rows: give --holdout FRACTION or --test FILE");
   config.validate();
+  refuse_outputs_over_inputs({{"--model", file.model}, {"--json", train.json}},
+                             {{"data", file.data}, {"--test", file.test}, {"--init", file.init}});
   // The output files (rank 0's) are opened first, so a bad path fails before any work; on a
   // cluster every rank learns of it and ends with exit code 1, rank 0 saying why.
   std::optional<AtomicFile> json;
@@ -300,9 +302,10 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
                          {"test", file.test.empty() ? nlohmann::json(nullptr) : nlohmann::json(file.test)},
                          {"best_epoch", run.best_epoch}});
   if (init) model.training["init"] = file.init;
+  std::vector<AtomicFile*> outputs;  // committed together: both, or (a write failed) neither
   if (model_file) {
-    write_model(model, *model_file);
-    fmt::print("Model written to {}\n", file.model);
+    put_model(model, *model_file);
+    outputs.push_back(&*model_file);
   }
   if (json) {
     nlohmann::json report = {{"command", "train"},
@@ -330,8 +333,11 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
       report["test_data"] = data_json(file.test, *test);
       report["test"] = to_json(*on_test);
     }
-    write_json(*json, report);
+    put_json(*json, report);
+    outputs.push_back(&*json);
   }
+  commit_together(outputs);
+  if (model_file) fmt::print("Model written to {}\n", file.model);
   return 0;
 }
 

@@ -1,10 +1,12 @@
 // End-to-end tests of the dsgd command line: runs the built binary (DSGD_EXE) as a child process
 // and checks exit codes, messages, the printed report, the JSON report and the files `gen` writes.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -402,6 +404,56 @@ TEST_F(CliTest, MessagesShowInputBytesEscaped) {
     EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << name;
     EXPECT_EQ(r.err.find('\0'), std::string::npos) << name;
   }
+}
+
+// Outputs that name an input are refused before any work; temporaries that a killed process of
+// this host left are removed by the next run that writes the same path.
+TEST_F(CliTest, OutputsNeverReplaceInputsAndStaleTemporariesGo) {
+  fs::copy_file(fs::path(DSGD_TEST_DATA) / "heart_scale", path("d.libsvm"));
+  const auto before = fs::file_size(path("d.libsvm"));
+  for (const std::string args : {"train d.libsvm --model d.libsvm", "train d.libsvm --json ./d.libsvm",
+                                 "train d.libsvm --model m.txt --json m.txt", "gen -n 10 -o g.svm --test-output g.svm"}) {
+    const Result r = dsgd(args);
+    EXPECT_EQ(r.code, 2) << args;
+    expect_one_line_error(r);
+    EXPECT_EQ(fs::file_size(path("d.libsvm")), before) << args;
+  }
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+  std::string name = host;
+  std::replace(name.begin(), name.end(), '.', '_');
+  const std::string dead = "m.txt.tmp." + name + ".999999999.abcdef";  // no such process
+  const std::string alive = "m.txt.tmp." + name + "." + std::to_string(::getpid()) + ".abcdef";  // this test
+  std::ofstream(path(dead)) << "half a model";
+  std::ofstream(path(alive)) << "being written";
+  EXPECT_EQ(dsgd("train d.libsvm --model m.txt -q").code, 0);
+  EXPECT_FALSE(fs::exists(path(dead)));
+  EXPECT_TRUE(fs::exists(path(alive)));
+  EXPECT_TRUE(fs::exists(path("m.txt")));
+}
+
+// SIGTERM while an output is being written: the temporary file is removed and the exit status
+// is the shell's 143.
+TEST_F(CliTest, SignalsRemoveTemporaries) {
+  const std::string command = "cd " + quoted(dir_) + " && exec " + quoted(DSGD_EXE) + " gen -n 4000000 -d 40 -o big.svm";
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  bool writing = false;
+  for (int k = 0; k < 600 && !writing; ++k) {  // up to a minute for the rows to be generated
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (const auto& entry : fs::directory_iterator(dir_)) writing |= entry.path().filename().string().starts_with("big.svm.tmp.");
+  }
+  EXPECT_TRUE(writing);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 143);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 0) << "files left";
 }
 
 TEST_F(CliTest, BadModelsAndOptionsAreReportedPlainly) {

@@ -7,6 +7,7 @@
 #include <random>
 #include <utility>
 
+#include "dsgd/data/atomic_file.h"
 #include "dsgd/data/text_read.h"
 #include "dsgd/error.h"
 #include "dsgd/timer.h"
@@ -76,11 +77,16 @@ std::string write_cache_together(Communicator& comm, const std::string& path, co
   if (any_worker(comm, !skip.empty()))
     return cache + " " + (skip.empty() ? "not written (another rank found it current)" : skip);
   const CacheContents contents = cache_contents(source, file, part, result, seen, first_row, first_value);
-  // The temporary file's name: a random tag drawn by rank 0.
-  std::uint64_t tag = 0;
-  if (comm.rank() == 0) tag = std::random_device{}() * 0x1'0000'0000ULL + std::random_device{}();
-  const SharedCacheWrite writer(cache, contents, broadcast_one(comm, tag, 0));
+  // The temporary file's name: rank 0's temporary_prefix and a random tag (stale ones of dead
+  // processes removed first).
   const bool root = comm.rank() == 0;
+  std::string temp;
+  if (root) {
+    remove_stale_temporaries(cache);
+    temp = fmt::format("{}{:016x}", temporary_prefix(cache),
+                       std::random_device{}() * 0x1'0000'0000ULL + std::random_device{}());
+  }
+  const SharedCacheWrite writer(cache, contents, broadcast_text(comm, temp, 0));
   std::optional<LineError> failed = first_failure(comm, failure_of([&] {
     if (root) writer.create();
   }));
@@ -152,7 +158,10 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
     if (!any_worker(comm, !cache)) {
       // Its errors (a single class, no model label) come from the header: the same on every rank.
       const auto [begin, end] = my_rows(cache->rows());
-      ReadResult result = shared_errors(path, [&] { return read_cache(path, *cache, options, begin, end); });
+      // Copies: clang 14 (C++20) refuses a lambda that captures a structured binding.
+      ReadResult result = shared_errors(path, [&, first = begin, last = end] {
+        return read_cache(path, *cache, options, first, last);
+      });
       result.seconds = seconds_since(start);
       return result;
     }

@@ -1,62 +1,174 @@
 #include "dsgd/data/atomic_file.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "dsgd/error.h"
 
 namespace dsgd {
 namespace {
+
 std::string system_error() { return std::strerror(errno); }
+
+// The temporaries this process has open, each a malloc'ed path or null; read by a signal
+// handler, so plain atomics and no locks.
+constexpr std::size_t kSlots = 64;
+std::array<std::atomic<char*>, kSlots> g_temporaries{};
+
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "host";
+  std::string out;
+  for (const char* p = name; *p != 0; ++p) out += (*p == '.' || *p == '/') ? '_' : *p;  // dots separate fields
+  return out.empty() ? "host" : out;
+}
+
+std::filesystem::path folder_of(const std::string& path) {
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  return folder.empty() ? std::filesystem::path(".") : folder;
+}
+
 }  // namespace
 
+std::string temporary_prefix(const std::string& path) {
+  return path + ".tmp." + host_name() + "." + std::to_string(::getpid()) + ".";
+}
+
+void remove_stale_temporaries(const std::string& path) {
+  const std::string prefix = std::filesystem::path(path).filename().string() + ".tmp." + host_name() + ".";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(folder_of(path), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    const std::string_view rest = std::string_view(name).substr(prefix.size());
+    long pid = 0;
+    const auto [end, err] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
+    if (err != std::errc() || end == rest.data() || *end != '.' || pid <= 0) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove(entry.path(), ec);
+  }
+}
+
+int track_temporary(const std::string& path) noexcept {
+  char* copy = ::strdup(path.c_str());
+  if (copy == nullptr) return -1;
+  for (std::size_t k = 0; k < kSlots; ++k) {
+    char* expected = nullptr;
+    if (g_temporaries[k].compare_exchange_strong(expected, copy)) return static_cast<int>(k);
+  }
+  std::free(copy);
+  return -1;
+}
+
+void untrack_temporary(int slot) noexcept {
+  if (slot < 0) return;
+  std::free(g_temporaries[static_cast<std::size_t>(slot)].exchange(nullptr));
+}
+
+void remove_temporaries() noexcept {
+  for (auto& slot : g_temporaries) {
+    if (const char* path = slot.load(); path != nullptr) (void)::unlink(path);
+  }
+}
+
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
-  std::vector<char> name(path_.begin(), path_.end());
-  const char suffix[] = ".tmp.XXXXXX";
-  name.insert(name.end(), suffix, suffix + sizeof(suffix));  // with the terminating 0
+  if (path_.empty()) throw InputError(path_, 0, "an empty output path");
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw InputError(path_, 0, "is a folder, not a file");
+  const std::string folder = folder_of(path_).string();
+  if (::stat(folder.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw InputError(path_, 0, "cannot create a file here: no folder " + folder);
+  if (::access(folder.c_str(), W_OK | X_OK) != 0) throw InputError(path_, 0, "cannot create a file here: " + system_error());
+  remove_stale_temporaries(path_);
+}
+
+std::FILE* AtomicFile::stream() {
+  if (file_ != nullptr) return file_;
+  if (prepared_) throw Error("AtomicFile: written after prepare()");
+  std::string pattern = temporary_prefix(path_) + "XXXXXX";
+  std::vector<char> name(pattern.begin(), pattern.end());
+  name.push_back('\0');
   const int fd = ::mkstemp(name.data());
   if (fd < 0) throw InputError(path_, 0, "cannot create a file here: " + system_error());
   temp_path_ = name.data();
+  slot_ = track_temporary(temp_path_);
   file_ = ::fdopen(fd, "w");
   if (file_ == nullptr) {
     ::close(fd);
-    ::unlink(temp_path_.c_str());
+    discard();
     throw InputError(path_, 0, "cannot open for writing: " + system_error());
   }
+  return file_;
 }
 
-AtomicFile::~AtomicFile() {
-  if (file_ != nullptr) {
-    std::fclose(file_);
-    ::unlink(temp_path_.c_str());
-  }
+void AtomicFile::discard() noexcept {
+  if (file_ != nullptr) std::fclose(file_);
+  file_ = nullptr;
+  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+  temp_path_.clear();
+  untrack_temporary(std::exchange(slot_, -1));
+  prepared_ = false;
 }
 
-void AtomicFile::commit() {
+AtomicFile::~AtomicFile() { discard(); }
+
+void AtomicFile::prepare() {
+  (void)stream();  // an empty file is a file too
   const bool write_failed = std::ferror(file_) != 0;
   const bool flush_failed = std::fflush(file_) != 0;
+  const bool sync_failed = !write_failed && !flush_failed && ::fsync(::fileno(file_)) != 0;
   const int saved_errno = errno;
   const bool close_failed = std::fclose(file_) != 0;
   file_ = nullptr;
-  if (write_failed || flush_failed || close_failed) {
-    ::unlink(temp_path_.c_str());
+  if (write_failed || flush_failed || sync_failed || close_failed) {
     errno = saved_errno;
-    throw InputError(path_, 0, "write failed: " + system_error());
+    const std::string why = system_error();
+    discard();
+    throw InputError(path_, 0, "write failed: " + why);
   }
   // mkstemp creates 0600; give the file the usual permissions of a new file.
   const mode_t mask = ::umask(0);
   ::umask(mask);
   (void)::chmod(temp_path_.c_str(), 0666 & ~mask);
+  prepared_ = true;
+}
+
+void AtomicFile::publish() {
+  if (!prepared_) throw Error("AtomicFile: publish() before prepare()");
   if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
     const std::string why = system_error();
-    ::unlink(temp_path_.c_str());
+    discard();
     throw InputError(path_, 0, "cannot rename the finished file into place: " + why);
   }
+  temp_path_.clear();
+  untrack_temporary(std::exchange(slot_, -1));
+  prepared_ = false;
+  // The rename is durable once the folder is synced.
+  const int folder = ::open(folder_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (folder >= 0) {
+    (void)::fsync(folder);
+    ::close(folder);
+  }
+}
+
+void AtomicFile::commit() {
+  prepare();
+  publish();
+}
+
+void commit_together(std::span<AtomicFile* const> files) {
+  for (AtomicFile* f : files) f->prepare();
+  for (AtomicFile* f : files) f->publish();
 }
 
 }  // namespace dsgd

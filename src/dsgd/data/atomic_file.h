@@ -1,8 +1,16 @@
 #pragma once
-// A file that appears at its path complete or not at all: written to a temporary file in the
-// same folder and renamed over the path by commit(). Destroyed without commit() (an exception
-// on the way), it removes the temporary file and leaves any old file at the path untouched.
+// A file that appears at its path complete or not at all. Opening one only checks that the path
+// can be written (its folder exists and takes files, the path is no folder) and removes stale
+// temporaries of that path: ones that a process of this host which no longer runs left behind
+// (killed by SIGKILL, or by a crash). The temporary file, PATH.tmp.HOST.PID.XXXXXX in the same
+// folder, is created only when the content is written (stream()), and commit() flushes it,
+// fsyncs it, renames it over the path and fsyncs the folder. Destroyed without commit() (an
+// exception on the way), it removes the temporary file and leaves any old file at the path
+// untouched. Every temporary a process has open is listed, so that a signal handler can remove
+// them all (remove_temporaries), and several files can be committed together: all written
+// and synced first, then all renamed, so a failed write commits none.
 #include <cstdio>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -10,23 +18,56 @@ namespace dsgd {
 
 class AtomicFile {
  public:
-  // Throws InputError naming the path if the temporary file cannot be created.
+  // Throws InputError naming the path if it cannot be written.
   explicit AtomicFile(std::string path);
   AtomicFile(AtomicFile&& other) noexcept
-      : path_(std::move(other.path_)), temp_path_(std::move(other.temp_path_)), file_(std::exchange(other.file_, nullptr)) {}
+      : path_(std::move(other.path_)),
+        temp_path_(std::move(other.temp_path_)),
+        file_(std::exchange(other.file_, nullptr)),
+        slot_(std::exchange(other.slot_, -1)),
+        prepared_(std::exchange(other.prepared_, false)) {}
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
   AtomicFile& operator=(AtomicFile&&) = delete;
   ~AtomicFile();
 
-  [[nodiscard]] std::FILE* stream() const noexcept { return file_; }
-  // Flushes, closes and renames into place; throws InputError if any write failed.
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  // The stream to write into; the first call creates the temporary file (InputError if it
+  // cannot).
+  [[nodiscard]] std::FILE* stream();
+  // prepare() then publish().
   void commit();
+  // Flushes, fsyncs and closes the temporary file; throws InputError if any write failed (the
+  // temporary file is then removed).
+  void prepare();
+  // Renames the prepared file into place and fsyncs the folder; throws InputError if it cannot.
+  void publish();
 
  private:
+  void discard() noexcept;
+
   std::string path_;
   std::string temp_path_;
   std::FILE* file_ = nullptr;
+  int slot_ = -1;  // in the list of open temporaries
+  bool prepared_ = false;
 };
+
+// Prepares every file, then publishes every one: all of them appear, or (a write failed) none.
+void commit_together(std::span<AtomicFile* const> files);
+
+// Removes every temporary file this process has open (AtomicFile's and any named to
+// track_temporary). Async-signal-safe: for SIGINT and SIGTERM handlers.
+void remove_temporaries() noexcept;
+
+// Lists a temporary file made by other means (a cache written by several processes) for
+// remove_temporaries(), until untrack_temporary(slot); returns the slot (-1 if the list is full).
+[[nodiscard]] int track_temporary(const std::string& path) noexcept;
+void untrack_temporary(int slot) noexcept;
+
+// "PATH.tmp.HOST.PID.": how this process's temporaries of `path` begin (HOST without dots).
+[[nodiscard]] std::string temporary_prefix(const std::string& path);
+// Removes the temporaries of `path` that processes of this host left and that no longer run.
+void remove_stale_temporaries(const std::string& path);
 
 }  // namespace dsgd

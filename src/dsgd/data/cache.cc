@@ -176,8 +176,13 @@ void write_cache(const std::string& path, const CacheContents& c) {
   out.commit();
 }
 
-SharedCacheWrite::SharedCacheWrite(std::string path, const CacheContents& contents, std::uint64_t tag)
-    : path_(std::move(path)), temp_path_(fmt::format("{}.tmp.{:016x}", path_, tag)), contents_(contents) {}
+SharedCacheWrite::SharedCacheWrite(std::string path, const CacheContents& contents, std::string temp_path)
+    : path_(std::move(path)),
+      temp_path_(std::move(temp_path)),
+      contents_(contents),
+      slot_(track_temporary(temp_path_)) {}
+
+SharedCacheWrite::~SharedCacheWrite() { untrack_temporary(slot_); }
 
 void SharedCacheWrite::create() const {
   const CacheHeader h = layout(contents_);

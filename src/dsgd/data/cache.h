@@ -69,14 +69,18 @@ struct CacheContents {
 void write_cache(const std::string& path, const CacheContents& contents);
 
 // A cache written by the processes of a group together, each its own rows, into one temporary
-// file (named by a `tag` all processes share) that is renamed into place at the end. The steps
+// file (`temp_path`, the same on all processes: temporary_prefix(path) of one of them and a tag;
+// listed for remove_temporaries while the writer lives) that is renamed into place at the end. The steps
 // go in order, each finished by every process before the next: create (one process), write_rows
 // (all), checksums (all: those of the blocks starting in rows [first_row, end_row), in order, so
 // the processes' lists in rank order make the whole list), finish (one process, with the
 // checksums of all blocks), or abandon on a failure. Each throws InputError.
 class SharedCacheWrite {
  public:
-  SharedCacheWrite(std::string path, const CacheContents& contents, std::uint64_t tag);
+  SharedCacheWrite(std::string path, const CacheContents& contents, std::string temp_path);
+  SharedCacheWrite(const SharedCacheWrite&) = delete;
+  SharedCacheWrite& operator=(const SharedCacheWrite&) = delete;
+  ~SharedCacheWrite();
   void create() const;
   void write_rows() const;
   [[nodiscard]] std::vector<std::uint64_t> checksums(std::size_t first_row, std::size_t end_row) const;
@@ -87,6 +91,7 @@ class SharedCacheWrite {
   std::string path_;
   std::string temp_path_;
   const CacheContents& contents_;
+  int slot_;  // in the list of temporaries
 };
 
 struct CacheHeader;

@@ -16,7 +16,7 @@
 
 namespace dsgd {
 
-void write_model(const Model& model, AtomicFile& file) {
+void put_model(const Model& model, AtomicFile& file) {
   const LinearModel& p = model.params;
   const Standardization* s = p.standardization ? &*p.standardization : nullptr;
   fmt::memory_buffer out;
@@ -42,6 +42,10 @@ void write_model(const Model& model, AtomicFile& file) {
   }
   put("end\n");
   std::fwrite(out.data(), 1, out.size(), file.stream());
+}
+
+void write_model(const Model& model, AtomicFile& file) {
+  put_model(model, file);
   file.commit();
 }
 

@@ -39,6 +39,8 @@ struct Model {
 // Writes the model into `file` and commits it (open the AtomicFile before training, so an
 // unwritable path fails at once and a failed run leaves nothing); throws InputError.
 void write_model(const Model& model, AtomicFile& file);
+// The same without the commit, for outputs committed together (commit_together).
+void put_model(const Model& model, AtomicFile& file);
 // The same into a new AtomicFile at `path`.
 void save_model(const Model& model, const std::string& path);
 // Throws InputError "path:line: what" for anything malformed.

@@ -326,9 +326,13 @@ nlohmann::json to_json(const BenchReport& report) {
           {"environment", {{"kernel_target", report.env.kernel_target}, {"generate_s", report.env.generate_s}}}};
 }
 
-void write_json(AtomicFile& file, const nlohmann::json& json) {
+void put_json(AtomicFile& file, const nlohmann::json& json) {
   const std::string text = json.dump(2) + "\n";
   std::fwrite(text.data(), 1, text.size(), file.stream());
+}
+
+void write_json(AtomicFile& file, const nlohmann::json& json) {
+  put_json(file, json);
   file.commit();
 }
 

@@ -87,5 +87,7 @@ void print_evaluation(std::FILE* out, const std::string& title, const Evaluation
 // AtomicFile before the run, so an unwritable path fails at once and a failed run leaves
 // nothing behind. Throws InputError naming the path.
 void write_json(AtomicFile& file, const nlohmann::json& json);
+// The same without the commit, for outputs committed together (commit_together).
+void put_json(AtomicFile& file, const nlohmann::json& json);
 
 }  // namespace dsgd
