@@ -1,9 +1,14 @@
 #include "options.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <thread>
+
+#include "dsgd/error.h"
+#include "dsgd/train/memory.h"
 
 namespace dsgd::cli {
 namespace {
@@ -54,6 +59,20 @@ void TrainOptions::resolve(const DataOptions& data) {
   config.workers = workers.value_or(default_workers());
   config.seed = data.spec.seed;
   config.validate();
+  // The rows of both splits and every worker's state, before any of it is made.
+  const SyntheticSpec& s = data.spec;
+  const double rows = static_cast<double>(s.samples) + static_cast<double>(s.test_samples);
+  const double value_bytes = s.dtype == DType::kF32 ? 4.0 : 8.0;
+  const double data_bytes = s.nnz > 0 ? rows * (static_cast<double>(s.nnz) * (4.0 + value_bytes) + 9.0)
+                                      : rows * (static_cast<double>(s.features) * value_bytes + 1.0);
+  const double state = static_cast<double>(worker_state_bytes(config, s.features, s.nnz > 0)) * config.workers;
+  const std::string shortfall = memory_shortfall(
+      static_cast<std::size_t>(std::min(data_bytes + state, 1e19)), max_memory,
+      fmt::format("{} of rows, {} for {} worker{}", human_bytes(data_bytes), human_bytes(state), config.workers,
+                  config.workers == 1 ? "" : "s"));
+  if (!shortfall.empty())
+    throw ConfigError(fmt::format("-n {} x -d {}{} {}", s.samples, s.features,
+                                  s.nnz > 0 ? fmt::format(" (--nnz {})", s.nnz) : "", shortfall));
 }
 
 std::optional<AtomicFile> TrainOptions::open_json() const {
@@ -136,6 +155,11 @@ void add_train_options(CLI::App& app, TrainOptions& train) {
   app.add_option("-w,--workers", train.workers, "Worker threads [default: hardware threads, at most 4]")
       ->group(group)
       ->check(positive());
+  app.add_option("--max-memory", train.max_memory,
+                 "Refuse a run whose data and training state would need more than this (e.g. 8G, 512M) "
+                 "[default: the memory the machine has available]")
+      ->group(group)
+      ->transform(CLI::AsSizeValue(true));
   app.add_option("--json", train.json, "Also write the report as JSON to this file")->group("Output");
   app.add_flag("-q,--quiet", train.quiet, "No per-epoch progress lines")->group("Output");
 }

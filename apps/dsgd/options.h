@@ -30,6 +30,7 @@ struct TrainOptions {
   bool no_bias = false;
   std::string json;
   bool quiet = false;
+  std::size_t max_memory = 0;  // bytes; 0: what the machine has available
   // Fills config.workers and config.seed (a data option); validates the config.
   void resolve(const DataOptions& data);
   // Fills the settings bound as text or negated flags into config.

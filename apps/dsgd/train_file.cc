@@ -9,6 +9,7 @@
 #include "dsgd/error.h"
 #include "dsgd/model/metrics.h"
 #include "dsgd/report/report.h"
+#include "dsgd/train/memory.h"
 #include "dsgd/train/run.h"
 #include "dsgd/train/scaling.h"
 #include "dsgd/train/trainer.h"
@@ -152,6 +153,37 @@ nlohmann::json data_json(const std::string& path, const ReadResult& r) {
           {"from_cache", r.from_cache}};
 }
 
+// Refuses, before anything sized by d is made, a run whose training state would not fit:
+// `threads` workers in this process (the file defaults' adagrad and scaling assumed, an upper
+// estimate), the cause named by the line that set d. On a cluster the processes agree, and all
+// give the first failing process's message.
+void check_training_memory(const TrainConfig& config, const ReadResult& data, const FileTrainOptions& file,
+                           std::size_t max_memory, int threads, Cluster* cluster) {
+  const bool sparse = data.data.layout() == Layout::kSparse;
+  TrainConfig worst = config;
+  worst.optimizer = Optimizer::kAdagrad;
+  worst.scale = sparse ? Scaling::kMaxAbs : Scaling::kStandardize;
+  const std::size_t d = data.data.features();
+  const int workers = cluster != nullptr ? threads : config.workers;
+  const double state = static_cast<double>(worker_state_bytes(worst, d, sparse)) * workers;
+  std::string failure = memory_shortfall(static_cast<std::size_t>(std::min(state, 1e19)), max_memory,
+                                         fmt::format("the training state of {} worker{}, {} each, for {} columns",
+                                                     workers, workers == 1 ? "" : "s", human_bytes(state / workers), d));
+  int rank = 0;
+  if (cluster != nullptr) {  // the first process that lacks the memory speaks for all
+    const std::vector<std::uint8_t> failed = allgather_one<std::uint8_t>(cluster->comm(), failure.empty() ? 0 : 1);
+    const auto first = std::find(failed.begin(), failed.end(), 1);
+    if (first == failed.end()) return;
+    rank = static_cast<int>(first - failed.begin());
+    failure = fmt::format("{} (rank {})", broadcast_text(cluster->comm(), failure, rank), rank);
+  }
+  if (failure.empty()) return;
+  // The file's own index set d: a bad input, with its line; --features: a bad option.
+  if (d == data.highest_index && data.highest_index > 0)
+    throw SharedInputError(file.data, data.highest_index_line, fmt::format("feature index {} {}", d, failure));
+  throw ConfigError(fmt::format("--features {} {}", d, failure));
+}
+
 }  // namespace
 
 int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t features,
@@ -224,6 +256,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     config.workers = choice.workers;
     if (!quiet && !choice.why.empty()) fmt::print("Note  {}\n", choice.why);
   }
+  check_training_memory(config, data, file, train.max_memory, reader.threads, cluster);
   if (!quiet && !data.cache_note.empty()) fmt::print("Cache {}\n", data.cache_note);
   std::optional<ReadResult> test;
   if (!file.test.empty()) {

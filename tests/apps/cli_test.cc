@@ -406,6 +406,30 @@ TEST_F(CliTest, MessagesShowInputBytesEscaped) {
   }
 }
 
+// Memory is asked for, not grabbed: a file whose one feature index is 3e8 is refused with the
+// line and the bytes it would need (the machine's available memory or --max-memory the limit),
+// as is a synthetic set too large for the machine; a model file claiming 4e9 features but
+// holding one weight is refused by its count, not by an allocation.
+TEST_F(CliTest, MemoryIsAskedForNotGrabbed) {
+  std::ofstream(path("wide.libsvm")) << "1 1:1\n-1 2:1 300000000:1\n1 3:1\n";
+  const Result wide = dsgd("train wide.libsvm --model m.txt");
+  EXPECT_EQ(wide.code, 1);
+  EXPECT_NE(wide.err.find("wide.libsvm:2: feature index 300000000 needs "), std::string::npos) << wide.err;
+  EXPECT_FALSE(fs::exists(path("m.txt")));
+  const Result limited = dsgd("train " + data_file("heart_scale") + " --max-memory 100K");
+  EXPECT_EQ(limited.code, 1);
+  EXPECT_NE(limited.err.find("more than the 100.0 kB --max-memory allows"), std::string::npos) << limited.err;
+  EXPECT_EQ(dsgd("train " + data_file("heart_scale") + " --max-memory 1G -q").code, 0);
+  const Result huge = dsgd("train -n 4000000000 -d 100");
+  EXPECT_EQ(huge.code, 2);
+  EXPECT_NE(huge.err.find("-n 4000000000 x -d 100 needs "), std::string::npos) << huge.err;
+  std::ofstream(path("claims.txt")) << "format dsgd-model 1\ndsgd 0.4.0\nfeatures 4000000000\nbias 0\nlabels -1 1\n"
+                                       "standardized no\ntraining {}\nweights\n1\nend\n";
+  const Result claims = dsgd("eval --model claims.txt " + data_file("heart_scale"));
+  EXPECT_EQ(claims.code, 1);
+  EXPECT_NE(claims.err.find("declares 4000000000 features but holds 1 weights"), std::string::npos) << claims.err;
+}
+
 // Outputs that name an input are refused before any work; temporaries that a killed process of
 // this host left are removed by the next run that writes the same path.
 TEST_F(CliTest, OutputsNeverReplaceInputsAndStaleTemporariesGo) {

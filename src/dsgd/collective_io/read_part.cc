@@ -119,6 +119,7 @@ struct PartSummary {
 struct ParsedSummary {
   std::uint64_t values = 0;
   std::uint64_t highest_index = 0;
+  std::uint64_t highest_index_line = 0;
   std::uint64_t dropped = 0;
   std::uint64_t first_dropped_line = 0;
   std::uint64_t labels = 0;  // of label_value / label_line
@@ -210,7 +211,8 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
   // 3. This process's rows, then what the whole file adds up to.
   ParsedPart part = file->parse(file->rows.substr(begin, end - begin), starts[me].lines, options);
   agree_on_failure(comm, path, part.error);
-  ParsedSummary summary{part.values, part.highest_index, part.dropped, part.first_dropped_line, part.labels.size()};
+  ParsedSummary summary{part.values,  part.highest_index,       part.highest_index_line,
+                        part.dropped, part.first_dropped_line, part.labels.size()};
   for (std::size_t k = 0; k < part.labels.size(); ++k) {
     summary.label_value[k] = part.labels[k].label;
     summary.label_line[k] = part.labels[k].line;
@@ -224,7 +226,10 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
   std::vector<SeenLabel> seen;
   for (const ParsedSummary& s : all) {
     result.values += s.values;
-    result.highest_index = std::max<std::size_t>(result.highest_index, s.highest_index);
+    if (s.highest_index > result.highest_index) {
+      result.highest_index = s.highest_index;
+      result.highest_index_line = s.highest_index_line;
+    }
     if (s.dropped > 0 && result.dropped == 0) result.first_dropped_line = s.first_dropped_line;
     result.dropped += s.dropped;
     std::vector<SeenLabel> theirs;

@@ -32,6 +32,7 @@ struct ParsedRows {
   HugeVector<std::uint32_t> index;       // 0-based columns, ascending within a row
   HugeVector<double> value;              // non-zero values only
   std::size_t max_index = 0;              // highest 1-based column seen (zeros included)
+  std::size_t max_index_line = 0;         // its line, within the chunk
   std::size_t lines = 0;                  // lines consumed, blank and comment lines included
   struct Seen {
     double label;
@@ -54,7 +55,10 @@ struct ParsedRows {
   void add_label(double label);
   // Adds value at 0-based column `column` of the current row (zeros count for max_index only).
   void add_value(std::size_t column, double x) {
-    if (column + 1 > max_index) max_index = column + 1;
+    if (column + 1 > max_index) {
+      max_index = column + 1;
+      max_index_line = lines;
+    }
     if (x != 0.0) {
       index.push_back(static_cast<std::uint32_t>(column));
       value.push_back(x);

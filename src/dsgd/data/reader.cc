@@ -110,7 +110,10 @@ ParsedPart TextFile::parse(std::string_view part, std::size_t first_line, const 
     merge_labels(out.labels, seen);
     if (c.rows.dropped > 0 && out.dropped == 0) out.first_dropped_line = line + c.rows.first_dropped_line;
     out.dropped += c.rows.dropped;
-    out.highest_index = std::max(out.highest_index, c.rows.max_index);
+    if (c.rows.max_index > out.highest_index) {
+      out.highest_index = c.rows.max_index;
+      out.highest_index_line = line + c.rows.max_index_line;
+    }
     line += c.rows.lines;
     out.rows += c.rows.rows();
     out.values += c.rows.value.size();
@@ -297,6 +300,7 @@ ReadResult read_data(const std::string& path, const ReadOptions& options) {
                     .values = part.values,
                     .lines = file.header_lines + part.lines,
                     .highest_index = part.highest_index,
+                    .highest_index_line = part.highest_index_line,
                     .dropped = part.dropped,
                     .first_dropped_line = part.first_dropped_line,
                     .feature_names = file.feature_names};

@@ -57,6 +57,7 @@ struct ReadResult {
   std::size_t values = 0;              // non-zero values in the whole file
   std::size_t lines = 0;               // lines in the file, header and blank lines included
   std::size_t highest_index = 0;       // the highest feature index the file holds
+  std::size_t highest_index_line = 0;  // the first line that holds it (0: not known, from a cache)
   std::size_t dropped = 0;             // values beyond `features` dropped (drop_beyond)
   std::size_t first_dropped_line = 0;
   std::vector<std::string> feature_names;  // CSV with a header

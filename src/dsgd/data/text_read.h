@@ -42,6 +42,7 @@ struct ParsedPart {
   std::size_t values = 0;
   std::size_t lines = 0;
   std::size_t highest_index = 0;
+  std::size_t highest_index_line = 0;  // global: the first line that holds it
   std::size_t dropped = 0;
   std::size_t first_dropped_line = 0;  // global
   std::vector<SeenLabel> labels;       // the first 3 distinct values, in file order

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string_view>
@@ -151,7 +153,10 @@ Model load_model(const std::string& path) {
   if (r.next("no 'weights' line") != "weights") r.fail("expected 'weights'");
 
   LinearModel& p = model.params;
-  p.weights.reserve(d);
+  // Room for the weights the file can hold (a line is at least 2 bytes), not for what it claims.
+  std::error_code size_error;
+  const std::uintmax_t bytes = std::filesystem::file_size(path, size_error);
+  p.weights.reserve(std::min<std::size_t>(d, size_error ? 0 : static_cast<std::size_t>(bytes / 2)));
   if (has_standardization) p.standardization.emplace();
   const std::size_t per_line = has_standardization ? 3 : 1;
   while (true) {

@@ -5,16 +5,10 @@
 #include <cmath>
 
 #include "dsgd/error.h"
+#include "dsgd/train/memory.h"
 
 namespace dsgd {
 namespace {
-
-std::string human_bytes(double bytes) {
-  if (bytes >= 1e9) return fmt::format("{:.2f} GB", bytes / 1e9);
-  if (bytes >= 1e6) return fmt::format("{:.2f} MB", bytes / 1e6);
-  if (bytes >= 1e3) return fmt::format("{:.1f} kB", bytes / 1e3);
-  return fmt::format("{:.0f} B", bytes);
-}
 
 // A score with `digits` decimals, or n/a for a score of no rows (NaN).
 std::string score(double value, int digits = 4) {
