@@ -2,6 +2,13 @@
 // file get exactly read_data's rows, and every process gets the same error as read_data.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -121,6 +128,54 @@ TEST(PartReader, DroppedValuesBeyondAModelAreCountedOverAllProcesses) {
     EXPECT_EQ(part->dropped, whole.dropped);
     EXPECT_EQ(part->first_dropped_line, whole.first_dropped_line);
   }
+}
+
+// Copies that differ between processes (a stale copy on one host): a shorter one, one with other
+// bytes of the same size, one with another time. Every process ends with the same one-line
+// error naming the rank, never a crash or a hang; with or without a cache.
+TEST(PartReader, ProcessesWhoseCopiesDifferAllStopWithOneMessage) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("dsgd_copies_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string original = (dir / "a.libsvm").string();
+  fs::copy_file(file("heart_scale"), original, fs::copy_options::overwrite_existing);
+  const auto text = [&](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string bytes = text(original);
+  std::string flipped = bytes;  // one digit near the first split point of 3 processes' ranges
+  std::size_t at = bytes.size() / 3;
+  while (!std::isdigit(static_cast<unsigned char>(flipped[at]))) ++at;
+  flipped[at] = flipped[at] == '1' ? '2' : '1';
+  const std::vector<std::pair<std::string, std::string>> copies = {
+      {bytes.substr(0, bytes.size() / 2 + bytes.substr(bytes.size() / 2).find('\n') + 1), "bytes against rank 0's"},
+      {flipped, "checksum differs"},
+      {bytes, "modified at another time"}};
+  for (const bool cache : {false, true}) {
+    for (const auto& [content, message] : copies) {
+      const std::string copy = (dir / "b.libsvm").string();
+      std::ofstream(copy, std::ios::binary) << content;
+      fs::last_write_time(copy, fs::last_write_time(original) + std::chrono::seconds(content == bytes ? 5 : 0));
+      std::vector<std::string> errors(3);
+      run_threads(3, [&](Communicator& comm) {
+        const auto r = static_cast<std::size_t>(comm.rank());
+        try {  // rank 1 reads the other copy
+          (void)read_data_part(r == 1 ? copy : original, {.cache = cache}, comm,
+                               [&](std::size_t rows, int p) { return first_row(rows, p, 3); });
+        } catch (const SharedInputError& e) {
+          errors[r] = e.what();
+        }
+      });
+      for (const std::string& e : errors) {
+        EXPECT_NE(e.find("rank 1's copy differs"), std::string::npos) << e << " [" << message << ", cache " << cache << "]";
+        EXPECT_NE(e.find(message), std::string::npos) << e;
+      }
+      fs::remove(copy);
+      fs::remove(copy + ".dsgdcache");
+    }
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "dsgd/collective_io/read_part.h"
 
 #include <fmt/format.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <optional>
@@ -8,6 +9,7 @@
 #include <utility>
 
 #include "dsgd/data/atomic_file.h"
+#include "dsgd/data/file_bytes.h"
 #include "dsgd/data/text_read.h"
 #include "dsgd/error.h"
 #include "dsgd/timer.h"
@@ -136,6 +138,51 @@ struct FoundStart {
   RowAt at;
 };
 
+// What every process must agree on about its copy of a file: its size and modification time,
+// the length of its text, and a checksum of the bytes the split into ranges depends on (4 KiB
+// either side of each split point, and the text's first and last 4 KiB).
+struct CopyStamp {
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::uint64_t text_bytes = 0;
+  std::uint64_t checksum = 0;
+};
+
+CopyStamp copy_stamp(const FileStamp& stamp, std::string_view text, int processes) {
+  constexpr std::size_t kAround = 4096;
+  CopyStamp s{stamp.size, stamp.mtime_ns, text.size(), 0};
+  for (int k = 0; k <= processes; ++k) {
+    const std::size_t at = text.size() / static_cast<std::size_t>(processes) * static_cast<std::size_t>(k);
+    const std::size_t from = at > kAround ? at - kAround : 0;
+    const std::size_t to = std::min(text.size(), std::max(at, from) + kAround);
+    s.checksum = XXH3_64bits_withSeed(text.data() + from, to - from, s.checksum);
+  }
+  return s;
+}
+
+// Throws SharedInputError on every process when one process's copy of `path` differs from rank
+// 0's (a stale copy on one host, NFS lag): the ranks would split different texts. `text` empty:
+// only the size and time are compared (before the text is read).
+void agree_on_copies(Communicator& comm, const std::string& path, const CopyStamp& mine) {
+  const std::vector<CopyStamp> all = allgather_one(comm, mine);
+  const CopyStamp& first = all.front();
+  for (std::size_t q = 1; q < all.size(); ++q) {
+    const CopyStamp& s = all[q];
+    std::string what;
+    if (s.size != first.size) {
+      what = fmt::format("{} bytes against rank 0's {}", s.size, first.size);
+    } else if (s.mtime_ns != first.mtime_ns) {
+      what = fmt::format("modified at another time ({:.3f} s from rank 0's; copy with cp -p or rsync -t to keep it)",
+                         static_cast<double>(s.mtime_ns - first.mtime_ns) / 1e9);
+    } else if (s.text_bytes != first.text_bytes || s.checksum != first.checksum) {
+      what = "other bytes (its checksum differs from rank 0's)";
+    }
+    if (!what.empty())
+      throw SharedInputError(path, 0,
+                             fmt::format("rank {}'s copy differs: {}; every rank must read the same file", q, what));
+  }
+}
+
 }  // namespace
 
 ReadResult read_data_part(const std::string& path, const ReadOptions& options, Communicator& comm,
@@ -152,10 +199,9 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
                                                  rank + 1 < processes ? first_row_of(rows, rank + 1) : rows);
     };
     std::optional<CacheFile> cache;
-    agree_on_failure(comm, path, failure_of([&] {
-      source = cache_source(path, options);
-      cache = usable_cache(path, *source, options, my_rows, why);
-    }));
+    agree_on_failure(comm, path, failure_of([&] { source = cache_source(path, options); }));
+    agree_on_copies(comm, path, CopyStamp{source->stamp.size, source->stamp.mtime_ns, 0, 0});
+    agree_on_failure(comm, path, failure_of([&] { cache = usable_cache(path, *source, options, my_rows, why); }));
     if (!any_worker(comm, !cache)) {
       // Its errors (a single class, no model label) come from the header: the same on every rank.
       const auto [begin, end] = my_rows(cache->rows());
@@ -169,7 +215,12 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
     if (why.empty()) why = "another rank found its rows corrupt";
   }
   std::optional<TextFile> file;
-  agree_on_failure(comm, path, failure_of([&] { file.emplace(path, options); }));
+  FileStamp stamp;
+  agree_on_failure(comm, path, failure_of([&] {
+    stamp = file_stamp(path);
+    file.emplace(path, options);
+  }));
+  agree_on_copies(comm, path, copy_stamp(stamp, file->rows, processes));
   const bool csv = file->csv();
 
   // 1. Rows and lines of each process's byte range.
