@@ -3,12 +3,17 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+#include <filesystem>
 #include <cmath>
 
+#include "dsgd/data/atomic_file.h"
+#include "dsgd/data/file_bytes.h"
 #include "dsgd/data/holdout.h"
 #include "dsgd/error.h"
 #include "dsgd/model/metrics.h"
 #include "dsgd/report/report.h"
+#include "dsgd/train/checkpoint.h"
 #include "dsgd/train/memory.h"
 #include "dsgd/train/run.h"
 #include "dsgd/train/scaling.h"
@@ -50,6 +55,21 @@ void add_file_train_options(CLI::App& app, FileTrainOptions& file) {
   app.add_flag("--standardize,!--no-standardize", file.standardize,
                "The same as --scale standardize (--no-standardize: --scale none)")
       ->group(model);
+  auto* faults = "Checkpoints";
+  app.add_option("--checkpoint", file.checkpoint,
+                 "Write the training state into this folder (ckpt-STEP.dsgdckpt, atomically, by rank 0 while training "
+                 "goes on), so that --resume can go on from it to the same bits")
+      ->group(faults);
+  app.add_option("--checkpoint-every", file.checkpoint_every, "How often: every STEPS steps, or 'epoch'")
+      ->group(faults)
+      ->capture_default_str();
+  app.add_option("--keep-checkpoints", file.keep_checkpoints, "How many of the newest checkpoints to keep")
+      ->group(faults)
+      ->check(positive());
+  app.add_option("--resume", file.resume,
+                 "Go on from the newest checkpoint in this folder (written by --checkpoint with the same data and "
+                 "options); the run ends with the bits of the run that wrote it")
+      ->group(faults);
 }
 
 namespace {
@@ -151,6 +171,99 @@ nlohmann::json data_json(const std::string& path, const ReadResult& r) {
           {"dropped_values", r.dropped},
           {"load_s", r.seconds},
           {"from_cache", r.from_cache}};
+}
+
+// The first key (a.b.c) whose values differ between two JSON objects, or "" when none does;
+// `skip` keys are not compared (where the data lies may differ between two runs on it).
+std::string first_difference(const nlohmann::json& a, const nlohmann::json& b, const std::string& prefix = "") {
+  if (a.is_object() && b.is_object()) {
+    for (const auto& [key, value] : a.items()) {
+      if (key == "path") continue;
+      const std::string name = prefix.empty() ? key : prefix + "." + key;
+      if (!b.contains(key)) return name;
+      if (std::string d = first_difference(value, b.at(key), name); !d.empty()) return d;
+    }
+    for (const auto& [key, value] : b.items()) {
+      if (key != "path" && !a.contains(key)) return prefix.empty() ? key : prefix + "." + key;
+    }
+    return {};
+  }
+  return a == b ? std::string() : (prefix.empty() ? std::string("(all)") : prefix);
+}
+
+// --checkpoint and --resume: the plan of checkpoints to write, and the state to go on from
+// (rank 0 reads it and sends it to every process), refused unless it was written by a run of the
+// same data, options and dsgd.
+struct Checkpoints {
+  std::optional<CheckpointPlan> plan;
+  std::optional<TrainSnapshot> resume;
+};
+Checkpoints prepare_checkpoints(const FileTrainOptions& file, const TrainConfig& config, const ReadResult& data,
+                                Cluster* cluster) {
+  Checkpoints out;
+  if (file.checkpoint.empty() && file.resume.empty()) return out;
+  const bool root = cluster == nullptr || cluster->rank() == 0;
+  nlohmann::json meta = {{"dsgd", version()},
+                         {"config", to_json(config)},
+                         {"data", data_json(file.data, data)},
+                         {"test", file.test},
+                         {"holdout", file.holdout ? nlohmann::json(*file.holdout) : nlohmann::json(nullptr)},
+                         {"init", file.init}};
+  meta["data"].erase("load_s");
+  meta["data"].erase("from_cache");
+  const FileStamp stamp = file_stamp(file.data);
+  meta["data"]["bytes"] = stamp.size;
+  meta["data"]["mtime_ns"] = stamp.mtime_ns;
+  if (!file.checkpoint.empty()) {
+    CheckpointPlan plan{file.checkpoint, 0, false, file.keep_checkpoints, meta.dump()};
+    if (file.checkpoint_every == "epoch") {
+      plan.every_epoch = true;
+    } else {
+      std::size_t steps = 0;
+      const auto [end, ec] = std::from_chars(file.checkpoint_every.data(),
+                                             file.checkpoint_every.data() + file.checkpoint_every.size(), steps);
+      if (ec != std::errc() || end != file.checkpoint_every.data() + file.checkpoint_every.size() || steps == 0)
+        throw ConfigError(fmt::format("--checkpoint-every {}: expected a positive number of steps or 'epoch'",
+                                      file.checkpoint_every));
+      plan.every_steps = steps;
+    }
+    if (root) {  // a folder that cannot take the files fails now, not after the first epoch
+      std::error_code ec;
+      std::filesystem::create_directories(plan.dir, ec);
+      if (ec) throw InputError(plan.dir, 0, "cannot create the checkpoint folder: " + ec.message());
+      (void)AtomicFile((std::filesystem::path(plan.dir) / "ckpt-000000000000.dsgdckpt").string());
+    }
+    out.plan = std::move(plan);
+  }
+  if (file.resume.empty()) return out;
+  std::string bytes, failure, failed_file, path;
+  if (root) {
+    try {
+      LoadedCheckpoint loaded = load_latest_checkpoint(file.resume);
+      const std::string differs = first_difference(nlohmann::json::parse(loaded.meta, nullptr, false), meta);
+      if (!differs.empty())
+        throw InputError(loaded.path, 0,
+                         fmt::format("written by another run: its {} differs from this one's (resume with the data "
+                                     "and options that wrote it)",
+                                     differs));
+      bytes = checkpoint_bytes(loaded.meta, loaded.snapshot);
+      path = loaded.path;
+    } catch (const InputError& e) {
+      failure = e.message();
+      failed_file = e.file();
+    }
+  }
+  if (cluster != nullptr) {
+    failure = broadcast_text(cluster->comm(), failure, 0);
+    failed_file = broadcast_text(cluster->comm(), failed_file, 0);
+    if (failure.empty()) {
+      bytes = broadcast_text(cluster->comm(), bytes, 0);
+      path = broadcast_text(cluster->comm(), path, 0);
+    }
+  }
+  if (!failure.empty()) throw SharedInputError(failed_file, 0, failure);
+  out.resume = parse_checkpoint(path, bytes).snapshot;
+  return out;
 }
 
 // Refuses, before anything sized by d is made, a run whose training state would not fit:
@@ -297,6 +410,18 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   } else {
     const Dataset* holdout = config.patience > 0 ? &test->data : nullptr;
     jobs = balanced_jobs(config, data.data, data.total_rows, holdout, holdout != nullptr ? test->total_rows : 0, start);
+  }
+  const Checkpoints checkpoints = prepare_checkpoints(file, config, data, cluster);
+  if (checkpoints.plan || checkpoints.resume) {
+    jobs = [inner = jobs, &checkpoints](int worker) {
+      WorkerJob job = inner(worker);
+      job.checkpoint = checkpoints.plan ? &*checkpoints.plan : nullptr;
+      job.resume = checkpoints.resume ? &*checkpoints.resume : nullptr;
+      return job;
+    };
+    if (!quiet && checkpoints.resume)
+      fmt::print("Resume from epoch {}, step {} ({})\n", checkpoints.resume->epoch, checkpoints.resume->step,
+                 file.resume);
   }
   const RunResult run = cluster != nullptr ? train_on_cluster(config, *cluster, reader.threads, jobs, progress)
                                            : train_on_threads(config, jobs, progress);

@@ -20,6 +20,10 @@ struct FileTrainOptions {
   bool standardize = false;  // when --standardize or --no-standardize was given
   std::string scale;         // --scale, when given
   InputOptions input;
+  std::string checkpoint;              // --checkpoint DIR
+  std::string checkpoint_every = "epoch";  // STEPS or epoch
+  std::size_t keep_checkpoints = 3;
+  std::string resume;                  // --resume DIR
 };
 
 // Adds DATA and the options only file training has.

@@ -480,6 +480,51 @@ TEST_F(CliTest, SignalsRemoveTemporaries) {
   EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 0) << "files left";
 }
 
+// Checkpoints: a run killed (SIGKILL) mid-training and resumed from its newest checkpoint writes
+// the uninterrupted run's model byte for byte; a checkpoint of other options, a corrupt one and
+// a folder without one are refused with one line.
+TEST_F(CliTest, AKilledRunResumesToTheSameBits) {
+  ASSERT_EQ(dsgd("gen -n 60000 -d 30 --noise 0.05 -o d.svm").code, 0);
+  const std::string opts = " d.svm --epochs 150 --workers 2 -q";
+  ASSERT_EQ(dsgd("train" + opts + " --model whole.txt").code, 0);
+  const std::string command = "cd " + quoted(dir_) + " && exec " + quoted(DSGD_EXE) + " train" + opts +
+                              " --checkpoint ck --checkpoint-every 250 --model killed.txt";
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const auto checkpoints = [&] {
+    std::size_t n = 0;
+    if (fs::exists(path("ck")))
+      for (const auto& e : fs::directory_iterator(path("ck"))) n += e.path().extension() == ".dsgdckpt" ? 1 : 0;
+    return n;
+  };
+  for (int k = 0; k < 1200 && checkpoints() < 2; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before it was killed";
+  EXPECT_FALSE(fs::exists(path("killed.txt")));
+  const Result resumed = dsgd("train" + opts + " --resume ck --model resumed.txt");
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_EQ(read_text(path("whole.txt")), read_text(path("resumed.txt")));
+
+  const Result other = dsgd("train" + opts + " --lr 0.3 --resume ck");
+  EXPECT_EQ(other.code, 1);
+  expect_one_line_error(other);
+  EXPECT_NE(other.err.find("written by another run: its config.lr differs"), std::string::npos) << other.err;
+  std::ofstream(path("ck/ckpt-999999999999.dsgdckpt")) << "DSGDCKP1 and then nothing that adds up";
+  const Result corrupt = dsgd("train" + opts + " --resume ck");
+  EXPECT_EQ(corrupt.code, 1);
+  EXPECT_NE(corrupt.err.find("ckpt-999999999999.dsgdckpt: a corrupt checkpoint"), std::string::npos) << corrupt.err;
+  const Result none = dsgd("train" + opts + " --resume nothing-here");
+  EXPECT_EQ(none.code, 1);
+  EXPECT_NE(none.err.find("nothing-here: no checkpoint here"), std::string::npos) << none.err;
+  EXPECT_EQ(dsgd("train" + opts + " --checkpoint ck --checkpoint-every often").code, 2);
+}
+
 TEST_F(CliTest, BadModelsAndOptionsAreReportedPlainly) {
   std::ofstream(path("truncated.txt")) << "format dsgd-model 1\ndsgd 0.4.0\nfeatures 13\nbias 0\n";
   const Result truncated = dsgd("eval --model truncated.txt " + data_file("heart_scale"));

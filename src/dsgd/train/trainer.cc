@@ -7,6 +7,9 @@
 #include <limits>
 #include <numeric>
 #include <string>
+#include <utility>
+#include <thread>
+#include <exception>
 
 #include <fmt/format.h>
 
@@ -174,6 +177,45 @@ bool end_epoch(const TrainConfig& config, const WorkerJob& job, Communicator& co
   return ++state.epochs_since_best >= config.patience;
 }
 
+// Rank 0's checkpoint writer: one file at a time, in its own thread, so that no worker waits in
+// a collective while the file is written; a failed write is rethrown at the next checkpoint or
+// at the end of the run.
+class CheckpointWriter {
+ public:
+  explicit CheckpointWriter(const CheckpointPlan* plan) : plan_(plan) {}
+  CheckpointWriter(const CheckpointWriter&) = delete;
+  CheckpointWriter& operator=(const CheckpointWriter&) = delete;
+  ~CheckpointWriter() {
+    if (thread_.joinable()) thread_.join();
+  }
+  void write(TrainSnapshot snapshot) {
+    finish();
+    thread_ = std::thread([this, s = std::move(snapshot)] {
+      try {
+        write_checkpoint(*plan_, s);
+      } catch (...) {
+        error_ = std::current_exception();
+      }
+    });
+  }
+  // Waits for the file being written; rethrows its failure.
+  void finish() {
+    if (thread_.joinable()) thread_.join();
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+  }
+
+ private:
+  const CheckpointPlan* plan_;
+  std::thread thread_;
+  std::exception_ptr error_;
+};
+
+TrainSnapshot snapshot_of(const TrainState& state, std::size_t step_in_epoch, const PassSums& epoch_sums,
+                          const Update& update) {
+  return {state.epoch,      state.step, step_in_epoch,           epoch_sums, state.epochs,
+          state.best_epoch, state.best_loss, state.epochs_since_best, state.best, update.save()};
+}
+
 // Stops a run whose numbers left the finite doubles, with where and a hint. Every worker holds
 // the same sums and weights, so all stop at the same step.
 void check_finite(bool finite, const char* what, const TrainState& state, std::size_t step, std::size_t steps,
@@ -210,6 +252,30 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   const LearningRate schedule(config, steps);
   std::vector<std::uint32_t> order(config.shuffle ? rows : 0);
 
+  std::size_t first_step = 0;  // of the first epoch run: a resumed run goes on mid-epoch
+  PassSums resumed_sums;
+  if (job.resume != nullptr) {
+    const TrainSnapshot& r = *job.resume;
+    if (r.step != r.epoch * steps + r.step_in_epoch || r.step_in_epoch >= steps || r.epoch > config.epochs)
+      throw ConfigError(fmt::format("the checkpoint is at epoch {}, step {}, which a run of {} steps an epoch "
+                                    "never reaches",
+                                    r.epoch, r.step, steps));
+    update->restore(r.update);
+    state.epoch = r.epoch;
+    state.step = r.step;
+    state.epochs = r.epochs;
+    state.best_epoch = r.best_epoch;
+    state.best_loss = r.best_loss;
+    state.epochs_since_best = r.epochs_since_best;
+    if (config.patience > 0) state.best = r.best;
+    update->store(state.model);
+    first_step = r.step_in_epoch;
+    resumed_sums = r.epoch_sums;
+  }
+  const CheckpointPlan* plan = job.checkpoint;
+  CheckpointWriter writer(comm.rank() == 0 ? plan : nullptr);
+  const bool checkpoints = plan != nullptr && (plan->every_steps > 0 || plan->every_epoch);
+
   WorkerResult result;
   const CommStats comm_before = comm.stats();  // count this run only
   const auto train_start = Clock::now();
@@ -219,9 +285,9 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   while (state.epoch < config.epochs) {
     const auto epoch_start = Clock::now();
     if (config.shuffle) shuffle_shard(order, config.seed, comm.rank(), state.epoch);
-    PassSums epoch_sums;
+    PassSums epoch_sums = first_step > 0 ? resumed_sums : PassSums{};
     double lr = 0;
-    for (std::size_t s = 0; s < steps; ++s, ++state.step) {
+    for (std::size_t s = std::exchange(first_step, 0); s < steps; ++s, ++state.step) {
       const auto compute_start = Clock::now();
       const std::size_t begin = std::min(rows, s * config.batch);
       const std::size_t count = std::min(rows, begin + config.batch) - begin;
@@ -246,6 +312,14 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
       epoch_sums.loss += gradient.sums.loss;
       epoch_sums.correct += gradient.sums.correct;
       compute += Clock::now() - update_start;
+      // A checkpoint every so many steps inside an epoch (one at its last step waits for the
+      // epoch's end, which adds the progress line and the held-out score).
+      if (checkpoints && plan->every_steps > 0 && (state.step + 1) % plan->every_steps == 0 && s + 1 < steps &&
+          comm.rank() == 0) {
+        ++state.step;
+        writer.write(snapshot_of(state, s + 1, epoch_sums, *update));
+        --state.step;
+      }
     }
     update->store(state.model);
     check_finite(std::isfinite(state.model.bias) &&
@@ -254,7 +328,11 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
                  "model (a weight or the bias)", state, steps - 1, steps, lr);
     ++state.epoch;
     if (end_epoch(config, job, comm, state, epoch_sums, lr, epoch_start, on_epoch)) break;
+    if (checkpoints && comm.rank() == 0 && state.epoch < config.epochs &&
+        (plan->every_epoch || (plan->every_steps > 0 && state.step % plan->every_steps == 0)))
+      writer.write(snapshot_of(state, 0, {}, *update));
   }
+  writer.finish();
   if (update->shares_model()) {  // each worker counted the columns of its share
     std::vector<double> all = {touched};
     comm.allreduce_sum(all);

@@ -19,6 +19,7 @@
 #include "dsgd/comm/communicator.h"
 #include "dsgd/data/dataset.h"
 #include "dsgd/model/linear_model.h"
+#include "dsgd/train/checkpoint.h"
 #include "dsgd/train/config.h"
 #include "dsgd/train/exchange.h"
 #include "dsgd/train/state.h"
@@ -53,6 +54,11 @@ struct WorkerJob {
   Shard holdout;                      // scored after each epoch (early stopping with patience); set on
                                       // every worker or on none (it is a collective)
   const LinearModel* init = nullptr;  // warm start; its standardisation, if any, is kept
+  // Checkpoints to write (rank 0 writes them, in a thread of its own, while training goes on),
+  // and one to go on from: every worker gets the same one, and the run then ends with the bits
+  // of the run it was taken from.
+  const CheckpointPlan* checkpoint = nullptr;
+  const TrainSnapshot* resume = nullptr;
 };
 
 [[nodiscard]] std::size_t steps_per_epoch(std::size_t largest_shard, std::size_t batch) noexcept;

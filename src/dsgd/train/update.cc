@@ -68,6 +68,17 @@ class DenseUpdate final : public Update {
     model.standardization = model_.standardization;
   }
 
+  [[nodiscard]] UpdateState save() const override { return {model_.weights, squares_, 1.0, model_.bias}; }
+  void restore(const UpdateState& s) override {
+    const bool adagrad = config_.optimizer == Optimizer::kAdagrad;
+    if (s.weights.size() != model_.features() || (!s.squares.empty() && s.squares.size() != model_.features()) ||
+        (!adagrad && !s.squares.empty()))
+      throw ConfigError("the checkpoint's weights do not fit this run (features or optimizer)");
+    model_.weights = s.weights;
+    squares_ = s.squares;
+    model_.bias = s.bias;
+  }
+
  private:
   const TrainConfig& config_;
   LinearModel model_;
@@ -150,6 +161,27 @@ class LazyUpdate final : public Update {
       g.touched.clear();
     }
     return touched;
+  }
+
+  [[nodiscard]] UpdateState save() const override {
+    UpdateState s{std::vector<double>(d_), {}, alpha_, bias_};
+    for (std::size_t j = 0; j < d_; ++j) s.weights[j] = slots_[stride_ * j];
+    if (stride_ == 3) {
+      s.squares.resize(d_);
+      for (std::size_t j = 0; j < d_; ++j) s.squares[j] = slots_[3 * j + 2];
+    }
+    return s;
+  }
+  // Each worker restores its own replica: all of them hold the same bits.
+  void restore(const UpdateState& s) override {
+    if (s.weights.size() != d_ || s.squares.size() != (stride_ == 3 ? d_ : 0))
+      throw ConfigError("the checkpoint's weights do not fit this run (features or optimizer)");
+    for (std::size_t j = 0; j < d_; ++j) slots_[stride_ * j] = s.weights[j];
+    if (stride_ == 3) {
+      for (std::size_t j = 0; j < d_; ++j) slots_[3 * j + 2] = s.squares[j];
+    }
+    alpha_ = s.alpha;
+    bias_ = s.bias;
   }
 
   void store(LinearModel& m) const override {

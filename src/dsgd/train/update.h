@@ -31,6 +31,7 @@
 
 #include "dsgd/comm/communicator.h"
 #include "dsgd/model/linear_model.h"
+#include "dsgd/train/checkpoint.h"
 #include "dsgd/train/config.h"
 #include "dsgd/train/step_gradient.h"
 
@@ -71,6 +72,10 @@ class Update {
   // Writes the model the weights stand for into `model` (the feature scaling kept as a
   // mean-free standardisation), reusing its storage.
   virtual void store(LinearModel& model) const = 0;
+  // The weights in the update's own form, for a checkpoint, and back (between steps; restore
+  // throws ConfigError when the state is of another size or optimizer).
+  [[nodiscard]] virtual UpdateState save() const = 0;
+  virtual void restore(const UpdateState& state) = 0;
 };
 
 // The replica size from which auto shares the model: below it the replicas sit in the cores'

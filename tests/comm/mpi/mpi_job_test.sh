@@ -8,6 +8,9 @@
 #             byte the one --workers W writes on threads (plain, held-out rows, hybrid ranks x
 #             threads, gzip, from the binary cache), and a malformed file or an unwritable
 #             model path is reported once, exit 1, no model left
+#   resume    a rank killed (SIGKILL) mid-training of a job writing checkpoints: the job
+#             resumed from its newest checkpoint writes the uninterrupted job's model byte for
+#             byte, as does a threads run resumed from the same checkpoint
 # Usage: mpi_job_test.sh MPIEXEC DSGD CASE [TEST_DATA_DIR]
 set -uo pipefail
 mpiexec=$1 dsgd=$2 case=$3 data=${4:-}
@@ -108,6 +111,35 @@ file)
     fail "the unwritable model path is not reported exactly once"
   grep -q "MPI_ABORT" "$log" && fail "the job was aborted instead of ending on every rank"
   echo "ok: unwritable model path reported once, exit 1, every rank ended"
+  ;;
+resume)
+  dir=$(mktemp -d)
+  trap 'rm -rf "$log" "$dir"; pkill -KILL -P "${job:-0}" 2>/dev/null' EXIT
+  "$dsgd" gen -n 100000 -d 40 --noise 0.05 -o "$dir/d.svm" >"$log" 2>&1 || fail "gen failed"
+  opts=("$dir/d.svm" --epochs 200 --quiet)
+  "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "${opts[@]}" --model "$dir/whole.model" >"$log" 2>&1 ||
+    fail "the uninterrupted job failed"
+  "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "${opts[@]}" --checkpoint "$dir/ck" \
+    --checkpoint-every 300 --model "$dir/killed.model" >"$log" 2>&1 &
+  job=$!
+  for _ in $(seq 600); do  # until the third checkpoint is written
+    [ "$(ls "$dir/ck" 2>/dev/null | grep -c '^ckpt-.*dsgdckpt$')" -ge 3 ] && break
+    sleep 0.05
+  done
+  victim=$(pgrep -P $job -x dsgd | tail -n 1)
+  [ -n "$victim" ] || fail "no rank process found (the job ended before it could be killed?)"
+  kill -KILL "$victim"
+  wait $job && fail "the killed job exited 0"
+  [ -e "$dir/killed.model" ] && fail "the killed job left a model"
+  ls "$dir/ck" | grep -q tmp && fail "a checkpoint's temporary was left: $(ls "$dir/ck")"
+  echo "ok: killed at $(ls "$dir/ck" | tail -n 1)"
+  "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "${opts[@]}" --resume "$dir/ck" \
+    --model "$dir/resumed.model" >"$log" 2>&1 || fail "the resumed job failed"
+  cmp -s "$dir/whole.model" "$dir/resumed.model" || fail "the resumed job's model differs from the uninterrupted one's"
+  "$dsgd" train "${opts[@]}" --workers 2 --resume "$dir/ck" --model "$dir/threads.model" >"$log" 2>&1 ||
+    fail "the threads run resumed from the job's checkpoint failed"
+  cmp -s "$dir/whole.model" "$dir/threads.model" || fail "the threads run resumed from it differs"
+  echo "ok: resumed on MPI and on threads, the uninterrupted job's model byte for byte"
   ;;
 *)
   fail "unknown case"
