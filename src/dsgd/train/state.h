@@ -1,6 +1,7 @@
 #pragma once
-// The training state of one worker: everything a checkpoint of the run needs to go on from an
-// epoch boundary. Every worker holds the same bits.
+// The training state of one worker: with the update's weights (Update::save) and the epoch's
+// pass sums so far, everything a checkpoint needs to go on from a step boundary (checkpoint.h).
+// Every worker holds the same bits.
 #include <cstddef>
 #include <limits>
 #include <vector>
