@@ -9,6 +9,7 @@
 #endif
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <functional>
 
@@ -284,6 +285,8 @@ std::optional<CacheFile> CacheFile::open(const std::string& path, const CacheSou
   // Every count below the file size first, so that no product or sum below can overflow.
   const bool fits = h.file_bytes == size && h.rows < size && h.values < size && h.names_bytes <= size &&
                     h.blocks == blocks_of(h.rows) && h.label_count >= 1 && h.label_count <= 2 &&
+                    std::isfinite(h.label_values[0]) &&
+                    (h.label_count == 1 || (std::isfinite(h.label_values[1]) && h.label_values[0] < h.label_values[1])) &&
                     inside(h.labels_at, h.rows, size) && inside(h.offsets_at, (h.rows + 1) * 8, size) &&
                     inside(h.index_at, h.values * 4, size) && inside(h.values_at, h.values * 8 + 64, size) &&
                     inside(h.names_at, h.names_bytes, size) && inside(h.checksums_at, h.blocks * 8, size) &&

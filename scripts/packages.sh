@@ -1,0 +1,19 @@
+# Sourced by the scripts: the Debian packages a dsgd build needs (dsgd_packages), and
+# install_missing, which installs those of its arguments that are not installed yet (apt-get
+# update only then; sudo unless root). Safe to run again.
+dsgd_packages=(g++ cmake ninja-build libcli11-dev libfmt-dev nlohmann-json3-dev libhwy-dev zlib1g-dev libxxhash-dev
+               libgtest-dev libgmock-dev libbenchmark-dev libopenmpi-dev openmpi-bin)
+# clang 14 with libFuzzer and its sanitizer runtimes, and llvm-symbolizer for the reports' stacks.
+dsgd_fuzz_packages=(clang-14 libclang-rt-14-dev llvm-14)
+
+install_missing() {
+  local missing=() p sudo=""
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  echo "dsgd setup: installing ${missing[*]}"
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
