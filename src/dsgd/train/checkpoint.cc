@@ -32,7 +32,9 @@ class Writer {
     u64(t.size());
     raw(t.data(), t.size());
   }
-  void raw(const void* p, std::size_t n) { out.append(static_cast<const char*>(p), n); }
+  void raw(const void* p, std::size_t n) {
+    if (n > 0) out.append(static_cast<const char*>(p), n);  // an empty vector's data() may be null
+  }
   std::string out;
 };
 
@@ -65,6 +67,7 @@ class Reader {
   }
   void raw(void* p, std::size_t n) {
     if (n > bytes_.size() - at_) fail();
+    if (n == 0) return;  // an empty vector's data() may be null, which memcpy must not get
     std::memcpy(p, bytes_.data() + at_, n);
     at_ += n;
   }

@@ -115,12 +115,12 @@ file)
 resume)
   dir=$(mktemp -d)
   trap 'rm -rf "$log" "$dir"; pkill -KILL -P "${job:-0}" 2>/dev/null' EXIT
-  "$dsgd" gen -n 100000 -d 40 --noise 0.05 -o "$dir/d.svm" >"$log" 2>&1 || fail "gen failed"
-  opts=("$dir/d.svm" --epochs 200 --quiet)
+  "$dsgd" gen -n 40000 -d 20 --noise 0.05 -o "$dir/d.svm" >"$log" 2>&1 || fail "gen failed"
+  opts=("$dir/d.svm" --epochs 120 --quiet)
   "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "${opts[@]}" --model "$dir/whole.model" >"$log" 2>&1 ||
     fail "the uninterrupted job failed"
   "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "${opts[@]}" --checkpoint "$dir/ck" \
-    --checkpoint-every 300 --model "$dir/killed.model" >"$log" 2>&1 &
+    --checkpoint-every 200 --model "$dir/killed.model" >"$log" 2>&1 &
   job=$!
   for _ in $(seq 600); do  # until the third checkpoint is written
     [ "$(ls "$dir/ck" 2>/dev/null | grep -c '^ckpt-.*dsgdckpt$')" -ge 3 ] && break
