@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "dsgd/collective_io/read_part.h"
+#include "dsgd/data/atomic_file.h"
 #include "dsgd/error.h"
 #include "dsgd/train/run.h"
 
@@ -31,10 +32,27 @@ bool same_file(const std::string& a, const std::string& b) {
 }
 }  // namespace
 
-void refuse_outputs_over_inputs(const NamedPaths& outputs, const NamedPaths& inputs) {
+void check_paths(const NamedPaths& outputs, const NamedPaths& inputs) {
+  const std::string* stdin_user = nullptr;  // the one input that may read standard input
+  for (const auto& [input, source] : inputs) {
+    if (source != "-" && source != "/dev/stdin") continue;
+    if (stdin_user != nullptr)
+      throw ConfigError(fmt::format("{} and {} both read standard input ('-'): one of them must be a file",
+                                    *stdin_user, input));
+    stdin_user = &input;
+  }
+  const std::string* stdout_user = nullptr;
+  for (const auto& [option, path] : outputs) {
+    if (path.empty() || !is_standard_output(path)) continue;
+    if (stdout_user != nullptr)
+      throw ConfigError(fmt::format("{} and {} both write to standard output: one of them must be a file",
+                                    *stdout_user, option));
+    stdout_user = &option;
+  }
+  if (stdout_user != nullptr) reserve_standard_output();
   for (std::size_t k = 0; k < outputs.size(); ++k) {
     const auto& [option, path] = outputs[k];
-    if (path.empty() || path == "/dev/stdout" || path == "/dev/stderr") continue;
+    if (path.empty() || path == "-" || path.starts_with("/dev/") || path.starts_with("/proc/")) continue;
     for (const auto& [input, source] : inputs) {
       if (!source.empty() && same_file(path, source))
         throw ConfigError(fmt::format("{} {} is the {} file: it would be overwritten", option, path, input));
@@ -85,6 +103,16 @@ int parse_threads(const std::string& path, int threads) {
 }  // namespace
 
 ReadResult FileReader::operator()(const std::string& path, ReadOptions options) const {
+  std::error_code error;
+  const bool regular = path != "-" && std::filesystem::is_regular_file(path, error);
+  if (options.cache && !regular && (path == "-" || std::filesystem::exists(path, error)))
+    throw ConfigError(fmt::format("--cache needs a regular file, and {} is a stream (a pipe, FIFO or device): "
+                                  "leave out --cache",
+                                  path == "-" ? "standard input" : path));
+  if (cluster != nullptr && !regular && (path == "-" || std::filesystem::exists(path, error)))
+    throw ConfigError(fmt::format("under MPI every rank reads its rows of {} itself: {} cannot be shared that way; "
+                                  "give a regular file",
+                                  path == "-" ? "'-'" : path, path == "-" ? "standard input" : "a stream"));
   options.threads = threads;
   if (cluster == nullptr) {
     options.threads = parse_threads(path, threads);
@@ -97,11 +125,12 @@ ReadResult FileReader::operator()(const std::string& path, ReadOptions options) 
 }
 
 ReadResult read_for_model(const std::string& path, std::size_t features, const LabelMap& labels,
-                          const InputOptions& input, const FileReader& reader, bool quiet) {
+                          const InputOptions& input, const FileReader& reader, bool quiet, bool to_predict) {
   ReadOptions o = input.read_options(reader.threads);
   o.features = features;
   o.drop_beyond = true;
   o.labels = labels;
+  o.labels_optional = to_predict;
   ReadResult read = reader(path, o);
   if (!quiet && !read.cache_note.empty() && reader.root()) fmt::print(stderr, "dsgd: cache: {}\n", read.cache_note);
   if (read.dropped > 0 && reader.root()) {
@@ -111,6 +140,18 @@ ReadResult read_for_model(const std::string& path, std::size_t features, const L
                path, read.dropped, o.features, read.first_dropped_line);
   }
   return read;
+}
+
+nlohmann::json data_json(const std::string& path, const ReadResult& r) {
+  return {{"path", path},
+          {"rows", r.total_rows},
+          {"features", r.data.features()},
+          {"storage", std::string(to_string(r.data.layout()))},
+          {"values", r.values},
+          {"labels", {{"negative", r.labels.negative}, {"positive", r.labels.positive}}},
+          {"dropped_values", r.dropped},
+          {"load_s", r.seconds},
+          {"from_cache", r.from_cache}};
 }
 
 std::string describe(const std::string& path, const ReadResult& read) {

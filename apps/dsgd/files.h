@@ -2,6 +2,7 @@
 // What the commands that read data files share: the input options, reading a file to train on
 // or to score with a model, and the warnings reading may give.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "dsgd/comm/cluster.h"
@@ -20,10 +21,13 @@ struct InputOptions {
   [[nodiscard]] ReadOptions read_options(int threads) const;
 };
 
-// Throws ConfigError when an output option names the same file as an input (it would be
-// overwritten): `outputs` and `inputs` are (option, path) pairs; empty paths are skipped.
+// Checks a command's paths before any work: throws ConfigError when an output option names the
+// same file as an input (it would be overwritten), two outputs the same file or both standard
+// output, or two inputs both standard input ('-'). `outputs` and `inputs` are (option, path)
+// pairs; empty paths are skipped. When an output is standard output, keeps it for that output
+// (reserve_standard_output): the command's report text then goes to standard error.
 using NamedPaths = std::vector<std::pair<std::string, std::string>>;
-void refuse_outputs_over_inputs(const NamedPaths& outputs, const NamedPaths& inputs);
+void check_paths(const NamedPaths& outputs, const NamedPaths& inputs);
 
 // Adds --input-format --format --label-column --cache (and --dtype unless the command has it
 // already).
@@ -42,9 +46,14 @@ struct FileReader {
 
 // Reads a file to score with a model of `features` features and `labels`: a lower highest
 // index is fine; values at higher ones are dropped, with a warning on stderr (as is the cache
-// note, with --cache, unless `quiet`).
+// note, with --cache, unless `quiet`). `to_predict`: rows may lack labels, and labels are not
+// checked (ReadOptions::labels_optional).
 [[nodiscard]] ReadResult read_for_model(const std::string& path, std::size_t features, const LabelMap& labels,
-                                        const InputOptions& input, const FileReader& reader, bool quiet = true);
+                                        const InputOptions& input, const FileReader& reader, bool quiet = true,
+                                        bool to_predict = false);
+
+// The "data" object of the JSON reports: path, rows, features, storage, values, labels, ...
+[[nodiscard]] nlohmann::json data_json(const std::string& path, const ReadResult& r);
 
 // "a9a: 32561 rows x 123 features, sparse (451592 values, 11.3%), labels ..., read in 0.0312 s"
 [[nodiscard]] std::string describe(const std::string& path, const ReadResult& read);

@@ -22,7 +22,9 @@ Handler add_gen_command(CLI::App& app) {
   auto options = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand("gen", "Write a synthetic data set as LIBSVM or CSV text");
   add_data_options(*sub, options->data);
-  sub->add_option("-o,--output", options->output, "Training set file (written atomically)")->required();
+  sub->add_option("-o,--output", options->output,
+                  "Training set file (written atomically; '-' for standard output, the message then on standard error)")
+      ->required();
   sub->add_option("--test-output", options->test_output, "Also write the held-out test set to this file");
   sub->add_option("--format", options->format, "libsvm or csv [default: csv for *.csv, else libsvm]")
       ->check(CLI::IsMember({"libsvm", "csv"}));
@@ -33,7 +35,7 @@ Handler add_gen_command(CLI::App& app) {
     o.data.resolve();
     // The formats and both paths are checked before any row is generated: a bad path fails at once, and a failure
     // leaves neither file behind (both are committed together).
-    refuse_outputs_over_inputs({{"-o", o.output}, {"--test-output", o.test_output}}, {});
+    check_paths({{"-o", o.output}, {"--test-output", o.test_output}}, {});
     AtomicFile train_file(o.output);
     std::optional<AtomicFile> test_file;
     if (!o.test_output.empty()) test_file.emplace(o.test_output);
@@ -45,10 +47,13 @@ Handler add_gen_command(CLI::App& app) {
     };
     (void)format_of(o.output);
     if (!o.test_output.empty()) (void)format_of(o.test_output);
+    // Both files spell the labels as the training file's format does (-1/+1 for LIBSVM, 0/1 for
+    // CSV), so that a model trained on one scores the other.
+    const LabelMap labels = usual_labels(format_of(o.output));
     const auto write = [&](Split split, const std::string& path, AtomicFile& file) {
       const TextFormat format = format_of(path);
       const Dataset data = generate_parallel(o.data.spec, split, static_cast<std::size_t>(o.threads.value_or(default_workers())));
-      write_text(data, file.stream(), format);
+      write_text(data, file.stream(), format, labels);
       return data.rows();
     };
     const std::size_t train_rows = write(Split::kTrain, o.output, train_file);
@@ -56,8 +61,11 @@ Handler add_gen_command(CLI::App& app) {
     std::vector<AtomicFile*> outputs = {&train_file};
     if (test_file) outputs.push_back(&*test_file);
     commit_together(outputs);
-    fmt::print("wrote {} rows x {} features to {}\n", train_rows, o.data.spec.features, o.output);
-    if (test_file) fmt::print("wrote {} rows x {} features to {}\n", test_rows, o.data.spec.features, o.test_output);
+    fmt::print("dsgd: wrote {} rows x {} features to {}, labels {}\n", train_rows, o.data.spec.features,
+               o.output == "-" ? "standard output" : o.output, labels.describe());
+    if (test_file)
+      fmt::print("dsgd: wrote {} rows x {} features to {}, labels {}\n", test_rows, o.data.spec.features,
+                 o.test_output == "-" ? "standard output" : o.test_output, labels.describe());
     return 0;
   };
 }

@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <cstdlib>
+#include <utility>
 #include <cstdio>
 
 #include <signal.h>
@@ -35,6 +37,41 @@ void remove_temporaries_on_signals() {
 int fail(int code, const std::string& what) {
   fmt::print(stderr, "dsgd: error: {}\n", dsgd::printable(what));  // one line, whatever the input held
   return code;
+}
+
+// The size and rank of the job when an MPI launcher (Open MPI's mpirun, MPICH's or Slurm's
+// PMI) started this process as one of several; {1, 0} otherwise.
+std::pair<long, long> launched_as_ranks() {
+  for (const auto& [size, rank] : {std::pair{"OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"},
+                                   std::pair{"PMI_SIZE", "PMI_RANK"}, std::pair{"PMIX_SIZE", "PMIX_RANK"}}) {
+    const char* n = std::getenv(size);
+    if (n == nullptr) continue;
+    const char* r = std::getenv(rank);
+    return {std::strtol(n, nullptr, 10), r != nullptr ? std::strtol(r, nullptr, 10) : 0};
+  }
+  return {1, 0};
+}
+
+// Started by mpirun as one of several processes, a command that does not join them would run
+// the whole job once per process (and each would write the same outputs): refused, rank 0
+// saying why.
+int refuse_independent_ranks(const CLI::App& app) {
+  const auto [size, rank] = launched_as_ranks();
+  if (size <= 1) return 0;
+  for (const CLI::App* sub : app.get_subcommands()) {
+    const CLI::Option* backend = sub->get_option_no_throw("--backend");
+    if (backend != nullptr && backend->as<std::string>() == "mpi") return 0;
+    if (rank != 0) return 2;
+    return fail(2, backend != nullptr
+                       ? fmt::format("started by an MPI launcher as one of {} processes, but without --backend mpi: "
+                                     "each would run the whole job alone and write the same outputs; add "
+                                     "--backend mpi (or run dsgd without mpirun)",
+                                     size)
+                       : fmt::format("'dsgd {}' runs in one process, and was started by an MPI launcher as one of {}: "
+                                     "run it without mpirun",
+                                     sub->get_name(), size));
+  }
+  return 0;
 }
 
 // The subcommand the user was in, for "run 'dsgd train --help'".
@@ -82,6 +119,7 @@ int main(int argc, char** argv) {
     return fail(2, fmt::format("{} (see '{}')", e.what(), help_hint(app)));
   }
 
+  if (const int refused = refuse_independent_ranks(app); refused != 0) return refused;
   try {
     if (app.got_subcommand("gen")) return gen();
     if (app.got_subcommand("train")) return train();

@@ -77,6 +77,7 @@ void TrainOptions::resolve(const DataOptions& data) {
 
 std::optional<AtomicFile> TrainOptions::open_json() const {
   std::optional<AtomicFile> file;
+  if (!json.empty() && is_standard_output(json)) reserve_standard_output();  // the report text to stderr
   if (!json.empty()) file.emplace(json);
   return file;
 }

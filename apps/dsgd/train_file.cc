@@ -161,18 +161,6 @@ Scaling default_scaling(const Dataset& data, const FileReader& reader) {
 
 namespace {
 
-nlohmann::json data_json(const std::string& path, const ReadResult& r) {
-  return {{"path", path},
-          {"rows", r.total_rows},
-          {"features", r.data.features()},
-          {"storage", std::string(to_string(r.data.layout()))},
-          {"values", r.values},
-          {"labels", {{"negative", r.labels.negative}, {"positive", r.labels.positive}}},
-          {"dropped_values", r.dropped},
-          {"load_s", r.seconds},
-          {"from_cache", r.from_cache}};
-}
-
 // The first key (a.b.c) whose values differ between two JSON objects, or "" when none does;
 // `skip` keys are not compared (where the data lies may differ between two runs on it).
 std::string first_difference(const nlohmann::json& a, const nlohmann::json& b, const std::string& prefix = "") {
@@ -202,6 +190,8 @@ Checkpoints prepare_checkpoints(const FileTrainOptions& file, const TrainConfig&
                                 Cluster* cluster) {
   Checkpoints out;
   if (file.checkpoint.empty() && file.resume.empty()) return out;
+  if (file.data == "-")
+    throw ConfigError("--checkpoint and --resume need DATA in a file: a checkpoint names the file it goes on with");
   const bool root = cluster == nullptr || cluster->rank() == 0;
   nlohmann::json meta = {{"dsgd", version()},
                          {"config", to_json(config)},
@@ -314,7 +304,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   if (config.patience > 0 && !file.holdout && file.test.empty())
     throw ConfigError("--patience needs held-out rows: give --holdout FRACTION or --test FILE");
   config.validate();
-  refuse_outputs_over_inputs({{"--model", file.model}, {"--json", train.json}},
+  check_paths({{"--model", file.model}, {"--json", train.json}},
                              {{"data", file.data}, {"--test", file.test}, {"--init", file.init}});
   // The output files (rank 0's) are opened first, so a bad path fails before any work; on a
   // cluster every rank learns of it and ends with exit code 1, rank 0 saying why.
@@ -495,7 +485,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     outputs.push_back(&*json);
   }
   commit_together(outputs);
-  if (model_file) fmt::print("Model written to {}\n", file.model);
+  if (model_file) fmt::print("Model written to {}\n", model_file->path() == "-" ? "standard output" : file.model);
   return 0;
 }
 

@@ -31,8 +31,11 @@ class InputError : public Error {
   [[nodiscard]] const std::string& message() const noexcept { return message_; }
 
  private:
+  // "-" is standard input (or output).
   static std::string format(const std::string& file, std::size_t line, const std::string& what) {
-    return line == 0 ? file + ": " + what : file + ":" + std::to_string(line) + ": " + what;
+    std::string out = file == "-" ? std::string("stdin") : file;
+    if (line != 0) out.append(":").append(std::to_string(line));
+    return out.append(": ").append(what);
   }
   std::string file_;
   std::size_t line_;

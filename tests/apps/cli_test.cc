@@ -18,107 +18,11 @@
 #include <thread>
 #include <vector>
 
+#include "cli_fixture.h"
+
 namespace {
 
-namespace fs = std::filesystem;
-using nlohmann::json;
-
-// Small enough that every run takes a fraction of a second.
-constexpr const char* kSmall = "--samples 20000 --features 8 --epochs 2 --batch 512";
-
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-bool has_line_starting(const std::string& text, const std::string& prefix) {
-  for (const std::string& line : lines_of(text)) {
-    if (line.starts_with(prefix)) return true;
-  }
-  return false;
-}
-
-std::size_t progress_lines(const std::string& text) {
-  static const std::regex progress(R"(^\[(train|sequential|parallel)\] epoch +\d+/\d+ .*)");
-  std::size_t n = 0;
-  for (const std::string& line : lines_of(text)) n += std::regex_match(line, progress) ? 1 : 0;
-  return n;
-}
-
-// Built with += rather than "'" + s + "'", which trips GCC 12's false -Wrestrict at -O3.
-std::string quoted(const fs::path& path) {
-  std::string word = "'";
-  word += path.string();
-  word += '\'';
-  return word;
-}
-
-class CliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    dir_ = fs::temp_directory_path() / ("dsgd_cli_test_" + std::to_string(::getpid()) + "_" + name);
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  [[nodiscard]] fs::path path(const std::string& name) const { return dir_ / name; }
-
-  // Runs `dsgd args` through the shell (args are shell words), in the test's directory.
-  Result dsgd(const std::string& args) const {
-    const fs::path err = dir_ / ".stderr";
-    const std::string command =
-        "cd " + quoted(dir_) + " && " + quoted(DSGD_EXE) + " " + args + " 2>" + quoted(err);
-    Result result;
-    std::FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) return result;
-    char buffer[4096];
-    for (std::size_t n; (n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0;) result.out.append(buffer, n);
-    const int status = ::pclose(pipe);
-    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.err = read_text(err);
-    fs::remove(err);
-    return result;
-  }
-
-  // Runs `dsgd args --json FILE`, expects success and returns the parsed FILE.
-  json dsgd_json(const std::string& args, const std::string& file) const {
-    const Result r = dsgd(args + " --json " + quoted(path(file)));
-    EXPECT_EQ(r.code, 0) << r.err;
-    std::ifstream in(path(file));
-    return json::parse(in);
-  }
-
-  fs::path dir_;
-};
-
-void expect_keys(const json& j, const std::string& section, const std::vector<std::string>& keys) {
-  const json& obj = section.empty() ? j : j.at(section);
-  for (const std::string& key : keys) EXPECT_TRUE(obj.contains(key)) << section << "." << key;
-}
-
-void expect_one_line_error(const Result& r) {
-  EXPECT_TRUE(r.out.empty()) << r.out;
-  EXPECT_TRUE(r.err.starts_with("dsgd: error: ")) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_TRUE(r.err.ends_with("\n")) << r.err;
-}
+using namespace cli_testing;
 
 TEST_F(CliTest, HelpListsEachSubcommandsOptions) {
   const Result top = dsgd("--help");
@@ -257,7 +161,7 @@ TEST_F(CliTest, GenWritesLibsvmAndCsv) {
   const std::vector<std::string> csv = lines_of(read_text(path("T.csv")));
   ASSERT_EQ(csv.size(), 21U);  // the header and 20% of 100 rows
   EXPECT_EQ(csv.front(), "x1,x2,x3,label");
-  static const std::regex csv_row(R"(^([^,]+,){3}[01]$)");
+  static const std::regex csv_row(R"(^([^,]+,){3}-?1$)");  // the training file's labels, -1/+1
   for (std::size_t i = 1; i < csv.size(); ++i) EXPECT_TRUE(std::regex_match(csv[i], csv_row)) << csv[i];
 }
 
@@ -284,7 +188,6 @@ TEST_F(CliTest, UnwritableJsonPathFailsAndLeavesNoFile) {
 
 // ---- Data files: dsgd train DATA, predict, eval ----
 
-std::string data_file(const std::string& name) { return quoted(fs::path(DSGD_TEST_DATA) / name); }
 
 TEST_F(CliTest, TrainOnAFileWritesTheModelAndTheTestFigures) {
   const json j = dsgd_json("train -q " + data_file("heart_scale") + " --test " + data_file("heart_scale") +
@@ -314,7 +217,7 @@ TEST_F(CliTest, TrainOnAFileWritesTheModelAndTheTestFigures) {
   ASSERT_EQ(labels.code, 0) << labels.err;
   std::size_t ones = 0;
   for (const std::string& line : lines_of(read_text(path("out.txt")))) {
-    EXPECT_TRUE(line == "0" || line == "1") << line;
+    EXPECT_TRUE(line == "-1" || line == "1") << line;  // heart_scale's own labels
     ones += line == "1";
   }
   const auto& c = j.at("test").at("confusion");

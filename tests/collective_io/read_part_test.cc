@@ -136,6 +136,7 @@ TEST(PartReader, DroppedValuesBeyondAModelAreCountedOverAllProcesses) {
 TEST(PartReader, ProcessesWhoseCopiesDifferAllStopWithOneMessage) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / ("dsgd_copies_" + std::to_string(::getpid()));
+  fs::remove_all(dir);  // one a process of a reused pid left
   fs::create_directories(dir);
   const std::string original = (dir / "a.libsvm").string();
   fs::copy_file(file("heart_scale"), original, fs::copy_options::overwrite_existing);

@@ -3,9 +3,11 @@
 // read gives about its whole file.
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,13 +16,13 @@
 namespace dsgd::testing_support {
 
 // A copy of test file `name` in a fresh folder of its own (so its cache is written there).
+// A copy of test file `name` in a folder of its own, new (mkdtemp: a folder a process of a
+// reused pid left behind is never met again).
 inline std::string copy_of(const std::string& name) {
   namespace fs = std::filesystem;
-  static int n = 0;
-  const fs::path dir =
-      fs::path(testing::TempDir()) / ("dsgd_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-  fs::create_directories(dir);
-  const fs::path to = dir / name;
+  std::string pattern = (fs::path(testing::TempDir()) / "dsgd_test_XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
+  const fs::path to = fs::path(pattern) / name;
   fs::copy_file(fs::path(DSGD_TEST_DATA) / name, to, fs::copy_options::overwrite_existing);
   return to.string();
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,10 @@ namespace {
 
 std::string file(const std::string& name) { return std::string(DSGD_TEST_DATA) + "/" + name; }
 
-ReadResult read(const std::string& name, ReadOptions options = {}) { return read_data(file(name), options); }
+// `name`: a test data file, or an absolute path.
+ReadResult read(const std::string& name, ReadOptions options = {}) {
+  return read_data(name.starts_with("/") ? name : file(name), options);
+}
 
 // Row i as (column, value) pairs, whatever the storage.
 std::vector<std::pair<std::size_t, double>> row(const Dataset& d, std::size_t i) {
@@ -132,6 +136,31 @@ TEST(LibsvmReader, UnknownLabelsOfAModelAreNamed) {
   EXPECT_NE(error_of("labels_12.libsvm", {.labels = LabelMap{-1, 1}}).find(":2: unknown label 2 (the model's labels "
                                                                          "are -1 and 1)"),
             std::string::npos);
+}
+
+// Data to predict on: rows with and without labels mixed, any label values, on 1 and 3 threads.
+TEST(LibsvmReader, RowsToPredictOnMayLackLabels) {
+  const std::string path = ::testing::TempDir() + "/dsgd_predict_rows.libsvm";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    std::fputs("1:0.5 3:2\n7 2:1\n\n# a comment\n 1:-1\n-1 3:4 # a row\n", f);
+    std::fclose(f);
+  }
+  for (const int threads : {1, 3}) {
+    const ReadOptions o{.features = 3, .drop_beyond = true, .labels = LabelMap{-1, 1}, .labels_optional = true,
+                        .threads = threads};
+    const ReadResult r = read_data(path, o);
+    ASSERT_EQ(r.data.rows(), 4U);
+    EXPECT_EQ(r.unlabelled, 2U);
+    EXPECT_EQ(row(r.data, 0), (Row{{0, 0.5}, {2, 2.0}}));
+    EXPECT_EQ(row(r.data, 1), (Row{{1, 1.0}}));
+    EXPECT_EQ(row(r.data, 2), (Row{{0, -1.0}}));
+    EXPECT_EQ(row(r.data, 3), (Row{{2, 4.0}}));
+    EXPECT_EQ(r.labels, (LabelMap{-1, 1}));
+  }
+  // Without labels_optional the first row is the usual error.
+  EXPECT_NE(error_of(path, {.labels = LabelMap{-1, 1}}).find(":1: missing label"), std::string::npos);
+  std::remove(path.c_str());
 }
 
 TEST(LibsvmReader, ParallelChunksGiveTheSameDataAndLineNumbers) {

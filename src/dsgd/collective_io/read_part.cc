@@ -187,6 +187,7 @@ void agree_on_copies(Communicator& comm, const std::string& path, const CopyStam
 
 ReadResult read_data_part(const std::string& path, const ReadOptions& options, Communicator& comm,
                           const FirstRowOf& first_row_of) {
+  if (options.labels_optional) throw Error("read_data_part: data to predict on is read by one process (read_data)");
   const auto start = Clock::now();
   const int processes = comm.size();
   const int rank = comm.rank();

@@ -39,7 +39,43 @@ std::filesystem::path folder_of(const std::string& path) {
   return folder.empty() ? std::filesystem::path(".") : folder;
 }
 
+// The file a path ends at once its symlinks are followed (it need not exist); the path itself
+// when it is no symlink.
+std::string final_target(std::string path) {
+  namespace fs = std::filesystem;
+  for (int hop = 0; hop < 40; ++hop) {
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(path, ec))) return path;
+    const fs::path link = fs::read_symlink(path, ec);
+    if (ec) return path;
+    path = link.is_absolute() ? link.string() : (fs::path(path).parent_path() / link).string();
+  }
+  throw InputError(path, 0, "too many levels of symbolic links");
+}
+
 }  // namespace
+
+bool is_standard_output(const std::string& path) noexcept {
+  if (path == "-" || path == "/dev/stdout" || path == "/dev/fd/1" || path == "/proc/self/fd/1") return true;
+  struct stat a {}, b {};
+  return ::stat(path.c_str(), &a) == 0 && ::fstat(1, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
+         !S_ISREG(a.st_mode);
+}
+
+namespace {
+std::FILE* g_standard_output = nullptr;  // set by reserve_standard_output
+std::FILE* standard_output() { return g_standard_output != nullptr ? g_standard_output : stdout; }
+}  // namespace
+
+void reserve_standard_output() {
+  if (g_standard_output != nullptr) return;
+  std::fflush(stdout);
+  const int copy = ::fcntl(1, F_DUPFD_CLOEXEC, 3);
+  if (copy < 0) throw Error("cannot keep standard output: " + system_error());
+  g_standard_output = ::fdopen(copy, "w");
+  if (g_standard_output == nullptr) throw Error("cannot keep standard output: " + system_error());
+  (void)::dup2(2, 1);
+}
 
 std::string temporary_prefix(const std::string& path) {
   return path + ".tmp." + host_name() + "." + std::to_string(::getpid()) + ".";
@@ -84,18 +120,45 @@ void remove_temporaries() noexcept {
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   if (path_.empty()) throw InputError(path_, 0, "an empty output path");
   struct stat st {};
-  if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw InputError(path_, 0, "is a folder, not a file");
-  const std::string folder = folder_of(path_).string();
+  // Standard output, and the /dev and /proc names of open files (/dev/stdout when it is
+  // redirected to a file: that file is the shell's to write, in place).
+  if (is_standard_output(path_)) {
+    path_ = "-";
+    through_ = true;
+    return;
+  }
+  if (path_.starts_with("/dev/") || path_.starts_with("/proc/")) {
+    if (::access(path_.c_str(), W_OK) != 0) throw InputError(path_, 0, "cannot write: " + system_error());
+    through_ = true;
+    return;
+  }
+  if (::stat(path_.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) throw InputError(path_, 0, "is a folder, not a file");
+    if (!S_ISREG(st.st_mode)) {  // a device, FIFO or socket (through any symlinks)
+      if (::access(path_.c_str(), W_OK) != 0) throw InputError(path_, 0, "cannot write: " + system_error());
+      through_ = true;
+      return;
+    }
+  }
+  target_ = final_target(path_);
+  const std::string folder = folder_of(target_).string();
   if (::stat(folder.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw InputError(path_, 0, "cannot create a file here: no folder " + folder);
   if (::access(folder.c_str(), W_OK | X_OK) != 0) throw InputError(path_, 0, "cannot create a file here: " + system_error());
-  remove_stale_temporaries(path_);
+  remove_stale_temporaries(target_);
 }
 
 std::FILE* AtomicFile::stream() {
   if (file_ != nullptr) return file_;
   if (prepared_) throw Error("AtomicFile: written after prepare()");
-  std::string pattern = temporary_prefix(path_) + "XXXXXX";
+  if (through_) {
+    // Written in place: nothing is opened before there is content (a FIFO's open blocks until
+    // it has a reader; the file is opened here, its content buffered by stdio until commit).
+    file_ = path_ == "-" ? standard_output() : std::fopen(path_.c_str(), "w");
+    if (file_ == nullptr) throw InputError(path_, 0, "cannot open for writing: " + system_error());
+    return file_;
+  }
+  std::string pattern = temporary_prefix(target_) + "XXXXXX";
   std::vector<char> name(pattern.begin(), pattern.end());
   name.push_back('\0');
   const int fd = ::mkstemp(name.data());
@@ -112,7 +175,7 @@ std::FILE* AtomicFile::stream() {
 }
 
 void AtomicFile::discard() noexcept {
-  if (file_ != nullptr) std::fclose(file_);
+  if (file_ != nullptr && path_ != "-") std::fclose(file_);
   file_ = nullptr;
   if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
   temp_path_.clear();
@@ -124,6 +187,15 @@ AtomicFile::~AtomicFile() { discard(); }
 
 void AtomicFile::prepare() {
   (void)stream();  // an empty file is a file too
+  if (through_) {  // nothing to rename: flushed, and closed unless it is stdout
+    const bool failed = std::ferror(file_) != 0 || std::fflush(file_) != 0;
+    const std::string why = system_error();
+    const bool close_failed = path_ != "-" && std::fclose(file_) != 0;
+    file_ = nullptr;
+    if (failed || close_failed) throw InputError(path_ == "-" ? "stdout" : path_, 0, "write failed: " + why);
+    prepared_ = true;
+    return;
+  }
   const bool write_failed = std::ferror(file_) != 0;
   const bool flush_failed = std::fflush(file_) != 0;
   const bool sync_failed = !write_failed && !flush_failed && ::fsync(::fileno(file_)) != 0;
@@ -136,16 +208,26 @@ void AtomicFile::prepare() {
     discard();
     throw InputError(path_, 0, "write failed: " + why);
   }
-  // mkstemp creates 0600; give the file the usual permissions of a new file.
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  (void)::chmod(temp_path_.c_str(), 0666 & ~mask);
+  // mkstemp creates 0600; give the file the permissions of the one it replaces, or the usual
+  // ones of a new file.
+  struct stat old {};
+  if (::stat(target_.c_str(), &old) == 0) {
+    (void)::chmod(temp_path_.c_str(), old.st_mode & 07777);
+  } else {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    (void)::chmod(temp_path_.c_str(), 0666 & ~mask);
+  }
   prepared_ = true;
 }
 
 void AtomicFile::publish() {
   if (!prepared_) throw Error("AtomicFile: publish() before prepare()");
-  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+  if (through_) {
+    prepared_ = false;
+    return;
+  }
+  if (std::rename(temp_path_.c_str(), target_.c_str()) != 0) {
     const std::string why = system_error();
     discard();
     throw InputError(path_, 0, "cannot rename the finished file into place: " + why);
@@ -154,7 +236,7 @@ void AtomicFile::publish() {
   untrack_temporary(std::exchange(slot_, -1));
   prepared_ = false;
   // The rename is durable once the folder is synced.
-  const int folder = ::open(folder_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int folder = ::open(folder_of(target_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (folder >= 0) {
     (void)::fsync(folder);
     ::close(folder);

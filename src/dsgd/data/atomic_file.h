@@ -9,6 +9,9 @@
 // untouched. Every temporary a process has open is listed, so that a signal handler can remove
 // them all (remove_temporaries), and several files can be committed together: all written
 // and synced first, then all renamed, so a failed write commits none.
+// Outputs as Unix tools treat them: "-" is standard output; a path that is a device, a FIFO or
+// a socket (/dev/stdout, /dev/null, a named pipe) is written through, in place, at commit; a
+// symlink keeps pointing where it did, and its final target is the file replaced atomically.
 #include <cstdio>
 #include <span>
 #include <string>
@@ -22,6 +25,8 @@ class AtomicFile {
   explicit AtomicFile(std::string path);
   AtomicFile(AtomicFile&& other) noexcept
       : path_(std::move(other.path_)),
+        target_(std::move(other.target_)),
+        through_(other.through_),
         temp_path_(std::move(other.temp_path_)),
         file_(std::exchange(other.file_, nullptr)),
         slot_(std::exchange(other.slot_, -1)),
@@ -32,6 +37,8 @@ class AtomicFile {
   ~AtomicFile();
 
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  // Written in place (standard output, a device, a FIFO), not through a temporary file.
+  [[nodiscard]] bool written_through() const noexcept { return through_; }
   // The stream to write into; the first call creates the temporary file (InputError if it
   // cannot).
   [[nodiscard]] std::FILE* stream();
@@ -47,6 +54,8 @@ class AtomicFile {
   void discard() noexcept;
 
   std::string path_;
+  std::string target_;    // the file replaced: path_, or the final target of a symlink
+  bool through_ = false;  // written in place at commit (see above)
   std::string temp_path_;
   std::FILE* file_ = nullptr;
   int slot_ = -1;  // in the list of open temporaries
@@ -64,6 +73,14 @@ void remove_temporaries() noexcept;
 // remove_temporaries(), until untrack_temporary(slot); returns the slot (-1 if the list is full).
 [[nodiscard]] int track_temporary(const std::string& path) noexcept;
 void untrack_temporary(int slot) noexcept;
+
+// Whether an output path is this process's standard output ("-", /dev/stdout, /dev/fd/1,
+// /proc/self/fd/1, or the device or pipe that fd 1 is).
+[[nodiscard]] bool is_standard_output(const std::string& path) noexcept;
+// Keeps standard output for the outputs written to it ("-"): from now on fd 1 (stdout, where
+// the commands print their reports) is a copy of standard error, and those outputs are written
+// to the original standard output. Idempotent.
+void reserve_standard_output();
 
 // "PATH.tmp.HOST.PID.": how this process's temporaries of `path` begin (HOST without dots).
 [[nodiscard]] std::string temporary_prefix(const std::string& path);

@@ -362,9 +362,9 @@ Dataset CacheFile::build(std::size_t begin, std::size_t end, const LabelMap& lab
   bool same_classes = true;  // the cached label bytes are the classes
   for (std::size_t k = 0; k < h.label_count; ++k) {
     const std::optional<std::uint8_t> c = labels.classify(h.label_values[k]);
-    if (!c || features < h.highest_index) throw Error("a cache built into data it cannot describe");
-    cls[k] = *c;
-    same_classes = same_classes && *c == k;
+    if (features < h.highest_index) throw Error("a cache built into data it cannot describe");
+    cls[k] = c.value_or(0);  // a label unknown to `labels` (prediction ignores them; others check first)
+    same_classes = same_classes && cls[k] == k;
   }
   const auto* offsets = section<std::uint64_t>(h.offsets_at);
   const std::size_t n = end - begin;

@@ -34,10 +34,12 @@ bool blank(std::string_view line) {
 
 }  // namespace
 
-CsvColumns csv_columns(std::string_view first_line, const std::string& label_column) {
+CsvColumns csv_columns(std::string_view first_line, const std::string& label_column,
+                       std::size_t features_without_label) {
   std::vector<std::string_view> fields;
   split_fields(first_line, fields);
-  if (fields.size() < 2) throw LineError{1, "a CSV file needs at least two columns (features and a label)"};
+  if (fields.size() < 2 && features_without_label == 0)
+    throw LineError{1, "a CSV file needs at least two columns (features and a label)"};
   CsvColumns c;
   double ignored = 0;
   c.header = std::any_of(fields.begin(), fields.end(), [&](std::string_view f) { return !parse_number(f, ignored); });
@@ -47,7 +49,11 @@ CsvColumns csv_columns(std::string_view first_line, const std::string& label_col
   c.label = fields.size() - 1;
   if (label_column.empty()) {
     const auto named = std::find(c.names.begin(), c.names.end(), "label");
-    if (named != c.names.end()) c.label = static_cast<std::size_t>(named - c.names.begin());
+    if (named != c.names.end()) {
+      c.label = static_cast<std::size_t>(named - c.names.begin());
+    } else if (fields.size() <= features_without_label) {
+      c.label = kNoLabel;  // the model's features only: rows to predict on
+    }
     return c;
   }
   const auto named = std::find(c.names.begin(), c.names.end(), label_column);
@@ -106,7 +112,11 @@ void parse_csv(std::string_view text, const CsvColumns& columns, const ParseLimi
       }
       out.add_value(column++, x);
     }
-    out.add_label(label);
+    if (columns.label == kNoLabel) {
+      out.add_missing_label();
+    } else {
+      out.add_label(label);
+    }
     out.end_row();
   }
 }

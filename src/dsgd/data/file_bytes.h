@@ -1,6 +1,8 @@
 #pragma once
 // The bytes of an input file, whole and read-only: memory-mapped when plain, decompressed into
-// memory when gzip (recognised by its magic bytes, whatever the name).
+// memory when gzip (recognised by its magic bytes, whatever the name). "-" is standard input;
+// a pipe, FIFO or device (standard input too, unless redirected from a file) is read to its end
+// into memory, gzip or not, without asking its size.
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -49,16 +49,21 @@ void parse_libsvm(std::string_view text, const ParseLimits& limits, ParsedRows& 
     const char* q = p;
     p = newline != nullptr ? newline + 1 : end;
 
-    const std::string_view label_token = next_token(q, content_end);
-    if (label_token.empty()) continue;  // blank or comment-only line
-    if (label_token.find(':') != std::string_view::npos)
-      throw LineError{line, "missing label (the line starts with " + quoted(label_token) + ")"};
-    double label = 0;
-    if (!parse_number(label_token, label)) throw LineError{line, "bad label " + quoted(label_token)};
-    out.add_label(label);
+    std::string_view token = next_token(q, content_end);
+    if (token.empty()) continue;  // blank or comment-only line
+    if (token.find(':') == std::string_view::npos) {
+      double label = 0;
+      if (!parse_number(token, label)) throw LineError{line, "bad label " + quoted(token)};
+      out.add_label(label);
+      token = next_token(q, content_end);
+    } else if (limits.labels_optional) {
+      out.add_missing_label();  // the row starts with its first feature
+    } else {
+      throw LineError{line, "missing label (the line starts with " + quoted(token) + ")"};
+    }
 
     std::size_t previous = 0;
-    for (std::string_view token = next_token(q, content_end); !token.empty(); token = next_token(q, content_end)) {
+    for (; !token.empty(); token = next_token(q, content_end)) {
       const std::size_t colon = token.find(':');
       if (colon == std::string_view::npos)
         throw LineError{line, "expected index:value, found " + quoted(token)};

@@ -4,6 +4,7 @@
 // reader.cc splits files, runs the threads and merges their chunks in file order.
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,8 @@ struct LineError {
 struct ParseLimits {
   std::size_t features = 0;  // 0: no limit (the dimension comes from the data)
   bool drop_beyond = false;  // true: drop values beyond `features` (counted); false: LineError
+  // Rows may come without a label (data to predict on): LIBSVM rows that start with index:value.
+  bool labels_optional = false;
 };
 
 // The arrays grow by appending; they sit on huge pages (page faults on a VM are dear: a 400 MB
@@ -41,6 +44,7 @@ struct ParsedRows {
   std::vector<Seen> distinct_labels;      // the first 3 distinct label values, in order of appearance
   std::size_t dropped = 0;                // values beyond limits.features, dropped
   std::size_t first_dropped_line = 0;     // within the chunk
+  std::size_t unlabelled = 0;             // rows without a label (labels_optional)
 
   [[nodiscard]] std::size_t rows() const noexcept { return labels.size(); }
   // Room, as a guess, for the rows of `bytes` of text of about `bytes_per_value` a value and
@@ -53,6 +57,11 @@ struct ParsedRows {
   }
   // Records a row's label (and, if new, where it was first seen).
   void add_label(double label);
+  // Records a row without a label (NaN in `labels`, not a distinct value).
+  void add_missing_label() {
+    labels.push_back(std::numeric_limits<double>::quiet_NaN());
+    ++unlabelled;
+  }
   // Adds value at 0-based column `column` of the current row (zeros count for max_index only).
   void add_value(std::size_t column, double x) {
     if (column + 1 > max_index) {
@@ -99,8 +108,12 @@ struct CsvColumns {
 };
 // Decides from the first line whether there is a header (a field that is not a number) and
 // which field is the label: `label_column` names it or gives its 0-based position; empty
-// means the column named "label", else the last. Throws LineError (line 1) if it cannot.
-[[nodiscard]] CsvColumns csv_columns(std::string_view first_line, const std::string& label_column);
+// means the column named "label", else the last. With `features_without_label` (data to predict
+// on for a model of that many features), a file of at most that many fields and no column named
+// "label" has no label column (label == kNoLabel). Throws LineError (line 1) if it cannot.
+constexpr std::size_t kNoLabel = static_cast<std::size_t>(-1);
+[[nodiscard]] CsvColumns csv_columns(std::string_view first_line, const std::string& label_column,
+                                     std::size_t features_without_label = 0);
 
 // CSV rows with the fields of `columns`: every row the same field count, no missing values.
 // Throws LineError.

@@ -67,7 +67,8 @@ TextFile::TextFile(const std::string& path, const ReadOptions& options) : bytes(
   if (format != FileFormat::kCsv) return;
   const std::size_t newline = rows.find('\n');
   try {
-    columns = csv_columns(rows.substr(0, newline), options.label_column);
+    columns = csv_columns(rows.substr(0, newline), options.label_column,
+                          options.labels_optional ? options.features : 0);
   } catch (const LineError& e) {
     throw InputError(path, e.line, e.what);
   }
@@ -80,7 +81,7 @@ TextFile::TextFile(const std::string& path, const ReadOptions& options) : bytes(
 }
 
 ParsedPart TextFile::parse(std::string_view part, std::size_t first_line, const ReadOptions& options) const {
-  const ParseLimits limits{options.features, options.drop_beyond};
+  const ParseLimits limits{options.features, options.drop_beyond, options.labels_optional};
   const std::vector<std::string_view> pieces = line_chunks(part, std::max(1, options.threads));
   ParsedPart out;
   out.chunks.resize(pieces.size());
@@ -110,6 +111,7 @@ ParsedPart TextFile::parse(std::string_view part, std::size_t first_line, const 
     merge_labels(out.labels, seen);
     if (c.rows.dropped > 0 && out.dropped == 0) out.first_dropped_line = line + c.rows.first_dropped_line;
     out.dropped += c.rows.dropped;
+    out.unlabelled += c.rows.unlabelled;
     if (c.rows.max_index > out.highest_index) {
       out.highest_index = c.rows.max_index;
       out.highest_index_line = line + c.rows.max_index_line;
@@ -124,6 +126,7 @@ ParsedPart TextFile::parse(std::string_view part, std::size_t first_line, const 
 
 LabelMap settle_labels(const std::string& path, const std::vector<SeenLabel>& seen, std::size_t rows,
                        const ReadOptions& options) {
+  if (options.labels_optional) return *options.labels;  // prediction: labels are not used
   if (options.labels) {
     for (const SeenLabel& s : seen) {
       if (!options.labels->classify(s.label))
@@ -148,7 +151,8 @@ namespace {
 void fill(Dataset& out, const Chunk& c, const LabelMap& labels) {
   const ParsedRows& r = c.rows;
   auto y = out.labels().subspan(c.first_row, r.rows());
-  for (std::size_t i = 0; i < r.rows(); ++i) y[i] = *labels.classify(r.labels[i]);
+  // (A label settle_labels let through unknown, or none: data to predict on, class 0.)
+  for (std::size_t i = 0; i < r.rows(); ++i) y[i] = labels.classify(r.labels[i]).value_or(0);
   put_csr_rows(out, c.first_row, r.rows(), c.first_value, r.offsets.data(), r.index.data(), r.value.data());
 }
 }  // namespace
@@ -183,7 +187,7 @@ namespace {
 std::string unserved(const CacheFile& cache, const ReadOptions& options) {
   if (options.features != 0 && cache.highest_index() > options.features)
     return fmt::format("not used (indices above {} are reported by line, from the text)", options.features);
-  if (options.labels) {
+  if (options.labels && !options.labels_optional) {
     for (const CachedLabel& l : cache.labels()) {
       if (!options.labels->classify(l.value))
         return "not used (a label unknown to the model is reported by line, from the text)";
@@ -228,6 +232,7 @@ std::optional<CacheFile> usable_cache(const std::string& path, const CacheSource
 // (CSV zeros beyond a model's dimension are dropped without a count, hence the second test.)
 std::string not_to_cache(const std::string& why, const ReadOptions& options, const ReadResult& result) {
   if (why.starts_with("not used")) return why;
+  if (options.labels_optional) return "not written (a read to predict on does not check the labels)";
   if (result.dropped > 0 ||
       (options.drop_beyond && options.features != 0 && result.highest_index >= options.features))
     return "not written (a read for a model may leave out columns beyond its features)";
@@ -303,6 +308,7 @@ ReadResult read_data(const std::string& path, const ReadOptions& options) {
                     .highest_index_line = part.highest_index_line,
                     .dropped = part.dropped,
                     .first_dropped_line = part.first_dropped_line,
+                    .unlabelled = part.unlabelled,
                     .feature_names = file.feature_names};
   result.labels = settle_labels(path, part.labels, part.rows, options);
   const auto [d, dense] = shape(path, options, part.rows, part.values, part.highest_index);

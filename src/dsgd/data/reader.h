@@ -38,6 +38,11 @@ struct ReadOptions {
   bool drop_beyond = false;
   // The known label mapping (a model's); otherwise the file's two label values, larger positive.
   std::optional<LabelMap> labels;
+  // Data to predict on (needs `labels` and `features`, a model's): rows may come without a label
+  // (LIBSVM rows that start with index:value; CSV files of at most `features` columns and none
+  // named "label"), and labels that are present are read but not checked; their class is 0
+  // when the model does not know them.
+  bool labels_optional = false;
   std::string label_column;  // CSV: a header name or a 0-based position; empty: "label" or the last
   int threads = 1;
   // Load from the binary cache next to the file (cache_path_of) when it is current and intact;
@@ -60,6 +65,7 @@ struct ReadResult {
   std::size_t highest_index_line = 0;  // the first line that holds it (0: not known, from a cache)
   std::size_t dropped = 0;             // values beyond `features` dropped (drop_beyond)
   std::size_t first_dropped_line = 0;
+  std::size_t unlabelled = 0;          // rows without a label (options.labels_optional)
   std::vector<std::string> feature_names;  // CSV with a header
   double seconds = 0;                  // reading and parsing (or loading the cache)
   bool from_cache = false;             // the rows came from the binary cache

@@ -45,6 +45,7 @@ struct ParsedPart {
   std::size_t highest_index_line = 0;  // global: the first line that holds it
   std::size_t dropped = 0;
   std::size_t first_dropped_line = 0;  // global
+  std::size_t unlabelled = 0;
   std::vector<SeenLabel> labels;       // the first 3 distinct values, in file order
   std::optional<LineError> error;      // the first malformed line (global line)
 };

@@ -41,7 +41,10 @@ void libsvm_values(const SparseView<T>& view, std::size_t i, fmt::memory_buffer&
 }
 
 template <typename View>
-void write_rows(const View& view, TextFormat format, std::FILE* out) {
+void write_rows(const View& view, TextFormat format, const LabelMap& labels, std::FILE* out) {
+  // LIBSVM's habit: "+1" for the positive class of -1/+1.
+  const bool plus = format == TextFormat::kLibsvm && labels.negative == -1 && labels.positive == 1;
+  const std::string positive = plus ? "+1" : labels.text(1), negative = labels.text(0);
   fmt::memory_buffer line;
   if (format == TextFormat::kCsv) {
     for (std::size_t j = 0; j < view.cols; ++j) fmt::format_to(std::back_inserter(line), "x{},", j + 1);
@@ -49,12 +52,12 @@ void write_rows(const View& view, TextFormat format, std::FILE* out) {
   }
   for (std::size_t i = 0; i < view.rows; ++i) {
     if (format == TextFormat::kLibsvm) {
-      fmt::format_to(std::back_inserter(line), "{}", view.y[i] != 0 ? "+1" : "-1");
+      fmt::format_to(std::back_inserter(line), "{}", view.y[i] != 0 ? positive : negative);
       libsvm_values(view, i, line);
       line.push_back('\n');
     } else {
       csv_values(view, i, line);
-      fmt::format_to(std::back_inserter(line), "{}\n", view.y[i] != 0 ? 1 : 0);
+      fmt::format_to(std::back_inserter(line), "{}\n", view.y[i] != 0 ? positive : negative);
     }
     if (line.size() >= (std::size_t{1} << 16)) {
       std::fwrite(line.data(), 1, line.size(), out);
@@ -76,8 +79,16 @@ TextFormat parse_text_format(std::string_view name) {
   throw ConfigError("unknown format '" + std::string(name) + "' (expected libsvm or csv)");
 }
 
+LabelMap usual_labels(TextFormat format) noexcept {
+  return format == TextFormat::kLibsvm ? LabelMap{-1, 1} : LabelMap{0, 1};
+}
+
 void write_text(const Dataset& data, std::FILE* out, TextFormat format) {
-  data.visit([&](const auto& view) { write_rows(view, format, out); });
+  write_text(data, out, format, usual_labels(format));
+}
+
+void write_text(const Dataset& data, std::FILE* out, TextFormat format, const LabelMap& labels) {
+  data.visit([&](const auto& view) { write_rows(view, format, labels, out); });
 }
 
 }  // namespace dsgd

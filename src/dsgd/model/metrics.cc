@@ -23,10 +23,13 @@ Metrics to_metrics(const PassSums& sums) noexcept {
   return {sums.correct / sums.count, sums.loss / sums.count};
 }
 
-Evaluation evaluate_scores(std::span<const double> z, std::span<const std::uint8_t> labels) {
+Evaluation evaluate_scores(std::span<const double> z, std::span<const std::uint8_t> labels, double threshold) {
   if (z.size() != labels.size()) throw Error("evaluate_scores: score and label counts differ");
   Evaluation e;
   e.rows = z.size();
+  e.threshold = threshold;
+  // sigmoid(z) > t  <=>  z > log(t / (1 - t)): 0 at 0.5, -inf at 0 and +inf at 1.
+  const double cut = threshold == 0.5 ? 0.0 : std::log(threshold / (1.0 - threshold));
   const double nan = std::nan("");
   std::vector<std::size_t> order;  // the rows with finite scores
   order.reserve(z.size());
@@ -44,7 +47,7 @@ Evaluation evaluate_scores(std::span<const double> z, std::span<const std::uint8
   double loss = 0;
   for (const std::size_t i : order) {
     const bool y = labels[i] != 0;
-    const bool predicted = z[i] > 0;
+    const bool predicted = z[i] > cut;
     e.true_positives += y && predicted;
     e.false_positives += !y && predicted;
     e.true_negatives += !y && !predicted;

@@ -24,8 +24,8 @@ struct Metrics {
 [[nodiscard]] PassSums score(const Dataset& data, const LinearModel& model);
 [[nodiscard]] Metrics to_metrics(const PassSums& sums) noexcept;
 
-// The full evaluation of a binary classifier from its scores: decisions at z > 0 (probability
-// > 0.5), the log-loss from the scores, and the ROC AUC from their ranking (ties count half).
+// The full evaluation of a binary classifier from its scores: decisions at probability >
+// `threshold` (0.5: z > 0), the log-loss from the scores, and the ROC AUC from their ranking (ties count half).
 // With no rows, every figure is NaN; precision is NaN when nothing is predicted positive and
 // recall when there are no positives, F1 when either is. A non-finite score (NaN or +-Inf: the
 // weights times the features overflowed) is counted in non_finite and left out of every figure,
@@ -34,6 +34,7 @@ struct Evaluation {
   std::size_t rows = 0;
   std::size_t non_finite = 0;       // rows whose score is NaN or +-Inf (not in the figures)
   std::size_t first_non_finite = 0;  // the first such row (0-based), when non_finite > 0
+  double threshold = 0.5;           // of the decisions (accuracy, precision, recall, F1, the counts)
   double accuracy = 0;
   double log_loss = 0;
   double auc = 0;
@@ -45,6 +46,7 @@ struct Evaluation {
   std::size_t true_negatives = 0;
   std::size_t false_negatives = 0;
 };
-[[nodiscard]] Evaluation evaluate_scores(std::span<const double> z, std::span<const std::uint8_t> labels);
+[[nodiscard]] Evaluation evaluate_scores(std::span<const double> z, std::span<const std::uint8_t> labels,
+                                         double threshold = 0.5);
 
 }  // namespace dsgd

@@ -217,6 +217,7 @@ void print_evaluation(std::FILE* out, const std::string& title, const Evaluation
              score(e.f1, 4));
   const std::size_t width = std::max<std::size_t>(
       8, std::to_string(std::max({e.true_positives, e.false_positives, e.true_negatives, e.false_negatives})).size());
+  if (e.threshold != 0.5) fmt::print(out, "  decisions at probability > {}\n", e.threshold);
   fmt::print(out, "  confusion matrix    predicted 0  predicted 1\n");
   fmt::print(out, "    actual 0         {:>{}}  {:>{}}\n", e.true_negatives, width + 3, e.false_positives, width + 3);
   fmt::print(out, "    actual 1         {:>{}}  {:>{}}\n", e.false_negatives, width + 3, e.true_positives, width + 3);
@@ -228,6 +229,7 @@ void print_evaluation(std::FILE* out, const std::string& title, const Evaluation
 nlohmann::json to_json(const Evaluation& e) {
   return {{"rows", e.rows},
           {"non_finite_scores", e.non_finite},
+          {"threshold", e.threshold},
           {"accuracy", e.accuracy},
           {"log_loss", e.log_loss},
           {"auc", e.auc},

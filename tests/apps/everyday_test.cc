@@ -1,0 +1,204 @@
+// The command line as LIBLINEAR, Vowpal Wabbit and Unix users expect it: prediction on rows
+// without labels, data from pipes and standard input, outputs to standard output, devices,
+// FIFOs and symlinks, and dsgd started by mpirun without --backend mpi.
+#include <sys/stat.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli_fixture.h"
+
+namespace {
+
+using namespace cli_testing;
+
+// The probabilities a predict run printed, one a line.
+std::vector<double> probabilities_of(const std::string& text) {
+  std::vector<double> p;
+  for (const std::string& line : lines_of(text)) p.push_back(std::stod(line));
+  return p;
+}
+
+class Everyday : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    ASSERT_EQ(dsgd("train -q " + data_file("heart_scale") + " --model m.txt").code, 0);
+  }
+};
+
+TEST_F(Everyday, PredictTakesRowsWithoutLabelsAndIgnoresLabels) {
+  const Result labelled = dsgd("predict --model m.txt " + data_file("heart_scale"));
+  ASSERT_EQ(labelled.code, 0) << labelled.err;
+  // The same rows without their labels (LIBSVM rows that start with index:value).
+  ASSERT_EQ(std::system(("cut -d' ' -f2- " + data_file("heart_scale") + " > " + quoted(path("bare.svm"))).c_str()), 0);
+  const Result bare = dsgd("predict --model m.txt bare.svm");
+  ASSERT_EQ(bare.code, 0) << bare.err;
+  EXPECT_EQ(bare.out, labelled.out);
+  EXPECT_EQ(probabilities_of(bare.out).size(), 270U);
+  // Labels the model does not know are ignored too (predict), refused by eval.
+  ASSERT_EQ(std::system(("sed 's/^[-+]*1 /7 /' " +
+                         data_file("heart_scale") + " > " + quoted(path("sevens.svm")))
+                            .c_str()),
+            0);
+  EXPECT_EQ(dsgd("predict --model m.txt sevens.svm").out, labelled.out);
+  const Result eval = dsgd("eval --model m.txt sevens.svm");
+  EXPECT_EQ(eval.code, 1);
+  EXPECT_NE(eval.err.find("unknown label 7"), std::string::npos) << eval.err;
+  const Result eval_bare = dsgd("eval --model m.txt bare.svm");
+  EXPECT_EQ(eval_bare.code, 1);
+  EXPECT_NE(eval_bare.err.find("missing label"), std::string::npos) << eval_bare.err;
+}
+
+TEST_F(Everyday, PredictReadsACsvOfTheModelsFeaturesOnly) {
+  ASSERT_EQ(dsgd("train -q " + data_file("breast_cancer.csv") + " --label-column malignant --model c.txt").code, 0);
+  const Result labelled = dsgd("predict --model c.txt --label-column malignant " + data_file("breast_cancer.csv"));
+  ASSERT_EQ(labelled.code, 0) << labelled.err;
+  // breast_cancer.csv without its last column, the label.
+  ASSERT_EQ(std::system(("sed 's/,[^,]*$//' " + data_file("breast_cancer.csv") + " > " + quoted(path("bare.csv"))).c_str()),
+            0);
+  const Result bare = dsgd("predict --model c.txt bare.csv");
+  ASSERT_EQ(bare.code, 0) << bare.err;
+  EXPECT_EQ(bare.out, labelled.out);
+}
+
+TEST_F(Everyday, PredictLabelsAreTheModelsOwnAndTheThresholdMoves) {
+  const Result p = dsgd("predict --model m.txt " + data_file("heart_scale"));
+  const std::vector<double> prob = probabilities_of(p.out);
+  const Result labels = dsgd("predict --labels --threshold 0.7 --model m.txt " + data_file("heart_scale"));
+  ASSERT_EQ(labels.code, 0) << labels.err;
+  const std::vector<std::string> got = lines_of(labels.out);
+  ASSERT_EQ(got.size(), prob.size());
+  std::size_t positive = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i], prob[i] > 0.7 ? "1" : "-1") << i;  // heart_scale's labels are -1/+1
+    positive += prob[i] > 0.7;
+  }
+  const json j = dsgd_json("predict --model m.txt -o p.txt --threshold 0.7 " + data_file("heart_scale"), "p.json");
+  EXPECT_EQ(j.at("command"), "predict");
+  EXPECT_EQ(j.at("rows"), 270);
+  EXPECT_EQ(j.at("predicted_positive"), positive);
+  EXPECT_EQ(j.at("unlabelled_rows"), 0);
+  EXPECT_EQ(read_text(path("p.txt")), p.out);
+
+  // eval --threshold: 0 calls every row positive, 1 none; log-loss and AUC do not move.
+  const json half = dsgd_json("eval --model m.txt " + data_file("heart_scale"), "e.json");
+  const json zero = dsgd_json("eval --threshold 0 --model m.txt " + data_file("heart_scale"), "e0.json");
+  const json one = dsgd_json("eval --threshold 1 --model m.txt " + data_file("heart_scale"), "e1.json");
+  EXPECT_EQ(zero.at("confusion").at("true_negatives"), 0);
+  EXPECT_EQ(zero.at("confusion").at("false_negatives"), 0);
+  EXPECT_EQ(one.at("confusion").at("true_positives"), 0);
+  EXPECT_EQ(one.at("confusion").at("false_positives"), 0);
+  EXPECT_EQ(zero.at("threshold"), 0.0);
+  EXPECT_EQ(zero.at("log_loss"), half.at("log_loss"));
+  EXPECT_EQ(one.at("auc"), half.at("auc"));
+}
+
+TEST_F(Everyday, DataFromPipesAndStandardInputTrainsTheSameBits) {
+  const json file = dsgd_json("train -q " + data_file("heart_scale"), "file.json");
+  const json piped = dsgd_json("train -q - < " + data_file("heart_scale"), "stdin_file.json");
+  const json pipe = [&] {
+    (void)dsgd_json_via("cat " + data_file("heart_scale") + " | ", "train -q -", "pipe.json");
+    return json::parse(read_text(path("pipe.json")));
+  }();
+  const json gz = [&] {
+    (void)dsgd_json_via("gzip -c " + data_file("heart_scale") + " | ", "train -q /dev/stdin", "gz.json");
+    return json::parse(read_text(path("gz.json")));
+  }();
+  for (const json* j : {&piped, &pipe, &gz}) {
+    EXPECT_EQ(j->at("weights"), file.at("weights"));
+    EXPECT_EQ(j->at("bias"), file.at("bias"));
+    EXPECT_EQ(j->at("data").at("rows"), 270);
+  }
+  // A named pipe, written by another process.
+  ASSERT_EQ(::mkfifo(path("fifo").c_str(), 0600), 0);
+  std::thread writer([&] { (void)std::system(("cat " + data_file("heart_scale") + " > " + quoted(path("fifo"))).c_str()); });
+  const json fifo = dsgd_json("train -q fifo", "fifo.json");
+  writer.join();
+  EXPECT_EQ(fifo.at("weights"), file.at("weights"));
+  // Prediction from standard input.
+  EXPECT_EQ(dsgd("predict --model m.txt - < " + data_file("heart_scale")).out,
+            dsgd("predict --model m.txt " + data_file("heart_scale")).out);
+  // A stream has no place for a cache, and standard input can be read once.
+  const Result cache = dsgd("train -q --cache - < " + data_file("heart_scale"));
+  EXPECT_EQ(cache.code, 2);
+  EXPECT_NE(cache.err.find("--cache needs a regular file"), std::string::npos) << cache.err;
+  const Result twice = dsgd("train -q - --test - < " + data_file("heart_scale"));
+  EXPECT_EQ(twice.code, 2);
+  EXPECT_NE(twice.err.find("both read standard input"), std::string::npos) << twice.err;
+  const Result empty = dsgd("train -q - < /dev/null");
+  EXPECT_EQ(empty.code, 1);
+  EXPECT_NE(empty.err.find("stdin: empty file"), std::string::npos) << empty.err;
+}
+
+TEST_F(Everyday, OutputsGoToStandardOutputDevicesFifosAndSymlinkTargets) {
+  // "-": the model on standard output, the report on standard error.
+  const Result to_stdout = dsgd("train " + data_file("heart_scale") + " --model -");
+  ASSERT_EQ(to_stdout.code, 0) << to_stdout.err;
+  EXPECT_EQ(to_stdout.out, read_text(path("m.txt")));  // the same model, the same bits
+  EXPECT_NE(to_stdout.err.find("Model written to standard output"), std::string::npos) << to_stdout.err;
+  EXPECT_FALSE(fs::exists(path("-")));
+  // /dev/stdout is written through; the device link stays what it was.
+  const Result dev = dsgd("predict --model m.txt -o /dev/stdout " + data_file("heart_scale"));
+  ASSERT_EQ(dev.code, 0) << dev.err;
+  EXPECT_EQ(probabilities_of(dev.out).size(), 270U);
+  EXPECT_TRUE(fs::is_symlink("/dev/stdout"));
+  EXPECT_EQ(dsgd("predict --model m.txt -o /dev/null " + data_file("heart_scale")).code, 0);
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
+  // A symlink keeps pointing where it did; its target gets the content.
+  fs::create_directories(path("real"));
+  fs::create_symlink("real/predictions.txt", path("link.txt"));
+  ASSERT_EQ(dsgd("predict --model m.txt -o link.txt " + data_file("heart_scale")).code, 0);
+  EXPECT_TRUE(fs::is_symlink(path("link.txt")));
+  EXPECT_EQ(read_text(path("real/predictions.txt")), dev.out);
+  ASSERT_EQ(dsgd("predict --labels --model m.txt -o link.txt " + data_file("heart_scale")).code, 0);
+  EXPECT_TRUE(fs::is_symlink(path("link.txt")));
+  EXPECT_EQ(lines_of(read_text(path("real/predictions.txt"))).front().size() <= 2, true);
+  // A FIFO is written through, to the process reading it.
+  ASSERT_EQ(::mkfifo(path("out.fifo").c_str(), 0600), 0);
+  std::thread reader([&] { (void)std::system(("cat " + quoted(path("out.fifo")) + " > " + quoted(path("got"))).c_str()); });
+  ASSERT_EQ(dsgd("predict --model m.txt -o out.fifo " + data_file("heart_scale")).code, 0);
+  reader.join();
+  EXPECT_EQ(read_text(path("got")), dev.out);
+  EXPECT_TRUE(fs::is_fifo(path("out.fifo")));
+  // Two outputs cannot share standard output.
+  const Result both = dsgd("predict --model m.txt --json - " + data_file("heart_scale"));
+  EXPECT_EQ(both.code, 2);
+  EXPECT_NE(both.err.find("both write to standard output"), std::string::npos) << both.err;
+}
+
+TEST_F(Everyday, GenWritesTrainAndTestFilesWithTheSameLabels) {
+  ASSERT_EQ(dsgd("gen -n 2000 -d 5 -o train.svm --test-output test.csv").code, 0);
+  ASSERT_EQ(dsgd("train -q train.svm --model g.txt").code, 0);
+  const Result eval = dsgd("eval --model g.txt test.csv");
+  EXPECT_EQ(eval.code, 0) << eval.err;
+  // Generated data to standard output, the message on standard error.
+  const Result out = dsgd("gen -n 100 -d 3 -o -");
+  ASSERT_EQ(out.code, 0) << out.err;
+  EXPECT_EQ(lines_of(out.out).size(), 100U);
+  EXPECT_NE(out.err.find("to standard output"), std::string::npos) << out.err;
+}
+
+TEST_F(Everyday, StartedByMpirunWithoutTheMpiBackendRefuses) {
+  const std::string env = "OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_RANK=";
+  // dsgd() runs its arguments through the shell: the variables go before the program.
+  const auto run = [&](const std::string& rank, const std::string& args) {
+    return dsgd_env(env + rank, args);
+  };
+  const Result rank0 = run("0", "train -q " + data_file("heart_scale") + " --model x.txt");
+  EXPECT_EQ(rank0.code, 2);
+  expect_one_line_error(rank0);
+  EXPECT_NE(rank0.err.find("without --backend mpi"), std::string::npos) << rank0.err;
+  EXPECT_FALSE(fs::exists(path("x.txt")));
+  const Result rank1 = run("1", "train -q " + data_file("heart_scale") + " --model x.txt");
+  EXPECT_EQ(rank1.code, 2);
+  EXPECT_TRUE(rank1.err.empty()) << rank1.err;  // only rank 0 speaks
+  const Result predict = run("0", "predict --model m.txt " + data_file("heart_scale"));
+  EXPECT_EQ(predict.code, 2);
+  EXPECT_NE(predict.err.find("run it without mpirun"), std::string::npos) << predict.err;
+  // One process under mpirun is fine.
+  EXPECT_EQ(dsgd_env("OMPI_COMM_WORLD_SIZE=1 OMPI_COMM_WORLD_RANK=0", "train -q " + data_file("heart_scale")).code, 0);
+}
+
+}  // namespace
