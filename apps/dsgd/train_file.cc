@@ -287,6 +287,16 @@ void check_training_memory(const TrainConfig& config, const ReadResult& data, co
   throw ConfigError(fmt::format("--features {} {}", d, failure));
 }
 
+// The epochs a model was trained for, from its training record: epochs_trained, or (models of
+// dsgd 0.4) best_epoch; 0 when neither is there.
+std::size_t epochs_trained(const nlohmann::json& training) {
+  for (const char* key : {"epochs_trained", "best_epoch"}) {
+    if (training.is_object() && training.contains(key) && training.at(key).is_number_unsigned())
+      return training.at(key).get<std::size_t>();
+  }
+  return 0;
+}
+
 }  // namespace
 
 int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t features,
@@ -384,7 +394,24 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   }
   const LinearModel* start = init ? &init->params : scaled_start ? &*scaled_start : nullptr;
   apply_file_defaults(config, data, given, reader, start);
+  // A warm start goes on where --init's model left its schedule: --epochs more epochs, the rate
+  // and the shuffles those of its epochs E0 + 1 ... (so 5 + 5 epochs give the bits of 10, for SGD).
+  const std::size_t start_epoch = init ? epochs_trained(init->training) : 0;
+  if (start_epoch > 0) config.epochs += start_epoch;
+  if (!quiet && init) {
+    if (start_epoch == 0) {
+      fmt::print("Init  {}: no record of the epochs it was trained for: the schedule starts again\n", file.init);
+    } else {
+      fmt::print("Init  {}: trained for {} epoch{}; this run goes on with epochs {} to {} of the schedule{}\n", file.init,
+                 start_epoch, start_epoch == 1 ? "" : "s", start_epoch + 1, config.epochs,
+                 config.optimizer == Optimizer::kAdagrad ? " (adagrad's sums of squared gradients start again)" : "");
+    }
+  }
 
+  if (!quiet && config.patience > 0 && !file.holdout)
+    fmt::print("Note  early stopping on --test {} (--patience {}): the test set chooses the epoch, so its final "
+               "figures are optimistic; --holdout FRACTION stops on training rows set aside instead\n",
+               file.test, config.patience);
   EpochCallback progress;
   if (!quiet) progress = [&](const EpochProgress& p) { print_progress(stdout, "train", config.epochs, p); };
   std::optional<HoldoutSplit> split;
@@ -400,6 +427,13 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   } else {
     const Dataset* holdout = config.patience > 0 ? &test->data : nullptr;
     jobs = balanced_jobs(config, data.data, data.total_rows, holdout, holdout != nullptr ? test->total_rows : 0, start);
+  }
+  if (start_epoch > 0) {
+    jobs = [inner = jobs, start_epoch](int worker) {
+      WorkerJob job = inner(worker);
+      job.start_epoch = start_epoch;
+      return job;
+    };
   }
   const Checkpoints checkpoints = prepare_checkpoints(file, config, data, cluster);
   if (checkpoints.plan || checkpoints.resume) {
@@ -420,7 +454,10 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     if (cluster != nullptr) return evaluate_all(rows, run.model, cluster->comm());
     return evaluate_scores(scores(run.model, rows), rows.labels());
   };
-  const Evaluation on_train = evaluate_model(data.data);
+  // With --holdout, the training rows and the held-out rows are scored apart.
+  const Evaluation on_train = evaluate_model(split ? split->train : data.data);
+  std::optional<Evaluation> on_holdout;
+  if (split) on_holdout = evaluate_model(split->holdout);
   std::optional<Evaluation> on_test;
   if (test) on_test = evaluate_model(test->data);
   if (!root) return 0;
@@ -439,7 +476,8 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
              test ? fmt::format(" (train {:.4f} s + test {:.4f} s)", data.seconds, test->seconds) : "", run.time_s);
   print_time_split(stdout, run);
   print_exchange(stdout, run, run.model.features());
-  print_evaluation(stdout, "Train", on_train);
+  print_evaluation(stdout, "Train", on_train);  // with --holdout: the rows not held out
+  if (on_holdout) print_evaluation(stdout, "Held-out", *on_holdout);
   if (on_test) print_evaluation(stdout, "Test ", *on_test);
 
   Model model{run.model, data.labels, nlohmann::json::object(), version()};
@@ -448,7 +486,8 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
                          {"rows", data.total_rows},
                          {"holdout", file.holdout ? nlohmann::json(*file.holdout) : nlohmann::json(nullptr)},
                          {"test", file.test.empty() ? nlohmann::json(nullptr) : nlohmann::json(file.test)},
-                         {"best_epoch", run.best_epoch}});
+                         {"best_epoch", run.best_epoch},
+                         {"epochs_trained", run.best_epoch}});
   if (init) model.training["init"] = file.init;
   std::vector<AtomicFile*> outputs;  // committed together: both, or (a write failed) neither
   if (model_file) {
@@ -481,6 +520,11 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
       report["test_data"] = data_json(file.test, *test);
       report["test"] = to_json(*on_test);
     }
+    if (on_holdout) report["holdout"] = to_json(*on_holdout);
+    report["early_stopping"] =
+        config.patience == 0
+            ? nlohmann::json(nullptr)
+            : nlohmann::json{{"on", split ? "holdout" : "test"}, {"patience", config.patience}, {"best_epoch", run.best_epoch}};
     put_json(*json, report);
     outputs.push_back(&*json);
   }

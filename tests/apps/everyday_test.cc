@@ -201,4 +201,45 @@ TEST_F(Everyday, StartedByMpirunWithoutTheMpiBackendRefuses) {
   EXPECT_EQ(dsgd_env("OMPI_COMM_WORLD_SIZE=1 OMPI_COMM_WORLD_RANK=0", "train -q " + data_file("heart_scale")).code, 0);
 }
 
+TEST_F(Everyday, HeldOutRowsAndTrainingRowsAreScoredApart) {
+  const json j = dsgd_json("train -q " + data_file("heart_scale") + " --holdout 0.3", "h.json");
+  const std::size_t train_rows = j.at("train").at("rows"), held_rows = j.at("holdout").at("rows");
+  EXPECT_EQ(train_rows + held_rows, 270U);
+  EXPECT_GT(held_rows, 50U);
+  EXPECT_LT(held_rows, 110U);
+  EXPECT_EQ(j.at("early_stopping").at("on"), "holdout");
+  EXPECT_EQ(j.at("early_stopping").at("patience"), 3);
+  const Result text = dsgd("train " + data_file("heart_scale") + " --holdout 0.3");
+  EXPECT_TRUE(has_line_starting(text.out, "Train (" + std::to_string(train_rows) + " rows)")) << text.out;
+  EXPECT_TRUE(has_line_starting(text.out, "Held-out (" + std::to_string(held_rows) + " rows)")) << text.out;
+  // Early stopping on --test says that the test set chose the epoch.
+  const Result on_test = dsgd("train " + data_file("heart_scale") + " --test " + data_file("heart_scale") +
+                              " --patience 2");
+  EXPECT_NE(on_test.out.find("the test set chooses the epoch"), std::string::npos) << on_test.out;
+  const json t = dsgd_json("train -q " + data_file("heart_scale") + " --test " + data_file("heart_scale") +
+                               " --patience 2",
+                           "t.json");
+  EXPECT_EQ(t.at("early_stopping").at("on"), "test");
+  EXPECT_TRUE(dsgd_json("train -q " + data_file("heart_scale"), "n.json").at("early_stopping").is_null());
+}
+
+// Two runs of 5 epochs, the second from the first's model, give the bits of one run of 10.
+TEST_F(Everyday, AWarmStartGoesOnWithTheSchedule) {
+  for (const std::string workers : {"1", "2"}) {
+    const std::string base = "train -q " + data_file("heart_scale") + " --workers " + workers;
+    const json ten = dsgd_json(base + " --epochs 10", "ten.json");
+    ASSERT_EQ(dsgd(base + " --epochs 5 --model five.txt").code, 0);
+    const json more = dsgd_json(base + " --epochs 5 --init five.txt --model ten.txt", "more.json");
+    EXPECT_EQ(more.at("weights"), ten.at("weights")) << workers;
+    EXPECT_EQ(more.at("bias"), ten.at("bias")) << workers;
+    ASSERT_EQ(more.at("epochs").size(), 5U);
+    EXPECT_EQ(more.at("epochs").at(0).at("epoch"), 6);
+    EXPECT_EQ(more.at("epochs").at(0).at("lr"), ten.at("epochs").at(5).at("lr"));
+    EXPECT_NE(read_text(path("ten.txt")).find("\"epochs_trained\":10"), std::string::npos);
+  }
+  const Result said = dsgd("train " + data_file("heart_scale") + " --epochs 5 --init five.txt");
+  EXPECT_NE(said.out.find("trained for 5 epochs; this run goes on with epochs 6 to 10"), std::string::npos)
+      << said.out;
+}
+
 }  // namespace

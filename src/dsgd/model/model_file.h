@@ -3,7 +3,7 @@
 //
 //   # dsgd logistic-regression model
 //   format dsgd-model 1
-//   dsgd 0.4.0
+//   dsgd 0.5.0
 //   features 123
 //   bias -0.6931471805599453
 //   labels -1 1

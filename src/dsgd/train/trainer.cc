@@ -254,6 +254,13 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
 
   std::size_t first_step = 0;  // of the first epoch run: a resumed run goes on mid-epoch
   PassSums resumed_sums;
+  if (job.start_epoch > 0 && job.resume == nullptr) {
+    if (job.init == nullptr || job.start_epoch >= config.epochs)
+      throw ConfigError(fmt::format("a warm start at epoch {} needs an initial model and more than {} epochs",
+                                    job.start_epoch, job.start_epoch));
+    state.epoch = job.start_epoch;
+    state.step = job.start_epoch * steps;
+  }
   if (job.resume != nullptr) {
     const TrainSnapshot& r = *job.resume;
     if (r.step != r.epoch * steps + r.step_in_epoch || r.step_in_epoch >= steps || r.epoch > config.epochs)

@@ -54,6 +54,10 @@ struct WorkerJob {
   Shard holdout;                      // scored after each epoch (early stopping with patience); set on
                                       // every worker or on none (it is a collective)
   const LinearModel* init = nullptr;  // warm start; its standardisation, if any, is kept
+  // A warm start that goes on: the epochs `init` was trained for. The run starts at that epoch
+  // and at step start_epoch x steps an epoch, so that its rate schedule and shuffles continue,
+  // and ends at config.epochs (which counts them too). 0: a fresh schedule.
+  std::size_t start_epoch = 0;
   // Checkpoints to write (rank 0 writes them, in a thread of its own, while training goes on),
   // and one to go on from: every worker gets the same one, and the run then ends with the bits
   // of the run it was taken from.
