@@ -67,7 +67,7 @@ Handler add_bench_command(CLI::App& app) {
       const int threads = setup.threads;
       const bool root = cluster->rank() == 0;
       report.config = setup.config;
-      report.env = {kernel_target(), setup.local.generate_s};
+      report.env = {kernel_target(), setup.local.generate_s, "mpi"};
       std::vector<RunReport> parallel_runs;
       for (int r = 0; r < o.repeat; ++r) {
         parallel_runs.push_back(run_scored(report.config, setup.local, setup.bounds, "parallel",

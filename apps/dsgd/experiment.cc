@@ -45,7 +45,8 @@ void add_backend_options(CLI::App& app, BackendOptions& backend) {
       ->group(group)
       ->check(positive());
   app.add_option("--allreduce", backend.allreduce,
-                 "mpi: deterministic (same bits as threads) or native (MPI_Allreduce) [default: deterministic]")
+                 "mpi: deterministic (same bits as threads) or native (MPI_Allreduce: MPI chooses the order of the sums, so "
+                 "the bits may differ from threads' and from run to run) [default: deterministic]")
       ->group(group)
       ->check(CLI::IsMember({"deterministic", "native"}));
   app.add_option("--timeout", backend.timeout_s,

@@ -71,11 +71,17 @@ void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype) {
                  "every rank decompresses a gzip file whole)")
       ->group(group)
       ->check(CLI::IsMember({"auto", "libsvm", "csv"}));
-  app.add_option("--format", input.storage,
-                 fmt::format("Storage of the features: dense, sparse (CSR), or auto (dense from {:.0f}% non-zeros)",
+  app.add_option("--storage", input.storage,
+                 fmt::format("How the features are held in memory: dense, sparse (CSR), or auto (dense from {:.0f}% "
+                             "non-zeros)",
                              100 * kDenseFromDensity))
       ->group(group)
       ->check(CLI::IsMember({"auto", "dense", "sparse"}));
+  // dsgd 0.4's name, which gen uses for the file format: kept working, not shown, with a warning.
+  app.add_option("--format", input.storage, "Old name of --storage")
+      ->group("")
+      ->check(CLI::IsMember({"auto", "dense", "sparse"}))
+      ->each([](const std::string&) { fmt::print(stderr, "dsgd: warning: --format is now called --storage\n"); });
   app.add_option("--label-column", input.label_column,
                  "CSV: the label column, by header name or 0-based position [default: 'label', else the last]")
       ->group(group);

@@ -29,7 +29,7 @@ struct InputOptions {
 using NamedPaths = std::vector<std::pair<std::string, std::string>>;
 void check_paths(const NamedPaths& outputs, const NamedPaths& inputs);
 
-// Adds --input-format --format --label-column --cache (and --dtype unless the command has it
+// Adds --input-format --storage (and its old name --format) --label-column --cache (and --dtype unless the command has it
 // already).
 void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype);
 

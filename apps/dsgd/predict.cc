@@ -9,7 +9,6 @@
 #include "dsgd/model/metrics.h"
 #include "dsgd/report/report.h"
 #include "dsgd/timer.h"
-#include "dsgd/version.h"
 #include "files.h"
 #include "options.h"
 
@@ -110,9 +109,8 @@ Handler add_predict_command(CLI::App& app) {
     std::fwrite(text.data(), 1, text.size(), file->stream());
     std::vector<AtomicFile*> outputs = {&*file};
     if (json) {
-      const nlohmann::json report = {{"command", "predict"},
-                                     {"dsgd", version()},
-                                     {"model", o.scoring.model},
+      nlohmann::json report = report_header("predict");
+      report.update({{"model", o.scoring.model},
                                      {"data", data_json(o.scoring.data, s.read)},
                                      {"rows", s.z.size()},
                                      {"unlabelled_rows", s.read.unlabelled},
@@ -120,7 +118,7 @@ Handler add_predict_command(CLI::App& app) {
                                      {"predicted_positive", positives},
                                      {"output", o.labels ? "labels" : "probabilities"},
                                      {"load_s", s.read.seconds},
-                                     {"time_s", seconds_since(start)}};
+                                     {"time_s", seconds_since(start)}});
       put_json(*json, report);
       outputs.push_back(&*json);
     }
@@ -149,12 +147,17 @@ Handler add_eval_command(CLI::App& app) {
     check_paths({{"--json", o.json}}, {{"--model", o.scoring.model}, {"data", o.scoring.data}});
     std::optional<AtomicFile> json;
     if (!o.json.empty()) json.emplace(o.json);
+    const auto start = Clock::now();
     const Scored s = score_file(o.scoring, false);
     const Evaluation e = evaluate_scores(s.z, s.read.data.labels(), o.threshold);
+    const double time_s = seconds_since(start);
     fmt::print("Model {}: {} features, labels {}\n", o.scoring.model, s.model.params.features(), s.model.labels.describe());
     print_evaluation(stdout, o.scoring.data, e);
     if (json) {
-      nlohmann::json report = to_json(e);
+      nlohmann::json report = report_header("eval");
+      report.update(to_json(e));
+      report["time_s"] = time_s;
+      report["load_s"] = s.read.seconds;
       report["model"] = o.scoring.model;
       report["data"] = data_json(o.scoring.data, s.read);
       write_json(*json, report);

@@ -42,7 +42,7 @@ void check_same_file_config(Cluster& cluster, const DataOptions& data, const Tra
                                    {"--test", file.test},
                                    {"--init", file.init},
                                    {"--input-format", file.input.input_format},
-                                   {"--format", file.input.storage},
+                                   {"--storage", file.input.storage},
                                    {"--label-column", file.input.label_column},
                                    {"--dtype", file.input.dtype}})
     more.push_back({name, text});
@@ -64,6 +64,7 @@ Handler add_train_command(CLI::App& app) {
   add_file_train_options(*sub, options->file);
   add_data_options(*sub, options->data);
   add_train_options(*sub, options->train);
+  describe_file_defaults(*sub);
   add_backend_options(*sub, options->backend);
   return [options, sub] {
     Options& o = *options;
@@ -85,7 +86,7 @@ Handler add_train_command(CLI::App& app) {
       });
     }
     reject(*sub, {"--test", "--holdout", "--model", "--init", "--patience", "--standardize", "--no-standardize", "--scale",
-                  "--input-format", "--format", "--label-column", "--cache"},
+                  "--input-format", "--storage", "--format", "--label-column", "--cache"},
            "needs a data file (dsgd train DATA ...)");
     o.data.resolve();
     o.backend.check(o.train);
@@ -119,7 +120,7 @@ Handler add_train_command(CLI::App& app) {
     return run_on_cluster(*cluster, [&] {
       ClusterSetup setup = prepare_cluster_run(*cluster, o.data, o.train, o.backend);
       report.config = setup.config;
-      report.env = {kernel_target(), setup.local.generate_s};
+      report.env = {kernel_target(), setup.local.generate_s, "mpi"};
       report.result = run_scored(report.config, setup.local, setup.bounds, "train",
                                  o.train.quiet || cluster->rank() != 0, cluster.get(), setup.threads);
       if (cluster->rank() == 0) {

@@ -12,6 +12,7 @@
 #include "dsgd/data/holdout.h"
 #include "dsgd/error.h"
 #include "dsgd/model/metrics.h"
+#include "dsgd/report/bandwidth.h"
 #include "dsgd/report/report.h"
 #include "dsgd/train/checkpoint.h"
 #include "dsgd/train/memory.h"
@@ -107,6 +108,29 @@ std::vector<double> shard_squared_sums(const Dataset& data, std::size_t total_ro
 }
 
 }  // namespace
+
+void describe_file_defaults(CLI::App& train) {
+  const TrainConfig synthetic;
+  const auto say = [&](const char* name, const std::string& text) {
+    CLI::Option* o = train.get_option(name);
+    o->description(o->get_description() + " " + text);
+    o->default_str("");
+  };
+  say("--epochs", fmt::format("[default: on a data file {} (adagrad: about {} steps, 3 to {} epochs); on synthetic data "
+                              "{}; after --init, this many more]",
+                              kFileEpochs, kAdagradSteps, kFileEpochs, synthetic.epochs));
+  say("--batch", fmt::format("[default: on a data file rows / (workers x {}), between {} and {}; on synthetic data {}]",
+                             kFileStepsPerEpoch, kFileMinBatch, kFileMaxBatch, synthetic.batch));
+  say("--lr", fmt::format("[default: on a data file {} / (mean |x|^2 + 1) / workers, for scaled x (adagrad: {} / "
+                          "workers); on synthetic data {}]",
+                          kFileRateScale, kAdagradRate, synthetic.lr));
+  say("--schedule", fmt::format("[default: on a data file step (adagrad: constant); on synthetic data {}]",
+                                to_string(synthetic.schedule)));
+  say("--lr-step-epochs", fmt::format("[default: on a data file {}; on synthetic data {}]", kFileStepEpochs,
+                                      synthetic.step_epochs));
+  say("--shuffle", fmt::format("[default: on a data file shuffled; on synthetic data {}]",
+                               synthetic.shuffle ? "shuffled" : "not shuffled"));
+}
 
 std::size_t file_batch(std::size_t rows, int workers) noexcept {
   return std::clamp<std::size_t>(rows / (static_cast<std::size_t>(workers) * kFileStepsPerEpoch), kFileMinBatch,
@@ -297,6 +321,25 @@ std::size_t epochs_trained(const nlohmann::json& training) {
   return 0;
 }
 
+// The memory-bandwidth bound of a run: its epochs over this process's rows of X cannot take
+// less than their bytes / the read bandwidth its `threads` threads reach, measured now; on a
+// cluster every process measures at once (ranks on one host share its bandwidth) and the
+// slowest bound holds.
+struct FileBound {
+  double bandwidth_gbs = 0;  // this process's (rank 0's on a cluster)
+  double time_s = 0;
+};
+FileBound file_bound(const Dataset& rows, std::size_t epochs, int threads, Cluster* cluster) {
+  FileBound b;
+  b.bandwidth_gbs = measure_read_bandwidth(threads);
+  b.time_s = static_cast<double>(epochs) * static_cast<double>(rows.feature_bytes()) / (b.bandwidth_gbs * 1e9);
+  if (cluster != nullptr) {
+    const std::vector<double> all = allgather_one<double>(cluster->comm(), b.time_s);
+    b.time_s = *std::max_element(all.begin(), all.end());
+  }
+  return b;
+}
+
 }  // namespace
 
 int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t features,
@@ -460,21 +503,31 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   if (split) on_holdout = evaluate_model(split->holdout);
   std::optional<Evaluation> on_test;
   if (test) on_test = evaluate_model(test->data);
+  const FileBound bound = file_bound(split ? split->train : data.data, run.epochs.size(),
+                                     cluster != nullptr ? reader.threads : config.workers, cluster);
   if (!root) return 0;
+  const auto plural = [](std::size_t n, const char* what) { return fmt::format("{} {}{}", n, what, n == 1 ? "" : "s"); };
   const std::string where =
-      cluster != nullptr ? fmt::format("{} ranks x {} threads", cluster->size(), reader.threads)
-                         : fmt::format("{} threads", config.workers);
+      cluster != nullptr
+          ? fmt::format("{} x {}", plural(static_cast<std::size_t>(cluster->size()), "rank"),
+                        plural(static_cast<std::size_t>(reader.threads), "thread"))
+          : plural(static_cast<std::size_t>(config.workers), "thread");
   const char* scaled = config.scale == Scaling::kStandardize ? "standardized"
                        : config.scale == Scaling::kMaxAbs    ? "scaled by max |x|"
                                                              : "not scaled";
-  fmt::print("Model {} weights + {}; {}; {} epochs{} on {} workers ({}), {} steps\n", run.model.features(),
-             config.bias ? fmt::format("bias {:.6g}", run.model.bias) : "no bias", scaled, run.epochs.size(),
-             config.patience > 0 ? fmt::format(" (kept epoch {})", run.best_epoch) : "", config.workers, where,
-             run.steps);
+  fmt::print("Model {} weights + {}; {}; {}{} on {} ({}), {} steps\n", run.model.features(),
+             config.bias ? fmt::format("bias {:.6g}", run.model.bias) : "no bias", scaled,
+             plural(run.epochs.size(), "epoch"), config.patience > 0 ? fmt::format(" (kept epoch {})", run.best_epoch) : "",
+             plural(static_cast<std::size_t>(config.workers), "worker"), where, run.steps);
   const double load_s = data.seconds + (test ? test->seconds : 0.0);
   fmt::print("Time  loading {:.4f} s{}, training {:.4f} s\n", load_s,
              test ? fmt::format(" (train {:.4f} s + test {:.4f} s)", data.seconds, test->seconds) : "", run.time_s);
   print_time_split(stdout, run);
+  fmt::print("Bound memory bandwidth {:.1f} GB/s: {} over {} of X take at least {:.3g} s; training took {:.2f}x that\n",
+             bound.bandwidth_gbs, plural(run.epochs.size(), "epoch"),
+             human_bytes(static_cast<double>((split ? split->train : data.data).feature_bytes())), bound.time_s,
+             run.time_s / bound.time_s);
+  print_communication(stdout, run, run.model.features());
   print_exchange(stdout, run, run.model.features());
   print_evaluation(stdout, "Train", on_train);  // with --holdout: the rows not held out
   if (on_holdout) print_evaluation(stdout, "Held-out", *on_holdout);
@@ -495,26 +548,28 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     outputs.push_back(&*model_file);
   }
   if (json) {
-    nlohmann::json report = {{"command", "train"},
-                             {"dsgd", version()},
-                             {"backend", cluster != nullptr ? "mpi" : "threads"},
-                             {"data", data_json(file.data, data)},
-                             {"config", to_json(config)},
-                             {"load_s", load_s},
-                             {"train_s", run.time_s},
-                             {"compute_s", run.compute_s},
-                             {"exchange_s", run.exchange_s},
-                             {"comm_s", run.comm_s},
-                             {"wait_s", run.wait_s},
-                             {"communication", communication_json(run)},
-                             {"exchange", exchange_json(run, config)},
-                             {"steps", run.steps},
-                             {"best_epoch", run.best_epoch},
-                             {"epochs", to_json(run.epochs)},
-                             {"train", to_json(on_train)},
-                             {"weights", run.model.weights},
-                             {"bias", run.model.bias},
-                             {"model", file.model.empty() ? nlohmann::json(nullptr) : nlohmann::json(file.model)}};
+    nlohmann::json report = report_header("train");
+    report.update({{"backend", cluster != nullptr ? "mpi" : "threads"},
+                   {"data", data_json(file.data, data)},
+                   {"config", to_json(config)},
+                   {"load_s", load_s},
+                   {"time_s", run.time_s},
+                   {"response_time_s", run.response_time_s},
+                   {"compute_s", run.compute_s},
+                   {"exchange_s", run.exchange_s},
+                   {"comm_s", run.comm_s},
+                   {"wait_s", run.wait_s},
+                   {"communication", communication_json(run)},
+                   {"exchange", exchange_json(run, config)},
+                   {"bound", {{"read_bandwidth_gbs", bound.bandwidth_gbs}, {"time_s", bound.time_s}}},
+                   {"steps", run.steps},
+                   {"best_epoch", run.best_epoch},
+                   {"epochs", to_json(run.epochs)},
+                   {"train", to_json(on_train)},
+                   {"test", nullptr},
+                   {"weights", run.model.weights},
+                   {"bias", run.model.bias},
+                   {"model", file.model.empty() ? nlohmann::json(nullptr) : nlohmann::json(file.model)}});
     if (cluster != nullptr) report["processes"] = {{"ranks", cluster->size()}, {"threads_per_rank", reader.threads}};
     if (test) {
       report["test_data"] = data_json(file.test, *test);

@@ -49,6 +49,10 @@ constexpr double kFileStepEpochs = 5.0;
 constexpr std::size_t kAdagradFromColumns = 10'000;
 constexpr double kAdagradRate = 0.1;
 constexpr std::size_t kAdagradSteps = 1500;
+// train --help: the training options whose defaults differ on a data file say both (the
+// synthetic run's TrainConfig default and the file's rule) instead of one captured value.
+void describe_file_defaults(CLI::App& train);
+
 // The batch a file's run takes with `workers` workers where --batch is not given.
 [[nodiscard]] std::size_t file_batch(std::size_t rows, int workers) noexcept;
 // `data` holds the rows `reader` read (all, or this process's), and the defaults depend only on

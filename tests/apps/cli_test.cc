@@ -578,7 +578,7 @@ TEST_F(CliTest, GenWritesSparseRowsAsLibsvmOnly) {
 TEST_F(CliTest, DefaultWorkersPayForThemselves) {
   const Result small = dsgd("train " + data_file("heart_scale") + " --epochs 1");
   ASSERT_EQ(small.code, 0) << small.err;
-  EXPECT_NE(small.out.find("on 1 workers"), std::string::npos) << small.out;
+  EXPECT_NE(small.out.find("on 1 worker (1 thread)"), std::string::npos) << small.out;
   if (std::thread::hardware_concurrency() >= 2) {
     EXPECT_TRUE(has_line_starting(small.out, "Note  1 worker of ")) << small.out;
     EXPECT_NE(small.out.find("--workers"), std::string::npos);

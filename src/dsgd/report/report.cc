@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <thread>
 
 #include "dsgd/error.h"
+#include "dsgd/model/kernel.h"
 #include "dsgd/train/memory.h"
+#include "dsgd/version.h"
 
 namespace dsgd {
 namespace {
@@ -67,6 +70,17 @@ nlohmann::json run_json(const RunReport& r) {
           {"bias", r.run.model.bias}};
 }
 
+void print_bound(std::FILE* out, const char* label, const RunReport& r) {
+  fmt::print(out, "  {:<11} bound {:.4f} s at {:.1f} GB/s; run took {:.2f}x the bound\n", label, r.bound_s,
+             r.bandwidth_gbs, r.run.time_s / r.bound_s);
+  if (r.random_bound_s > 0)
+    fmt::print(out, "  {:<11} random-read bound {:.4f} s at {:.0f} M reads/s (one a non-zero); run took {:.2f}x\n", "",
+               r.random_bound_s, r.random_reads_per_s / 1e6, r.run.time_s / r.random_bound_s);
+}
+
+}  // namespace
+
+namespace {
 // What one step's sync carries.
 std::string sync_payload(const RunResult& run, std::size_t features) {
   if (run.exchange.shared_steps > 0) return "4 pass sums (the model is shared; see Exchange)";
@@ -74,13 +88,17 @@ std::string sync_payload(const RunResult& run, std::size_t features) {
   return "sparse lists (see Exchange)";
 }
 
+}  // namespace
+
 void print_communication(std::FILE* out, const RunResult& run, std::size_t features) {
   const CommStats& s = rank0(run);
   std::uint64_t total = 0;
   for (const CommStats& w : run.per_worker) total += w.bytes_sent;
   const auto workers = run.per_worker.size();
   if (!run.bytes_measured) {
-    fmt::print(out, "Communication cost: {} syncs of {}; bytes not measurable inside MPI_Allreduce ({})\n",
+    fmt::print(out,
+               "Communication cost: {} syncs of {}; bytes not measurable inside MPI_Allreduce ({}: MPI chooses the "
+               "order of the sums, so the bits may differ from threads' and from run to run)\n",
                s.syncs, sync_payload(run, features), run.algorithm);
     return;
   }
@@ -92,16 +110,6 @@ void print_communication(std::FILE* out, const RunResult& run, std::size_t featu
              human_bytes(static_cast<double>(s.bytes_received)), human_bytes(static_cast<double>(total)),
              workers == 1 ? "one worker: nothing to exchange" : run.algorithm);
 }
-
-void print_bound(std::FILE* out, const char* label, const RunReport& r) {
-  fmt::print(out, "  {:<11} bound {:.4f} s at {:.1f} GB/s; run took {:.2f}x the bound\n", label, r.bound_s,
-             r.bandwidth_gbs, r.run.time_s / r.bound_s);
-  if (r.random_bound_s > 0)
-    fmt::print(out, "  {:<11} random-read bound {:.4f} s at {:.0f} M reads/s (one a non-zero); run took {:.2f}x\n", "",
-               r.random_bound_s, r.random_reads_per_s / 1e6, r.run.time_s / r.random_bound_s);
-}
-
-}  // namespace
 
 nlohmann::json to_json(const TrainConfig& c) {
   return {{"epochs", c.epochs},
@@ -296,19 +304,58 @@ void print_report(std::FILE* out, const BenchReport& report) {
   print_bound(out, "parallel", par);
 }
 
+nlohmann::json report_header(const std::string& command) {
+  return {{"command", command},
+          {"dsgd", version()},
+          {"environment",
+           {{"kernel_target", kernel_target()}, {"hardware_threads", std::thread::hardware_concurrency()}}}};
+}
+
+nlohmann::json synthetic_data_json(const SyntheticSpec& data, double generate_s) {
+  const bool sparse = data.nnz > 0;
+  return {{"source", "synthetic"},
+          {"path", nullptr},
+          {"rows", data.samples},
+          {"test_rows", data.test_samples},
+          {"features", data.features},
+          {"storage", sparse ? "sparse" : "dense"},
+          {"values", data.samples * (sparse ? data.nnz : data.features)},
+          {"load_s", generate_s}};
+}
+
+namespace {
+// The figures of a run's model on one set, as far as a synthetic run scores them.
+nlohmann::json metrics_json(const Metrics& m, std::size_t rows) {
+  return {{"rows", rows}, {"accuracy", m.accuracy}, {"log_loss", m.log_loss}};
+}
+// The header and the figures every training report shares with the file runs'.
+void add_run_keys(nlohmann::json& json, const std::string& command, const SyntheticSpec& data, const Environment& env) {
+  json.update(report_header(command));
+  json["environment"]["generate_s"] = env.generate_s;
+  json["backend"] = env.backend;
+  json["data"] = synthetic_data_json(data, env.generate_s);
+  json["load_s"] = env.generate_s;
+}
+}  // namespace
+
 nlohmann::json to_json(const TrainReport& report) {
   const RunReport& r = report.result;
   nlohmann::json json = run_json(r);
+  add_run_keys(json, "train", report.data, report.env);
+  json["best_epoch"] = r.run.best_epoch;
+  json["train"] = metrics_json(r.train, report.data.samples);
+  json["test"] = report.data.test_samples > 0 ? metrics_json(r.test, report.data.test_samples) : nlohmann::json(nullptr);
+  json["model"] = nullptr;
+  json["early_stopping"] = nullptr;
   json["config"] = config_json(report.data, report.config);
   json["communication"] = communication_json(r.run);
   json["exchange"] = exchange_json(r.run, report.config);
   json["bound"] = {{"read_bandwidth_gbs", r.bandwidth_gbs}, {"time_s", r.bound_s}};
-  json["environment"] = {{"kernel_target", report.env.kernel_target}, {"generate_s", report.env.generate_s}};
   return json;
 }
 
 nlohmann::json to_json(const BenchReport& report) {
-  return {{"config", config_json(report.data, report.config)},
+  nlohmann::json json = {{"config", config_json(report.data, report.config)},
           {"sequential", run_json(report.sequential)},
           {"parallel", run_json(report.parallel)},
           {"speedup", report.speedup()},
@@ -318,8 +365,13 @@ nlohmann::json to_json(const BenchReport& report) {
            {{"read_bandwidth_gbs", report.sequential.bandwidth_gbs},
             {"parallel_read_bandwidth_gbs", report.parallel.bandwidth_gbs},
             {"sequential_time_s", report.sequential.bound_s},
-            {"parallel_time_s", report.parallel.bound_s}}},
-          {"environment", {{"kernel_target", report.env.kernel_target}, {"generate_s", report.env.generate_s}}}};
+            {"parallel_time_s", report.parallel.bound_s},
+            {"time_s", report.parallel.bound_s}}}};
+  add_run_keys(json, "bench", report.data, report.env);
+  // The top-level figures are the parallel run's, as in a train report.
+  for (const char* key : {"time_s", "compute_s", "exchange_s", "comm_s", "wait_s", "steps"})
+    json[key] = json["parallel"][key];
+  return json;
 }
 
 void put_json(AtomicFile& file, const nlohmann::json& json) {

@@ -34,6 +34,7 @@ struct RunReport {
 struct Environment {
   std::string kernel_target;  // SIMD instruction set the kernel runs on
   double generate_s = 0;      // time to generate the data set(s)
+  std::string backend = "threads";  // threads or mpi
 };
 
 struct TrainReport {
@@ -76,6 +77,9 @@ void print_exchange(std::FILE* out, const RunResult& run, std::size_t features);
 
 // "compute 0.0265 s, exchange 0.0012 s, communication 0.0003 s, waiting 0.0029 s (mean per worker)"
 void print_time_split(std::FILE* out, const RunResult& run);
+// "Communication cost: S syncs of ...; per worker B sent + B received; ... moved in all (how)",
+// and, where MPI's own allreduce summed, that the bits may differ.
+void print_communication(std::FILE* out, const RunResult& run, std::size_t features);
 
 // "accuracy 0.8497  log-loss 0.32345  AUC 0.90121  precision 0.7200  recall 0.6012  F1 0.6553"
 // and the confusion matrix, indented under `title`.
@@ -89,5 +93,12 @@ void print_evaluation(std::FILE* out, const std::string& title, const Evaluation
 void write_json(AtomicFile& file, const nlohmann::json& json);
 // The same without the commit, for outputs committed together (commit_together).
 void put_json(AtomicFile& file, const nlohmann::json& json);
+
+// What every JSON report begins with (schemas/report.schema.json): command, dsgd (the version)
+// and environment {kernel_target, hardware_threads}.
+[[nodiscard]] nlohmann::json report_header(const std::string& command);
+// The "data" object of a run on synthetic data (a file's comes from the CLI): source
+// "synthetic", rows, test_rows, features, storage, values, load_s (the generation).
+[[nodiscard]] nlohmann::json synthetic_data_json(const SyntheticSpec& data, double generate_s);
 
 }  // namespace dsgd

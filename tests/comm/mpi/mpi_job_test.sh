@@ -77,7 +77,7 @@ file)
   }
   same_model 2 1 "$data/a9a.gz" --test "$data/a9a.t.gz"
   same_model 3 1 "$data/a9a.gz" --holdout 0.1
-  same_model 2 2 "$data/heart_scale" --format sparse
+  same_model 2 2 "$data/heart_scale" --storage sparse
   same_model 2 1 "$data/breast_cancer.csv" --holdout 0.2
   # With the cache: the threads run writes it, each rank then loads only its rows of it.
   cp "$data/a9a.gz" "$dir/a9a.gz"

@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""Every JSON report dsgd writes validates against schemas/report.schema.json, and a training
+report has the same keys on a data file and on synthetic data, on threads and on MPI.
+
+    report_schema_test.py DSGD SCHEMA DATA_DIR [MPIRUN]
+
+Run by ctest (tests/CMakeLists.txt) with Debian's python3 and python3-jsonschema.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import jsonschema
+
+dsgd, schema_path, data = sys.argv[1], sys.argv[2], sys.argv[3]
+mpirun = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] else None
+schema = json.load(open(schema_path))
+jsonschema.Draft202012Validator.check_schema(schema)
+validator = jsonschema.Draft202012Validator(schema)
+heart = os.path.join(data, "heart_scale")
+work = tempfile.mkdtemp(prefix="dsgd_schema_")
+failures = []
+
+
+def report(name, args, launcher=()):
+    """Runs dsgd ARGS --json FILE and returns the parsed report, validated."""
+    path = os.path.join(work, name + ".json")
+    run = subprocess.run([*launcher, dsgd, *args, "--json", path], cwd=work, capture_output=True, text=True)
+    if run.returncode != 0:
+        failures.append(f"{name}: exit {run.returncode}: {run.stderr.strip()}")
+        return None
+    with open(path) as f:
+        j = json.load(f)
+    errors = sorted(validator.iter_errors(j), key=lambda e: list(e.absolute_path))
+    for e in errors[:5]:
+        failures.append(f"{name}: {'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}")
+    return j
+
+
+small = ["--samples", "4000", "--features", "6", "--epochs", "2", "--batch", "256"]
+reports = {
+    "train-synthetic": report("train-synthetic", ["train", "-q", *small, "--workers", "2"]),
+    "train-synthetic-sparse": report("train-synthetic-sparse",
+                                     ["train", "-q", "--samples", "4000", "--features", "5000", "--nnz", "8",
+                                      "--epochs", "2", "--workers", "2"]),
+    "train-file": report("train-file", ["train", "-q", heart, "--model", os.path.join(work, "m.txt")]),
+    "train-file-test": report("train-file-test", ["train", "-q", heart, "--test", heart, "--patience", "2"]),
+    "train-file-holdout": report("train-file-holdout", ["train", "-q", heart, "--holdout", "0.3", "--workers", "2"]),
+    "bench": report("bench", ["bench", *small, "--workers", "2"]),
+    "eval": report("eval", ["eval", "--model", os.path.join(work, "m.txt"), heart]),
+    "predict": report("predict", ["predict", "--model", os.path.join(work, "m.txt"), heart, "-o",
+                                  os.path.join(work, "p.txt")]),
+}
+if mpirun:
+    launcher = (mpirun, "-np", "2", "--oversubscribe")
+    reports["train-file-mpi"] = report("train-file-mpi", ["train", "-q", heart, "--backend", "mpi"], launcher)
+    reports["train-synthetic-mpi"] = report("train-synthetic-mpi", ["train", "-q", *small, "--backend", "mpi"],
+                                            launcher)
+
+# One report everywhere: train on a file and on synthetic data share every key of the schema's
+# training section (and bench every key of its own).
+training_keys = set(schema["$defs"]["training"]["required"]) | set(schema["required"])
+for name, j in reports.items():
+    if j is None:
+        continue
+    if name.startswith("train"):
+        missing = training_keys - set(j)
+        if missing:
+            failures.append(f"{name}: lacks {sorted(missing)}")
+        if j["command"] != "train":
+            failures.append(f"{name}: command {j['command']}")
+file_keys = set(reports["train-file"] or {})
+synthetic_keys = set(reports["train-synthetic"] or {})
+if reports["train-file"] and reports["train-synthetic"] and not training_keys <= file_keys & synthetic_keys:
+    failures.append("train on a file and on synthetic data do not share the schema's training keys")
+# A report that fails the schema must be caught: a report with a key taken away is invalid.
+if reports["train-file"]:
+    broken = dict(reports["train-file"])
+    del broken["time_s"]
+    if validator.is_valid(broken):
+        failures.append("the schema accepts a training report without time_s")
+
+if failures:
+    print("\n".join(failures))
+    sys.exit(1)
+print(f"{len([r for r in reports.values() if r])} reports valid against {os.path.basename(schema_path)}")
