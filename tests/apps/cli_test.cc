@@ -357,6 +357,19 @@ TEST_F(CliTest, OutputsNeverReplaceInputsAndStaleTemporariesGo) {
   EXPECT_FALSE(fs::exists(path(dead)));
   EXPECT_TRUE(fs::exists(path(alive)));
   EXPECT_TRUE(fs::exists(path("m.txt")));
+  // A checkpoint folder: each step's file has its own name, and a writer killed mid-write left
+  // one of another step; the next run that writes or resumes there removes it.
+  fs::create_directories(path("ck"));
+  const std::string half = "ck/ckpt-000000000007.dsgdckpt.tmp." + name + ".999999999.abcdef";
+  const std::string live = "ck/ckpt-000000000007.dsgdckpt.tmp." + name + "." + std::to_string(::getpid()) + ".abcdef";
+  std::ofstream(path(half)) << "half a checkpoint";
+  std::ofstream(path(live)) << "being written";
+  EXPECT_EQ(dsgd("train d.libsvm -q --checkpoint ck --checkpoint-every 20").code, 0);
+  EXPECT_FALSE(fs::exists(path(half)));
+  EXPECT_TRUE(fs::exists(path(live)));
+  std::ofstream(path(half)) << "half a checkpoint";
+  EXPECT_EQ(dsgd("train d.libsvm -q --checkpoint-every 20 --resume ck").code, 0);
+  EXPECT_FALSE(fs::exists(path(half)));
 }
 
 // SIGTERM while an output is being written: the temporary file is removed and the exit status

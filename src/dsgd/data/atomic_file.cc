@@ -81,18 +81,34 @@ std::string temporary_prefix(const std::string& path) {
   return path + ".tmp." + host_name() + "." + std::to_string(::getpid()) + ".";
 }
 
-void remove_stale_temporaries(const std::string& path) {
-  const std::string prefix = std::filesystem::path(path).filename().string() + ".tmp." + host_name() + ".";
+namespace {
+// Removes, in `folder`, the files "NAME.tmp.HOST.PID.*" of this host whose process no longer
+// runs and whose NAME passes `wanted`.
+template <typename Wanted>
+void remove_dead_temporaries(const std::filesystem::path& folder, const Wanted& wanted) {
+  const std::string marker = ".tmp." + host_name() + ".";
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(folder_of(path), ec)) {
+  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
     const std::string name = entry.path().filename().string();
-    if (!name.starts_with(prefix)) continue;
-    const std::string_view rest = std::string_view(name).substr(prefix.size());
+    const std::size_t at = name.rfind(marker);
+    if (at == std::string::npos || !wanted(std::string_view(name).substr(0, at))) continue;
+    const std::string_view rest = std::string_view(name).substr(at + marker.size());
     long pid = 0;
     const auto [end, err] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
-    if (err != std::errc() || end == rest.data() || *end != '.' || pid <= 0) continue;
+    if (err != std::errc() || end == rest.data() || end == rest.data() + rest.size() || *end != '.' || pid <= 0)
+      continue;
     if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove(entry.path(), ec);
   }
+}
+}  // namespace
+
+void remove_stale_temporaries(const std::string& path) {
+  const std::string name = std::filesystem::path(path).filename().string();
+  remove_dead_temporaries(folder_of(path), [&](std::string_view of) { return of == name; });
+}
+
+void remove_stale_temporaries_in(const std::string& folder, const std::string& name_start) {
+  remove_dead_temporaries(folder, [&](std::string_view of) { return of.starts_with(name_start); });
 }
 
 int track_temporary(const std::string& path) noexcept {

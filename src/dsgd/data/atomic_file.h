@@ -86,5 +86,8 @@ void reserve_standard_output();
 [[nodiscard]] std::string temporary_prefix(const std::string& path);
 // Removes the temporaries of `path` that processes of this host left and that no longer run.
 void remove_stale_temporaries(const std::string& path);
+// The same for every file of `folder` whose name starts with `name_start` (a folder of
+// checkpoints, each step's file named apart).
+void remove_stale_temporaries_in(const std::string& folder, const std::string& name_start);
 
 }  // namespace dsgd

@@ -201,11 +201,13 @@ void write_checkpoint(const CheckpointPlan& plan, const TrainSnapshot& snapshot)
   if (std::fwrite(bytes.data(), 1, bytes.size(), file.stream()) != bytes.size())
     throw InputError(path, 0, "cannot write the checkpoint");
   file.commit();
+  remove_stale_temporaries_in(plan.dir, std::string(kPrefix));  // of a writer killed mid-write
   const auto all = checkpoints_in(plan.dir);
   for (std::size_t k = std::max<std::size_t>(plan.keep, 1); k < all.size(); ++k) std::filesystem::remove(all[k].second, ec);
 }
 
 LoadedCheckpoint load_latest_checkpoint(const std::string& dir) {
+  remove_stale_temporaries_in(dir, std::string(kPrefix));  // of the killed run's writer, if it was mid-write
   const auto all = checkpoints_in(dir);
   if (all.empty()) throw InputError(dir, 0, "no checkpoint here (ckpt-STEP.dsgdckpt, from --checkpoint)");
   const std::string path = all.front().second.string();
