@@ -3,10 +3,12 @@
 add_library(dsgd_options INTERFACE)
 target_compile_features(dsgd_options INTERFACE cxx_std_20)
 # -O3 in Release: the kernels rely on the vectoriser for the non-Highway loops.
-target_compile_options(dsgd_options INTERFACE $<$<CONFIG:Release>:-O3>)
+# (Build-only: a program built against the installed package keeps its own flags.)
+target_compile_options(dsgd_options INTERFACE $<BUILD_INTERFACE:$<$<CONFIG:Release>:-O3>>)
 if(DSGD_SANITIZE)
-  target_compile_options(dsgd_options INTERFACE -fsanitize=${DSGD_SANITIZE} -fno-omit-frame-pointer)
-  target_link_options(dsgd_options INTERFACE -fsanitize=${DSGD_SANITIZE})
+  target_compile_options(dsgd_options INTERFACE $<BUILD_INTERFACE:-fsanitize=${DSGD_SANITIZE}>
+                                               $<BUILD_INTERFACE:-fno-omit-frame-pointer>)
+  target_link_options(dsgd_options INTERFACE $<BUILD_INTERFACE:-fsanitize=${DSGD_SANITIZE}>)
 endif()
 
 add_library(dsgd_warnings INTERFACE)

@@ -52,7 +52,10 @@ void check_paths(const NamedPaths& outputs, const NamedPaths& inputs) {
   if (stdout_user != nullptr) reserve_standard_output();
   for (std::size_t k = 0; k < outputs.size(); ++k) {
     const auto& [option, path] = outputs[k];
-    if (path.empty() || path == "-" || path.starts_with("/dev/") || path.starts_with("/proc/")) continue;
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    const bool stream = !ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status);
+    if (path.empty() || is_standard_output(path) || stream) continue;  // devices, FIFOs: written through
     for (const auto& [input, source] : inputs) {
       if (!source.empty() && same_file(path, source))
         throw ConfigError(fmt::format("{} {} is the {} file: it would be overwritten", option, path, input));
@@ -78,8 +81,10 @@ void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype) {
       ->group(group)
       ->check(CLI::IsMember({"auto", "dense", "sparse"}));
   // dsgd 0.4's name, which gen uses for the file format: kept working, not shown, with a warning.
+  CLI::Option* storage = app.get_option("--storage");
   app.add_option("--format", input.storage, "Old name of --storage")
       ->group("")
+      ->excludes(storage)
       ->check(CLI::IsMember({"auto", "dense", "sparse"}))
       ->each([](const std::string&) { fmt::print(stderr, "dsgd: warning: --format is now called --storage\n"); });
   app.add_option("--label-column", input.label_column,
@@ -112,9 +117,9 @@ ReadResult FileReader::operator()(const std::string& path, ReadOptions options) 
   std::error_code error;
   const bool regular = path != "-" && std::filesystem::is_regular_file(path, error);
   if (options.cache && !regular && (path == "-" || std::filesystem::exists(path, error)))
-    throw ConfigError(fmt::format("--cache needs a regular file, and {} is a stream (a pipe, FIFO or device): "
-                                  "leave out --cache",
-                                  path == "-" ? "standard input" : path));
+    throw ConfigError(fmt::format("--cache needs a data file named by its path, and {} is {}: leave out --cache",
+                                  path == "-" ? "'-'" : path,
+                                  path == "-" ? "standard input" : "a stream (a pipe, FIFO or device)"));
   if (cluster != nullptr && !regular && (path == "-" || std::filesystem::exists(path, error)))
     throw ConfigError(fmt::format("under MPI every rank reads its rows of {} itself: {} cannot be shared that way; "
                                   "give a regular file",

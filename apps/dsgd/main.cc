@@ -4,8 +4,10 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <utility>
 #include <cstdio>
 
@@ -20,7 +22,8 @@
 
 namespace {
 
-// SIGINT, SIGTERM, SIGHUP: remove the temporary files of outputs not yet committed, and end with
+// SIGINT, SIGTERM, SIGHUP (and SIGPIPE, SIGXFSZ: a closed pipe, a file-size limit): remove the
+// temporary files of outputs not yet committed, and end with
 // the shell's status for the signal (130, 143, 129).
 extern "C" void on_signal(int signal) {
   dsgd::remove_temporaries();
@@ -31,7 +34,7 @@ void remove_temporaries_on_signals() {
   struct sigaction action {};
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);
-  for (const int signal : {SIGINT, SIGTERM, SIGHUP}) (void)::sigaction(signal, &action, nullptr);
+  for (const int signal : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ}) (void)::sigaction(signal, &action, nullptr);
 }
 
 int fail(int code, const std::string& what) {
@@ -121,11 +124,15 @@ int main(int argc, char** argv) {
 
   if (const int refused = refuse_independent_ranks(app); refused != 0) return refused;
   try {
-    if (app.got_subcommand("gen")) return gen();
-    if (app.got_subcommand("train")) return train();
-    if (app.got_subcommand("predict")) return predict();
-    if (app.got_subcommand("eval")) return eval();
-    return bench();
+    const int code = app.got_subcommand("gen")       ? gen()
+                     : app.got_subcommand("train")   ? train()
+                     : app.got_subcommand("predict") ? predict()
+                     : app.got_subcommand("eval")    ? eval()
+                                                     : bench();
+    // The report is the output of eval and train: a full disk or a closed pipe fails the run.
+    if (code == 0 && (std::fflush(stdout) != 0 || std::ferror(stdout) != 0))
+      return fail(1, std::string("stdout: write failed: ") + std::strerror(errno));
+    return code;
   } catch (const dsgd::ConfigError& e) {
     return fail(2, fmt::format("{} (see '{}')", e.what(), help_hint(app)));
   } catch (const std::exception& e) {

@@ -51,6 +51,7 @@ void add_train_options(CLI::App& app, TrainOptions& train);
 // Validators that name the problem in words (CLI11's own ranges print the limits of double).
 [[nodiscard]] CLI::Validator positive();
 [[nodiscard]] CLI::Validator non_negative();
+[[nodiscard]] CLI::Validator probability();  // in [0, 1]; NaN refused
 
 // Each subcommand: add its options to `app` and return the handler to call once parsed.
 using Handler = std::function<int()>;

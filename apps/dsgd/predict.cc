@@ -78,10 +78,10 @@ Handler add_predict_command(CLI::App& app) {
                   "Write here instead of to standard output ('-'); a file is written atomically, a device or FIFO "
                   "written through, a symlink's target replaced");
   sub->add_flag("--labels", options->labels,
-                "Write the predicted label instead, spelt as in the training data (e.g. -1/+1 or 0/1): the positive "
-                "label where the probability > --threshold");
+                "Write the predicted label instead, the model's label value (-1 or 1 for -1/+1 data, 0 or 1, 1 or 2, "
+                "...): the positive label where the probability > --threshold");
   sub->add_option("--threshold", options->threshold, "Decision threshold of --labels and of the JSON's count")
-      ->check(CLI::Range(0.0, 1.0).description("").name("PROBABILITY"));
+      ->check(probability());
   sub->add_option("--json", options->json,
                   "Also write a summary as JSON to this file: rows, rows without a label, predicted positives, times");
   return [options] {
@@ -97,13 +97,14 @@ Handler add_predict_command(CLI::App& app) {
     fmt::memory_buffer text;
     const std::string positive = s.model.labels.text(1), negative = s.model.labels.text(0);
     std::size_t positives = 0;
+    const double cut = decision_cut(o.threshold);  // the decisions of eval --threshold
     for (const double z : s.z) {
-      const double p = sigmoid(z);
-      positives += p > o.threshold;
+      const bool yes = z > cut;
+      positives += yes;
       if (o.labels) {
-        fmt::format_to(std::back_inserter(text), "{}\n", p > o.threshold ? positive : negative);
+        fmt::format_to(std::back_inserter(text), "{}\n", yes ? positive : negative);
       } else {
-        fmt::format_to(std::back_inserter(text), "{}\n", p);
+        fmt::format_to(std::back_inserter(text), "{}\n", sigmoid(z));
       }
     }
     std::fwrite(text.data(), 1, text.size(), file->stream());
@@ -141,7 +142,7 @@ Handler add_eval_command(CLI::App& app) {
   sub->add_option("--threshold", options->threshold,
                   "Decide positive where the probability > this (accuracy, precision, recall, F1, the confusion "
                   "matrix; log-loss and AUC do not depend on it)")
-      ->check(CLI::Range(0.0, 1.0).description("").name("PROBABILITY"));
+      ->check(probability());
   return [options] {
     const Options& o = *options;
     check_paths({{"--json", o.json}}, {{"--model", o.scoring.model}, {"data", o.scoring.data}});

@@ -214,8 +214,10 @@ Checkpoints prepare_checkpoints(const FileTrainOptions& file, const TrainConfig&
                                 Cluster* cluster) {
   Checkpoints out;
   if (file.checkpoint.empty() && file.resume.empty()) return out;
-  if (file.data == "-")
-    throw ConfigError("--checkpoint and --resume need DATA in a file: a checkpoint names the file it goes on with");
+  std::error_code ec;
+  if (file.data == "-" || !std::filesystem::is_regular_file(file.data, ec))
+    throw ConfigError("--checkpoint and --resume need DATA in a regular file: a checkpoint names the file (its size "
+                      "and time) it goes on with, which a pipe or standard input has not");
   const bool root = cluster == nullptr || cluster->rank() == 0;
   nlohmann::json meta = {{"dsgd", version()},
                          {"config", to_json(config)},
@@ -313,10 +315,13 @@ void check_training_memory(const TrainConfig& config, const ReadResult& data, co
 
 // The epochs a model was trained for, from its training record: epochs_trained, or (models of
 // dsgd 0.4) best_epoch; 0 when neither is there.
-std::size_t epochs_trained(const nlohmann::json& training) {
+std::size_t epochs_trained(const std::string& path, const nlohmann::json& training) {
   for (const char* key : {"epochs_trained", "best_epoch"}) {
-    if (training.is_object() && training.contains(key) && training.at(key).is_number_unsigned())
-      return training.at(key).get<std::size_t>();
+    if (!training.is_object() || !training.contains(key)) continue;
+    const nlohmann::json& v = training.at(key);
+    if (!v.is_number_unsigned() || v.get<std::size_t>() > (std::size_t{1} << 40))
+      throw InputError(path, 0, fmt::format("the training record's {} is {}, not a count of epochs", key, v.dump()));
+    return v.get<std::size_t>();
   }
   return 0;
 }
@@ -439,7 +444,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   apply_file_defaults(config, data, given, reader, start);
   // A warm start goes on where --init's model left its schedule: --epochs more epochs, the rate
   // and the shuffles those of its epochs E0 + 1 ... (so 5 + 5 epochs give the bits of 10, for SGD).
-  const std::size_t start_epoch = init ? epochs_trained(init->training) : 0;
+  const std::size_t start_epoch = init ? epochs_trained(file.init, init->training) : 0;
   if (start_epoch > 0) config.epochs += start_epoch;
   if (!quiet && init) {
     if (start_epoch == 0) {

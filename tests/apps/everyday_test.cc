@@ -61,6 +61,11 @@ TEST_F(Everyday, PredictReadsACsvOfTheModelsFeaturesOnly) {
   const Result bare = dsgd("predict --model c.txt bare.csv");
   ASSERT_EQ(bare.code, 0) << bare.err;
   EXPECT_EQ(bare.out, labelled.out);
+  // A width that is neither the model's features nor one more is refused, not zero-filled.
+  ASSERT_EQ(std::system(("sed 's/,[^,]*$//' " + quoted(path("bare.csv")) + " > " + quoted(path("narrow.csv"))).c_str()), 0);
+  const Result narrow = dsgd("predict --model c.txt narrow.csv");
+  EXPECT_EQ(narrow.code, 1);
+  EXPECT_NE(narrow.err.find("narrow.csv:1: 29 columns, and the model has 30 features"), std::string::npos) << narrow.err;
 }
 
 TEST_F(Everyday, PredictLabelsAreTheModelsOwnAndTheThresholdMoves) {
@@ -91,6 +96,13 @@ TEST_F(Everyday, PredictLabelsAreTheModelsOwnAndTheThresholdMoves) {
   EXPECT_EQ(one.at("confusion").at("true_positives"), 0);
   EXPECT_EQ(one.at("confusion").at("false_positives"), 0);
   EXPECT_EQ(zero.at("threshold"), 0.0);
+  EXPECT_EQ(dsgd("eval --threshold nan --model m.txt " + data_file("heart_scale")).code, 2);
+  // The report is eval's output: a full disk fails the run.
+  const Result full = dsgd("eval --model m.txt " + data_file("heart_scale") + " > /dev/full");
+  EXPECT_EQ(full.code, 1);
+  EXPECT_NE(full.err.find("stdout: write failed"), std::string::npos) << full.err;
+  // The model itself from standard input.
+  EXPECT_EQ(dsgd("predict --model - " + data_file("heart_scale") + " < m.txt").out, p.out);
   EXPECT_EQ(zero.at("log_loss"), half.at("log_loss"));
   EXPECT_EQ(one.at("auc"), half.at("auc"));
 }
@@ -123,7 +135,7 @@ TEST_F(Everyday, DataFromPipesAndStandardInputTrainsTheSameBits) {
   // A stream has no place for a cache, and standard input can be read once.
   const Result cache = dsgd("train -q --cache - < " + data_file("heart_scale"));
   EXPECT_EQ(cache.code, 2);
-  EXPECT_NE(cache.err.find("--cache needs a regular file"), std::string::npos) << cache.err;
+  EXPECT_NE(cache.err.find("--cache needs a data file"), std::string::npos) << cache.err;
   const Result twice = dsgd("train -q - --test - < " + data_file("heart_scale"));
   EXPECT_EQ(twice.code, 2);
   EXPECT_NE(twice.err.find("both read standard input"), std::string::npos) << twice.err;
@@ -162,6 +174,13 @@ TEST_F(Everyday, OutputsGoToStandardOutputDevicesFifosAndSymlinkTargets) {
   reader.join();
   EXPECT_EQ(read_text(path("got")), dev.out);
   EXPECT_TRUE(fs::is_fifo(path("out.fifo")));
+  // Files under /dev that are files (/dev/shm) are replaced atomically, like any other.
+  const std::string shm = "/dev/shm/dsgd_everyday_" + std::to_string(::getpid()) + ".txt";
+  if (fs::is_directory("/dev/shm")) {
+    ASSERT_EQ(dsgd("predict --model m.txt -o " + shm + " " + data_file("heart_scale")).code, 0);
+    EXPECT_EQ(read_text(shm), dev.out);
+    fs::remove(shm);
+  }
   // Two outputs cannot share standard output.
   const Result both = dsgd("predict --model m.txt --json - " + data_file("heart_scale"));
   EXPECT_EQ(both.code, 2);
@@ -236,6 +255,7 @@ TEST_F(Everyday, AWarmStartGoesOnWithTheSchedule) {
     EXPECT_EQ(more.at("epochs").at(0).at("epoch"), 6);
     EXPECT_EQ(more.at("epochs").at(0).at("lr"), ten.at("epochs").at(5).at("lr"));
     EXPECT_NE(read_text(path("ten.txt")).find("\"epochs_trained\":10"), std::string::npos);
+    EXPECT_EQ(more.at("steps").get<std::size_t>() * 2, ten.at("steps").get<std::size_t>());  // its own steps
   }
   const Result said = dsgd("train " + data_file("heart_scale") + " --epochs 5 --init five.txt");
   EXPECT_NE(said.out.find("trained for 5 epochs; this run goes on with epochs 6 to 10"), std::string::npos)

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -55,26 +56,45 @@ std::string final_target(std::string path) {
 
 }  // namespace
 
-bool is_standard_output(const std::string& path) noexcept {
-  if (path == "-" || path == "/dev/stdout" || path == "/dev/fd/1" || path == "/proc/self/fd/1") return true;
-  struct stat a {}, b {};
-  return ::stat(path.c_str(), &a) == 0 && ::fstat(1, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
-         !S_ISREG(a.st_mode);
-}
-
 namespace {
 std::FILE* g_standard_output = nullptr;  // set by reserve_standard_output
 std::FILE* standard_output() { return g_standard_output != nullptr ? g_standard_output : stdout; }
+// The names of this process's standard output and of its open files under /dev and /proc.
+bool names_standard_output(const std::string& path) {
+  return path == "-" || path == "/dev/stdout" || path == "/dev/fd/1" || path == "/proc/self/fd/1";
+}
+bool names_open_file(const std::string& path) {
+  return path == "/dev/stderr" || path.starts_with("/dev/fd/") || path.starts_with("/proc/self/fd/");
+}
+// "stdout" for "-" in messages.
+std::string shown(const std::string& path) { return path == "-" ? "stdout" : path; }
 }  // namespace
+
+bool is_standard_output(const std::string& path) noexcept {
+  if (names_standard_output(path)) return true;
+  // The pipe or socket that standard output is (fd 1, or what it was before it was reserved).
+  struct stat a {}, b {};
+  const int fd = g_standard_output != nullptr ? ::fileno(g_standard_output) : 1;
+  return ::stat(path.c_str(), &a) == 0 && (S_ISFIFO(a.st_mode) || S_ISSOCK(a.st_mode)) && ::fstat(fd, &b) == 0 &&
+         a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
 
 void reserve_standard_output() {
   if (g_standard_output != nullptr) return;
   std::fflush(stdout);
   const int copy = ::fcntl(1, F_DUPFD_CLOEXEC, 3);
   if (copy < 0) throw Error("cannot keep standard output: " + system_error());
-  g_standard_output = ::fdopen(copy, "w");
-  if (g_standard_output == nullptr) throw Error("cannot keep standard output: " + system_error());
-  (void)::dup2(2, 1);
+  std::FILE* kept = ::fdopen(copy, "w");
+  if (kept == nullptr) {
+    ::close(copy);
+    throw Error("cannot keep standard output: " + system_error());
+  }
+  if (::dup2(2, 1) < 0) {  // no standard error to send the report to
+    std::fclose(kept);
+    throw Error("cannot send the report to standard error: " + system_error());
+  }
+  g_standard_output = kept;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
 }
 
 std::string temporary_prefix(const std::string& path) {
@@ -136,25 +156,19 @@ void remove_temporaries() noexcept {
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   if (path_.empty()) throw InputError(path_, 0, "an empty output path");
   struct stat st {};
-  // Standard output, and the /dev and /proc names of open files (/dev/stdout when it is
-  // redirected to a file: that file is the shell's to write, in place).
   if (is_standard_output(path_)) {
     path_ = "-";
     through_ = true;
     return;
   }
-  if (path_.starts_with("/dev/") || path_.starts_with("/proc/")) {
+  const bool exists = ::stat(path_.c_str(), &st) == 0;
+  if (exists && S_ISDIR(st.st_mode)) throw InputError(path_, 0, "is a folder, not a file");
+  // A device, FIFO or socket (through any symlinks), or an open file's /dev or /proc name
+  // (/dev/stderr, /dev/fd/N; when it is a regular file, the shell's redirect: written in place).
+  if ((exists && !S_ISREG(st.st_mode)) || names_open_file(path_)) {
     if (::access(path_.c_str(), W_OK) != 0) throw InputError(path_, 0, "cannot write: " + system_error());
     through_ = true;
     return;
-  }
-  if (::stat(path_.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) throw InputError(path_, 0, "is a folder, not a file");
-    if (!S_ISREG(st.st_mode)) {  // a device, FIFO or socket (through any symlinks)
-      if (::access(path_.c_str(), W_OK) != 0) throw InputError(path_, 0, "cannot write: " + system_error());
-      through_ = true;
-      return;
-    }
   }
   target_ = final_target(path_);
   const std::string folder = folder_of(target_).string();
@@ -168,10 +182,10 @@ std::FILE* AtomicFile::stream() {
   if (file_ != nullptr) return file_;
   if (prepared_) throw Error("AtomicFile: written after prepare()");
   if (through_) {
-    // Written in place: nothing is opened before there is content (a FIFO's open blocks until
-    // it has a reader; the file is opened here, its content buffered by stdio until commit).
-    file_ = path_ == "-" ? standard_output() : std::fopen(path_.c_str(), "w");
-    if (file_ == nullptr) throw InputError(path_, 0, "cannot open for writing: " + system_error());
+    // Written in place at publish: the content is held in memory until then, so a failure before
+    // (or another output's) writes nothing there, and a FIFO is opened only once all is ready.
+    file_ = ::open_memstream(&buffer_, &buffer_size_);
+    if (file_ == nullptr) throw InputError(shown(path_), 0, "cannot hold the output: " + system_error());
     return file_;
   }
   std::string pattern = temporary_prefix(target_) + "XXXXXX";
@@ -191,8 +205,10 @@ std::FILE* AtomicFile::stream() {
 }
 
 void AtomicFile::discard() noexcept {
-  if (file_ != nullptr && path_ != "-") std::fclose(file_);
+  if (file_ != nullptr) std::fclose(file_);
   file_ = nullptr;
+  std::free(std::exchange(buffer_, nullptr));
+  buffer_size_ = 0;
   if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
   temp_path_.clear();
   untrack_temporary(std::exchange(slot_, -1));
@@ -203,12 +219,14 @@ AtomicFile::~AtomicFile() { discard(); }
 
 void AtomicFile::prepare() {
   (void)stream();  // an empty file is a file too
-  if (through_) {  // nothing to rename: flushed, and closed unless it is stdout
-    const bool failed = std::ferror(file_) != 0 || std::fflush(file_) != 0;
-    const std::string why = system_error();
-    const bool close_failed = path_ != "-" && std::fclose(file_) != 0;
+  if (through_) {  // the content complete in memory; written at publish
+    const bool failed = std::ferror(file_) != 0;
+    const bool close_failed = std::fclose(file_) != 0;
     file_ = nullptr;
-    if (failed || close_failed) throw InputError(path_ == "-" ? "stdout" : path_, 0, "write failed: " + why);
+    if (failed || close_failed) {
+      discard();
+      throw InputError(shown(path_), 0, "cannot hold the output in memory");
+    }
     prepared_ = true;
     return;
   }
@@ -240,7 +258,17 @@ void AtomicFile::prepare() {
 void AtomicFile::publish() {
   if (!prepared_) throw Error("AtomicFile: publish() before prepare()");
   if (through_) {
-    prepared_ = false;
+    std::FILE* out = path_ == "-" ? standard_output() : std::fopen(path_.c_str(), "w");
+    if (out == nullptr) {
+      const std::string why = system_error();
+      discard();
+      throw InputError(path_, 0, "cannot open for writing: " + why);
+    }
+    const bool written = std::fwrite(buffer_, 1, buffer_size_, out) == buffer_size_ && std::fflush(out) == 0;
+    const std::string why = system_error();
+    const bool closed = path_ == "-" || std::fclose(out) == 0;
+    discard();
+    if (!written || !closed) throw InputError(shown(path_), 0, "write failed: " + why);
     return;
   }
   if (std::rename(temp_path_.c_str(), target_.c_str()) != 0) {
@@ -266,7 +294,14 @@ void AtomicFile::commit() {
 
 void commit_together(std::span<AtomicFile* const> files) {
   for (AtomicFile* f : files) f->prepare();
-  for (AtomicFile* f : files) f->publish();
+  // Files first (a rename that fails leaves nothing written through), then the outputs written
+  // in place.
+  for (AtomicFile* f : files) {
+    if (!f->written_through()) f->publish();
+  }
+  for (AtomicFile* f : files) {
+    if (f->written_through()) f->publish();
+  }
 }
 
 }  // namespace dsgd

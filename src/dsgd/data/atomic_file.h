@@ -10,8 +10,10 @@
 // them all (remove_temporaries), and several files can be committed together: all written
 // and synced first, then all renamed, so a failed write commits none.
 // Outputs as Unix tools treat them: "-" is standard output; a path that is a device, a FIFO or
-// a socket (/dev/stdout, /dev/null, a named pipe) is written through, in place, at commit; a
-// symlink keeps pointing where it did, and its final target is the file replaced atomically.
+// a socket (/dev/stdout, /dev/null, a named pipe), or an open file's name (/dev/stderr,
+// /dev/fd/N), is written through, in place: its content is held in memory and written at
+// commit (after the files committed with it); a symlink keeps pointing where it did, and its
+// final target is the file replaced atomically.
 #include <cstdio>
 #include <span>
 #include <string>
@@ -28,6 +30,8 @@ class AtomicFile {
         target_(std::move(other.target_)),
         through_(other.through_),
         temp_path_(std::move(other.temp_path_)),
+        buffer_(std::exchange(other.buffer_, nullptr)),
+        buffer_size_(std::exchange(other.buffer_size_, 0)),
         file_(std::exchange(other.file_, nullptr)),
         slot_(std::exchange(other.slot_, -1)),
         prepared_(std::exchange(other.prepared_, false)) {}
@@ -57,6 +61,8 @@ class AtomicFile {
   std::string target_;    // the file replaced: path_, or the final target of a symlink
   bool through_ = false;  // written in place at commit (see above)
   std::string temp_path_;
+  char* buffer_ = nullptr;  // written through: the content, until publish
+  std::size_t buffer_size_ = 0;
   std::FILE* file_ = nullptr;
   int slot_ = -1;  // in the list of open temporaries
   bool prepared_ = false;

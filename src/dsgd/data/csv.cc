@@ -51,8 +51,13 @@ CsvColumns csv_columns(std::string_view first_line, const std::string& label_col
     const auto named = std::find(c.names.begin(), c.names.end(), "label");
     if (named != c.names.end()) {
       c.label = static_cast<std::size_t>(named - c.names.begin());
-    } else if (fields.size() <= features_without_label) {
+    } else if (fields.size() == features_without_label) {
       c.label = kNoLabel;  // the model's features only: rows to predict on
+    } else if (features_without_label > 0 && fields.size() != features_without_label + 1) {
+      throw LineError{1, fmt::format("{} columns, and the model has {} features: expected {} (the features only) or "
+                                     "{} (and a label column: the last, or --label-column)",
+                                     fields.size(), features_without_label, features_without_label,
+                                     features_without_label + 1)};
     }
     return c;
   }

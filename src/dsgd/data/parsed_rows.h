@@ -109,7 +109,7 @@ struct CsvColumns {
 // Decides from the first line whether there is a header (a field that is not a number) and
 // which field is the label: `label_column` names it or gives its 0-based position; empty
 // means the column named "label", else the last. With `features_without_label` (data to predict
-// on for a model of that many features), a file of at most that many fields and no column named
+// on for a model of that many features), a file of exactly that many fields and no column named
 // "label" has no label column (label == kNoLabel). Throws LineError (line 1) if it cannot.
 constexpr std::size_t kNoLabel = static_cast<std::size_t>(-1);
 [[nodiscard]] CsvColumns csv_columns(std::string_view first_line, const std::string& label_column,

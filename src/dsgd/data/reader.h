@@ -39,7 +39,7 @@ struct ReadOptions {
   // The known label mapping (a model's); otherwise the file's two label values, larger positive.
   std::optional<LabelMap> labels;
   // Data to predict on (needs `labels` and `features`, a model's): rows may come without a label
-  // (LIBSVM rows that start with index:value; CSV files of at most `features` columns and none
+  // (LIBSVM rows that start with index:value; CSV files of exactly `features` columns and none
   // named "label"), and labels that are present are read but not checked; their class is 0
   // when the model does not know them.
   bool labels_optional = false;

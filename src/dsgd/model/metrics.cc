@@ -23,13 +23,16 @@ Metrics to_metrics(const PassSums& sums) noexcept {
   return {sums.correct / sums.count, sums.loss / sums.count};
 }
 
+double decision_cut(double threshold) noexcept {
+  return threshold == 0.5 ? 0.0 : std::log(threshold / (1.0 - threshold));
+}
+
 Evaluation evaluate_scores(std::span<const double> z, std::span<const std::uint8_t> labels, double threshold) {
   if (z.size() != labels.size()) throw Error("evaluate_scores: score and label counts differ");
   Evaluation e;
   e.rows = z.size();
   e.threshold = threshold;
-  // sigmoid(z) > t  <=>  z > log(t / (1 - t)): 0 at 0.5, -inf at 0 and +inf at 1.
-  const double cut = threshold == 0.5 ? 0.0 : std::log(threshold / (1.0 - threshold));
+  const double cut = decision_cut(threshold);
   const double nan = std::nan("");
   std::vector<std::size_t> order;  // the rows with finite scores
   order.reserve(z.size());

@@ -48,5 +48,8 @@ struct Evaluation {
 };
 [[nodiscard]] Evaluation evaluate_scores(std::span<const double> z, std::span<const std::uint8_t> labels,
                                          double threshold = 0.5);
+// The score above which a row is decided positive at probability `threshold`: sigmoid(z) > t
+// <=> z > log(t / (1 - t)); 0 at 0.5, -inf at 0, +inf at 1.
+[[nodiscard]] double decision_cut(double threshold) noexcept;
 
 }  // namespace dsgd

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <cstring>
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 #include <string_view>
@@ -61,8 +63,11 @@ namespace {
 // Reads a model file line by line, with the line number at hand for every message.
 class ModelReader {
  public:
-  explicit ModelReader(const std::string& path) : path_(path), in_(path) {
-    if (!in_) throw InputError(path, 0, "cannot open the model file");
+  // "-": standard input.
+  explicit ModelReader(const std::string& path) : path_(path), in_(path == "-" ? "/dev/stdin" : path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw InputError(path, 0, "is a folder, not a model file");
+    if (!in_) throw InputError(path, 0, std::string("cannot open the model file: ") + std::strerror(errno));
   }
 
   [[noreturn]] void fail(const std::string& what) const { throw InputError(path_, line_, what); }

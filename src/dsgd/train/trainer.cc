@@ -256,8 +256,8 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   PassSums resumed_sums;
   if (job.start_epoch > 0 && job.resume == nullptr) {
     if (job.init == nullptr || job.start_epoch >= config.epochs)
-      throw ConfigError(fmt::format("a warm start at epoch {} needs an initial model and more than {} epochs",
-                                    job.start_epoch, job.start_epoch));
+      throw ConfigError(fmt::format("a warm start at epoch {} needs an initial model and more than {} epochs (not {})",
+                                    job.start_epoch, job.start_epoch, config.epochs));
     state.epoch = job.start_epoch;
     state.step = job.start_epoch * steps;
   }
@@ -286,6 +286,7 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   WorkerResult result;
   const CommStats comm_before = comm.stats();  // count this run only
   const auto train_start = Clock::now();
+  const std::size_t first_run_step = state.step;  // steps before this call: a warm start's, a resumed run's
   Clock::duration compute{};
   double touched = 0;
   Clock::duration exchanging{};
@@ -348,11 +349,13 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   result.train_s = seconds_since(train_start);
   result.compute_s = seconds(compute);
   result.exchange_s = seconds(exchanging);
-  result.steps = state.step;
+  // A warm start counts its own steps; a resumed run those of the run it goes on with.
+  result.steps = job.resume != nullptr ? state.step : state.step - first_run_step;
   result.comm = comm.stats() - comm_before;
   result.exchange = exchange->stats();
   result.sparse_update = gradient.sparse_path();
-  result.touched_share = state.step > 0 ? touched / static_cast<double>(state.step) / static_cast<double>(d) : 0.0;
+  const std::size_t run_steps = state.step - first_run_step;  // the steps `touched` counts
+  result.touched_share = run_steps > 0 ? touched / static_cast<double>(run_steps) / static_cast<double>(d) : 0.0;
   result.best_epoch = state.best_epoch;
   result.epochs = std::move(state.epochs);
   result.model = config.patience > 0 ? std::move(state.best) : std::move(state.model);
