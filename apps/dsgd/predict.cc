@@ -87,7 +87,7 @@ Handler add_predict_command(CLI::App& app) {
   return [options] {
     const Options& o = *options;
     check_paths({{"-o", o.output.empty() ? "-" : o.output}, {"--json", o.json}},
-                               {{"--model", o.scoring.model}, {"data", o.scoring.data}});
+                {{"--model", o.scoring.model}, {"data", o.scoring.data}});
     std::optional<AtomicFile> file;
     std::optional<AtomicFile> json;
     file.emplace(o.output.empty() ? "-" : o.output);

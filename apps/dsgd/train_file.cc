@@ -363,7 +363,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     throw ConfigError("--patience needs held-out rows: give --holdout FRACTION or --test FILE");
   config.validate();
   check_paths({{"--model", file.model}, {"--json", train.json}},
-                             {{"data", file.data}, {"--test", file.test}, {"--init", file.init}});
+              {{"data", file.data}, {"--test", file.test}, {"--init", file.init}});
   // The output files (rank 0's) are opened first, so a bad path fails before any work; on a
   // cluster every rank learns of it and ends with exit code 1, rank 0 saying why.
   std::optional<AtomicFile> json;
