@@ -214,8 +214,8 @@ Checkpoints prepare_checkpoints(const FileTrainOptions& file, const TrainConfig&
                                 Cluster* cluster) {
   Checkpoints out;
   if (file.checkpoint.empty() && file.resume.empty()) return out;
-  std::error_code ec;
-  if (file.data == "-" || !std::filesystem::is_regular_file(file.data, ec))
+  std::error_code not_regular;
+  if (file.data == "-" || !std::filesystem::is_regular_file(file.data, not_regular))
     throw ConfigError("--checkpoint and --resume need DATA in a regular file: a checkpoint names the file (its size "
                       "and time) it goes on with, which a pipe or standard input has not");
   const bool root = cluster == nullptr || cluster->rank() == 0;

@@ -10,9 +10,9 @@
 // checksum cannot protect against: a cache that is consistent but crafted (or written by a
 // buggy writer), and the reads and builds that trust it.
 //
-// The fix-up needs the header's layout: CacheHeader below mirrors dsgd::detail::CacheHeader in
-// src/dsgd/data/cache.cc. At start the fuzzer checks the mirror against a cache dsgd writes
-// (fixing that cache up must leave it unchanged) and aborts if the layout has moved on.
+// The fix-up needs the header's layout: dsgd::detail::CacheHeader (data/cache.h). At start the
+// fuzzer checks its fix-up against a cache dsgd writes (fixing that cache up must leave it
+// unchanged) and aborts if the checksums have moved on.
 #include <xxhash.h>
 
 #include <algorithm>
@@ -30,34 +30,9 @@ namespace {
 
 using dsgd::detail::kCacheBlockRows;
 
-struct CacheHeader {  // as in src/dsgd/data/cache.cc
-  char magic[8];
-  std::uint32_t version;
-  std::uint32_t byte_order;
-  std::uint64_t source_size;
-  std::int64_t source_mtime_ns;
-  std::uint64_t settings;
-  std::uint64_t rows;
-  std::uint64_t values;
-  std::uint64_t lines;
-  std::uint64_t highest_index;
-  std::uint32_t format;
-  std::uint32_t label_count;
-  double label_values[2];
-  std::uint64_t label_lines[2];
-  std::uint64_t labels_at;
-  std::uint64_t offsets_at;
-  std::uint64_t index_at;
-  std::uint64_t values_at;
-  std::uint64_t names_at;
-  std::uint64_t names_bytes;
-  std::uint64_t checksums_at;
-  std::uint64_t blocks;
-  std::uint64_t file_bytes;
-  std::uint64_t header_checksum;
-};
-constexpr char kMagic[8] = {'D', 'S', 'G', 'D', 'C', 'A', 'C', 'H'};
-constexpr std::uint32_t kByteOrder = 0x01020304;
+using dsgd::detail::CacheHeader;
+using dsgd::detail::kCacheByteOrder;
+using dsgd::detail::kCacheMagic;
 
 // The text files the caches stand for: small and valid, so that a cache that is not used is
 // rebuilt from them (one LIBSVM, one CSV with a header: the cache's format field picks).
@@ -90,8 +65,8 @@ void fix_up(std::string& file, const dsgd::detail::CacheSource& source) {
   if (file.size() < sizeof(CacheHeader)) return;
   CacheHeader h;
   std::memcpy(&h, file.data(), sizeof(h));
-  if (std::memcmp(h.magic, kMagic, sizeof(kMagic)) != 0 || h.version != dsgd::detail::kCacheFormatVersion ||
-      h.byte_order != kByteOrder)
+  if (std::memcmp(h.magic, kCacheMagic, sizeof(kCacheMagic)) != 0 || h.version != dsgd::detail::kCacheFormatVersion ||
+      h.byte_order != kCacheByteOrder)
     return;
   h.source_size = source.stamp.size;
   h.source_mtime_ns = source.stamp.mtime_ns;

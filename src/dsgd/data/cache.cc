@@ -19,37 +19,9 @@
 
 namespace dsgd::detail {
 
-struct CacheHeader {
-  char magic[8];
-  std::uint32_t version;
-  std::uint32_t byte_order;  // kByteOrder as the writer stored it
-  std::uint64_t source_size;
-  std::int64_t source_mtime_ns;
-  std::uint64_t settings;
-  std::uint64_t rows;
-  std::uint64_t values;
-  std::uint64_t lines;
-  std::uint64_t highest_index;
-  std::uint32_t format;
-  std::uint32_t label_count;
-  double label_values[2];  // ascending: a row's label byte is the index of its value
-  std::uint64_t label_lines[2];
-  std::uint64_t labels_at;   // u8 per row: the index of its label value
-  std::uint64_t offsets_at;  // u64, rows + 1
-  std::uint64_t index_at;    // u32 per value
-  std::uint64_t values_at;   // f64 per value (then 64 bytes of padding: vector loads may read past)
-  std::uint64_t names_at;
-  std::uint64_t names_bytes;  // the CSV feature names, each followed by '\n'
-  std::uint64_t checksums_at;  // u64 per block of kCacheBlockRows rows
-  std::uint64_t blocks;
-  std::uint64_t file_bytes;
-  std::uint64_t header_checksum;  // of this header (with 0 here), the names and the block checksums
-};
 
 namespace {
 
-constexpr char kMagic[8] = {'D', 'S', 'G', 'D', 'C', 'A', 'C', 'H'};
-constexpr std::uint32_t kByteOrder = 0x01020304;
 
 constexpr std::uint64_t align64(std::uint64_t at) noexcept { return (at + 63) / 64 * 64; }
 
@@ -91,9 +63,9 @@ namespace {
 // The header of a cache of `c` (every field but the header checksum), sections laid out.
 CacheHeader layout(const CacheContents& c) {
   CacheHeader h{};
-  std::memcpy(h.magic, kMagic, sizeof(kMagic));
+  std::memcpy(h.magic, kCacheMagic, sizeof(kCacheMagic));
   h.version = kCacheFormatVersion;
-  h.byte_order = kByteOrder;
+  h.byte_order = kCacheByteOrder;
   h.source_size = c.source.stamp.size;
   h.source_mtime_ns = c.source.stamp.mtime_ns;
   h.settings = c.source.settings;
@@ -262,13 +234,13 @@ std::optional<CacheFile> CacheFile::open(const std::string& path, const CacheSou
     return std::nullopt;
   }
   const std::string_view bytes = cache->bytes_->text();
-  if (cache->bytes_->compressed() || bytes.size() < sizeof(CacheHeader) || std::memcmp(bytes.data(), kMagic, 8) != 0) {
+  if (cache->bytes_->compressed() || bytes.size() < sizeof(CacheHeader) || std::memcmp(bytes.data(), kCacheMagic, 8) != 0) {
     why = "it is not a dsgd cache";
     return std::nullopt;
   }
   const CacheHeader& h = cache->header();
-  if (h.version != kCacheFormatVersion || h.byte_order != kByteOrder) {
-    why = h.byte_order != kByteOrder ? "it was written on a machine of another byte order"
+  if (h.version != kCacheFormatVersion || h.byte_order != kCacheByteOrder) {
+    why = h.byte_order != kCacheByteOrder ? "it was written on a machine of another byte order"
                                      : "it has format version " + std::to_string(h.version) + ", this dsgd reads " +
                                            std::to_string(kCacheFormatVersion);
     return std::nullopt;

@@ -94,7 +94,35 @@ class SharedCacheWrite {
   int slot_;  // in the list of temporaries
 };
 
-struct CacheHeader;
+// The cache file's header, at byte 0 (the fuzzer of tests/fuzz writes valid ones too).
+constexpr char kCacheMagic[8] = {'D', 'S', 'G', 'D', 'C', 'A', 'C', 'H'};
+constexpr std::uint32_t kCacheByteOrder = 0x01020304;
+struct CacheHeader {
+  char magic[8];
+  std::uint32_t version;
+  std::uint32_t byte_order;  // kCacheByteOrder as the writer stored it
+  std::uint64_t source_size;
+  std::int64_t source_mtime_ns;
+  std::uint64_t settings;
+  std::uint64_t rows;
+  std::uint64_t values;
+  std::uint64_t lines;
+  std::uint64_t highest_index;
+  std::uint32_t format;
+  std::uint32_t label_count;
+  double label_values[2];  // ascending: a row's label byte is the index of its value
+  std::uint64_t label_lines[2];
+  std::uint64_t labels_at;   // u8 per row: the index of its label value
+  std::uint64_t offsets_at;  // u64, rows + 1
+  std::uint64_t index_at;    // u32 per value
+  std::uint64_t values_at;   // f64 per value (then 64 bytes of padding: vector loads may read past)
+  std::uint64_t names_at;
+  std::uint64_t names_bytes;  // the CSV feature names, each followed by '\n'
+  std::uint64_t checksums_at;  // u64 per block of kCacheBlockRows rows
+  std::uint64_t blocks;
+  std::uint64_t file_bytes;
+  std::uint64_t header_checksum;  // of this header (with 0 here), the names and the block checksums
+};
 
 // An opened cache whose header matches its text file and is intact.
 class CacheFile {
