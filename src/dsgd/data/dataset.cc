@@ -124,13 +124,21 @@ std::span<const T> Dataset::features_as() const {
 template <typename T>
 DenseView<T> Dataset::view() const {
   if (layout_ != Layout::kDense) throw Error("Dataset::view: the data set is sparse");
-  return {features_as<T>().data(), labels_view_, rows_, features_};
+  return {features_as<T>().data(), labels_view_, rows_, features_, weights_.get()};
 }
 
 template <typename T>
 SparseView<T> Dataset::sparse_view() const {
   if (layout_ != Layout::kSparse) throw Error("Dataset::sparse_view: the data set is dense");
-  return {offsets_view_, indices_view_, features_as<T>().data(), labels_view_, rows_, features_};
+  return {offsets_view_, indices_view_, features_as<T>().data(), labels_view_, rows_, features_, weights_.get()};
+}
+
+std::span<double> Dataset::add_sample_weights() {
+  if (!weighted()) {
+    weights_ = make_array<double>(rows_);
+    std::fill_n(weights_.get(), rows_, 1.0);
+  }
+  return sample_weights();
 }
 
 template std::span<float> Dataset::features_as<float>();
@@ -234,6 +242,7 @@ void put_csr_rows(Dataset& data, std::size_t at, std::size_t count, std::size_t 
 Dataset to_layout(const Dataset& data, Layout layout) {
   Dataset out = data.dtype() == DType::kF32 ? convert<float>(data, layout) : convert<double>(data, layout);
   std::copy(data.labels().begin(), data.labels().end(), out.labels().begin());
+  if (data.weighted()) std::ranges::copy(data.sample_weights(), out.add_sample_weights().begin());
   return out;
 }
 

@@ -4,7 +4,8 @@
 // A Dataset holds rows [first_row, first_row + rows) of a (possibly larger) global data set:
 // all of it in a single process, or only one worker's shard. Features are stored dense
 // (row-major) or sparse (CSR: per-row offsets into 0-based ascending column indices and their
-// values), as float or double (DType); labels are 0/1 bytes. Storage is 64-byte aligned, or,
+// values), as float or double (DType); labels are 0/1 bytes; per-row sample weights (double) are
+// optional, and a data set without them weighs every row 1. Storage is 64-byte aligned, or,
 // for sparse data read in place from a memory-mapped cache (sparse_over), borrowed read-only.
 #include <cstddef>
 #include <cstdint>
@@ -26,17 +27,19 @@ enum class DType { kF32, kF64 };
   return dtype == DType::kF32 ? sizeof(float) : sizeof(double);
 }
 
-// Read-only view of `rows` consecutive dense rows of `cols` features and their labels.
+// Read-only view of `rows` consecutive dense rows of `cols` features, their labels and their
+// sample weights (sample_weight == nullptr: every row weighs 1).
 template <typename T>
 struct DenseView {
   const T* x = nullptr;
   const std::uint8_t* y = nullptr;
   std::size_t rows = 0;
   std::size_t cols = 0;
+  const double* sample_weight = nullptr;
 
   [[nodiscard]] const T* row(std::size_t i) const noexcept { return x + i * cols; }
   [[nodiscard]] DenseView slice(std::size_t begin, std::size_t end) const noexcept {
-    return {x + begin * cols, y + begin, end - begin, cols};
+    return {x + begin * cols, y + begin, end - begin, cols, sample_weight != nullptr ? sample_weight + begin : nullptr};
   }
 };
 
@@ -51,9 +54,11 @@ struct SparseView {
   const std::uint8_t* y = nullptr;
   std::size_t rows = 0;
   std::size_t cols = 0;
+  const double* sample_weight = nullptr;  // as in DenseView
 
   [[nodiscard]] SparseView slice(std::size_t begin, std::size_t end) const noexcept {
-    return {offsets + begin, index, value, y + begin, end - begin, cols};
+    return {offsets + begin, index,         value, y + begin, end - begin, cols,
+            sample_weight != nullptr ? sample_weight + begin : nullptr};
   }
 };
 
@@ -105,6 +110,14 @@ class Dataset {
 
   [[nodiscard]] std::span<std::uint8_t> labels() { return {owned(labels_), rows_}; }
   [[nodiscard]] std::span<const std::uint8_t> labels() const noexcept { return {labels_view_, rows_}; }
+  // Per-row sample weights: none until add_sample_weights() makes them (every row then weighs
+  // 1 until written); the views carry them to the kernels.
+  [[nodiscard]] bool weighted() const noexcept { return weights_ != nullptr; }
+  std::span<double> add_sample_weights();
+  [[nodiscard]] std::span<double> sample_weights() noexcept { return {weights_.get(), weighted() ? rows_ : 0}; }
+  [[nodiscard]] std::span<const double> sample_weights() const noexcept {
+    return {weights_.get(), weighted() ? rows_ : 0};
+  }
   // The stored values as T (all values(); row-major when dense); T must match dtype() (checked).
   template <typename T>
   [[nodiscard]] std::span<T> features_as();
@@ -170,6 +183,7 @@ class Dataset {
   detail::AlignedArray<std::uint64_t> offsets_;
   detail::AlignedArray<std::uint32_t> indices_;
   detail::AlignedArray<std::uint8_t> labels_;
+  detail::AlignedArray<double> weights_;  // null: unweighted
   // ... and what the read accessors see: the owned arrays or the borrowed memory.
   std::shared_ptr<const void> owner_;
   const void* x_view_ = nullptr;
@@ -185,8 +199,8 @@ class Dataset {
 void put_csr_rows(Dataset& data, std::size_t at, std::size_t count, std::size_t value_at,
                   const std::uint64_t* offsets, const std::uint32_t* index, const double* value);
 
-// A copy of `data` in `layout` (the same dtype, rows, labels and first_row); to sparse keeps
-// the non-zero values only.
+// A copy of `data` in `layout` (the same dtype, rows, labels, sample weights and first_row); to
+// sparse keeps the non-zero values only.
 [[nodiscard]] Dataset to_layout(const Dataset& data, Layout layout);
 
 }  // namespace dsgd

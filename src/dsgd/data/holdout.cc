@@ -19,6 +19,7 @@ void copy_selected(const Dataset& from, const std::vector<std::uint8_t>& keep, D
   for (std::size_t i = 0; i < from.rows(); ++i) {
     if (keep[i] == 0) continue;
     to.labels()[r] = from.labels()[i];
+    if (from.weighted()) to.sample_weights()[r] = from.sample_weights()[i];
     if (from.layout() == Layout::kDense) {
       std::copy_n(in.begin() + static_cast<std::ptrdiff_t>(i * d), d, out.begin() + static_cast<std::ptrdiff_t>(r * d));
     } else {
@@ -49,6 +50,7 @@ Dataset select_rows(const Dataset& data, const std::vector<std::uint8_t>& keep, 
   Dataset out = data.layout() == Layout::kSparse
                     ? Dataset::sparse(data.dtype(), rows, data.features(), values, first_row)
                     : Dataset(data.dtype(), rows, data.features(), first_row);
+  if (data.weighted()) (void)out.add_sample_weights();
   if (data.dtype() == DType::kF32) {
     copy_selected<float>(data, keep, out);
   } else {

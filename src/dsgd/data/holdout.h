@@ -23,7 +23,8 @@ struct HoldoutSplit {
 // each in file order.
 [[nodiscard]] HoldoutSplit split_holdout(const Dataset& data, double fraction, std::uint64_t seed);
 
-// The rows of `data` whose keep[i] is non-zero, in order, with first_row `first_row`.
+// The rows of `data` whose keep[i] is non-zero, in order (with their labels and sample weights),
+// with first_row `first_row`.
 [[nodiscard]] Dataset select_rows(const Dataset& data, const std::vector<std::uint8_t>& keep, std::size_t first_row);
 
 }  // namespace dsgd

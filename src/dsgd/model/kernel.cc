@@ -116,8 +116,12 @@ HWY_INLINE void accumulate_chunk(D d, const Chunks& c, std::size_t k, const T* c
 // of their product, one Log per lane for the whole block instead of one Log1p per row: each
 // lane multiplies at most kBlock / lanes factors in (1, 2], far from overflow, and the error is
 // a few ulp of the block's sum (a row with e below 2^-53 adds about e, which is dropped).
-HWY_INLINE void residuals(D d, double* z, const double* y, double* r, std::size_t n, V& loss, V& correct,
-                          V& residual) {
+// kWeighted: row i weighs sw[i] (padded like y): its residual, loss and hit are multiplied by
+// it and the weights summed into `weight`, so a row of weight 2 counts as the row twice; the
+// loss then takes one Log1p a row (a weighted product would need a power).
+template <bool kWeighted>
+HWY_INLINE void residuals(D d, double* z, const double* y, const double* sw, double* r, std::size_t n, V& loss,
+                          V& correct, V& residual, V& weight) {
   const std::size_t lanes = hn::Lanes(d);
   for (std::size_t i = n; i < (n + lanes - 1) / lanes * lanes; ++i) z[i] = 0.0;  // masked lanes, but defined
   const V one = hn::Set(d, 1.0);
@@ -130,23 +134,34 @@ HWY_INLINE void residuals(D d, double* z, const double* y, double* r, std::size_
     const V e = hn::Exp(d, hn::Neg(hn::Abs(zv)));  // in (0, 1]: never overflows
     const auto z_pos = hn::Ge(zv, zero);
     const V p = hn::Div(hn::IfThenElse(z_pos, one, e), hn::Add(one, e));
-    const V rv = hn::IfThenElseZero(valid, hn::Sub(p, yv));
-    hn::Store(rv, d, r + i);
-    residual = hn::Add(residual, rv);
     const auto positive = hn::Gt(yv, hn::Set(d, 0.5));
     const V m = hn::IfThenElse(positive, hn::Neg(zv), zv);
-    loss = hn::Add(loss, hn::IfThenElseZero(valid, hn::Max(m, zero)));
-    product = hn::Mul(product, hn::IfThenElse(valid, hn::Add(one, e), one));
     const auto hit = hn::Not(hn::Xor(hn::Gt(zv, zero), positive));
-    correct = hn::Add(correct, hn::IfThenElseZero(hn::And(valid, hit), one));
+    if constexpr (kWeighted) {
+      const V wv = hn::IfThenElseZero(valid, hn::Load(d, sw + i));
+      const V rv = hn::Mul(wv, hn::Sub(p, yv));
+      hn::Store(rv, d, r + i);
+      residual = hn::Add(residual, rv);
+      loss = hn::MulAdd(wv, hn::Add(hn::Max(m, zero), hn::Log1p(d, e)), loss);
+      correct = hn::Add(correct, hn::IfThenElseZero(hit, wv));
+      weight = hn::Add(weight, wv);
+    } else {
+      const V rv = hn::IfThenElseZero(valid, hn::Sub(p, yv));
+      hn::Store(rv, d, r + i);
+      residual = hn::Add(residual, rv);
+      loss = hn::Add(loss, hn::IfThenElseZero(valid, hn::Max(m, zero)));
+      product = hn::Mul(product, hn::IfThenElse(valid, hn::Add(one, e), one));
+      correct = hn::Add(correct, hn::IfThenElseZero(hn::And(valid, hit), one));
+    }
   }
-  loss = hn::Add(loss, hn::Log(d, product));
+  if constexpr (!kWeighted) loss = hn::Add(loss, hn::Log(d, product));
 }
 
-// A block's scores, labels and residuals.
+// A block's scores, labels, sample weights (weighted passes only) and residuals.
 struct BlockScratch {
   HWY_ALIGN double z[kBlock];
   HWY_ALIGN double y[kBlock];
+  HWY_ALIGN double sw[kBlock];
   HWY_ALIGN double r[kBlock];
 };
 
@@ -163,21 +178,36 @@ struct PassBuffers : BlockScratch {
   hwy::AlignedFreeUniquePtr<double[]> grad;
 };
 
-// The vector sums of a pass, reduced to PassSums at its end.
+// The vector sums of a pass, reduced to PassSums at its end. With `sample_weight` (the rows'
+// weights, indexed like the labels) the pass is weighted and its count is the sum of weights.
 struct VecSums {
-  VecSums() : loss(hn::Zero(D())), correct(loss), residual(loss) {}
+  explicit VecSums(const double* sample_weight)
+      : loss(hn::Zero(D())), correct(loss), residual(loss), weight(loss), weights(sample_weight) {}
   V loss;
   V correct;
   V residual;
+  V weight;
+  const double* weights;
 
   void add_to(PassSums& sums, std::size_t count) const {
     const D d;
-    sums.count += static_cast<double>(count);
+    sums.count += weights != nullptr ? hn::GetLane(hn::SumOfLanes(d, weight)) : static_cast<double>(count);
     sums.loss += hn::GetLane(hn::SumOfLanes(d, loss));
     sums.correct += hn::GetLane(hn::SumOfLanes(d, correct));
     sums.residual += hn::GetLane(hn::SumOfLanes(d, residual));
   }
-  void add_block(D d, BlockScratch& b, std::size_t n) { residuals(d, b.z, b.y, b.r, n, loss, correct, residual); }
+  // The residuals of the block's n rows; row k of the block is row rows[start + k] of the pass
+  // (rows == nullptr: row start + k), whose weight a weighted pass gathers here.
+  void add_block(D d, BlockScratch& b, std::size_t n, const std::uint32_t* rows, std::size_t start) {
+    if (weights == nullptr) {
+      residuals<false>(d, b.z, b.y, nullptr, b.r, n, loss, correct, residual, weight);
+      return;
+    }
+    const std::size_t lanes = hn::Lanes(d);
+    for (std::size_t i = 0; i < n; ++i) b.sw[i] = weights[rows != nullptr ? rows[start + i] : start + i];
+    for (std::size_t i = n; i < (n + lanes - 1) / lanes * lanes; ++i) b.sw[i] = 0.0;
+    residuals<true>(d, b.z, b.y, b.sw, b.r, n, loss, correct, residual, weight);
+  }
 };
 
 // Points rows_out at the block's n rows and copies their labels as doubles, padded with zeros to
@@ -242,7 +272,7 @@ void fused_pass_small(const T* x, const std::uint8_t* y, std::size_t cols, const
       for (std::size_t k = 1; k < kChunks; ++k) acc = hn::MulAdd(w[k], load(row_ptr[i], k), acc);
       b.z[i] = hn::GetLane(hn::SumOfLanes(d, acc)) + bias;
     }
-    sums.add_block(d, b, n);
+    sums.add_block(d, b, n, rows, start);
     if constexpr (kGradient) {
       // Even and odd rows in separate accumulators, so consecutive FMAs do not wait on each other.
       std::size_t i = 0;
@@ -284,7 +314,7 @@ void fused_pass_any(const T* x, const std::uint8_t* y, std::size_t cols, const s
     const std::size_t n = std::min(block, count - start);
     gather_block(d, x, y, cols, rows, start, n, row_ptr, b.y, ahead);
     for (std::size_t i = 0; i < n; ++i) b.z[i] = dot(d, chunks, row_ptr[i], b.w.get()) + bias;
-    sums.add_block(d, b, n);
+    sums.add_block(d, b, n, rows, start);
     if constexpr (kGradient) {
       for (std::size_t k = 0; k < chunks.full; ++k) accumulate_chunk<false>(d, chunks, k, row_ptr, b.r, n, b.grad.get());
       if (chunks.tail != 0) accumulate_chunk<true>(d, chunks, chunks.full, row_ptr, b.r, n, b.grad.get());
@@ -300,7 +330,7 @@ void fused_pass(const DenseView<T>& data, const std::uint32_t* rows, std::size_t
   const std::size_t cols = data.cols;
   const std::size_t chunks = (cols + lanes - 1) / lanes;
   PassBuffers buffers(chunks * lanes, w, cols, kGradient);
-  VecSums vec;
+  VecSums vec(data.sample_weight);
   const T* x = data.x;
   const std::uint8_t* y = data.y;
   switch (chunks) {
@@ -348,7 +378,7 @@ void sparse_pass(const SparseView<T>& data, const std::uint32_t* rows, std::size
   const D d;
   const std::size_t lanes = hn::Lanes(d);
   BlockScratch b;
-  VecSums vec;
+  VecSums vec(data.sample_weight);
   std::size_t row_of[kBlock];
   for (std::size_t start = 0; start < count; start += kBlock) {
     const std::size_t n = std::min(kBlock, count - start);
@@ -358,7 +388,7 @@ void sparse_pass(const SparseView<T>& data, const std::uint32_t* rows, std::size
       b.y[i] = data.y[row_of[i]];
     }
     for (std::size_t i = n; i < (n + lanes - 1) / lanes * lanes; ++i) b.y[i] = 0.0;
-    vec.add_block(d, b, n);
+    vec.add_block(d, b, n, rows, start);
     if constexpr (kGradient) {
       for (std::size_t i = 0; i < n; ++i) {
         const double r = b.r[i];

@@ -8,6 +8,10 @@
 // the best instruction set of the running CPU. Float data is widened to double: every sum is
 // accumulated in double. The order of every sum depends only on the rows and the CPU's vector
 // width, so the same inputs give the same bits on every call.
+//
+// Data with sample weights (the view's sample_weight) is weighted in every sum: row i's
+// residual, loss and hit are multiplied by its weight c_i, and the count is the sum of the
+// weights, so a row of weight 2 contributes what the row written twice would.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -19,7 +23,7 @@ namespace dsgd {
 
 // Running sums of one pass. Everything is a double so the whole struct can be allreduced.
 struct PassSums {
-  double count = 0;     // rows seen
+  double count = 0;     // rows seen (their total weight, for weighted data)
   double loss = 0;      // sum of log-loss
   double correct = 0;   // rows with (z > 0) == y
   double residual = 0;  // sum of sigmoid(z) - y: the gradient of the bias

@@ -48,8 +48,7 @@ std::size_t largest_shard(Communicator& comm, std::size_t rows) {
 Standardization global_standardization(const Shard& shard, std::size_t d, Communicator& comm) {
   std::vector<double> sums(2 * d + 1, 0.0);
   if (shard.data != nullptr) {
-    add_moments(*shard.data, shard.rows, std::span(sums).first(d), std::span(sums).subspan(d, d));
-    sums[2 * d] = static_cast<double>(shard.rows.size());
+    sums[2 * d] = add_moments(*shard.data, shard.rows, std::span(sums).first(d), std::span(sums).subspan(d, d));
   }
   comm.allreduce_sum(sums);
   const double n = sums[2 * d];
@@ -85,27 +84,37 @@ std::size_t steps_per_epoch(std::size_t largest_shard, std::size_t batch) noexce
   return std::max<std::size_t>(1, (largest_shard + batch - 1) / batch);
 }
 
-void add_moments(const Dataset& data, RowRange rows, std::span<double> sum, std::span<double> sum_squares) {
+double add_moments(const Dataset& data, RowRange rows, std::span<double> sum, std::span<double> sum_squares) {
+  const std::span<const double> weights = data.sample_weights();
+  const auto weight = [&](std::size_t i) { return weights.empty() ? 1.0 : weights[i]; };
   data.visit([&](const auto& view) {
     using View = std::decay_t<decltype(view)>;
     if constexpr (requires { view.offsets; }) {
-      for (std::uint64_t k = view.offsets[rows.begin]; k < view.offsets[rows.end]; ++k) {
-        const auto x = static_cast<double>(view.value[k]);
-        sum[view.index[k]] += x;
-        sum_squares[view.index[k]] += x * x;
+      for (std::size_t i = rows.begin; i < rows.end; ++i) {
+        const double w = weight(i);
+        for (std::uint64_t k = view.offsets[i]; k < view.offsets[i + 1]; ++k) {
+          const auto x = static_cast<double>(view.value[k]);
+          sum[view.index[k]] += w * x;
+          sum_squares[view.index[k]] += w * x * x;
+        }
       }
     } else {
       static_assert(std::is_same_v<View, DenseView<float>> || std::is_same_v<View, DenseView<double>>);
       for (std::size_t i = rows.begin; i < rows.end; ++i) {
         const auto* row = view.row(i);
+        const double w = weight(i);
         for (std::size_t j = 0; j < view.cols; ++j) {
           const auto x = static_cast<double>(row[j]);
-          sum[j] += x;
-          sum_squares[j] += x * x;
+          sum[j] += w * x;
+          sum_squares[j] += w * x * x;
         }
       }
     }
   });
+  if (weights.empty()) return static_cast<double>(rows.size());
+  double total = 0;
+  for (std::size_t i = rows.begin; i < rows.end; ++i) total += weights[i];
+  return total;
 }
 
 namespace {

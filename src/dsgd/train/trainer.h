@@ -8,9 +8,10 @@
 // identical update (update.h)
 //   w -= lr(step) * (gradient_sum / global_count + l2 * w),   b -= lr(step) * bias_sum / global_count
 // to its own replica of the model. Dividing the sum by the global count weighs every row the
-// same, also when batches differ in size (short last batches, uneven shards). All workers agree
-// on the number of steps per epoch up front (from the largest shard, found by an allreduce), so
-// nobody skips a collective. Standardisation moments and the held-out loss for early stopping
+// same, also when batches differ in size (short last batches, uneven shards); with sample
+// weights the sums and the count are weighted (kernel.h), so a row of weight 2 is the row
+// twice. All workers agree on the number of steps per epoch up front (from the largest shard,
+// found by an allreduce), so nobody skips a collective. Standardisation moments and the held-out loss for early stopping
 // are allreduced the same way, so every worker takes the same decisions.
 #include <cstddef>
 #include <functional>
@@ -68,8 +69,9 @@ struct WorkerJob {
 [[nodiscard]] std::size_t steps_per_epoch(std::size_t largest_shard, std::size_t batch) noexcept;
 
 // Sums of x and x^2 per feature over rows `rows` of `data` (each of size data.features(),
-// added to).
-void add_moments(const Dataset& data, RowRange rows, std::span<double> sum, std::span<double> sum_squares);
+// added to), each row multiplied by its sample weight; returns the rows' total weight (their
+// count when unweighted).
+double add_moments(const Dataset& data, RowRange rows, std::span<double> sum, std::span<double> sum_squares);
 
 // Runs the loop on this worker. comm.size() must equal config.workers. on_epoch is called on
 // rank 0 only, after each epoch.
