@@ -41,6 +41,8 @@ void check_same_file_config(Cluster& cluster, const DataOptions& data, const Tra
   for (const auto& [name, text] : {std::pair<const char*, const std::string&>{"DATA", file.data},
                                    {"--test", file.test},
                                    {"--init", file.init},
+                                   {"--weights", file.weights},
+                                   {"--class-weight", file.class_weight},
                                    {"--input-format", file.input.input_format},
                                    {"--storage", file.input.storage},
                                    {"--label-column", file.input.label_column},
@@ -85,7 +87,7 @@ Handler add_train_command(CLI::App& app) {
         return train_from_file(o.file, o.train, features, given, reader);
       });
     }
-    reject(*sub, {"--test", "--holdout", "--model", "--init", "--patience", "--standardize", "--no-standardize", "--scale",
+    reject(*sub, {"--test", "--holdout", "--weights", "--class-weight", "--model", "--init", "--patience", "--standardize", "--no-standardize", "--scale",
                   "--input-format", "--storage", "--format", "--label-column", "--cache"},
            "needs a data file (dsgd train DATA ...)");
     o.data.resolve();

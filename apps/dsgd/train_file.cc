@@ -10,10 +10,12 @@
 #include "dsgd/data/atomic_file.h"
 #include "dsgd/data/file_bytes.h"
 #include "dsgd/data/holdout.h"
+#include "dsgd/data/sample_weights.h"
 #include "dsgd/error.h"
 #include "dsgd/model/metrics.h"
 #include "dsgd/report/bandwidth.h"
 #include "dsgd/report/report.h"
+#include "dsgd/text.h"
 #include "dsgd/train/checkpoint.h"
 #include "dsgd/train/memory.h"
 #include "dsgd/train/run.h"
@@ -37,6 +39,20 @@ void add_file_train_options(CLI::App& app, FileTrainOptions& file) {
                  "on; implies --patience 3")
       ->group(group)
       ->check(CLI::Range(0.0, 1.0).description("").name("FRACTION"));
+  app.add_option("--weights", file.weights,
+                 "Sample weights: a file of one number >= 0 a line for each row of DATA, in its order (LIBLINEAR's "
+                 "instance weights, Vowpal Wabbit's importance weights). A row of weight 2 trains as the row written "
+                 "twice, 0 as the row left out: the gradient, the standardisation's moments, the training loss and "
+                 "the held-out loss early stopping watches are weighted; the final figures (Train, Held-out, Test) "
+                 "count every row once")
+      ->group(group)
+      ->type_name("FILE");
+  app.add_option("--class-weight", file.class_weight,
+                 "Multiply the weight of each row by its class's: POS,NEG (the positive class, label value 1 or the "
+                 "larger, then the negative), or balanced: each class half of the total weight, total / (2 x the "
+                 "class's total), scikit-learn's n / (2 n_class) when there are no --weights")
+      ->group(group)
+      ->type_name("balanced|POS,NEG");
   add_input_options(app, file.input, false);
   auto* model = "Model";
   app.add_option("--model", file.model, "Write the trained model to this file (text, versioned, atomic)")->group(model);
@@ -75,17 +91,26 @@ void add_file_train_options(CLI::App& app, FileTrainOptions& file) {
 
 namespace {
 
-// Sum of the squared (scaled) values of the file rows of each of this process's workers (file
-// rows first_row .. of `data`, worker k owning shard_range(total_rows, workers, k)); feature j
-// is divided by scale[j] when `scale` is given.
-std::vector<double> shard_squared_sums(const Dataset& data, std::size_t total_rows, int workers, int first_worker,
-                                       int count, const std::vector<double>* scale) {
+// fn(local rows) for the file rows of each of this process's workers (file rows first_row ..
+// of `data`, worker k of `workers` owning shard_range(total_rows, workers, k)), for workers
+// first_worker .. first_worker + count - 1: what worker_sum adds in the same order on every backend.
+std::vector<double> shard_sums(const Dataset& data, std::size_t total_rows, int workers, int first_worker, int count,
+                               const std::function<double(RowRange)>& fn) {
   std::vector<double> sums;
   for (int k = first_worker; k < first_worker + count; ++k) {
-    const RowRange rows =
-        shard_range(total_rows, static_cast<std::size_t>(workers), static_cast<std::size_t>(k));
-    const std::size_t begin = rows.begin - data.first_row();
-    const std::size_t end = rows.end - data.first_row();
+    const RowRange rows = shard_range(total_rows, static_cast<std::size_t>(workers), static_cast<std::size_t>(k));
+    sums.push_back(fn({rows.begin - data.first_row(), rows.end - data.first_row()}));
+  }
+  return sums;
+}
+
+// Sum of the squared (scaled) values of the rows of each of this process's workers (shard_sums);
+// feature j is divided by scale[j] when `scale` is given.
+std::vector<double> shard_squared_sums(const Dataset& data, std::size_t total_rows, int workers, int first_worker,
+                                       int count, const std::vector<double>* scale) {
+  return shard_sums(data, total_rows, workers, first_worker, count, [&](RowRange local) {
+    const std::size_t begin = local.begin;
+    const std::size_t end = local.end;
     double sum = 0;
     data.visit([&](const auto& v) {
       if constexpr (requires { v.offsets; }) {
@@ -102,9 +127,94 @@ std::vector<double> shard_squared_sums(const Dataset& data, std::size_t total_ro
         }
       }
     });
-    sums.push_back(sum);
+    return sum;
+  });
+}
+
+// --class-weight POS,NEG (two positive numbers), or nothing for balanced; throws ConfigError.
+std::optional<ClassWeights> parse_class_weights(const std::string& text) {
+  if (text == "balanced") return std::nullopt;
+  const std::size_t comma = text.find(',');
+  ClassWeights w;
+  const auto number = [&](std::string_view part, double& out) {
+    const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
+    return ec == std::errc() && end == part.data() + part.size() && std::isfinite(out) && out > 0;
+  };
+  if (comma == std::string::npos || !number(std::string_view(text).substr(0, comma), w.positive) ||
+      !number(std::string_view(text).substr(comma + 1), w.negative))
+    throw ConfigError(fmt::format("--class-weight {}: expected 'balanced' or POS,NEG (two numbers > 0, the positive "
+                                  "class's weight first)",
+                                  dsgd::quoted(text)));
+  return w;
+}
+
+// The sample weights of the run: --weights read onto this process's rows of `data` (every
+// process reads the file; a failure anywhere ends them all), then --class-weight applied. The
+// totals are summed per worker shard in the workers' tree order, the same bits on every backend.
+// Returns the report's description of them (null when the rows are unweighted).
+nlohmann::json weigh_rows(const FileTrainOptions& file, ReadResult& data, const TrainConfig& config,
+                          const FileReader& reader) {
+  if (file.weights.empty() && file.class_weight.empty()) return nullptr;
+  Dataset& rows = data.data;
+  Cluster* const cluster = reader.cluster;
+  ClusterComm* const comm = cluster != nullptr ? &cluster->comm() : nullptr;
+  const int first = cluster != nullptr ? cluster->rank() * reader.threads : 0;
+  const int count = cluster != nullptr ? reader.threads : config.workers;
+  const auto total_of = [&](int label) {  // label -1: all rows
+    const auto weights = rows.sample_weights();
+    const auto labels = rows.labels();
+    return worker_sum(shard_sums(rows, data.total_rows, config.workers, first, count,
+                                 [&](RowRange local) {
+                                   double sum = 0;
+                                   for (std::size_t i = local.begin; i < local.end; ++i) {
+                                     if (label < 0 || labels[i] == label) sum += weights.empty() ? 1.0 : weights[i];
+                                   }
+                                   return sum;
+                                 }),
+                      comm);
+  };
+  if (!file.weights.empty()) {
+    std::optional<InputError> failed;
+    std::vector<double> weights;
+    try {
+      weights = read_weights_file(file.weights, data.total_rows, {rows.first_row(), rows.first_row() + rows.rows()});
+    } catch (const InputError& e) {
+      if (cluster == nullptr) throw;
+      failed = e;
+    }
+    if (cluster != nullptr && any_worker(cluster->comm(), failed.has_value())) {
+      if (failed) throw SharedInputError(failed->file(), failed->line(), failed->message());
+      throw SharedInputError(file.weights, 0, "another rank could not read the weights file");
+    }
+    std::copy(weights.begin(), weights.end(), rows.add_sample_weights().begin());
   }
-  return sums;
+  nlohmann::json out = {{"file", file.weights.empty() ? nlohmann::json(nullptr) : nlohmann::json(file.weights)},
+                        {"class_weight", file.class_weight.empty() ? nlohmann::json(nullptr)
+                                                                   : nlohmann::json(file.class_weight)}};
+  if (!file.class_weight.empty()) {
+    const std::optional<ClassWeights> given = parse_class_weights(file.class_weight);
+    const ClassWeights w = given ? *given : balanced_class_weights({total_of(0), total_of(1)});
+    apply_class_weights(rows, w);
+    out["positive"] = w.positive;
+    out["negative"] = w.negative;
+  } else {
+    out["positive"] = 1.0;
+    out["negative"] = 1.0;
+  }
+  out["total"] = total_of(-1);
+  if (!(out["total"].get<double>() > 0))
+    throw ConfigError(fmt::format("--weights {}: every row weighs 0: there is nothing to train on", file.weights));
+  return out;
+}
+
+// One line on the run's weights (weigh_rows' description).
+std::string describe_weights(const nlohmann::json& w) {
+  std::string text = w["file"].is_null() ? std::string("every row 1") : w["file"].get<std::string>();
+  if (!w["class_weight"].is_null()) {
+    text += fmt::format(", class weights {:.6g} positive and {:.6g} negative{}", w["positive"].get<double>(),
+                        w["negative"].get<double>(), w["class_weight"] == "balanced" ? " (balanced)" : "");
+  }
+  return text + fmt::format("; total weight {:.6g}", w["total"].get<double>());
 }
 
 }  // namespace
@@ -211,7 +321,7 @@ struct Checkpoints {
   std::optional<TrainSnapshot> resume;
 };
 Checkpoints prepare_checkpoints(const FileTrainOptions& file, const TrainConfig& config, const ReadResult& data,
-                                Cluster* cluster) {
+                                const nlohmann::json& weighting, Cluster* cluster) {
   Checkpoints out;
   if (file.checkpoint.empty() && file.resume.empty()) return out;
   std::error_code not_regular;
@@ -224,7 +334,13 @@ Checkpoints prepare_checkpoints(const FileTrainOptions& file, const TrainConfig&
                          {"data", data_json(file.data, data)},
                          {"test", file.test},
                          {"holdout", file.holdout ? nlohmann::json(*file.holdout) : nlohmann::json(nullptr)},
-                         {"init", file.init}};
+                         {"init", file.init},
+                         {"sample_weights", weighting}};
+  if (!file.weights.empty() && file.weights != "-") {
+    const FileStamp weights = file_stamp(file.weights);
+    meta["sample_weights"]["bytes"] = weights.size;
+    meta["sample_weights"]["mtime_ns"] = weights.mtime_ns;
+  }
   meta["data"].erase("load_s");
   meta["data"].erase("from_cache");
   const FileStamp stamp = file_stamp(file.data);
@@ -363,7 +479,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     throw ConfigError("--patience needs held-out rows: give --holdout FRACTION or --test FILE");
   config.validate();
   check_paths({{"--model", file.model}, {"--json", train.json}},
-              {{"data", file.data}, {"--test", file.test}, {"--init", file.init}});
+              {{"data", file.data}, {"--test", file.test}, {"--init", file.init}, {"--weights", file.weights}});
   // The output files (rank 0's) are opened first, so a bad path fails before any work; on a
   // cluster every rank learns of it and ends with exit code 1, rank 0 saying why.
   std::optional<AtomicFile> json;
@@ -403,7 +519,8 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     read_options.features = init->params.features();
     read_options.labels = init->labels;
   }
-  const ReadResult data = reader(file.data, read_options);
+  if (!file.class_weight.empty()) (void)parse_class_weights(file.class_weight);  // a bad value fails before the read
+  ReadResult data = reader(file.data, read_options);
   if (!quiet) fmt::print("Data  {}\n", describe(file.data, data));
   if (cluster == nullptr && !train.workers) {
     const bool sparse = data.data.layout() == Layout::kSparse;
@@ -417,6 +534,8 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     config.workers = choice.workers;
     if (!quiet && !choice.why.empty()) fmt::print("Note  {}\n", choice.why);
   }
+  const nlohmann::json weighting = weigh_rows(file, data, config, reader);
+  if (!quiet && !weighting.is_null()) fmt::print("Weights {}\n", describe_weights(weighting));
   check_training_memory(config, data, file, train.max_memory, reader.threads, cluster);
   if (!quiet && !data.cache_note.empty()) fmt::print("Cache {}\n", data.cache_note);
   std::optional<ReadResult> test;
@@ -483,7 +602,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
       return job;
     };
   }
-  const Checkpoints checkpoints = prepare_checkpoints(file, config, data, cluster);
+  const Checkpoints checkpoints = prepare_checkpoints(file, config, data, weighting, cluster);
   if (checkpoints.plan || checkpoints.resume) {
     jobs = [inner = jobs, &checkpoints](int worker) {
       WorkerJob job = inner(worker);
@@ -545,7 +664,8 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
                          {"holdout", file.holdout ? nlohmann::json(*file.holdout) : nlohmann::json(nullptr)},
                          {"test", file.test.empty() ? nlohmann::json(nullptr) : nlohmann::json(file.test)},
                          {"best_epoch", run.best_epoch},
-                         {"epochs_trained", run.best_epoch}});
+                         {"epochs_trained", run.best_epoch},
+                         {"sample_weights", weighting}});
   if (init) model.training["init"] = file.init;
   std::vector<AtomicFile*> outputs;  // committed together: both, or (a write failed) neither
   if (model_file) {
@@ -556,6 +676,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     nlohmann::json report = report_header("train");
     report.update({{"backend", cluster != nullptr ? "mpi" : "threads"},
                    {"data", data_json(file.data, data)},
+                   {"sample_weights", weighting},
                    {"config", to_json(config)},
                    {"load_s", load_s},
                    {"time_s", run.time_s},

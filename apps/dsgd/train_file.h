@@ -16,6 +16,8 @@ struct FileTrainOptions {
   std::string model;
   std::string init;
   std::optional<double> holdout;
+  std::string weights;       // --weights FILE
+  std::string class_weight;  // --class-weight balanced|POS,NEG
   std::optional<std::size_t> patience;
   bool standardize = false;  // when --standardize or --no-standardize was given
   std::string scale;         // --scale, when given

@@ -262,4 +262,83 @@ TEST_F(Everyday, AWarmStartGoesOnWithTheSchedule) {
       << said.out;
 }
 
+// A row of weight 2 in --weights trains as the row written twice, in steps over all rows at
+// once, on 1 and 2 workers, dense and sparse; class weights are weights of every row of a class.
+TEST_F(Everyday, AWeightOfTwoTrainsAsTheRowWrittenTwice) {
+  const std::string heart = data_file("heart_scale");
+  ASSERT_EQ(std::system(("awk 'NF { n++; print (n % 7 == 3) ? 2 : 1 }' " + heart + " > " + quoted(path("w.txt")))
+                            .c_str()),
+            0);
+  ASSERT_EQ(std::system(("awk 'NF { n++; print; if (n % 7 == 3) print }' " + heart + " > " + quoted(path("twice.svm")))
+                            .c_str()),
+            0);
+  const auto close = [](const json& a, const json& b) {
+    EXPECT_NEAR(a.at("bias").get<double>(), b.at("bias").get<double>(), 1e-10);
+    ASSERT_EQ(a.at("weights").size(), b.at("weights").size());
+    for (std::size_t j = 0; j < a.at("weights").size(); ++j)
+      EXPECT_NEAR(a.at("weights")[j].get<double>(), b.at("weights")[j].get<double>(), 1e-10) << j;
+  };
+  for (const std::string opts : {"--workers 1", "--workers 2", "--workers 2 --storage sparse"}) {
+    const std::string full = " -q --batch 100000 --epochs 5 --lr 0.5 --scale none " + opts;
+    const json weighted = dsgd_json("train " + heart + " --weights w.txt" + full, "a.json");
+    const json twice = dsgd_json("train twice.svm" + full, "b.json");
+    close(weighted, twice);
+    EXPECT_NE(weighted.at("weights"), dsgd_json("train " + heart + full, "c.json").at("weights"));
+    EXPECT_EQ(weighted.at("sample_weights").at("total"), 270 + 39);
+    EXPECT_EQ(weighted.at("sample_weights").at("file"), "w.txt");
+    EXPECT_TRUE(twice.at("sample_weights").is_null());
+    // Every positive row (label +1) twice is --class-weight 2,1.
+    ASSERT_EQ(std::system(("awk '$1 == \"+1\" { print } { print }' " + heart + " > " + quoted(path("pos.svm"))).c_str()), 0);
+    close(dsgd_json("train " + heart + " --class-weight 2,1" + full, "d.json"),
+          dsgd_json("train pos.svm" + full, "e.json"));
+  }
+  // Balanced: each class half the total weight.
+  const json balanced = dsgd_json("train -q " + heart + " --class-weight balanced", "f.json");
+  const json& w = balanced.at("sample_weights");
+  EXPECT_EQ(w.at("class_weight"), "balanced");
+  EXPECT_DOUBLE_EQ(w.at("positive").get<double>(), 270.0 / (2 * 120));  // heart_scale: 120 positive, 150 negative
+  EXPECT_DOUBLE_EQ(w.at("negative").get<double>(), 270.0 / (2 * 150));
+  EXPECT_NEAR(w.at("total").get<double>(), 270.0, 1e-12);
+  const Result text = dsgd("train " + heart + " --weights w.txt --class-weight balanced");
+  EXPECT_TRUE(has_line_starting(text.out, "Weights w.txt, class weights ")) << text.out;
+}
+
+TEST_F(Everyday, BadWeightsAreRefusedWithTheirLine) {
+  const std::string heart = data_file("heart_scale");
+  const auto refused = [&](const std::string& weights, const std::string& options, int code,
+                           const std::string& message) {
+    std::ofstream(path("w.txt")) << weights;
+    const Result r = dsgd("train " + heart + " --weights w.txt " + options + " --model out.txt");
+    EXPECT_EQ(r.code, code) << weights;
+    EXPECT_TRUE(r.err.starts_with("dsgd: error: ")) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(path("out.txt")));
+  };
+  std::string ones;
+  for (int i = 0; i < 270; ++i) ones += "1\n";
+  refused("1\n1\nx\n", "", 1, "w.txt:3: bad weight 'x' (expected one number a line)");
+  refused("1\n-2\n", "", 1, "w.txt:2: negative weight '-2'");
+  refused("1\n1 2\n", "", 1, "w.txt:2: bad weight '1 2'");
+  refused("1\n# a comment\n\n1\n", "", 1, "w.txt: 2 weights for the 270 rows of the data");
+  refused(ones + "1\n", "", 1, "w.txt:271: more weights than the 270 rows of the data");
+  refused(ones + "inf\n", "", 1, "w.txt:271: bad weight 'inf'");
+  std::string zeros;
+  for (int i = 0; i < 270; ++i) zeros += "0\n";
+  refused(zeros, "", 2, "every row weighs 0");
+  refused(ones, "--class-weight 2", 2, "--class-weight '2': expected 'balanced' or POS,NEG");
+  refused(ones, "--class-weight 1,0", 2, "--class-weight '1,0'");
+  refused(ones, "--class-weight 1,x", 2, "--class-weight '1,x'");
+  // Only the positive rows weigh: balanced cannot weigh the negatives up.
+  std::ofstream(path("pos_only.sh")) << "awk 'NF { print ($1 == \"+1\") ? 1 : 0 }' " << heart << " > w2.txt\n";
+  ASSERT_EQ(std::system(("sh " + quoted(path("pos_only.sh")) + " && mv w2.txt " + quoted(path("w2.txt"))).c_str()), 0);
+  const Result r = dsgd("train " + heart + " --weights w2.txt --class-weight balanced");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--class-weight balanced: the classes weigh 0 (negative) and 120 (positive)"), std::string::npos)
+      << r.err;
+  const Result synthetic = dsgd("train --weights w.txt");
+  EXPECT_EQ(synthetic.code, 2);
+  EXPECT_NE(synthetic.err.find("--weights needs a data file"), std::string::npos) << synthetic.err;
+}
+
 }  // namespace

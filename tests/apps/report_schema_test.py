@@ -47,6 +47,7 @@ reports = {
                                       "--epochs", "2", "--workers", "2"]),
     "train-file": report("train-file", ["train", "-q", heart, "--model", os.path.join(work, "m.txt")]),
     "train-file-test": report("train-file-test", ["train", "-q", heart, "--test", heart, "--patience", "2"]),
+    "train-file-weighted": report("train-file-weighted", ["train", "-q", heart, "--class-weight", "balanced"]),
     "train-file-holdout": report("train-file-holdout", ["train", "-q", heart, "--holdout", "0.3", "--workers", "2"]),
     "bench": report("bench", ["bench", *small, "--workers", "2"]),
     "eval": report("eval", ["eval", "--model", os.path.join(work, "m.txt"), heart]),

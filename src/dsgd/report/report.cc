@@ -334,6 +334,7 @@ void add_run_keys(nlohmann::json& json, const std::string& command, const Synthe
   json["environment"]["generate_s"] = env.generate_s;
   json["backend"] = env.backend;
   json["data"] = synthetic_data_json(data, env.generate_s);
+  json["sample_weights"] = nullptr;  // synthetic rows weigh 1
   json["load_s"] = env.generate_s;
 }
 }  // namespace

@@ -7,7 +7,8 @@
 #   file      training on a data file, each rank reading its rows: the model file is byte for
 #             byte the one --workers W writes on threads (plain, held-out rows, hybrid ranks x
 #             threads, gzip, from the binary cache), and a malformed file or an unwritable
-#             model path is reported once, exit 1, no model left
+#             model path is reported once, exit 1, no model left; with sample weights too
+#             (--weights, --class-weight), and a row of weight 2 trains as the row written twice
 #   resume    a rank killed (SIGKILL) mid-training of a job writing checkpoints: the job
 #             resumed from its newest checkpoint writes the uninterrupted job's model byte for
 #             byte, as does a threads run resumed from the same checkpoint
@@ -79,6 +80,23 @@ file)
   same_model 3 1 "$data/a9a.gz" --holdout 0.1
   same_model 2 2 "$data/heart_scale" --storage sparse
   same_model 2 1 "$data/breast_cancer.csv" --holdout 0.2
+  # Sample weights: fractional weights and balanced class weights keep the bits of threads.
+  zcat "$data/a9a.gz" | awk 'NF { n++; print (n % 7 == 3) ? 2 : (n % 5 == 1 ? 0.25 : 1) }' >"$dir/a9a.weights"
+  same_model 2 1 "$data/a9a.gz" --weights "$dir/a9a.weights" --class-weight balanced --holdout 0.1
+  same_model 2 2 "$data/heart_scale" --class-weight 3,0.5
+  # A row of weight 2 trains as the row written twice, in steps over all rows at once.
+  awk 'NF { n++; print (n % 7 == 3) ? 2 : 1 }' "$data/heart_scale" >"$dir/heart.weights"
+  awk 'NF { n++; print; if (n % 7 == 3) print }' "$data/heart_scale" >"$dir/heart_twice"
+  full=(--batch 100000 --epochs 5 --lr 0.5 --scale none --quiet)
+  "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "$data/heart_scale" --weights "$dir/heart.weights" \
+    "${full[@]}" --model "$dir/weighted.model" >"$log" 2>&1 || fail "mpi run with weights failed"
+  "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "$dir/heart_twice" "${full[@]}" \
+    --model "$dir/twice.model" >"$log" 2>&1 || fail "mpi run on the doubled rows failed"
+  paste <(sed -n '/^weights$/,/^end$/p' "$dir/weighted.model") <(sed -n '/^weights$/,/^end$/p' "$dir/twice.model") |
+    awk 'NR > 1 && $1 != "end" { d = $1 - $2; if (d < 0) d = -d; m = $1 < 0 ? -$1 : $1; if (d > 1e-12 + 1e-10 * m) bad++; n++ }
+         END { exit (n == 13 && bad == 0) ? 0 : 1 }' ||
+    fail "weight 2 on MPI does not train as the row written twice: $(paste "$dir/weighted.model" "$dir/twice.model")"
+  echo "ok: on MPI, a row of weight 2 trains as the row written twice"
   # With the cache: the threads run writes it, each rank then loads only its rows of it.
   cp "$data/a9a.gz" "$dir/a9a.gz"
   same_model 2 1 "$dir/a9a.gz" --holdout 0.1 --cache
