@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <csignal>
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -40,6 +41,22 @@ void remove_temporaries_on_signals() {
 int fail(int code, const std::string& what) {
   fmt::print(stderr, "dsgd: error: {}\n", dsgd::printable(what));  // one line, whatever the input held
   return code;
+}
+
+// The first option of the chosen command given an empty value ('' on the command line), by its
+// name: an empty path would otherwise read as an option not given (no model written, synthetic
+// data instead of DATA, standard output instead of -o).
+std::string given_empty(const CLI::App& app) {
+  for (const CLI::App* sub : app.get_subcommands()) {
+    for (const CLI::Option* o : sub->get_options()) {
+      if (o->count() == 0) continue;
+      const auto& values = o->results();
+      if (std::none_of(values.begin(), values.end(), [](const std::string& v) { return v.empty(); })) continue;
+      if (!o->get_lnames().empty()) return "--" + o->get_lnames().front();
+      return o->get_name(true);
+    }
+  }
+  return {};
 }
 
 // The size and rank of the job when an MPI launcher (Open MPI's mpirun, MPICH's or Slurm's
@@ -122,6 +139,8 @@ int main(int argc, char** argv) {
     return fail(2, fmt::format("{} (see '{}')", e.what(), help_hint(app)));
   }
 
+  if (const std::string option = given_empty(app); !option.empty())
+    return fail(2, fmt::format("{}: an empty value (see '{}')", option, help_hint(app)));
   if (const int refused = refuse_independent_ranks(app); refused != 0) return refused;
   try {
     const int code = app.got_subcommand("gen")       ? gen()

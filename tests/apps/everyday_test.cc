@@ -341,4 +341,31 @@ TEST_F(Everyday, BadWeightsAreRefusedWithTheirLine) {
   EXPECT_NE(synthetic.err.find("--weights needs a data file"), std::string::npos) << synthetic.err;
 }
 
+// An option given '' is refused by name (not read as not given); a CSV on standard input says
+// how to read it; the old --format's bad value names the option.
+TEST_F(Everyday, EmptyValuesAndUnannouncedCsvAreNamed) {
+  const std::string heart = data_file("heart_scale");
+  for (const auto& [args, option] :
+       std::vector<std::pair<std::string, std::string>>{{"predict --model m.txt " + heart + " -o ''", "--output"},
+                                                        {"train ''", "data"},
+                                                        {"train " + heart + " --model ''", "--model"},
+                                                        {"train " + heart + " --weights ''", "--weights"},
+                                                        {"gen -n 10 -o ''", "--output"}}) {
+    const Result r = dsgd(args);
+    EXPECT_EQ(r.code, 2) << args;
+    expect_one_line_error(r);
+    EXPECT_TRUE(r.err.starts_with("dsgd: error: " + option + ": an empty value")) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(path("''")));
+  const Result csv = dsgd_after("cat " + data_file("breast_cancer.csv") + " | ", "train -q -");
+  EXPECT_EQ(csv.code, 1);
+  EXPECT_NE(csv.err.find("stdin:1: bad label"), std::string::npos) << csv.err;
+  EXPECT_NE(csv.err.find("--input-format csv reads it as CSV"), std::string::npos) << csv.err;
+  EXPECT_EQ(dsgd_after("cat " + data_file("breast_cancer.csv") + " | ", "train -q - --input-format csv --epochs 1").code,
+            0);
+  const Result format = dsgd("train " + heart + " --format bogus");
+  EXPECT_EQ(format.code, 2);
+  EXPECT_NE(format.err.find("dsgd: error: --storage: unknown storage 'bogus'"), std::string::npos) << format.err;
+}
+
 }  // namespace

@@ -297,7 +297,16 @@ ReadResult read_data(const std::string& path, const ReadOptions& options) {
   }
   const TextFile file(path, options);
   ParsedPart part = file.parse(file.rows, file.header_lines, options);
-  if (part.error) throw InputError(path, part.error->line, part.error->what);
+  if (part.error) {
+    // A CSV the name did not announce (standard input, a pipe, no .csv suffix) fails as LIBSVM.
+    const std::string_view first_line = file.rows.substr(0, file.rows.find('\n'));
+    const bool csv_like = options.format == FileFormat::kAuto && file.format == FileFormat::kLibsvm &&
+                          part.error->line == 1 && first_line.find(',') != std::string_view::npos;
+    throw InputError(path, part.error->line,
+                     part.error->what + (csv_like ? " (read as LIBSVM, as a name without .csv is: --input-format csv "
+                                                    "reads it as CSV)"
+                                                  : ""));
+  }
   if (part.rows == 0) throw InputError(path, 0, "no data rows (only blank or comment lines)");
   ReadResult result{.data = Dataset(DType::kF64, 0, 1),
                     .total_rows = part.rows,
