@@ -135,6 +135,17 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::ConversionError& e) {
+    // CLI11 says "Could not convert: --epochs = 1.5"; the options it cannot convert (after their
+    // own checks) take whole numbers.
+    const std::string what = e.what();
+    const std::string prefix = "Could not convert: ";
+    const std::size_t equals = what.find(" = ");
+    if (what.starts_with(prefix) && equals != std::string::npos)
+      return fail(2, fmt::format("{}: expected a whole number, got {} (see '{}')",
+                                 what.substr(prefix.size(), equals - prefix.size()), what.substr(equals + 3),
+                                 help_hint(app)));
+    return fail(2, fmt::format("{} (see '{}')", what, help_hint(app)));
   } catch (const CLI::ParseError& e) {
     return fail(2, fmt::format("{} (see '{}')", e.what(), help_hint(app)));
   }

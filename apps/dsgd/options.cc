@@ -34,6 +34,9 @@ CLI::Validator positive() {
 CLI::Validator non_negative() {
   return number_rule("NON_NEGATIVE", [](double v) { return v >= 0 && std::isfinite(v); }, "0 or more");
 }
+CLI::Validator fraction() {
+  return number_rule("FRACTION", [](double v) { return v > 0 && v < 1; }, "a fraction strictly between 0 and 1");
+}
 CLI::Validator probability() {
   return number_rule("PROBABILITY", [](double v) { return v >= 0 && v <= 1; }, "a probability, 0 to 1");
 }

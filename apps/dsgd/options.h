@@ -52,6 +52,7 @@ void add_train_options(CLI::App& app, TrainOptions& train);
 [[nodiscard]] CLI::Validator positive();
 [[nodiscard]] CLI::Validator non_negative();
 [[nodiscard]] CLI::Validator probability();  // in [0, 1]; NaN refused
+[[nodiscard]] CLI::Validator fraction();     // in (0, 1)
 
 // Each subcommand: add its options to `app` and return the handler to call once parsed.
 using Handler = std::function<int()>;

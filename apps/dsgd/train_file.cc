@@ -38,7 +38,7 @@ void add_file_train_options(CLI::App& app, FileTrainOptions& file) {
                  "Set aside this share of the training rows (chosen by a seeded hash of the row number) to stop early "
                  "on; implies --patience 3")
       ->group(group)
-      ->check(CLI::Range(0.0, 1.0).description("").name("FRACTION"));
+      ->check(fraction());
   app.add_option("--weights", file.weights,
                  "Sample weights: a file of one number >= 0 a line for each row of DATA, in its order (LIBLINEAR's "
                  "instance weights, Vowpal Wabbit's importance weights). A row of weight 2 trains as the row written "
@@ -472,7 +472,8 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   if (cluster == nullptr) reader.threads = config.workers;
   const bool root = reader.root();
   const bool quiet = train.quiet || !root;
-  if (file.holdout && !(*file.holdout > 0 && *file.holdout < 1)) throw ConfigError("--holdout must be in (0, 1)");
+  if (file.holdout && !(*file.holdout > 0 && *file.holdout < 1))  // (a value that underflows to 0)
+    throw ConfigError(fmt::format("--holdout: must be a fraction strictly between 0 and 1, got {}", *file.holdout));
   if (file.holdout && !file.patience) file.patience = 3;
   config.patience = file.patience.value_or(0);
   if (config.patience > 0 && !file.holdout && file.test.empty())

@@ -363,6 +363,16 @@ TEST_F(Everyday, EmptyValuesAndUnannouncedCsvAreNamed) {
   EXPECT_NE(csv.err.find("--input-format csv reads it as CSV"), std::string::npos) << csv.err;
   EXPECT_EQ(dsgd_after("cat " + data_file("breast_cancer.csv") + " | ", "train -q - --input-format csv --epochs 1").code,
             0);
+  // Numbers in messages as given, in one style.
+  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--holdout 2", "--holdout: must be a fraction strictly between 0 and 1, got 2"},
+           {"--holdout 1e-400", "--holdout: must be a fraction strictly between 0 and 1, got 1e-400"},
+           {"--epochs 1.5", "--epochs: expected a whole number, got 1.5"},
+           {"--batch 1e3", "--batch: expected a whole number, got 1e3"}}) {
+    const Result r = dsgd("train " + heart + " " + args);
+    EXPECT_EQ(r.code, 2) << args;
+    EXPECT_TRUE(r.err.starts_with("dsgd: error: " + message)) << r.err;
+  }
   const Result format = dsgd("train " + heart + " --format bogus");
   EXPECT_EQ(format.code, 2);
   EXPECT_NE(format.err.find("dsgd: error: --storage: unknown storage 'bogus'"), std::string::npos) << format.err;
