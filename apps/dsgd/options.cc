@@ -56,6 +56,7 @@ void DataOptions::resolve() {
 void TrainOptions::resolve_model_options() {
   config.schedule = parse_schedule(schedule);
   config.exchange = parse_exchange(exchange);
+  config.sync_every = parse_sync_every(sync_every);
   config.optimizer = parse_optimizer(optimizer);
   config.bias = !no_bias;
 }
@@ -159,6 +160,15 @@ void add_train_options(CLI::App& app, TrainOptions& train) {
                  "exchanges densely")
       ->group(group)
       ->check(CLI::IsMember({"auto", "dense", "sparse", "shared"}));
+  app.add_option("--sync-every", train.sync_every,
+                 "When the workers communicate: 1, every step (the gradients summed as --exchange says); K > 1, "
+                 "local SGD: each worker takes K steps on its own rows with its own copy of the model, at the rate "
+                 "of one worker's batch (lr, not lr x workers), then the models are averaged (one allreduce of d "
+                 "values), and at every epoch's end; or epoch, once an epoch (Vowpal Wabbit's averaging per pass). "
+                 "The same seed and workers give the same bits on every backend; only 1 gives the bits of "
+                 "sequential SGD on the global batch")
+      ->group(group)
+      ->type_name("K|epoch");
   app.add_option("-w,--workers", train.workers, "Worker threads [default: hardware threads, at most 4]")
       ->group(group)
       ->check(positive());

@@ -26,6 +26,7 @@ struct TrainOptions {
   std::optional<int> workers;  // default: default_workers()
   std::string schedule = "constant";
   std::string exchange = "auto";
+  std::string sync_every = "1";
   std::string optimizer = "sgd";
   bool no_bias = false;
   std::string json;

@@ -378,4 +378,29 @@ TEST_F(Everyday, EmptyValuesAndUnannouncedCsvAreNamed) {
   EXPECT_NE(format.err.find("dsgd: error: --storage: unknown storage 'bogus'"), std::string::npos) << format.err;
 }
 
+// Local SGD from the command line: reported as such, resumed mid-epoch from a checkpoint at an
+// average to the uninterrupted bits; a checkpoint between averages is refused.
+TEST_F(Everyday, LocalSgdRunsReportAndResume) {
+  const std::string base = "train -q " + data_file("a9a.gz") + " --workers 2 --sync-every 4 --epochs 4";
+  const json whole = dsgd_json(base, "whole.json");
+  EXPECT_EQ(whole.at("config").at("sync_every"), 4);
+  EXPECT_EQ(whole.at("exchange").at("local_steps"), whole.at("steps"));
+  EXPECT_EQ(whole.at("exchange").at("model_averages"), 4 * ((129 + 3) / 4));  // 129 steps an epoch
+  ASSERT_EQ(dsgd(base + " --checkpoint ck --checkpoint-every 200 --keep-checkpoints 9").code, 0);
+  ASSERT_TRUE(fs::exists(path("ck/ckpt-000000000400.dsgdckpt")));
+  fs::remove(path("ck/ckpt-000000000400.dsgdckpt"));  // resume from step 200, mid-epoch 2
+  const json resumed = dsgd_json(base + " --resume ck", "resumed.json");
+  EXPECT_EQ(resumed.at("weights"), whole.at("weights"));
+  EXPECT_EQ(resumed.at("bias"), whole.at("bias"));
+  const Result between = dsgd(base + " --checkpoint ck2 --checkpoint-every 201");
+  EXPECT_EQ(between.code, 2);
+  EXPECT_NE(between.err.find("--checkpoint-every 201 must be a multiple of --sync-every 4"), std::string::npos)
+      << between.err;
+  const Result text = dsgd("train " + data_file("heart_scale") + " --workers 2 --sync-every epoch");
+  EXPECT_NE(text.out.find("Exchange  local SGD: "), std::string::npos) << text.out;
+  const Result shared = dsgd(base + " --exchange shared");
+  EXPECT_EQ(shared.code, 2);
+  EXPECT_NE(shared.err.find("--sync-every keeps a model on every worker"), std::string::npos) << shared.err;
+}
+
 }  // namespace

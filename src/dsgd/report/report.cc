@@ -83,6 +83,7 @@ void print_bound(std::FILE* out, const char* label, const RunReport& r) {
 namespace {
 // What one step's sync carries.
 std::string sync_payload(const RunResult& run, std::size_t features) {
+  if (run.exchange.model_averages > 0) return "models (local SGD; see Exchange)";
   if (run.exchange.shared_steps > 0) return "4 pass sums (the model is shared; see Exchange)";
   if (run.exchange.sparse_steps == 0) return fmt::format("{} doubles", features + 4);  // gradient and 4 pass sums
   return "sparse lists (see Exchange)";
@@ -126,6 +127,7 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"patience", c.patience},
           {"shuffle", c.shuffle},
           {"exchange", std::string(to_string(c.exchange))},
+          {"sync_every", c.sync_every == kSyncEveryEpoch ? nlohmann::json("epoch") : nlohmann::json(c.sync_every)},
           {"optimizer", std::string(to_string(c.optimizer))},
           {"seed", c.seed}};
 }
@@ -164,9 +166,20 @@ void print_exchange(std::FILE* out, const RunResult& run, std::size_t features) 
   const std::uint64_t steps = e.sparse_steps + e.dense_steps + e.shared_steps;
   const CommStats& s = rank0(run);
   const std::string touched = run.sparse_update
-                                  ? fmt::format("the summed gradient touched {:.3g}% of the {} columns a step",
-                                                100 * run.touched_share, features)
+                                  ? fmt::format("the {} gradient touched {:.3g}% of the {} columns a step",
+                                                e.model_averages > 0 ? "local" : "summed", 100 * run.touched_share,
+                                                features)
                                   : fmt::format("dense data: all {} columns every step", features);
+  if (e.model_averages > 0) {  // local SGD: no gradient exchanged
+    const std::string bytes = run.bytes_measured
+                                  ? fmt::format("{} an average per worker (sent + received, with the run's other syncs)",
+                                                human_bytes(static_cast<double>(s.bytes_sent + s.bytes_received) /
+                                                            static_cast<double>(e.model_averages)))
+                                  : std::string("bytes not measurable inside MPI_Allreduce");
+    fmt::print(out, "Exchange  local SGD: {} steps without communicating, the models averaged {} times; {}; {}\n",
+               e.local_steps, e.model_averages, bytes, touched);
+    return;
+  }
   if (run.per_worker.size() == 1 || steps == 0) {
     fmt::print(out, "Exchange  none (one worker); {}\n", touched);
     return;
@@ -200,6 +213,8 @@ nlohmann::json exchange_json(const RunResult& run, const TrainConfig& config) {
           {"dense_steps", e.dense_steps},
           {"shared_steps", e.shared_steps},
           {"entries", e.entries},
+          {"local_steps", e.local_steps},
+          {"model_averages", e.model_averages},
           {"bytes_per_step", bytes},
           {"touched_share", run.touched_share}};
 }

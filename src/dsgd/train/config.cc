@@ -1,6 +1,7 @@
 #include "dsgd/train/config.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <string>
 
@@ -68,6 +69,19 @@ Optimizer parse_optimizer(std::string_view name) {
   throw ConfigError("unknown optimizer '" + std::string(name) + "' (expected sgd or adagrad)");
 }
 
+std::string to_string_sync_every(std::size_t sync_every) {
+  return sync_every == kSyncEveryEpoch ? std::string("epoch") : std::to_string(sync_every);
+}
+
+std::size_t parse_sync_every(std::string_view text) {
+  if (text == "epoch") return kSyncEveryEpoch;
+  std::size_t steps = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), steps);
+  if (ec != std::errc() || end != text.data() + text.size() || steps == 0)
+    throw ConfigError("--sync-every: expected a positive number of steps or 'epoch', got '" + std::string(text) + "'");
+  return steps;
+}
+
 namespace {
 bool finite_at_least(double value, double low) { return std::isfinite(value) && value >= low; }
 }  // namespace
@@ -83,6 +97,9 @@ void TrainConfig::validate() const {
   if (!(step_factor > 0.0 && step_factor <= 1.0)) throw ConfigError("--lr-step-factor must be in (0, 1]");
   if (!finite_at_least(l2, 0.0)) throw ConfigError("--l2 must be 0 or more");
   if (workers < 1) throw ConfigError("--workers must be at least 1");
+  if (sync_every != 1 && exchange == ExchangeMode::kShared)
+    throw ConfigError("--sync-every keeps a model on every worker: it cannot take --exchange shared, one model the "
+                      "workers share");
   if (workers > 4096) throw ConfigError("--workers must be at most 4096, got " + std::to_string(workers));
 }
 

@@ -2,6 +2,7 @@
 // TrainConfig: every training option in one place, with its default and its check.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace dsgd {
@@ -32,6 +33,13 @@ enum class Optimizer { kSgd, kAdagrad };
 // Accepts "sgd", "adagrad"; throws ConfigError otherwise.
 [[nodiscard]] Optimizer parse_optimizer(std::string_view name);
 
+// TrainConfig::sync_every's value for averaging once an epoch, at its end.
+inline constexpr std::size_t kSyncEveryEpoch = 0;
+// "1", "16" or "epoch" (kSyncEveryEpoch).
+[[nodiscard]] std::string to_string_sync_every(std::size_t sync_every);
+// Accepts a positive number of steps or "epoch"; throws ConfigError otherwise.
+[[nodiscard]] std::size_t parse_sync_every(std::string_view text);
+
 struct TrainConfig {
   std::size_t epochs = 8;          // passes over the data (at most, with early stopping)
   std::size_t batch = 8192;        // rows per worker per step; the global batch is workers x batch
@@ -51,6 +59,11 @@ struct TrainConfig {
   int workers = 1;                 // SPMD workers
   ExchangeMode exchange = ExchangeMode::kAuto;  // how sparse gradients travel (exchange.h)
   Optimizer optimizer = Optimizer::kSgd;
+  // When the workers communicate (trainer.h). 1: every step, the gradients summed (the
+  // exchange's strategy). K > 1: local SGD: each worker takes K steps on its own rows with its
+  // own replica of the model, then the workers average their models (and adagrad's sums), and
+  // at every epoch's end; kSyncEveryEpoch: once an epoch (Vowpal Wabbit's averaging per pass).
+  std::size_t sync_every = 1;
 
   // Throws ConfigError naming the option that is out of range.
   void validate() const;

@@ -38,6 +38,10 @@ struct ExchangeStats {
   std::uint64_t sparse_steps = 0;
   std::uint64_t shared_steps = 0;
   std::uint64_t entries = 0;  // (index, value) pairs the workers sent in sparse steps, all together
+  // Local SGD (TrainConfig::sync_every != 1, trainer.h): steps taken without an exchange, and
+  // the model averages between them.
+  std::uint64_t local_steps = 0;
+  std::uint64_t model_averages = 0;
 };
 
 class Exchange {

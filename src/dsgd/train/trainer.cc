@@ -17,6 +17,7 @@
 #include "dsgd/error.h"
 #include "dsgd/model/kernel.h"
 #include "dsgd/timer.h"
+#include "dsgd/train/model_average.h"
 #include "dsgd/train/scaling.h"
 #include "dsgd/train/schedule.h"
 #include "dsgd/train/step_gradient.h"
@@ -252,13 +253,23 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   TrainState state;
   state.model = starting_model(config, job, comm);
   if (config.patience > 0) state.best = state.model;
-  const std::unique_ptr<Update> update = make_update(config, state.model, data.layout() == Layout::kSparse, comm);
+  // Local SGD (config.sync_every != 1) on more than one worker: steps without communication,
+  // the models averaged at sync points; each worker keeps its own replica (never a shared one).
+  const bool local_sgd = config.sync_every != 1 && comm.size() > 1;
+  TrainConfig update_config = config;
+  if (local_sgd) update_config.exchange = ExchangeMode::kSparse;
+  const std::unique_ptr<Update> update =
+      make_update(update_config, state.model, data.layout() == Layout::kSparse, comm);
   StepGradient gradient(d, update->slots(), update->stride(), update->gradient_offset(), update->touched_storage());
   const std::unique_ptr<Exchange> exchange =
       make_exchange(config.exchange, gradient.sparse_path(), d, update->shares_model());
 
   const std::size_t steps = steps_per_epoch(largest_shard(comm, rows), config.batch);
-  const LearningRate schedule(config, steps);
+  // Local SGD steps on one worker's batch, so at the rate of one worker's batch: lr, without the
+  // linear scaling by the worker count (and so without its warm-up).
+  TrainConfig schedule_config = config;
+  if (local_sgd) schedule_config.workers = 1;
+  const LearningRate schedule(schedule_config, steps);
   std::vector<std::uint32_t> order(config.shuffle ? rows : 0);
 
   std::size_t first_step = 0;  // of the first epoch run: a resumed run goes on mid-epoch
@@ -291,6 +302,18 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   const CheckpointPlan* plan = job.checkpoint;
   CheckpointWriter writer(comm.rank() == 0 ? plan : nullptr);
   const bool checkpoints = plan != nullptr && (plan->every_steps > 0 || plan->every_epoch);
+  // A checkpoint holds one model: with local SGD, only where the replicas were just averaged.
+  if (local_sgd && checkpoints && plan->every_steps > 0 &&
+      (config.sync_every == kSyncEveryEpoch || plan->every_steps % config.sync_every != 0))
+    throw ConfigError(config.sync_every == kSyncEveryEpoch
+                          ? std::string("--sync-every epoch takes --checkpoint-every epoch: a checkpoint holds one "
+                                        "model, which the workers share only at an epoch's end")
+                          : fmt::format("--checkpoint-every {} must be a multiple of --sync-every {}: a checkpoint "
+                                        "holds one model, which the workers share only where they average",
+                                        plan->every_steps, config.sync_every));
+  const auto sync_due = [&](std::size_t s) {  // after step s of the epoch (state.step its global number)
+    return s + 1 == steps || (config.sync_every != kSyncEveryEpoch && (state.step + 1) % config.sync_every == 0);
+  };
 
   WorkerResult result;
   const CommStats comm_before = comm.stats();  // count this run only
@@ -299,10 +322,13 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   Clock::duration compute{};
   double touched = 0;
   Clock::duration exchanging{};
+  std::uint64_t averages = 0;  // local SGD's model averages
   while (state.epoch < config.epochs) {
     const auto epoch_start = Clock::now();
     if (config.shuffle) shuffle_shard(order, config.seed, comm.rank(), state.epoch);
     PassSums epoch_sums = first_step > 0 ? resumed_sums : PassSums{};
+    PassSums unsynced;        // local SGD: this worker's sums since the last average
+    bool local_finite = true;  // local SGD: this worker's loss and gradient stayed finite since then
     double lr = 0;
     for (std::size_t s = std::exchange(first_step, 0); s < steps; ++s, ++state.step) {
       const auto compute_start = Clock::now();
@@ -311,24 +337,52 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
       local_gradient(job.train, config.shuffle ? order.data() : nullptr, begin, count, update->weights(), gradient);
       compute += Clock::now() - compute_start;
 
+      const auto where = [&] {
+        return "epoch " + std::to_string(state.epoch + 1) + ", step " + std::to_string(s + 1) + " of " +
+               std::to_string(steps) + " (worker " + std::to_string(comm.rank()) + "): ";
+      };
       const auto exchange_start = Clock::now();
       try {
-        exchange->reduce(gradient, comm);
+        if (local_sgd) {
+          gradient.form = gradient.sparse_path() ? StepGradient::Form::kTouched : StepGradient::Form::kDense;
+        } else {
+          exchange->reduce(gradient, comm);
+        }
         exchanging += Clock::now() - exchange_start;
       } catch (const CommError& e) {
-        throw CommError("epoch " + std::to_string(state.epoch + 1) + ", step " + std::to_string(s + 1) + " of " +
-                        std::to_string(steps) + " (worker " + std::to_string(comm.rank()) + "): " + e.what());
+        throw CommError(where() + e.what());
       }
 
       const auto update_start = Clock::now();
       lr = schedule.at(state.step);
-      check_finite(std::isfinite(gradient.sums.loss), "training loss", state, s, steps, lr);
-      check_finite(std::isfinite(gradient.sums.residual), "gradient", state, s, steps, lr);
+      if (local_sgd) {  // a worker alone cannot stop: all learn of it at the next average
+        local_finite = local_finite && std::isfinite(gradient.sums.loss) && std::isfinite(gradient.sums.residual);
+      } else {
+        check_finite(std::isfinite(gradient.sums.loss), "training loss", state, s, steps, lr);
+        check_finite(std::isfinite(gradient.sums.residual), "gradient", state, s, steps, lr);
+      }
       touched += static_cast<double>(update->apply(gradient, lr));
-      epoch_sums.count += gradient.sums.count;
-      epoch_sums.loss += gradient.sums.loss;
-      epoch_sums.correct += gradient.sums.correct;
+      PassSums& sums = local_sgd ? unsynced : epoch_sums;
+      sums.count += gradient.sums.count;
+      sums.loss += gradient.sums.loss;
+      sums.correct += gradient.sums.correct;
       compute += Clock::now() - update_start;
+      if (local_sgd && sync_due(s)) {
+        const auto average_start = Clock::now();
+        AverageResult averaged;
+        try {
+          averaged = average_models(*update, comm, unsynced, local_finite);
+        } catch (const CommError& e) {
+          throw CommError(where() + e.what());
+        }
+        exchanging += Clock::now() - average_start;
+        ++averages;
+        check_finite(averaged.finite, "training loss or gradient of some worker", state, s, steps, lr);
+        epoch_sums.count += averaged.sums.count;
+        epoch_sums.loss += averaged.sums.loss;
+        epoch_sums.correct += averaged.sums.correct;
+        unsynced = {};
+      }
       // A checkpoint every so many steps inside an epoch (one at its last step waits for the
       // epoch's end, which adds the progress line and the held-out score).
       if (checkpoints && plan->every_steps > 0 && (state.step + 1) % plan->every_steps == 0 && s + 1 < steps &&
@@ -362,6 +416,8 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   result.steps = job.resume != nullptr ? state.step : state.step - first_run_step;
   result.comm = comm.stats() - comm_before;
   result.exchange = exchange->stats();
+  result.exchange.model_averages = averages;
+  result.exchange.local_steps = local_sgd ? state.step - first_run_step : 0;
   result.sparse_update = gradient.sparse_path();
   const std::size_t run_steps = state.step - first_run_step;  // the steps `touched` counts
   result.touched_share = run_steps > 0 ? touched / static_cast<double>(run_steps) / static_cast<double>(d) : 0.0;

@@ -8,7 +8,8 @@
 #             byte the one --workers W writes on threads (plain, held-out rows, hybrid ranks x
 #             threads, gzip, from the binary cache), and a malformed file or an unwritable
 #             model path is reported once, exit 1, no model left; with sample weights too
-#             (--weights, --class-weight), and a row of weight 2 trains as the row written twice
+#             (--weights, --class-weight), and a row of weight 2 trains as the row written twice;
+#             with local SGD (--sync-every)
 #   resume    a rank killed (SIGKILL) mid-training of a job writing checkpoints: the job
 #             resumed from its newest checkpoint writes the uninterrupted job's model byte for
 #             byte, as does a threads run resumed from the same checkpoint
@@ -84,6 +85,9 @@ file)
   zcat "$data/a9a.gz" | awk 'NF { n++; print (n % 7 == 3) ? 2 : (n % 5 == 1 ? 0.25 : 1) }' >"$dir/a9a.weights"
   same_model 2 1 "$data/a9a.gz" --weights "$dir/a9a.weights" --class-weight balanced --holdout 0.1
   same_model 2 2 "$data/heart_scale" --class-weight 3,0.5
+  # Local SGD: the models averaged every 4 steps, or once an epoch, keep the bits of threads.
+  same_model 2 1 "$data/a9a.gz" --sync-every 4 --holdout 0.1
+  same_model 2 2 "$data/a9a.gz" --sync-every epoch --optimizer adagrad
   # A row of weight 2 trains as the row written twice, in steps over all rows at once.
   awk 'NF { n++; print (n % 7 == 3) ? 2 : 1 }' "$data/heart_scale" >"$dir/heart.weights"
   awk 'NF { n++; print; if (n % 7 == 3) print }' "$data/heart_scale" >"$dir/heart_twice"
