@@ -31,6 +31,9 @@ void check_same_file_config(Cluster& cluster, const DataOptions& data, const Tra
       number_setting("--features", static_cast<double>(features)),
       number_setting("--holdout", file.holdout.value_or(0.0)),
       number_setting("--patience", static_cast<double>(file.patience.value_or(0))),
+      number_setting("--target-accuracy", file.target_accuracy.value_or(-1)),
+      number_setting("--target-loss", file.target_loss.value_or(-1)),
+      {"--target-every", file.target_every},
       number_setting("--standardize", static_cast<double>(file.standardize)),
       {"--scale", file.scale},
       number_setting("--cache", static_cast<double>(file.input.cache)),
@@ -87,7 +90,8 @@ Handler add_train_command(CLI::App& app) {
         return train_from_file(o.file, o.train, features, given, reader);
       });
     }
-    reject(*sub, {"--test", "--holdout", "--weights", "--class-weight", "--model", "--init", "--patience", "--standardize", "--no-standardize", "--scale",
+    reject(*sub, {"--test", "--holdout", "--weights", "--class-weight", "--model", "--init", "--patience",
+                  "--target-accuracy", "--target-loss", "--target-every", "--standardize", "--no-standardize", "--scale",
                   "--input-format", "--storage", "--format", "--label-column", "--cache"},
            "needs a data file (dsgd train DATA ...)");
     o.data.resolve();

@@ -62,6 +62,19 @@ void add_file_train_options(CLI::App& app, FileTrainOptions& file) {
                  "Stop after this many epochs without a better held-out loss and keep the best epoch's model")
       ->group(model)
       ->check(positive());
+  app.add_option("--target-accuracy", file.target_accuracy,
+                 "Stop once the held-out rows (--holdout or --test) reach this accuracy, and report the step and the "
+                 "time it took: how strategies (--sync-every, --exchange, workers) are compared")
+      ->group(model)
+      ->check(probability());
+  app.add_option("--target-loss", file.target_loss, "Stop once the held-out rows' mean log-loss is this or lower")
+      ->group(model)
+      ->check(positive());
+  app.add_option("--target-every", file.target_every,
+                 "Score the held-out rows for the target every STEPS steps as well as at every epoch's end, or only "
+                 "at epochs' ends ('epoch'); each scoring is a pass over the held-out rows")
+      ->group(model)
+      ->capture_default_str();
   app.add_option("--scale", file.scale,
                  "Feature scaling, stored in the model and folded into its weights: standardize ((x - mean) / std, "
                  "moments from the training rows by an allreduce), maxabs (x / s, s the feature's largest |x| rounded "
@@ -348,17 +361,8 @@ Checkpoints prepare_checkpoints(const FileTrainOptions& file, const TrainConfig&
   meta["data"]["mtime_ns"] = stamp.mtime_ns;
   if (!file.checkpoint.empty()) {
     CheckpointPlan plan{file.checkpoint, 0, false, file.keep_checkpoints, meta.dump()};
-    if (file.checkpoint_every == "epoch") {
-      plan.every_epoch = true;
-    } else {
-      std::size_t steps = 0;
-      const auto [end, ec] = std::from_chars(file.checkpoint_every.data(),
-                                             file.checkpoint_every.data() + file.checkpoint_every.size(), steps);
-      if (ec != std::errc() || end != file.checkpoint_every.data() + file.checkpoint_every.size() || steps == 0)
-        throw ConfigError(fmt::format("--checkpoint-every {}: expected a positive number of steps or 'epoch'",
-                                      file.checkpoint_every));
-      plan.every_steps = steps;
-    }
+    plan.every_steps = parse_steps_or_epoch("--checkpoint-every", file.checkpoint_every);
+    plan.every_epoch = plan.every_steps == 0;
     if (root) {  // a folder that cannot take the files fails now, not after the first epoch
       std::error_code ec;
       std::filesystem::create_directories(plan.dir, ec);
@@ -474,7 +478,13 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   const bool quiet = train.quiet || !root;
   if (file.holdout && !(*file.holdout > 0 && *file.holdout < 1))  // (a value that underflows to 0)
     throw ConfigError(fmt::format("--holdout: must be a fraction strictly between 0 and 1, got {}", *file.holdout));
-  if (file.holdout && !file.patience) file.patience = 3;
+  config.target_accuracy = file.target_accuracy.value_or(std::nan(""));
+  config.target_loss = file.target_loss.value_or(std::nan(""));
+  config.target_every = parse_steps_or_epoch("--target-every", file.target_every);
+  if (config.has_target() && !file.holdout && file.test.empty())
+    throw ConfigError("--target-accuracy and --target-loss are met on held-out rows: give --holdout FRACTION or "
+                      "--test FILE");
+  if (file.holdout && !file.patience && !config.has_target()) file.patience = 3;  // (a target is its own stop)
   config.patience = file.patience.value_or(0);
   if (config.patience > 0 && !file.holdout && file.test.empty())
     throw ConfigError("--patience needs held-out rows: give --holdout FRACTION or --test FILE");
@@ -593,7 +603,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
                                     counts[0], counts[1], data.total_rows));
     jobs = holdout_jobs(config, *split, data.total_rows, start);
   } else {
-    const Dataset* holdout = config.patience > 0 ? &test->data : nullptr;
+    const Dataset* holdout = config.patience > 0 || config.has_target() ? &test->data : nullptr;
     jobs = balanced_jobs(config, data.data, data.total_rows, holdout, holdout != nullptr ? test->total_rows : 0, start);
   }
   if (start_epoch > 0) {
@@ -631,7 +641,6 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   const FileBound bound = file_bound(split ? split->train : data.data, run.epochs.size(),
                                      cluster != nullptr ? reader.threads : config.workers, cluster);
   if (!root) return 0;
-  const auto plural = [](std::size_t n, const char* what) { return fmt::format("{} {}{}", n, what, n == 1 ? "" : "s"); };
   const std::string where =
       cluster != nullptr
           ? fmt::format("{} x {}", plural(static_cast<std::size_t>(cluster->size()), "rank"),
@@ -654,6 +663,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
              run.time_s / bound.time_s);
   print_communication(stdout, run, run.model.features());
   print_exchange(stdout, run, run.model.features());
+  if (config.has_target()) print_target(stdout, config, run);
   print_evaluation(stdout, "Train", on_train);  // with --holdout: the rows not held out
   if (on_holdout) print_evaluation(stdout, "Held-out", *on_holdout);
   if (on_test) print_evaluation(stdout, "Test ", *on_test);
@@ -703,6 +713,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
       report["test"] = to_json(*on_test);
     }
     if (on_holdout) report["holdout"] = to_json(*on_holdout);
+    report["target"] = target_json(config, run);
     report["early_stopping"] =
         config.patience == 0
             ? nlohmann::json(nullptr)

@@ -19,6 +19,9 @@ struct FileTrainOptions {
   std::string weights;       // --weights FILE
   std::string class_weight;  // --class-weight balanced|POS,NEG
   std::optional<std::size_t> patience;
+  std::optional<double> target_accuracy;
+  std::optional<double> target_loss;
+  std::string target_every = "epoch";  // STEPS or epoch
   bool standardize = false;  // when --standardize or --no-standardize was given
   std::string scale;         // --scale, when given
   InputOptions input;

@@ -1,5 +1,5 @@
 #pragma once
-// Bytes from input files, shown safely in one-line messages: control characters, NUL and bytes
+// Text for messages. Bytes from input files, shown safely in one-line messages: control characters, NUL and bytes
 // that are not UTF-8 escaped (\t, \n, \0, \x1b), a byte-order mark named as such, and long
 // tokens shortened, so that a data file can neither retitle a terminal nor cut a message short.
 #include <cstddef>
@@ -56,6 +56,15 @@ namespace dsgd {
 // A token of input for a message: printable(token, 40) in single quotes.
 [[nodiscard]] inline std::string quoted(std::string_view token, std::size_t max = 40) {
   return "'" + printable(token, max) + "'";
+}
+
+// "1 epoch", "3 epochs".
+[[nodiscard]] inline std::string plural(std::size_t n, std::string_view what) {
+  std::string text = std::to_string(n);
+  text += ' ';
+  text += what;
+  if (n != 1) text += 's';
+  return text;
 }
 
 }  // namespace dsgd

@@ -379,7 +379,8 @@ TEST_F(Everyday, EmptyValuesAndUnannouncedCsvAreNamed) {
 }
 
 // Local SGD from the command line: reported as such, resumed mid-epoch from a checkpoint at an
-// average to the uninterrupted bits; a checkpoint between averages is refused.
+// average to the uninterrupted bits; a checkpoint between averages is refused; a target stops
+// the run.
 TEST_F(Everyday, LocalSgdRunsReportAndResume) {
   const std::string base = "train -q " + data_file("a9a.gz") + " --workers 2 --sync-every 4 --epochs 4";
   const json whole = dsgd_json(base, "whole.json");
@@ -398,6 +399,18 @@ TEST_F(Everyday, LocalSgdRunsReportAndResume) {
       << between.err;
   const Result text = dsgd("train " + data_file("heart_scale") + " --workers 2 --sync-every epoch");
   EXPECT_NE(text.out.find("Exchange  local SGD: "), std::string::npos) << text.out;
+  // A target ends the run where the held-out rows meet it, and says so.
+  const json target = dsgd_json(base + " --holdout 0.2 --target-accuracy 0.84 --target-every 8", "target.json");
+  EXPECT_EQ(target.at("target").at("reached"), true);
+  EXPECT_EQ(target.at("target").at("step"), target.at("steps"));
+  EXPECT_GE(target.at("target").at("holdout_accuracy").get<double>(), 0.84);
+  EXPECT_LT(target.at("steps").get<std::size_t>(), whole.at("steps").get<std::size_t>());
+  EXPECT_TRUE(whole.at("target").is_null());
+  const Result said = dsgd("train " + data_file("a9a.gz") + " --holdout 0.2 --target-loss 0.01 --epochs 2");
+  EXPECT_TRUE(has_line_starting(said.out, "Target held-out log-loss <= 0.01: not met in 2 epochs")) << said.out;
+  const Result no_rows = dsgd(base + " --target-accuracy 0.9");
+  EXPECT_EQ(no_rows.code, 2);
+  EXPECT_NE(no_rows.err.find("are met on held-out rows"), std::string::npos) << no_rows.err;
   const Result shared = dsgd(base + " --exchange shared");
   EXPECT_EQ(shared.code, 2);
   EXPECT_NE(shared.err.find("--sync-every keeps a model on every worker"), std::string::npos) << shared.err;

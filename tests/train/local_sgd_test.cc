@@ -1,7 +1,8 @@
-// Local SGD (--sync-every): between averages each worker is a sequential SGD of its own rows;
-// an average is the mean of the workers' models, bit for bit; one worker ignores it; the
-// averaged run learns what the every-step run learns; divergence stops every worker together;
-// checkpoints fall on averages.
+// When to communicate and when to stop. Local SGD (--sync-every): between averages each worker
+// is a sequential SGD of its own rows; an average is the mean of the workers' models, bit for
+// bit; one worker ignores it; the averaged run learns what the every-step run learns;
+// divergence stops every worker together. Targets (--target-accuracy, --target-loss): a run
+// stops where the held-out rows first meet one, with the model of that step.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -130,4 +131,63 @@ TEST(LocalSgdRuns, TheSharedModelIsRefused) {
 }
 
 }  // namespace
+// Held-out rows for worker k of `workers`: its shard of `holdout`.
+JobOf jobs_with_holdout(const TrainConfig& c, const Dataset& train, const Dataset& holdout) {
+  return balanced_jobs(c, train, train.rows(), &holdout, holdout.rows());
+}
+
+TEST(Targets, ARunStopsWhereTheHeldOutRowsMeetTheTarget) {
+  SyntheticSpec spec = spec_of(false);
+  spec.test_samples = 1000;
+  const Dataset train = generate_parallel(spec, Split::kTrain, 2);
+  const Dataset held = generate_parallel(spec, Split::kTest, 2);
+  for (const std::size_t sync : {std::size_t{1}, std::size_t{4}}) {
+    TrainConfig c = local_config(2, sync);
+    c.epochs = 20;
+    c.lr = 0.05;
+    const RunResult full = train_on_threads(c, jobs_with_holdout(c, train, held));
+    ASSERT_FALSE(full.target.reached);
+    ASSERT_EQ(full.epochs.size(), 20U);
+    // A target the third epoch's model meets: the run ends there, with that model's bits.
+    const double third = full.epochs[2].holdout_accuracy;
+    ASSERT_LT(full.epochs[1].holdout_accuracy, third) << "the test needs a rising held-out accuracy";
+    c.target_accuracy = third;
+    const RunResult met = train_on_threads(c, jobs_with_holdout(c, train, held));
+    ASSERT_TRUE(met.target.reached);
+    EXPECT_EQ(met.epochs.size(), 3U);
+    EXPECT_EQ(met.target.step, met.steps);
+    EXPECT_EQ(met.steps, 3 * full.steps / 20);
+    EXPECT_EQ(met.target.holdout_accuracy, third);
+    EXPECT_DOUBLE_EQ(met.target.epoch, 3.0);
+    EXPECT_GT(met.target.time_s, 0.0);
+    TrainConfig three = c;
+    three.target_accuracy = std::nan("");
+    three.epochs = 3;
+    EXPECT_EQ(met.model.weights, train_on_threads(three, jobs_with_holdout(three, train, held)).model.weights);
+    // Scored every 8 steps as well: met no later, mid-epoch steps allowed.
+    c.target_every = 8;
+    const RunResult often = train_on_threads(c, jobs_with_holdout(c, train, held));
+    ASSERT_TRUE(often.target.reached);
+    EXPECT_LE(often.target.step, met.target.step);
+    EXPECT_GE(often.target.holdout_accuracy, third);
+    EXPECT_EQ(often.steps, often.target.step);
+    // A loss target works the same way.
+    TrainConfig by_loss = local_config(2, sync);
+    by_loss.epochs = 20;
+    by_loss.lr = 0.05;
+    by_loss.target_loss = full.epochs[4].holdout_loss;
+    const RunResult loss = train_on_threads(by_loss, jobs_with_holdout(by_loss, train, held));
+    ASSERT_TRUE(loss.target.reached);
+    EXPECT_LE(loss.target.holdout_loss, by_loss.target_loss);
+    EXPECT_LE(loss.epochs.size(), 5U);
+  }
+  TrainConfig without = local_config(2, 1);
+  without.target_accuracy = 0.9;
+  EXPECT_THROW((void)train_on_threads(without, train), ConfigError);  // no held-out rows
+  TrainConfig between = local_config(2, 4);
+  between.target_accuracy = 0.9;
+  between.target_every = 6;
+  EXPECT_THROW((void)train_on_threads(between, jobs_with_holdout(between, train, held)), ConfigError);
+}
+
 }  // namespace dsgd

@@ -7,6 +7,7 @@
 
 #include "dsgd/error.h"
 #include "dsgd/model/kernel.h"
+#include "dsgd/text.h"
 #include "dsgd/train/memory.h"
 #include "dsgd/version.h"
 
@@ -128,6 +129,9 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"shuffle", c.shuffle},
           {"exchange", std::string(to_string(c.exchange))},
           {"sync_every", c.sync_every == kSyncEveryEpoch ? nlohmann::json("epoch") : nlohmann::json(c.sync_every)},
+          {"target_accuracy", std::isnan(c.target_accuracy) ? nlohmann::json(nullptr) : nlohmann::json(c.target_accuracy)},
+          {"target_loss", std::isnan(c.target_loss) ? nlohmann::json(nullptr) : nlohmann::json(c.target_loss)},
+          {"target_every", c.target_every == 0 ? nlohmann::json("epoch") : nlohmann::json(c.target_every)},
           {"optimizer", std::string(to_string(c.optimizer))},
           {"seed", c.seed}};
 }
@@ -217,6 +221,45 @@ nlohmann::json exchange_json(const RunResult& run, const TrainConfig& config) {
           {"model_averages", e.model_averages},
           {"bytes_per_step", bytes},
           {"touched_share", run.touched_share}};
+}
+
+namespace {
+// "held-out accuracy >= 0.85" and/or "held-out log-loss <= 0.3".
+std::string target_text(const TrainConfig& c) {
+  std::string text;
+  if (!std::isnan(c.target_accuracy)) text = fmt::format("held-out accuracy >= {}", c.target_accuracy);
+  if (!std::isnan(c.target_loss))
+    text += fmt::format("{}held-out log-loss <= {}", text.empty() ? "" : " or ", c.target_loss);
+  return text;
+}
+}  // namespace
+
+void print_target(std::FILE* out, const TrainConfig& config, const RunResult& run) {
+  const TargetResult& t = run.target;
+  if (!t.reached) {
+    fmt::print(out, "Target {}: not met in {} ({} steps)\n", target_text(config),
+               plural(run.epochs.size(), "epoch"), run.steps);
+    return;
+  }
+  fmt::print(out, "Target {}: met after {} steps (epoch {:.2f}), {:.4f} s into training (held-out accuracy {:.5f}, "
+                  "log-loss {})\n",
+             target_text(config), t.step, t.epoch, t.time_s, t.holdout_accuracy, score(t.holdout_loss, 6));
+}
+
+nlohmann::json target_json(const TrainConfig& config, const RunResult& run) {
+  if (!config.has_target()) return nullptr;
+  const TargetResult& t = run.target;
+  const auto number = [](double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
+  const auto if_met = [&](const nlohmann::json& v) { return t.reached ? v : nlohmann::json(nullptr); };
+  return {{"accuracy", number(config.target_accuracy)},
+          {"loss", number(config.target_loss)},
+          {"every", config.target_every == 0 ? nlohmann::json("epoch") : nlohmann::json(config.target_every)},
+          {"reached", t.reached},
+          {"step", if_met(t.step)},
+          {"epoch", if_met(t.epoch)},
+          {"time_s", if_met(t.time_s)},
+          {"holdout_accuracy", if_met(t.holdout_accuracy)},
+          {"holdout_loss", if_met(t.holdout_loss)}};
 }
 
 void print_time_split(std::FILE* out, const RunResult& run) {
@@ -350,6 +393,7 @@ void add_run_keys(nlohmann::json& json, const std::string& command, const Synthe
   json["backend"] = env.backend;
   json["data"] = synthetic_data_json(data, env.generate_s);
   json["sample_weights"] = nullptr;  // synthetic rows weigh 1
+  json["target"] = nullptr;          // synthetic runs have no held-out rows to meet one on
   json["load_s"] = env.generate_s;
 }
 }  // namespace

@@ -74,6 +74,10 @@ void print_exchange(std::FILE* out, const RunResult& run, std::size_t features);
 [[nodiscard]] nlohmann::json communication_json(const RunResult& run);
 // {mode, update, sparse_steps, dense_steps, shared_steps, entries, bytes_per_step, touched_share}
 [[nodiscard]] nlohmann::json exchange_json(const RunResult& run, const TrainConfig& config);
+// The "Target" line of a run with a target (config.has_target()): met where and when, or not.
+void print_target(std::FILE* out, const TrainConfig& config, const RunResult& run);
+// Its JSON: null without a target.
+[[nodiscard]] nlohmann::json target_json(const TrainConfig& config, const RunResult& run);
 
 // "compute 0.0265 s, exchange 0.0012 s, communication 0.0003 s, waiting 0.0029 s (mean per worker)"
 void print_time_split(std::FILE* out, const RunResult& run);

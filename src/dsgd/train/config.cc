@@ -73,14 +73,17 @@ std::string to_string_sync_every(std::size_t sync_every) {
   return sync_every == kSyncEveryEpoch ? std::string("epoch") : std::to_string(sync_every);
 }
 
-std::size_t parse_sync_every(std::string_view text) {
-  if (text == "epoch") return kSyncEveryEpoch;
+std::size_t parse_steps_or_epoch(std::string_view option, std::string_view text) {
+  if (text == "epoch") return 0;
   std::size_t steps = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), steps);
   if (ec != std::errc() || end != text.data() + text.size() || steps == 0)
-    throw ConfigError("--sync-every: expected a positive number of steps or 'epoch', got '" + std::string(text) + "'");
+    throw ConfigError(std::string(option) + ": expected a positive number of steps or 'epoch', got '" +
+                      std::string(text) + "'");
   return steps;
 }
+
+std::size_t parse_sync_every(std::string_view text) { return parse_steps_or_epoch("--sync-every", text); }
 
 namespace {
 bool finite_at_least(double value, double low) { return std::isfinite(value) && value >= low; }
@@ -97,6 +100,10 @@ void TrainConfig::validate() const {
   if (!(step_factor > 0.0 && step_factor <= 1.0)) throw ConfigError("--lr-step-factor must be in (0, 1]");
   if (!finite_at_least(l2, 0.0)) throw ConfigError("--l2 must be 0 or more");
   if (workers < 1) throw ConfigError("--workers must be at least 1");
+  if (!std::isnan(target_accuracy) && !(target_accuracy > 0 && target_accuracy <= 1))
+    throw ConfigError("--target-accuracy must be in (0, 1]");
+  if (!std::isnan(target_loss) && !(target_loss > 0 && std::isfinite(target_loss)))
+    throw ConfigError("--target-loss must be a positive number");
   if (sync_every != 1 && exchange == ExchangeMode::kShared)
     throw ConfigError("--sync-every keeps a model on every worker: it cannot take --exchange shared, one model the "
                       "workers share");

@@ -1,7 +1,9 @@
 #pragma once
 // TrainConfig: every training option in one place, with its default and its check.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -37,7 +39,9 @@ enum class Optimizer { kSgd, kAdagrad };
 inline constexpr std::size_t kSyncEveryEpoch = 0;
 // "1", "16" or "epoch" (kSyncEveryEpoch).
 [[nodiscard]] std::string to_string_sync_every(std::size_t sync_every);
-// Accepts a positive number of steps or "epoch"; throws ConfigError otherwise.
+// A positive number of steps, or "epoch" (0), for `option`; throws ConfigError naming it otherwise.
+[[nodiscard]] std::size_t parse_steps_or_epoch(std::string_view option, std::string_view text);
+// parse_steps_or_epoch for --sync-every (kSyncEveryEpoch is 0).
 [[nodiscard]] std::size_t parse_sync_every(std::string_view text);
 
 struct TrainConfig {
@@ -64,6 +68,13 @@ struct TrainConfig {
   // own replica of the model, then the workers average their models (and adagrad's sums), and
   // at every epoch's end; kSyncEveryEpoch: once an epoch (Vowpal Wabbit's averaging per pass).
   std::size_t sync_every = 1;
+  // Stop once the held-out rows (which the run needs) reach this accuracy, or this mean
+  // log-loss (NaN: no such target), scored every target_every steps and at every epoch's end
+  // (target_every 0: at epochs' ends only): the measure by which strategies are compared.
+  double target_accuracy = std::numeric_limits<double>::quiet_NaN();
+  double target_loss = std::numeric_limits<double>::quiet_NaN();
+  std::size_t target_every = 0;
+  [[nodiscard]] bool has_target() const noexcept { return !std::isnan(target_accuracy) || !std::isnan(target_loss); }
 
   // Throws ConfigError naming the option that is out of range.
   void validate() const;

@@ -32,6 +32,7 @@ RunResult combine(std::vector<WorkerResult> workers, std::string algorithm) {
   run.sparse_update = workers.front().sparse_update;
   run.touched_share = workers.front().touched_share;
   run.best_epoch = workers.front().best_epoch;
+  run.target = workers.front().target;
   run.epochs = std::move(workers.front().epochs);
   run.model = std::move(workers.front().model);
   return run;
@@ -158,6 +159,7 @@ RunResult train_on_cluster(const TrainConfig& config, Cluster& cluster, int thre
   first.epochs = std::move(run.epochs);
   first.steps = run.steps;
   first.best_epoch = run.best_epoch;
+  first.target = run.target;
   RunResult global = combine(std::move(everyone), std::move(run.algorithm));
   global.bytes_measured = cluster.comm().bytes_measured();
   global.response_time_s = seconds_since(start);

@@ -34,6 +34,7 @@ struct RunResult {
   ExchangeStats exchange;              // rank 0's (every worker takes the same decisions)
   bool sparse_update = false;          // the lazy update on touched columns ran
   double touched_share = 0;            // mean share of the d columns a step's summed gradient touched
+  TargetResult target;                 // rank 0's (every worker finds the same)
 };
 
 // Folds the workers' results (index = rank) into a RunResult (response_time_s left to the caller).

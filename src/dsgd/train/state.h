@@ -23,6 +23,16 @@ struct EpochProgress {
   double time_s = 0;      // seconds this epoch took
 };
 
+// Where a run met its target (TrainConfig::target_accuracy, target_loss) on the held-out rows.
+struct TargetResult {
+  bool reached = false;
+  std::size_t step = 0;  // steps done when it was found (a resumed run's count includes the run before)
+  double epoch = 0;      // those steps in epochs
+  double time_s = 0;     // seconds from the run's first step (the held-out scoring included)
+  double holdout_loss = 0;
+  double holdout_accuracy = 0;
+};
+
 struct TrainState {
   LinearModel model;        // after `step` steps (brought up to date at every epoch's end)
   std::size_t epoch = 0;    // epochs completed

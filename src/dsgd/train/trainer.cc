@@ -311,6 +311,23 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
                           : fmt::format("--checkpoint-every {} must be a multiple of --sync-every {}: a checkpoint "
                                         "holds one model, which the workers share only where they average",
                                         plan->every_steps, config.sync_every));
+  // Targets: scored on the held-out rows, also between epochs every target_every steps (with
+  // local SGD, where the replicas were just averaged).
+  if (config.has_target() && job.holdout.data == nullptr)
+    throw ConfigError("--target-accuracy and --target-loss are met on held-out rows: give --holdout FRACTION or "
+                      "--test FILE");
+  if (local_sgd && config.has_target() && config.target_every > 0 &&
+      (config.sync_every == kSyncEveryEpoch || config.target_every % config.sync_every != 0))
+    throw ConfigError(fmt::format("--target-every {} must be {}: the held-out rows score one model, which the "
+                                  "workers share only where they average",
+                                  config.target_every,
+                                  config.sync_every == kSyncEveryEpoch ? std::string("'epoch' with --sync-every epoch")
+                                                                       : fmt::format("a multiple of --sync-every {}",
+                                                                                     config.sync_every)));
+  const auto met = [&](double loss, double accuracy) {
+    return (!std::isnan(config.target_accuracy) && accuracy >= config.target_accuracy) ||
+           (!std::isnan(config.target_loss) && loss <= config.target_loss);
+  };
   const auto sync_due = [&](std::size_t s) {  // after step s of the epoch (state.step its global number)
     return s + 1 == steps || (config.sync_every != kSyncEveryEpoch && (state.step + 1) % config.sync_every == 0);
   };
@@ -323,6 +340,11 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   double touched = 0;
   Clock::duration exchanging{};
   std::uint64_t averages = 0;  // local SGD's model averages
+  // Records the target met after `done` steps, with the held-out figures that met it.
+  const auto reach = [&](std::size_t done, double loss, double accuracy) {
+    result.target = {true, done, static_cast<double>(done) / static_cast<double>(steps), seconds_since(train_start),
+                     loss, accuracy};
+  };
   while (state.epoch < config.epochs) {
     const auto epoch_start = Clock::now();
     if (config.shuffle) shuffle_shard(order, config.seed, comm.rank(), state.epoch);
@@ -391,14 +413,29 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
         writer.write(snapshot_of(state, s + 1, epoch_sums, *update));
         --state.step;
       }
+      if (config.has_target() && config.target_every > 0 && (state.step + 1) % config.target_every == 0 &&
+          s + 1 < steps) {  // (the epoch's end scores the held-out rows anyway)
+        update->store(state.model);
+        const PassSums held = holdout_sums(job.holdout, state.model.raw_weights(), comm);
+        if (held.count > 0 && met(held.loss / held.count, held.correct / held.count)) {
+          reach(++state.step, held.loss / held.count, held.correct / held.count);
+          break;
+        }
+      }
     }
+    if (result.target.reached) break;  // mid-epoch: the model is stored, the epoch not counted
     update->store(state.model);
     check_finite(std::isfinite(state.model.bias) &&
                      std::all_of(state.model.weights.begin(), state.model.weights.end(),
                                  [](double w) { return std::isfinite(w); }),
                  "model (a weight or the bias)", state, steps - 1, steps, lr);
     ++state.epoch;
-    if (end_epoch(config, job, comm, state, epoch_sums, lr, epoch_start, on_epoch)) break;
+    const bool stop = end_epoch(config, job, comm, state, epoch_sums, lr, epoch_start, on_epoch);
+    if (config.has_target() && met(state.epochs.back().holdout_loss, state.epochs.back().holdout_accuracy)) {
+      reach(state.step, state.epochs.back().holdout_loss, state.epochs.back().holdout_accuracy);
+      break;
+    }
+    if (stop) break;
     if (checkpoints && comm.rank() == 0 && state.epoch < config.epochs &&
         (plan->every_epoch || (plan->every_steps > 0 && state.step % plan->every_steps == 0)))
       writer.write(snapshot_of(state, 0, {}, *update));
@@ -423,7 +460,9 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   result.touched_share = run_steps > 0 ? touched / static_cast<double>(run_steps) / static_cast<double>(d) : 0.0;
   result.best_epoch = state.best_epoch;
   result.epochs = std::move(state.epochs);
-  result.model = config.patience > 0 ? std::move(state.best) : std::move(state.model);
+  // A met target ends the run with the model that met it, early stopping's best or not.
+  result.model = config.patience > 0 && !result.target.reached ? std::move(state.best) : std::move(state.model);
+  if (result.target.reached) result.best_epoch = state.epoch;  // (a target met mid-epoch: the epochs completed)
   return result;
 }
 

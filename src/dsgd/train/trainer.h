@@ -41,6 +41,7 @@ struct WorkerResult {
   ExchangeStats exchange;
   bool sparse_update = false;  // the lazy update on touched coordinates ran (update.h)
   double touched_share = 0;    // mean over steps of the share of the d coordinates the summed gradient touched
+  TargetResult target;         // with a target (config.has_target()): whether and where it was met
 };
 
 // Rows [rows.begin, rows.end) of `data`; data == nullptr means none.
