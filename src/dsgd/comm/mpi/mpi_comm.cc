@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "dsgd/range.h"
 #include "dsgd/error.h"
@@ -53,8 +55,10 @@ class MpiCluster final : public Cluster {
 
 MpiComm::MpiComm(MPI_Comm comm, const ClusterOptions& options) : options_(options) {
   check(MPI_Comm_dup(comm, &comm_), "MPI_Comm_dup");
+  check(MPI_Comm_dup(comm, &roll_call_), "MPI_Comm_dup");
   // Errors come back as codes (and become CommError) instead of aborting inside MPI.
   MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  MPI_Comm_set_errhandler(roll_call_, MPI_ERRORS_RETURN);
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
   MPI_Comm host;
@@ -63,7 +67,55 @@ MpiComm::MpiComm(MPI_Comm comm, const ClusterOptions& options) : options_(option
   MPI_Comm_free(&host);
 }
 
-MpiComm::~MpiComm() { MPI_Comm_free(&comm_); }
+MpiComm::~MpiComm() {
+  MPI_Comm_free(&roll_call_);
+  MPI_Comm_free(&comm_);
+}
+
+CommError MpiComm::timed_out(const std::string& what) {
+  // The other ranks time out at about the same moment (they wait on the same collective); the
+  // grace covers their skew. Requests left open do not matter: the job ends after this.
+  const double grace = std::clamp(options_.timeout_s / 2, 0.5, 3.0);
+  const auto w = static_cast<std::size_t>(size_);
+  std::vector<int> theirs(w, -1);
+  std::vector<MPI_Request> sent(w, MPI_REQUEST_NULL);
+  std::vector<MPI_Request> heard(w, MPI_REQUEST_NULL);
+  const int mine = rank_;
+  for (int p = 0; p < size_; ++p) {
+    if (p == rank_) continue;
+    const auto k = static_cast<std::size_t>(p);
+    (void)MPI_Isend(&mine, 1, MPI_INT, p, 0, roll_call_, &sent[k]);
+    (void)MPI_Irecv(&theirs[k], 1, MPI_INT, p, 0, roll_call_, &heard[k]);
+  }
+  const auto deadline = Clock::now() + std::chrono::duration<double>(grace);
+  std::vector<int> missing;
+  while (true) {
+    missing.clear();
+    for (int p = 0; p < size_; ++p) {
+      const auto k = static_cast<std::size_t>(p);
+      if (p == rank_ || theirs[k] == p) continue;
+      int flag = 0;
+      if (heard[k] != MPI_REQUEST_NULL && MPI_Test(&heard[k], &flag, MPI_STATUS_IGNORE) == MPI_SUCCESS && flag != 0)
+        continue;
+      missing.push_back(p);
+    }
+    if (missing.empty() || Clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::string who;
+  for (const int p : missing) who += fmt::format("{}{}", who.empty() ? "" : ", ", p);
+  const std::string lost =
+      missing.empty() ? std::string("every rank answers the roll after it, so one of them is stalled or stopped "
+                                    "calling collectives")
+      : missing.size() == 1
+          ? fmt::format("rank {} is lost: it does not answer the roll after it (its process died or stopped, or its link is down)",
+                        who)
+          : fmt::format("ranks {} are lost: they do not answer the roll after it (their processes died or stopped, or their "
+                        "links are down)",
+                        who);
+  return CommError(fmt::format("timed out after {:g} s waiting for the other ranks in {}; {}", options_.timeout_s,
+                               what, lost));
+}
 
 std::string_view MpiComm::algorithm() const noexcept {
   return options_.allreduce == AllreduceAlgorithm::kDeterministic
@@ -89,11 +141,7 @@ double MpiComm::wait(MPI_Request& request, const char* what) {
     // After a short spin, give the core away between polls: with more ranks than cores (an
     // oversubscribed test machine) a spinning rank starves the one it waits for.
     if (polls >= 256) std::this_thread::yield();
-    if (polls % 1024 == 1023 && Clock::now() > deadline) {
-      throw CommError(fmt::format("timed out after {:g} s waiting for the other ranks in {} (a rank died, "
-                                  "stalled or stopped calling collectives)",
-                                  options_.timeout_s, what));
-    }
+    if (polls % 1024 == 1023 && Clock::now() > deadline) throw timed_out(what);
   }
 }
 
@@ -195,10 +243,7 @@ void MpiComm::no_allreduce_in_flight(const char* what) const {
 }
 
 bool MpiComm::test_allreduce() {
-  if (phase_ != Phase::kIdle && Clock::now() > deadline_)
-    throw CommError(fmt::format("timed out after {:g} s waiting for the other ranks in a started allreduce (a rank "
-                                "died, stalled or stopped calling collectives)",
-                                options_.timeout_s));
+  if (phase_ != Phase::kIdle && Clock::now() > deadline_) throw timed_out("a started allreduce");
   switch (phase_) {
     case Phase::kIdle: return true;
     case Phase::kNative:

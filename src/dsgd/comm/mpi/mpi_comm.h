@@ -20,7 +20,10 @@
 #include <memory>
 #include <vector>
 
+#include <string>
+
 #include "dsgd/comm/cluster.h"
+#include "dsgd/error.h"
 #include "dsgd/timer.h"
 
 namespace dsgd {
@@ -62,8 +65,14 @@ class MpiComm final : public ClusterComm {
   void count_allreduce_bytes();
   // Throws CommError naming `what` while a split allreduce waits to be completed.
   void no_allreduce_in_flight(const char* what) const;
+  // The CommError of a collective (`what`) that timed out, naming the ranks that are lost: after
+  // a timeout every rank still running calls the roll (roll_call_), each sending its rank to all
+  // and listening for a grace period; the ranks not heard from are named (a dead process, a cut
+  // link), or, when all answer, the rank is called stalled.
+  [[nodiscard]] CommError timed_out(const std::string& what);
 
   MPI_Comm comm_;
+  MPI_Comm roll_call_;  // the roll after a timeout, apart from the collectives left in flight
   ClusterOptions options_;
   int rank_ = 0;
   int size_ = 1;
