@@ -87,7 +87,12 @@ std::size_t steps_per_epoch(std::size_t largest_shard, std::size_t batch) noexce
 
 double add_moments(const Dataset& data, RowRange rows, std::span<double> sum, std::span<double> sum_squares) {
   const std::span<const double> weights = data.sample_weights();
-  const auto weight = [&](std::size_t i) { return weights.empty() ? 1.0 : weights[i]; };
+  double total = 0;  // of the weights
+  const auto weight = [&](std::size_t i) {
+    const double w = weights.empty() ? 1.0 : weights[i];
+    total += w;
+    return w;
+  };
   data.visit([&](const auto& view) {
     using View = std::decay_t<decltype(view)>;
     if constexpr (requires { view.offsets; }) {
@@ -112,10 +117,7 @@ double add_moments(const Dataset& data, RowRange rows, std::span<double> sum, st
       }
     }
   });
-  if (weights.empty()) return static_cast<double>(rows.size());
-  double total = 0;
-  for (std::size_t i = rows.begin; i < rows.end; ++i) total += weights[i];
-  return total;
+  return weights.empty() ? static_cast<double>(rows.size()) : total;
 }
 
 namespace {
