@@ -153,6 +153,7 @@ void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainC
       {"--schedule", std::string(to_string(config.schedule))},
       {"--exchange", std::string(to_string(config.exchange))},
       {"--sync-every", to_string_sync_every(config.sync_every)},
+      number_setting("--overlap", static_cast<double>(config.overlap)),
       {"--optimizer", std::string(to_string(config.optimizer))},
       number_setting("--lr-step-epochs", config.step_epochs),
       number_setting("--lr-step-factor", config.step_factor),

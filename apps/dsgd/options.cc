@@ -169,6 +169,13 @@ void add_train_options(CLI::App& app, TrainOptions& train) {
                  "sequential SGD on the global batch")
       ->group(group)
       ->type_name("K|epoch");
+  app.add_flag("--overlap", c.overlap,
+               "Overlap (pipelined SGD): each step's dense exchange travels while the worker computes the next "
+               "step's gradient, so every update but an epoch's first uses a gradient one step old (a different "
+               "algorithm from plain SGD; the same bits on every backend for the same seed and workers). The report "
+               "says how much exchange time it hid. Sparse data takes the dense exchange and update with it; "
+               "checkpoints only at epochs' ends. Nothing to hide with one worker: plain SGD")
+      ->group(group);
   app.add_option("-w,--workers", train.workers, "Worker threads [default: hardware threads, at most 4]")
       ->group(group)
       ->check(positive());

@@ -416,4 +416,31 @@ TEST_F(Everyday, LocalSgdRunsReportAndResume) {
   EXPECT_NE(shared.err.find("--sync-every keeps a model on every worker"), std::string::npos) << shared.err;
 }
 
+TEST_F(Everyday, OverlapRunsReportsAndResumesAtEpochEnds) {
+  const std::string base = "train -q " + data_file("a9a.gz") + " --workers 2 --overlap --epochs 3";
+  const json whole = dsgd_json(base, "whole.json");
+  EXPECT_EQ(whole.at("config").at("overlap"), true);
+  EXPECT_EQ(whole.at("exchange").at("overlapped_steps"), 3 * 128);  // 129 steps an epoch: all but the last
+  EXPECT_GT(whole.at("exchange").at("exposed_s").get<double>(), 0.0);
+  const json plain = dsgd_json("train -q " + data_file("a9a.gz") + " --workers 2 --epochs 3", "plain.json");
+  EXPECT_NE(plain.at("weights"), whole.at("weights"));  // pipelined SGD is another algorithm
+  EXPECT_EQ(plain.at("exchange").at("overlapped_steps"), 0);
+  ASSERT_EQ(dsgd(base + " --checkpoint ck --checkpoint-every epoch --keep-checkpoints 9").code, 0);
+  fs::remove(path("ck/ckpt-000000000258.dsgdckpt"));  // resume after epoch 1
+  const json resumed = dsgd_json(base + " --resume ck", "resumed.json");
+  EXPECT_EQ(resumed.at("weights"), whole.at("weights"));
+  EXPECT_EQ(resumed.at("bias"), whole.at("bias"));
+  const Result mid_epoch = dsgd(base + " --checkpoint ck2 --checkpoint-every 50");
+  EXPECT_EQ(mid_epoch.code, 2);
+  EXPECT_NE(mid_epoch.err.find("--overlap takes checkpoints at epochs' ends only"), std::string::npos) << mid_epoch.err;
+  const Result text = dsgd("train " + data_file("heart_scale") + " --workers 2 --overlap --batch 16");
+  EXPECT_TRUE(has_line_starting(text.out, "Overlap   ")) << text.out;
+  const Result sparse = dsgd(base + " --exchange sparse");
+  EXPECT_EQ(sparse.code, 2);
+  EXPECT_NE(sparse.err.find("--overlap starts a dense allreduce"), std::string::npos) << sparse.err;
+  const Result local = dsgd(base + " --sync-every 4");
+  EXPECT_EQ(local.code, 2);
+  EXPECT_NE(local.err.find("--overlap hides each step's exchange"), std::string::npos) << local.err;
+}
+
 }  // namespace

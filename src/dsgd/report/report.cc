@@ -129,6 +129,7 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"shuffle", c.shuffle},
           {"exchange", std::string(to_string(c.exchange))},
           {"sync_every", c.sync_every == kSyncEveryEpoch ? nlohmann::json("epoch") : nlohmann::json(c.sync_every)},
+          {"overlap", c.overlap},
           {"target_accuracy", std::isnan(c.target_accuracy) ? nlohmann::json(nullptr) : nlohmann::json(c.target_accuracy)},
           {"target_loss", std::isnan(c.target_loss) ? nlohmann::json(nullptr) : nlohmann::json(c.target_loss)},
           {"target_every", c.target_every == 0 ? nlohmann::json("epoch") : nlohmann::json(c.target_every)},
@@ -201,6 +202,14 @@ void print_exchange(std::FILE* out, const RunResult& run, std::size_t features) 
                         human_bytes(static_cast<double>(s.bytes_sent + s.bytes_received) / static_cast<double>(steps)))
           : std::string("bytes not measurable inside MPI_Allreduce");
   fmt::print(out, "Exchange  {}; {}; {}\n", how, bytes, touched);
+  if (e.overlapped_steps > 0) {
+    const double travelled = e.hidden_s + e.exposed_s;
+    fmt::print(out,
+               "Overlap   {} of {} steps sent while the next gradient was computed (pipelined: updates use a gradient "
+               "one step old); exchange hidden {:.3g} s of {:.3g} s ({:.0f}%), exposed {:.3g} s (rank 0)\n",
+               e.overlapped_steps, steps, e.hidden_s, travelled, travelled > 0 ? 100 * e.hidden_s / travelled : 0.0,
+               e.exposed_s);
+  }
 }
 
 nlohmann::json exchange_json(const RunResult& run, const TrainConfig& config) {
@@ -219,6 +228,9 @@ nlohmann::json exchange_json(const RunResult& run, const TrainConfig& config) {
           {"entries", e.entries},
           {"local_steps", e.local_steps},
           {"model_averages", e.model_averages},
+          {"overlapped_steps", e.overlapped_steps},
+          {"hidden_s", e.hidden_s},
+          {"exposed_s", e.exposed_s},
           {"bytes_per_step", bytes},
           {"touched_share", run.touched_share}};
 }

@@ -107,6 +107,12 @@ void TrainConfig::validate() const {
   if (sync_every != 1 && exchange == ExchangeMode::kShared)
     throw ConfigError("--sync-every keeps a model on every worker: it cannot take --exchange shared, one model the "
                       "workers share");
+  if (overlap && sync_every != 1)
+    throw ConfigError("--overlap hides each step's exchange; with --sync-every " + to_string_sync_every(sync_every) +
+                      " the steps between averages exchange nothing");
+  if (overlap && (exchange == ExchangeMode::kSparse || exchange == ExchangeMode::kShared))
+    throw ConfigError("--overlap starts a dense allreduce and computes while it travels: it cannot take --exchange " +
+                      std::string(to_string(exchange)));
   if (workers > 4096) throw ConfigError("--workers must be at most 4096, got " + std::to_string(workers));
 }
 

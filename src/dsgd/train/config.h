@@ -68,6 +68,11 @@ struct TrainConfig {
   // own replica of the model, then the workers average their models (and adagrad's sums), and
   // at every epoch's end; kSyncEveryEpoch: once an epoch (Vowpal Wabbit's averaging per pass).
   std::size_t sync_every = 1;
+  // Overlap (pipelined SGD): each step's dense exchange travels while the worker computes the
+  // next step's gradient, at the weights before that exchange's update: every update but an
+  // epoch's first uses a gradient one step old. The pipeline empties at every epoch's end. With
+  // one worker there is nothing to hide, and it is sequential SGD.
+  bool overlap = false;
   // Stop once the held-out rows (which the run needs) reach this accuracy, or this mean
   // log-loss (NaN: no such target), scored every target_every steps and at every epoch's end
   // (target_every 0: at epochs' ends only): the measure by which strategies are compared.

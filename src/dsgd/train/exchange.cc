@@ -92,34 +92,42 @@ void merge_sum(const GradientList& a, const GradientList& b, HugeVector<std::uin
   out_value.resize(o);
 }
 
-class DenseExchange final : public Exchange {
- public:
-  void reduce(StepGradient& g, Communicator& comm) override { (void)reduce_counting(g, comm, false); }
+}  // namespace
 
-  // The dense allreduce; with count_touched, also the workers' touched columns in all (the auto
-  // strategy's measure), which is returned.
-  std::uint64_t reduce_counting(StepGradient& g, Communicator& comm, bool count_touched) {
-    const std::size_t d = g.d;
-    std::uint64_t touched = 0;
-    if (g.sparse_path()) {  // the gradient moves from the slots into the contiguous vector
-      g.touched.drain([&](std::uint32_t j) {
-        g.values[j] = g.gradient_of(j);
-        g.gradient_of(j) = 0.0;
-        ++touched;
-      });
-    }
-    put_sums(g.sums, g.values.data() + d);
-    std::size_t length = d + kSums;
-    if (count_touched) g.values[length++] = static_cast<double>(touched);
-    comm.allreduce_sum(std::span(g.values).first(length));
-    g.sums = get_sums(g.values.data() + d);
-    touched = count_touched ? static_cast<std::uint64_t>(g.values[d + kSums]) : 0;
-    std::fill(g.values.begin() + static_cast<std::ptrdiff_t>(d), g.values.end(), 0.0);
-    g.form = StepGradient::Form::kDense;
-    ++stats_.dense_steps;
-    return touched;
+std::uint64_t DenseExchange::reduce_counting(StepGradient& g, Communicator& comm, bool count_touched) {
+  start(g, comm, count_touched);
+  return finish(g, comm);
+}
+
+void DenseExchange::start(StepGradient& g, Communicator& comm, bool count_touched) {
+  const std::size_t d = g.d;
+  std::uint64_t touched = 0;
+  if (g.sparse_path()) {  // the gradient moves from the slots into the contiguous vector
+    g.touched.drain([&](std::uint32_t j) {
+      g.values[j] = g.gradient_of(j);
+      g.gradient_of(j) = 0.0;
+      ++touched;
+    });
   }
-};
+  put_sums(g.sums, g.values.data() + d);
+  std::size_t length = d + kSums;
+  if (count_touched) g.values[length++] = static_cast<double>(touched);
+  counting_ = count_touched;
+  comm.start_allreduce_sum(std::span(g.values).first(length));
+}
+
+std::uint64_t DenseExchange::finish(StepGradient& g, Communicator& comm) {
+  const std::size_t d = g.d;
+  comm.wait_allreduce();
+  g.sums = get_sums(g.values.data() + d);
+  const std::uint64_t touched = counting_ ? static_cast<std::uint64_t>(g.values[d + kSums]) : 0;
+  std::fill(g.values.begin() + static_cast<std::ptrdiff_t>(d), g.values.end(), 0.0);
+  g.form = StepGradient::Form::kDense;
+  ++stats_.dense_steps;
+  return touched;
+}
+
+namespace {
 
 class SparseExchange final : public Exchange {
  public:

@@ -20,7 +20,9 @@
 //            step's total entries (the same number on every worker), dense otherwise; the first
 //            step is dense (it counts the entries, and a first list of unknown size could be
 //            more than one MPI message carries).
-// Dense data has no touched sets: its exchange is always dense.
+// Dense data has no touched sets: its exchange is always dense. With overlap (trainer.h) the
+// dense exchange runs in two halves (DenseExchange::start and finish), the next step's gradient
+// computed between them.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -42,6 +44,12 @@ struct ExchangeStats {
   // the model averages between them.
   std::uint64_t local_steps = 0;
   std::uint64_t model_averages = 0;
+  // Overlap (TrainConfig::overlap): steps whose exchange travelled while the next step's
+  // gradient was computed; the seconds it was in flight during that computation (hidden), and
+  // the seconds the workers still spent starting it and waiting for it (exposed).
+  std::uint64_t overlapped_steps = 0;
+  double hidden_s = 0;
+  double exposed_s = 0;
 };
 
 class Exchange {
@@ -56,6 +64,23 @@ class Exchange {
 
  protected:
   ExchangeStats stats_;
+};
+
+// The dense strategy: one allreduce of the d-vector and the pass sums. Also in two halves, for
+// overlap: start() sends the gradient (the allreduce then travels while the worker computes;
+// Communicator::test_allreduce moves it along), finish() waits and leaves the sum in `g` as
+// reduce() does. Between the two, `g` must stay untouched and no other collective may run.
+class DenseExchange final : public Exchange {
+ public:
+  void reduce(StepGradient& g, Communicator& comm) override { (void)reduce_counting(g, comm, false); }
+  // With count_touched, finish() also returns the workers' touched columns in all (the auto
+  // strategy's measure).
+  std::uint64_t reduce_counting(StepGradient& g, Communicator& comm, bool count_touched);
+  void start(StepGradient& g, Communicator& comm, bool count_touched = false);
+  std::uint64_t finish(StepGradient& g, Communicator& comm);
+
+ private:
+  bool counting_ = false;
 };
 
 // The strategy for `mode`; with dense data (no touched sets) every mode exchanges densely, and

@@ -122,11 +122,10 @@ double add_moments(const Dataset& data, RowRange rows, std::span<double> sum, st
 
 namespace {
 
-// The local step: this worker's gradient sum over `count` rows of its shard from `begin` (in
-// shuffled order when `order` is given) into g, with the weights the update keeps.
-void local_gradient(const Shard& shard, const std::uint32_t* order, std::size_t begin, std::size_t count,
-                    const KernelWeights& w, StepGradient& g) {
-  g.sums = {};
+// Adds this worker's gradient sum over `count` rows of its shard from `begin` (in shuffled
+// order when `order` is given) to g, with the weights the update keeps.
+void add_gradient(const Shard& shard, const std::uint32_t* order, std::size_t begin, std::size_t count,
+                  const KernelWeights& w, StepGradient& g) {
   shard.data->visit([&](const auto& view) {
     const auto local = view.slice(shard.rows.begin, shard.rows.end);
     const auto rows = order != nullptr ? local : local.slice(begin, begin + count);
@@ -140,6 +139,31 @@ void local_gradient(const Shard& shard, const std::uint32_t* order, std::size_t 
     }
     accumulate_gradient(rows, picked, count, w.weights, w.bias, g.gradient(), g.sums);
   });
+}
+
+// The local step: this worker's gradient sum over its batch into g (empty before).
+void local_gradient(const Shard& shard, const std::uint32_t* order, std::size_t begin, std::size_t count,
+                    const KernelWeights& w, StepGradient& g) {
+  g.sums = {};
+  add_gradient(shard, order, begin, count, w, g);
+}
+
+// Overlap: the next step's gradient, computed while this step's exchange travels, in
+// micro-batches (a sixteenth of the batch, at least 32 rows) with the exchange moved along
+// between them (MPI moves a started collective only inside its calls). Returns the seconds the
+// exchange was still in flight during the computation, as the polls saw it (to a micro-batch).
+// The micro-batches depend on the batch alone, so the bits do not depend on the backend.
+double gradient_ahead(const Shard& shard, const std::uint32_t* order, std::size_t begin, std::size_t count,
+                      const KernelWeights& w, StepGradient& g, Communicator& comm) {
+  const std::size_t micro = std::max<std::size_t>(32, (count + 15) / 16);
+  const auto start = Clock::now();
+  auto arrived = comm.test_allreduce() ? start : Clock::time_point::max();
+  g.sums = {};
+  for (std::size_t done = 0; done < count; done += micro) {
+    add_gradient(shard, order, begin + done, std::min(micro, count - done), w, g);
+    if (arrived == Clock::time_point::max() && comm.test_allreduce()) arrived = Clock::now();
+  }
+  return seconds(std::min(arrived, Clock::now()) - start);
 }
 
 // The model a run starts from: --init's, or zeros with the standardisation the config asks for.
@@ -260,11 +284,19 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   const bool local_sgd = config.sync_every != 1 && comm.size() > 1;
   TrainConfig update_config = config;
   if (local_sgd) update_config.exchange = ExchangeMode::kSparse;
+  // Overlap (config.overlap) on more than one worker: the dense exchange in two halves, the next
+  // step's gradient computed between them into a second buffer. Both buffers are dense vectors,
+  // so sparse data takes the dense update too (its slots hold one gradient, not two).
+  const bool overlap = config.overlap && comm.size() > 1;
   const std::unique_ptr<Update> update =
-      make_update(update_config, state.model, data.layout() == Layout::kSparse, comm);
+      make_update(update_config, state.model, data.layout() == Layout::kSparse && !overlap, comm);
   StepGradient gradient(d, update->slots(), update->stride(), update->gradient_offset(), update->touched_storage());
+  StepGradient ahead(overlap ? d : 0, {}, 2);  // overlap's second buffer
+  StepGradient* current = &gradient;           // this step's gradient; overlap swaps the two
+  bool in_flight = false;                      // overlap: this step's exchange was started last step
   const std::unique_ptr<Exchange> exchange =
       make_exchange(config.exchange, gradient.sparse_path(), d, update->shares_model());
+  DenseExchange pipeline;  // overlap's exchange
 
   const std::size_t steps = steps_per_epoch(largest_shard(comm, rows), config.batch);
   // Local SGD steps on one worker's batch, so at the rate of one worker's batch: lr, without the
@@ -304,6 +336,9 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   const CheckpointPlan* plan = job.checkpoint;
   CheckpointWriter writer(comm.rank() == 0 ? plan : nullptr);
   const bool checkpoints = plan != nullptr && (plan->every_steps > 0 || plan->every_epoch);
+  if (overlap && ((checkpoints && plan->every_steps > 0) || first_step > 0))
+    throw ConfigError("--overlap takes checkpoints at epochs' ends only (--checkpoint-every epoch), and resumes "
+                      "there: between an epoch's steps a gradient is in flight, which a checkpoint does not hold");
   // A checkpoint holds one model: with local SGD, only where the replicas were just averaged.
   if (local_sgd && checkpoints && plan->every_steps > 0 &&
       (config.sync_every == kSyncEveryEpoch || plan->every_steps % config.sync_every != 0))
@@ -342,6 +377,8 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   double touched = 0;
   Clock::duration exchanging{};
   std::uint64_t averages = 0;  // local SGD's model averages
+  double hidden = 0;           // overlap: seconds an exchange travelled while the next gradient was computed
+  std::uint64_t overlapped = 0;  // overlap: steps whose exchange travelled so
   // Records the target met after `done` steps, with the held-out figures that met it.
   const auto reach = [&](std::size_t done, double loss, double accuracy) {
     result.target = {true, done, static_cast<double>(done) / static_cast<double>(steps), seconds_since(train_start),
@@ -354,11 +391,18 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
     PassSums unsynced;        // local SGD: this worker's sums since the last average
     bool local_finite = true;  // local SGD: this worker's loss and gradient stayed finite since then
     double lr = 0;
+    const std::uint32_t* shuffled = config.shuffle ? order.data() : nullptr;
+    const auto batch_of = [&](std::size_t s) {  // (begin, count) of step s's rows
+      const std::size_t begin = std::min(rows, s * config.batch);
+      return std::pair{begin, std::min(rows, begin + config.batch) - begin};
+    };
     for (std::size_t s = std::exchange(first_step, 0); s < steps; ++s, ++state.step) {
       const auto compute_start = Clock::now();
-      const std::size_t begin = std::min(rows, s * config.batch);
-      const std::size_t count = std::min(rows, begin + config.batch) - begin;
-      local_gradient(job.train, config.shuffle ? order.data() : nullptr, begin, count, update->weights(), gradient);
+      StepGradient& g = *current;
+      if (!in_flight) {  // (overlap computed it during the last step)
+        const auto [begin, count] = batch_of(s);
+        local_gradient(job.train, shuffled, begin, count, update->weights(), g);
+      }
       compute += Clock::now() - compute_start;
 
       const auto where = [&] {
@@ -366,13 +410,27 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
                std::to_string(steps) + " (worker " + std::to_string(comm.rank()) + "): ";
       };
       const auto exchange_start = Clock::now();
+      Clock::duration computing_ahead{};
       try {
         if (local_sgd) {
-          gradient.form = gradient.sparse_path() ? StepGradient::Form::kTouched : StepGradient::Form::kDense;
+          g.form = g.sparse_path() ? StepGradient::Form::kTouched : StepGradient::Form::kDense;
+        } else if (overlap) {
+          if (!in_flight) pipeline.start(g, comm);  // an epoch's first step: nothing to hide it behind
+          if (s + 1 < steps) {  // the next step's gradient at these weights, while this one travels
+            const auto ahead_start = Clock::now();
+            const auto [begin, count] = batch_of(s + 1);
+            StepGradient& next = current == &gradient ? ahead : gradient;
+            hidden += gradient_ahead(job.train, shuffled, begin, count, update->weights(), next, comm);
+            computing_ahead = Clock::now() - ahead_start;
+            ++overlapped;
+          }
+          pipeline.finish(g, comm);
+          in_flight = false;
         } else {
-          exchange->reduce(gradient, comm);
+          exchange->reduce(g, comm);
         }
-        exchanging += Clock::now() - exchange_start;
+        exchanging += Clock::now() - exchange_start - computing_ahead;
+        compute += computing_ahead;
       } catch (const CommError& e) {
         throw CommError(where() + e.what());
       }
@@ -380,16 +438,16 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
       const auto update_start = Clock::now();
       lr = schedule.at(state.step);
       if (local_sgd) {  // a worker alone cannot stop: all learn of it at the next average
-        local_finite = local_finite && std::isfinite(gradient.sums.loss) && std::isfinite(gradient.sums.residual);
+        local_finite = local_finite && std::isfinite(g.sums.loss) && std::isfinite(g.sums.residual);
       } else {
-        check_finite(std::isfinite(gradient.sums.loss), "training loss", state, s, steps, lr);
-        check_finite(std::isfinite(gradient.sums.residual), "gradient", state, s, steps, lr);
+        check_finite(std::isfinite(g.sums.loss), "training loss", state, s, steps, lr);
+        check_finite(std::isfinite(g.sums.residual), "gradient", state, s, steps, lr);
       }
-      touched += static_cast<double>(update->apply(gradient, lr));
+      touched += static_cast<double>(update->apply(g, lr));
       PassSums& sums = local_sgd ? unsynced : epoch_sums;
-      sums.count += gradient.sums.count;
-      sums.loss += gradient.sums.loss;
-      sums.correct += gradient.sums.correct;
+      sums.count += g.sums.count;
+      sums.loss += g.sums.loss;
+      sums.correct += g.sums.correct;
       compute += Clock::now() - update_start;
       if (local_sgd && sync_due(s)) {
         const auto average_start = Clock::now();
@@ -424,6 +482,17 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
           break;
         }
       }
+      if (overlap && s + 1 < steps) {  // the next step's gradient sets off (nothing else is in flight)
+        const auto start = Clock::now();
+        current = current == &gradient ? &ahead : &gradient;
+        try {
+          pipeline.start(*current, comm);
+        } catch (const CommError& e) {
+          throw CommError(where() + e.what());
+        }
+        in_flight = true;
+        exchanging += Clock::now() - start;
+      }
     }
     if (result.target.reached) break;  // mid-epoch: the model is stored, the epoch not counted
     update->store(state.model);
@@ -454,7 +523,12 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   // A warm start counts its own steps; a resumed run those of the run it goes on with.
   result.steps = job.resume != nullptr ? state.step : state.step - first_run_step;
   result.comm = comm.stats() - comm_before;
-  result.exchange = exchange->stats();
+  result.exchange = overlap ? pipeline.stats() : exchange->stats();
+  if (overlap) {
+    result.exchange.overlapped_steps = overlapped;
+    result.exchange.hidden_s = hidden;
+    result.exchange.exposed_s = seconds(exchanging);
+  }
   result.exchange.model_averages = averages;
   result.exchange.local_steps = local_sgd ? state.step - first_run_step : 0;
   result.sparse_update = gradient.sparse_path();

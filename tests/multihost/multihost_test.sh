@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# dsgd across hosts on one machine: jobs run by scripts/namespace-hosts over TCP between network
+# namespaces (one rank a "host"), one case per CTest test:
+#   same HOSTS   every deterministic strategy writes, on HOSTS namespace hosts, the model file that
+#                --workers HOSTS writes on threads, byte for byte (a9a: the dense, sparse and auto
+#                exchanges, local SGD every 4 steps and every epoch, overlap; a sparse synthetic
+#                set with 2^18 features)
+#   kill         5 times: one random host's rank killed (SIGKILL) at a random moment of a job
+#                writing checkpoints; the job ends non-zero within the timeout plus Open MPI's
+#                teardown, naming the lost rank, and leaves no model; --resume from its newest
+#                checkpoint, again across the hosts, writes the uninterrupted run's model byte
+#                for byte
+#   cut          the same with one host's link taken down (ip link set eth0 down)
+# Without root, iproute2 or mpirun it exits 77 (a skip), as namespace-hosts does.
+# Usage: multihost_test.sh NAMESPACE_HOSTS DSGD CASE [HOSTS] TEST_DATA_DIR
+set -uo pipefail
+hosts_script=$1 dsgd=$2 case=$3
+shift 3
+hosts=3
+[ "$case" = same ] && { hosts=$1; shift; }
+data=$1
+dir=$(mktemp -d "${TMPDIR:-/tmp}/dsgd_multihost_XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+log=$dir/log
+fail() { echo "FAIL ($case): $*"; echo "--- job output:"; cat "$log"; exit 1; }
+on_hosts() {  # NAMESPACE_HOSTS OPTIONS... -- DSGD TRAIN OPTIONS...
+  "$hosts_script" "$@" >"$log" 2>&1
+  local rc=$?
+  [ $rc -eq 77 ] && { grep "skipped" "$log"; exit 77; }
+  return $rc
+}
+
+case $case in
+same)
+  "$dsgd" gen -n 6000 -d 262144 --nnz 30 --zipf 1.1 --noise 0.05 -o "$dir/sparse.svm" >"$log" 2>&1 || fail "gen failed"
+  same_model() {  # DATA OPTIONS...
+    "$dsgd" train "$@" --workers "$hosts" --quiet --model "$dir/threads.model" >"$log" 2>&1 ||
+      fail "threads run failed: $*"
+    on_hosts -n "$hosts" -- "$dsgd" train --backend mpi "$@" --quiet --model "$dir/hosts.model" ||
+      fail "the run on $hosts hosts failed: $*"
+    cmp -s "$dir/threads.model" "$dir/hosts.model" || fail "$hosts hosts differ from --workers $hosts: $*"
+    echo "ok: $hosts namespace hosts = --workers $hosts: $*"
+  }
+  a9a=("$data/a9a.gz" --epochs 3 --holdout 0.1)
+  same_model "${a9a[@]}"
+  same_model "${a9a[@]}" --exchange dense
+  same_model "${a9a[@]}" --exchange sparse
+  same_model "${a9a[@]}" --sync-every 4
+  same_model "${a9a[@]}" --sync-every epoch --optimizer adagrad
+  same_model "${a9a[@]}" --overlap
+  same_model "$dir/sparse.svm" --epochs 2
+  same_model "$dir/sparse.svm" --epochs 2 --sync-every 16
+  ;;
+kill|cut)
+  timeout=3 slack=10
+  "$dsgd" gen -n 40000 -d 20 --noise 0.05 -o "$dir/d.svm" >"$log" 2>&1 || fail "gen failed"
+  opts=("$dir/d.svm" --epochs 40 --quiet)
+  "$dsgd" train "${opts[@]}" --workers $hosts --model "$dir/whole.model" >"$log" 2>&1 || fail "the uninterrupted run failed"
+  trials=0 tries=0
+  while [ $trials -lt 5 ]; do
+    tries=$((tries + 1))
+    [ $tries -le 15 ] || fail "only $trials of 15 tries hit a job mid-training"
+    rm -rf "$dir/ck" "$dir/killed.model" "$dir/resumed.model"
+    # A host other than 0 for a cut (host 0 runs mpirun: cutting it cuts every host off), any
+    # host for a kill; at a random moment 1.5 to 4 s after the start.
+    victim=$((RANDOM % hosts)) after=$((15 + RANDOM % 26))
+    [ "$case" = cut ] && victim=$((1 + RANDOM % (hosts - 1)))
+    after=$((after / 10)).$((after % 10))
+    start=$(date +%s%N)
+    on_hosts -n $hosts "--$case" "$victim@$after" -- "$dsgd" train --backend mpi "${opts[@]}" --timeout $timeout \
+      --checkpoint "$dir/ck" --checkpoint-every 100 --model "$dir/killed.model"
+    rc=$?
+    end=$(date +%s%N)
+    # A job that ended before the fault, or was hit before its first checkpoint, is no trial.
+    [ $rc -eq 0 ] && continue
+    ls "$dir/ck" 2>/dev/null | grep -q '^ckpt-.*dsgdckpt$' || continue
+    trials=$((trials + 1))
+    [ -e "$dir/killed.model" ] && fail "the $case job left a model"
+    took=$(((end - start) / 1000000 - ${after%.*} * 1000 - ${after#*.} * 100))
+    [ $took -le $(((timeout + slack) * 1000)) ] ||
+      fail "the job ended $took ms after the $case, more than the timeout $timeout s and $slack s of teardown"
+    grep -Eq "rank $victim is lost|process rank $victim .*(exited|killed)|rank $victim .*signal" "$log" ||
+      fail "no message naming rank $victim"
+    ck=$(ls "$dir/ck" | grep '^ckpt-.*dsgdckpt$' | tail -n 1)
+    on_hosts -n $hosts -- "$dsgd" train --backend mpi "${opts[@]}" --resume "$dir/ck" --model "$dir/resumed.model" ||
+      fail "the resumed job failed"
+    cmp -s "$dir/whole.model" "$dir/resumed.model" || fail "the resumed job's model differs from the uninterrupted one's"
+    what="rank killed"
+    [ "$case" = cut ] && what="link cut"
+    echo "ok $trials: host $victim's $what at $after s: exit $rc, $took ms later," \
+      "rank $victim named; resumed from $ck: the uninterrupted model"
+  done
+  ;;
+*)
+  fail "unknown case"
+  ;;
+esac
