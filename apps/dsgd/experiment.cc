@@ -60,18 +60,17 @@ Experiment make_experiment(const SyntheticSpec& spec, int threads) {
   const auto n = static_cast<std::size_t>(threads);
   Dataset train = generate_parallel(spec, Split::kTrain, n);
   Dataset test = generate_parallel(spec, Split::kTest, n);
-  return {std::move(train), std::move(test), spec.samples, seconds_since(start)};
+  return {std::move(train), std::move(test), spec.samples, seconds_since(start), spec.test_samples};
 }
 
 Experiment make_local_experiment(const SyntheticSpec& spec, const Cluster& cluster, int threads) {
   const auto start = Clock::now();
   const auto n = static_cast<std::size_t>(threads);
   const RowRange train_rows = process_rows(spec.samples, cluster.size(), threads, cluster.rank());
-  const RowRange test_rows = shard_range(spec.test_samples, static_cast<std::size_t>(cluster.size()),
-                                         static_cast<std::size_t>(cluster.rank()));
+  const RowRange test_rows = process_rows(spec.test_samples, cluster.size(), threads, cluster.rank());
   Dataset train = generate_parallel(spec, Split::kTrain, train_rows, n);
   Dataset test = generate_parallel(spec, Split::kTest, test_rows, n);
-  return {std::move(train), std::move(test), spec.samples, seconds_since(start)};
+  return {std::move(train), std::move(test), spec.samples, seconds_since(start), spec.test_samples};
 }
 
 MachineBounds measure_bounds(int threads, const SyntheticSpec& spec) {
@@ -88,12 +87,18 @@ RunReport run_scored(const TrainConfig& config, const Experiment& data, const Ma
     progress = [&](const EpochProgress& p) { print_progress(stdout, label, config.epochs, p); };
   }
   RunReport report;
+  // A target is met on the test rows, each worker scoring its share of them.
+  const Dataset* scored = config.has_target() ? &data.test : nullptr;
   if (cluster == nullptr) {
-    report.run = train_on_threads(config, data.train, progress);
+    report.run = train_on_threads(config, balanced_jobs(config, data.train, data.train.rows(), scored,
+                                                        data.global_test_rows),
+                                  progress);
     report.train = evaluate(data.train, report.run.model);
     report.test = evaluate(data.test, report.run.model);
   } else {
-    report.run = train_on_cluster(config, *cluster, threads, balanced_jobs(config, data.train, data.global_train_rows),
+    report.run = train_on_cluster(config, *cluster, threads,
+                                  balanced_jobs(config, data.train, data.global_train_rows, scored,
+                                                data.global_test_rows),
                                   progress);
     report.train = evaluate_on_cluster(data.train, report.run.model, cluster->comm());
     report.test = evaluate_on_cluster(data.test, report.run.model, cluster->comm());
@@ -102,12 +107,14 @@ RunReport run_scored(const TrainConfig& config, const Experiment& data, const Ma
   const double global_bytes = static_cast<double>(data.train.feature_bytes()) *
                               static_cast<double>(data.global_train_rows) / static_cast<double>(data.train.rows());
   report.bandwidth_gbs = bounds.bandwidth_gbs;
-  report.bound_s = static_cast<double>(config.epochs) * global_bytes / (bounds.bandwidth_gbs * 1e9);
+  // The epochs run: a met target ends the run early.
+  const double epochs = report.run.target.reached ? report.run.target.epoch : static_cast<double>(config.epochs);
+  report.bound_s = epochs * global_bytes / (bounds.bandwidth_gbs * 1e9);
   if (bounds.random_reads_per_s > 0 && data.train.layout() == Layout::kSparse) {
     const double global_nnz = static_cast<double>(data.train.values()) *
                               static_cast<double>(data.global_train_rows) / static_cast<double>(data.train.rows());
     report.random_reads_per_s = bounds.random_reads_per_s;
-    report.random_bound_s = static_cast<double>(config.epochs) * global_nnz / bounds.random_reads_per_s;
+    report.random_bound_s = epochs * global_nnz / bounds.random_reads_per_s;
   }
   report.times_s = {report.run.time_s};
   return report;
@@ -154,6 +161,9 @@ void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainC
       {"--exchange", std::string(to_string(config.exchange))},
       {"--sync-every", to_string_sync_every(config.sync_every)},
       number_setting("--overlap", static_cast<double>(config.overlap)),
+      number_setting("--target-accuracy", config.target_accuracy),
+      number_setting("--target-loss", config.target_loss),
+      number_setting("--target-every", static_cast<double>(config.target_every)),
       {"--optimizer", std::string(to_string(config.optimizer))},
       number_setting("--lr-step-epochs", config.step_epochs),
       number_setting("--lr-step-factor", config.step_factor),

@@ -91,11 +91,15 @@ Handler add_train_command(CLI::App& app) {
       });
     }
     reject(*sub, {"--test", "--holdout", "--weights", "--class-weight", "--model", "--init", "--patience",
-                  "--target-accuracy", "--target-loss", "--target-every", "--standardize", "--no-standardize", "--scale",
+                  "--standardize", "--no-standardize", "--scale",
                   "--input-format", "--storage", "--format", "--label-column", "--cache"},
            "needs a data file (dsgd train DATA ...)");
     o.data.resolve();
     o.backend.check(o.train);
+    set_targets(o.file, o.train.config);
+    if (o.train.config.has_target() && o.data.spec.test_samples == 0)
+      throw ConfigError("--target-accuracy and --target-loss are met on the test rows of synthetic data: "
+                        "--test-samples must not be 0");
     TrainReport report;
     report.data = o.data.spec;
     if (!o.backend.mpi()) {

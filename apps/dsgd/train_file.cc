@@ -63,8 +63,9 @@ void add_file_train_options(CLI::App& app, FileTrainOptions& file) {
       ->group(model)
       ->check(positive());
   app.add_option("--target-accuracy", file.target_accuracy,
-                 "Stop once the held-out rows (--holdout or --test) reach this accuracy, and report the step and the "
-                 "time it took: how strategies (--sync-every, --exchange, workers) are compared")
+                 "Stop once the held-out rows (--holdout or --test; for synthetic data, its test rows) reach this "
+                 "accuracy, and report the step and the time it took: how strategies (--sync-every, --overlap, "
+                 "--exchange, workers) are compared")
       ->group(model)
       ->check(probability());
   app.add_option("--target-loss", file.target_loss, "Stop once the held-out rows' mean log-loss is this or lower")
@@ -467,6 +468,12 @@ FileBound file_bound(const Dataset& rows, std::size_t epochs, int threads, Clust
 
 }  // namespace
 
+void set_targets(const FileTrainOptions& file, TrainConfig& config) {
+  config.target_accuracy = file.target_accuracy.value_or(std::nan(""));
+  config.target_loss = file.target_loss.value_or(std::nan(""));
+  config.target_every = parse_steps_or_epoch("--target-every", file.target_every);
+}
+
 int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t features,
                     const std::function<bool(const char*)>& given, FileReader reader) {
   TrainConfig& config = train.config;
@@ -478,9 +485,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   const bool quiet = train.quiet || !root;
   if (file.holdout && !(*file.holdout > 0 && *file.holdout < 1))  // (a value that underflows to 0)
     throw ConfigError(fmt::format("--holdout: must be a fraction strictly between 0 and 1, got {}", *file.holdout));
-  config.target_accuracy = file.target_accuracy.value_or(std::nan(""));
-  config.target_loss = file.target_loss.value_or(std::nan(""));
-  config.target_every = parse_steps_or_epoch("--target-every", file.target_every);
+  set_targets(file, config);
   if (config.has_target() && !file.holdout && file.test.empty())
     throw ConfigError("--target-accuracy and --target-loss are met on held-out rows: give --holdout FRACTION or "
                       "--test FILE");

@@ -74,6 +74,10 @@ void apply_file_defaults(TrainConfig& config, const ReadResult& data, const std:
 // Trains on file.data with train's settings where `reader` reads it: on threads (config.workers
 // from --workers) or on a cluster (reader.threads workers per process; every process calls it).
 // `features` is --features (0 when not given).
+// --target-accuracy, --target-loss and --target-every into the configuration (synthetic runs
+// meet a target on their test rows).
+void set_targets(const FileTrainOptions& file, TrainConfig& config);
+
 int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t features,
                     const std::function<bool(const char*)>& given, FileReader reader);
 

@@ -416,6 +416,23 @@ TEST_F(Everyday, LocalSgdRunsReportAndResume) {
   EXPECT_NE(shared.err.find("--sync-every keeps a model on every worker"), std::string::npos) << shared.err;
 }
 
+// A synthetic run meets a target on its test rows, and stops there.
+TEST_F(Everyday, SyntheticRunsStopAtATargetOnTheTestRows) {
+  const std::string base = "train -q -n 20000 -d 20 --workers 2 --batch 500 --epochs 5";
+  const json whole = dsgd_json(base, "whole.json");
+  EXPECT_TRUE(whole.at("target").is_null());
+  const json met = dsgd_json(base + " --target-accuracy 0.9 --target-every 4", "met.json");
+  ASSERT_EQ(met.at("target").at("reached"), true) << met.dump();
+  EXPECT_EQ(met.at("target").at("step").get<std::size_t>() % 4, 0U);
+  EXPECT_LT(met.at("steps").get<std::size_t>(), whole.at("steps").get<std::size_t>());
+  EXPECT_GE(met.at("target").at("holdout_accuracy").get<double>(), 0.9);
+  const Result text = dsgd(base + " --target-loss 0.01");
+  EXPECT_TRUE(has_line_starting(text.out, "Target held-out log-loss <= 0.01: not met in 5 epochs")) << text.out;
+  const Result none = dsgd(base + " --test-samples 0 --target-accuracy 0.9");
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("--test-samples must not be 0"), std::string::npos) << none.err;
+}
+
 TEST_F(Everyday, OverlapRunsReportsAndResumesAtEpochEnds) {
   const std::string base = "train -q " + data_file("a9a.gz") + " --workers 2 --overlap --epochs 3";
   const json whole = dsgd_json(base, "whole.json");

@@ -333,7 +333,10 @@ void print_report(std::FILE* out, const TrainReport& report) {
              r.run.response_time_s, report.env.generate_s);
   print_communication(out, r.run, report.data.features);
   print_exchange(out, r.run, report.data.features);
-  fmt::print(out, "Memory-bandwidth bound ({}, {} x {} of X):\n", report.env.kernel_target, report.config.epochs,
+  if (report.config.has_target()) print_target(out, report.config, r.run);
+  const std::string epochs = r.run.target.reached ? fmt::format("{:.3g}", r.run.target.epoch)  // (stopped early)
+                                                   : std::to_string(report.config.epochs);
+  fmt::print(out, "Memory-bandwidth bound ({}, {} x {} of X):\n", report.env.kernel_target, epochs,
              human_bytes(x_bytes(report.data)));
   print_bound(out, "this run", r);
 }
@@ -405,7 +408,6 @@ void add_run_keys(nlohmann::json& json, const std::string& command, const Synthe
   json["backend"] = env.backend;
   json["data"] = synthetic_data_json(data, env.generate_s);
   json["sample_weights"] = nullptr;  // synthetic rows weigh 1
-  json["target"] = nullptr;          // synthetic runs have no held-out rows to meet one on
   json["load_s"] = env.generate_s;
 }
 }  // namespace
@@ -414,6 +416,7 @@ nlohmann::json to_json(const TrainReport& report) {
   const RunReport& r = report.result;
   nlohmann::json json = run_json(r);
   add_run_keys(json, "train", report.data, report.env);
+  json["target"] = target_json(report.config, r.run);  // met on the test rows
   json["best_epoch"] = r.run.best_epoch;
   json["train"] = metrics_json(r.train, report.data.samples);
   json["test"] = report.data.test_samples > 0 ? metrics_json(r.test, report.data.test_samples) : nlohmann::json(nullptr);
@@ -440,6 +443,7 @@ nlohmann::json to_json(const BenchReport& report) {
             {"parallel_time_s", report.parallel.bound_s},
             {"time_s", report.parallel.bound_s}}}};
   add_run_keys(json, "bench", report.data, report.env);
+  json["target"] = nullptr;  // bench runs have no target
   // The top-level figures are the parallel run's, as in a train report.
   for (const char* key : {"time_s", "compute_s", "exchange_s", "comm_s", "wait_s", "steps"})
     json[key] = json["parallel"][key];
