@@ -164,6 +164,7 @@ void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainC
       number_setting("--target-accuracy", config.target_accuracy),
       number_setting("--target-loss", config.target_loss),
       number_setting("--target-every", static_cast<double>(config.target_every)),
+      number_setting("--after-target", static_cast<double>(config.target_stop)),
       {"--optimizer", std::string(to_string(config.optimizer))},
       number_setting("--lr-step-epochs", config.step_epochs),
       number_setting("--lr-step-factor", config.step_factor),

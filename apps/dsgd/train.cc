@@ -34,6 +34,7 @@ void check_same_file_config(Cluster& cluster, const DataOptions& data, const Tra
       number_setting("--target-accuracy", file.target_accuracy.value_or(-1)),
       number_setting("--target-loss", file.target_loss.value_or(-1)),
       {"--target-every", file.target_every},
+      {"--after-target", file.after_target},
       number_setting("--standardize", static_cast<double>(file.standardize)),
       {"--scale", file.scale},
       number_setting("--cache", static_cast<double>(file.input.cache)),

@@ -71,6 +71,12 @@ void add_file_train_options(CLI::App& app, FileTrainOptions& file) {
   app.add_option("--target-loss", file.target_loss, "Stop once the held-out rows' mean log-loss is this or lower")
       ->group(model)
       ->check(positive());
+  app.add_option("--after-target", file.after_target,
+                 "stop: end the run at the met target (its model is kept); continue: record where it was met and "
+                 "train to the end, so that one run gives the time to the target and the final accuracy")
+      ->group(model)
+      ->check(CLI::IsMember({"stop", "continue"}))
+      ->capture_default_str();
   app.add_option("--target-every", file.target_every,
                  "Score the held-out rows for the target every STEPS steps as well as at every epoch's end, or only "
                  "at epochs' ends ('epoch'); each scoring is a pass over the held-out rows")
@@ -472,6 +478,7 @@ void set_targets(const FileTrainOptions& file, TrainConfig& config) {
   config.target_accuracy = file.target_accuracy.value_or(std::nan(""));
   config.target_loss = file.target_loss.value_or(std::nan(""));
   config.target_every = parse_steps_or_epoch("--target-every", file.target_every);
+  config.target_stop = file.after_target == "stop";
 }
 
 int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t features,

@@ -22,6 +22,7 @@ struct FileTrainOptions {
   std::optional<double> target_accuracy;
   std::optional<double> target_loss;
   std::string target_every = "epoch";  // STEPS or epoch
+  std::string after_target = "stop";   // stop or continue
   bool standardize = false;  // when --standardize or --no-standardize was given
   std::string scale;         // --scale, when given
   InputOptions input;

@@ -426,6 +426,11 @@ TEST_F(Everyday, SyntheticRunsStopAtATargetOnTheTestRows) {
   EXPECT_EQ(met.at("target").at("step").get<std::size_t>() % 4, 0U);
   EXPECT_LT(met.at("steps").get<std::size_t>(), whole.at("steps").get<std::size_t>());
   EXPECT_GE(met.at("target").at("holdout_accuracy").get<double>(), 0.9);
+  // Going on after the target trains exactly what the run without one trains.
+  const json went_on = dsgd_json(base + " --target-accuracy 0.9 --target-every 4 --after-target continue", "on.json");
+  EXPECT_EQ(went_on.at("target").at("step"), met.at("target").at("step"));
+  EXPECT_EQ(went_on.at("steps"), whole.at("steps"));
+  EXPECT_EQ(went_on.at("weights"), whole.at("weights"));
   const Result text = dsgd(base + " --target-loss 0.01");
   EXPECT_TRUE(has_line_starting(text.out, "Target held-out log-loss <= 0.01: not met in 5 epochs")) << text.out;
   const Result none = dsgd(base + " --test-samples 0 --target-accuracy 0.9");

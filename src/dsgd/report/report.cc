@@ -133,6 +133,7 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"target_accuracy", std::isnan(c.target_accuracy) ? nlohmann::json(nullptr) : nlohmann::json(c.target_accuracy)},
           {"target_loss", std::isnan(c.target_loss) ? nlohmann::json(nullptr) : nlohmann::json(c.target_loss)},
           {"target_every", c.target_every == 0 ? nlohmann::json("epoch") : nlohmann::json(c.target_every)},
+          {"after_target", c.target_stop ? "stop" : "continue"},
           {"optimizer", std::string(to_string(c.optimizer))},
           {"seed", c.seed}};
 }
@@ -206,8 +207,9 @@ void print_exchange(std::FILE* out, const RunResult& run, std::size_t features) 
     const double travelled = e.hidden_s + e.exposed_s;
     fmt::print(out,
                "Overlap   {} of {} steps sent while the next gradient was computed (pipelined: updates use a gradient "
-               "one step old); exchange hidden {:.3g} s of {:.3g} s ({:.0f}%), exposed {:.3g} s (rank 0)\n",
-               e.overlapped_steps, steps, e.hidden_s, travelled, travelled > 0 ? 100 * e.hidden_s / travelled : 0.0,
+               "one step old); exchanges in flight {:.3g} s, {:.3g} s of it behind compute ({:.0f}%, as the polls "
+               "between micro-batches saw it), exposed {:.3g} s (starting and waiting; rank 0)\n",
+               e.overlapped_steps, steps, travelled, e.hidden_s, travelled > 0 ? 100 * e.hidden_s / travelled : 0.0,
                e.exposed_s);
   }
 }
@@ -254,8 +256,9 @@ void print_target(std::FILE* out, const TrainConfig& config, const RunResult& ru
     return;
   }
   fmt::print(out, "Target {}: met after {} steps (epoch {:.2f}), {:.4f} s into training (held-out accuracy {:.5f}, "
-                  "log-loss {})\n",
-             target_text(config), t.step, t.epoch, t.time_s, t.holdout_accuracy, score(t.holdout_loss, 6));
+                  "log-loss {}){}\n",
+             target_text(config), t.step, t.epoch, t.time_s, t.holdout_accuracy, score(t.holdout_loss, 6),
+             config.target_stop ? "" : "; training went on to its end (--after-target continue)");
 }
 
 nlohmann::json target_json(const TrainConfig& config, const RunResult& run) {

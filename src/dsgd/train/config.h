@@ -79,6 +79,9 @@ struct TrainConfig {
   double target_accuracy = std::numeric_limits<double>::quiet_NaN();
   double target_loss = std::numeric_limits<double>::quiet_NaN();
   std::size_t target_every = 0;
+  // false: a met target is recorded (step, time, figures) and training goes on to its end, so
+  // that one run gives both the time to the target and the final accuracy.
+  bool target_stop = true;
   [[nodiscard]] bool has_target() const noexcept { return !std::isnan(target_accuracy) || !std::isnan(target_loss); }
 
   // Throws ConfigError naming the option that is out of range.

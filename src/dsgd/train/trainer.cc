@@ -473,13 +473,16 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
         writer.write(snapshot_of(state, s + 1, epoch_sums, *update));
         --state.step;
       }
-      if (config.has_target() && config.target_every > 0 && (state.step + 1) % config.target_every == 0 &&
-          s + 1 < steps) {  // (the epoch's end scores the held-out rows anyway)
+      if (config.has_target() && !result.target.reached && config.target_every > 0 &&
+          (state.step + 1) % config.target_every == 0 && s + 1 < steps) {  // (an epoch's end scores anyway)
         update->store(state.model);
         const PassSums held = holdout_sums(job.holdout, state.model.raw_weights(), comm);
         if (held.count > 0 && met(held.loss / held.count, held.correct / held.count)) {
-          reach(++state.step, held.loss / held.count, held.correct / held.count);
-          break;
+          reach(state.step + 1, held.loss / held.count, held.correct / held.count);
+          if (config.target_stop) {
+            ++state.step;
+            break;
+          }
         }
       }
       if (overlap && s + 1 < steps) {  // the next step's gradient sets off (nothing else is in flight)
@@ -494,7 +497,7 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
         exchanging += Clock::now() - start;
       }
     }
-    if (result.target.reached) break;  // mid-epoch: the model is stored, the epoch not counted
+    if (result.target.reached && config.target_stop) break;  // mid-epoch: the model is stored, the epoch not counted
     update->store(state.model);
     check_finite(std::isfinite(state.model.bias) &&
                      std::all_of(state.model.weights.begin(), state.model.weights.end(),
@@ -502,9 +505,10 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
                  "model (a weight or the bias)", state, steps - 1, steps, lr);
     ++state.epoch;
     const bool stop = end_epoch(config, job, comm, state, epoch_sums, lr, epoch_start, on_epoch);
-    if (config.has_target() && met(state.epochs.back().holdout_loss, state.epochs.back().holdout_accuracy)) {
+    if (config.has_target() && !result.target.reached &&
+        met(state.epochs.back().holdout_loss, state.epochs.back().holdout_accuracy)) {
       reach(state.step, state.epochs.back().holdout_loss, state.epochs.back().holdout_accuracy);
-      break;
+      if (config.target_stop) break;
     }
     if (stop) break;
     if (checkpoints && comm.rank() == 0 && state.epoch < config.epochs &&
@@ -537,8 +541,9 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   result.best_epoch = state.best_epoch;
   result.epochs = std::move(state.epochs);
   // A met target ends the run with the model that met it, early stopping's best or not.
-  result.model = config.patience > 0 && !result.target.reached ? std::move(state.best) : std::move(state.model);
-  if (result.target.reached) result.best_epoch = state.epoch;  // (a target met mid-epoch: the epochs completed)
+  const bool stopped_at_target = result.target.reached && config.target_stop;
+  result.model = config.patience > 0 && !stopped_at_target ? std::move(state.best) : std::move(state.model);
+  if (stopped_at_target) result.best_epoch = state.epoch;  // (a target met mid-epoch: the epochs completed)
   return result;
 }
 
