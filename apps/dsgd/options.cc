@@ -41,11 +41,6 @@ CLI::Validator probability() {
   return number_rule("PROBABILITY", [](double v) { return v >= 0 && v <= 1; }, "a probability, 0 to 1");
 }
 
-int default_workers() {
-  const unsigned hw = std::thread::hardware_concurrency();
-  return static_cast<int>(std::clamp(hw, 1U, 4U));
-}
-
 void DataOptions::resolve() {
   spec.dtype = parse_dtype(dtype);
   spec.values = parse_sparse_values(values);

@@ -9,6 +9,7 @@
 #include "dsgd/data/atomic_file.h"
 #include "dsgd/data/synthetic.h"
 #include "dsgd/train/config.h"
+#include "dsgd/train/worker_count.h"
 
 namespace dsgd::cli {
 
@@ -40,9 +41,6 @@ struct TrainOptions {
   // at once; empty when --json was not given.
   [[nodiscard]] std::optional<AtomicFile> open_json() const;
 };
-
-// Hardware threads, capped at 4 (the seed's worker count); at least 1.
-[[nodiscard]] int default_workers();
 
 void add_data_options(CLI::App& app, DataOptions& data);
 // Adds --epochs --batch --lr --warmup-epochs --schedule --lr-step-epochs --lr-step-factor --l2

@@ -17,6 +17,7 @@
 #include "dsgd/report/report.h"
 #include "dsgd/text.h"
 #include "dsgd/train/checkpoint.h"
+#include "dsgd/train/defaults.h"
 #include "dsgd/train/memory.h"
 #include "dsgd/train/run.h"
 #include "dsgd/train/scaling.h"
@@ -110,46 +111,6 @@ void add_file_train_options(CLI::App& app, FileTrainOptions& file) {
 }
 
 namespace {
-
-// fn(local rows) for the file rows of each of this process's workers (file rows first_row ..
-// of `data`, worker k of `workers` owning shard_range(total_rows, workers, k)), for workers
-// first_worker .. first_worker + count - 1: what worker_sum adds in the same order on every backend.
-std::vector<double> shard_sums(const Dataset& data, std::size_t total_rows, int workers, int first_worker, int count,
-                               const std::function<double(RowRange)>& fn) {
-  std::vector<double> sums;
-  for (int k = first_worker; k < first_worker + count; ++k) {
-    const RowRange rows = shard_range(total_rows, static_cast<std::size_t>(workers), static_cast<std::size_t>(k));
-    sums.push_back(fn({rows.begin - data.first_row(), rows.end - data.first_row()}));
-  }
-  return sums;
-}
-
-// Sum of the squared (scaled) values of the rows of each of this process's workers (shard_sums);
-// feature j is divided by scale[j] when `scale` is given.
-std::vector<double> shard_squared_sums(const Dataset& data, std::size_t total_rows, int workers, int first_worker,
-                                       int count, const std::vector<double>* scale) {
-  return shard_sums(data, total_rows, workers, first_worker, count, [&](RowRange local) {
-    const std::size_t begin = local.begin;
-    const std::size_t end = local.end;
-    double sum = 0;
-    data.visit([&](const auto& v) {
-      if constexpr (requires { v.offsets; }) {
-        for (std::size_t j = v.offsets[begin]; j < v.offsets[end]; ++j) {
-          const double x = static_cast<double>(v.value[j]) / (scale != nullptr ? (*scale)[v.index[j]] : 1.0);
-          sum += x * x;
-        }
-      } else {
-        for (std::size_t i = begin; i < end; ++i) {
-          for (std::size_t j = 0; j < v.cols; ++j) {
-            const double x = static_cast<double>(v.row(i)[j]) / (scale != nullptr ? (*scale)[j] : 1.0);
-            sum += x * x;
-          }
-        }
-      }
-    });
-    return sum;
-  });
-}
 
 // --class-weight POS,NEG (two positive numbers), or nothing for balanced; throws ConfigError.
 std::optional<ClassWeights> parse_class_weights(const std::string& text) {
@@ -248,69 +209,28 @@ void describe_file_defaults(CLI::App& train) {
   };
   say("--epochs", fmt::format("[default: on a data file {} (adagrad: about {} steps, 3 to {} epochs); on synthetic data "
                               "{}; after --init, this many more]",
-                              kFileEpochs, kAdagradSteps, kFileEpochs, synthetic.epochs));
+                              kDataEpochs, kAdagradSteps, kDataEpochs, synthetic.epochs));
   say("--batch", fmt::format("[default: on a data file rows / (workers x {}), between {} and {}; on synthetic data {}]",
-                             kFileStepsPerEpoch, kFileMinBatch, kFileMaxBatch, synthetic.batch));
+                             kDataStepsPerEpoch, kDataMinBatch, kDataMaxBatch, synthetic.batch));
   say("--lr", fmt::format("[default: on a data file {} / (mean |x|^2 + 1) / workers, for scaled x (adagrad: {} / "
                           "workers); on synthetic data {}]",
-                          kFileRateScale, kAdagradRate, synthetic.lr));
+                          kDataRateScale, kAdagradRate, synthetic.lr));
   say("--schedule", fmt::format("[default: on a data file step (adagrad: constant); on synthetic data {}]",
                                 to_string(synthetic.schedule)));
-  say("--lr-step-epochs", fmt::format("[default: on a data file {}; on synthetic data {}]", kFileStepEpochs,
+  say("--lr-step-epochs", fmt::format("[default: on a data file {}; on synthetic data {}]", kDataStepEpochs,
                                       synthetic.step_epochs));
   say("--shuffle", fmt::format("[default: on a data file shuffled; on synthetic data {}]",
                                synthetic.shuffle ? "shuffled" : "not shuffled"));
 }
 
-std::size_t file_batch(std::size_t rows, int workers) noexcept {
-  return std::clamp<std::size_t>(rows / (static_cast<std::size_t>(workers) * kFileStepsPerEpoch), kFileMinBatch,
-                                 kFileMaxBatch);
-}
-
-void apply_file_defaults(TrainConfig& config, const ReadResult& data, const std::function<bool(const char*)>& given,
-                         const FileReader& reader, const LinearModel* start) {
-  const std::size_t rows = data.total_rows;
-  if (!given("--optimizer")) {
-    const bool wide = data.data.layout() == Layout::kSparse && data.data.features() >= kAdagradFromColumns;
-    config.optimizer = wide ? Optimizer::kAdagrad : Optimizer::kSgd;
-  }
-  if (!given("--batch")) config.batch = file_batch(rows, config.workers);
-  if (config.optimizer == Optimizer::kAdagrad) {
-    const auto workers = static_cast<std::size_t>(config.workers);
-    const std::size_t steps = steps_per_epoch((rows + workers - 1) / workers, config.batch);
-    if (!given("--epochs")) config.epochs = std::clamp<std::size_t>((kAdagradSteps + steps - 1) / steps, 3, kFileEpochs);
-    if (!given("--lr")) config.lr = kAdagradRate / static_cast<double>(config.workers);
-    if (!given("--schedule")) config.schedule = LrSchedule::kConstant;
-    if (!given("--shuffle") && !given("--no-shuffle")) config.shuffle = true;
-    return;
-  }
-  if (!given("--epochs")) config.epochs = kFileEpochs;
-  if (!given("--lr")) {
-    // The peak rate (lr x workers after warm-up) is kFileRateScale / (E|x|^2 + 1): a step size
-    // in units of the rows' curvature (the +1 is the bias), so scaled and unscaled, dense and
-    // sparse rows move the model alike. E|x|^2 (of the scaled x) is summed per worker shard, in
-    // the workers' tree order, so that every backend computes the same bits.
-    double mean = static_cast<double>(data.data.features());  // standardised features
-    if (config.scale != Scaling::kStandardize) {
-      const int first = reader.cluster != nullptr ? reader.cluster->rank() * reader.threads : 0;
-      const int count = reader.cluster != nullptr ? reader.threads : config.workers;
-      const std::vector<double>* scale =
-          start != nullptr && start->standardization ? &start->standardization->scale : nullptr;
-      const std::vector<double> sums = shard_squared_sums(data.data, rows, config.workers, first, count, scale);
-      mean = worker_sum(sums, reader.cluster != nullptr ? &reader.cluster->comm() : nullptr) /
-             static_cast<double>(rows);
-    }
-    config.lr = kFileRateScale / (mean + 1.0) / static_cast<double>(config.workers);
-  }
-  if (!given("--schedule")) config.schedule = LrSchedule::kStep;
-  if (!given("--lr-step-epochs")) config.step_epochs = kFileStepEpochs;
-  if (!given("--shuffle") && !given("--no-shuffle")) config.shuffle = true;
-}
-
-Scaling default_scaling(const Dataset& data, const FileReader& reader) {
-  if (!has_values_beyond_one(data, reader.cluster != nullptr ? &reader.cluster->comm() : nullptr))
-    return Scaling::kNone;
-  return data.layout() == Layout::kDense ? Scaling::kStandardize : Scaling::kMaxAbs;
+GivenField given_fields(const std::function<bool(const char*)>& given) {
+  return [given](std::string_view field) {
+    if (field == "shuffle") return given("--shuffle") || given("--no-shuffle");
+    if (field == "step_epochs") return given("--lr-step-epochs");
+    if (field == "scale") return given("--scale") || given("--standardize") || given("--no-standardize");
+    const std::string flag = "--" + std::string(field);
+    return given(flag.c_str());
+  };
 }
 
 namespace {
@@ -485,6 +405,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
                     const std::function<bool(const char*)>& given, FileReader reader) {
   TrainConfig& config = train.config;
   Cluster* const cluster = reader.cluster;
+  const GivenField given_field = given_fields(given);
   // The file is read with every thread; the training workers are decided once its shape is known.
   config.workers = cluster != nullptr ? cluster->size() * reader.threads : train.workers.value_or(default_workers());
   if (cluster == nullptr) reader.threads = config.workers;
@@ -546,14 +467,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   ReadResult data = reader(file.data, read_options);
   if (!quiet) fmt::print("Data  {}\n", describe(file.data, data));
   if (cluster == nullptr && !train.workers) {
-    const bool sparse = data.data.layout() == Layout::kSparse;
-    const double per_row = sparse ? static_cast<double>(data.values) / static_cast<double>(data.total_rows)
-                                  : static_cast<double>(data.data.features());
-    const WorkerChoice choice = paying_workers(config.workers, [&](int w) {
-      const auto batch = static_cast<double>(given("--batch") ? config.batch : file_batch(data.total_rows, w));
-      return batch_work(batch, static_cast<double>(data.total_rows), w, per_row, sparse,
-                        static_cast<double>(data.data.features()));
-    });
+    const DataWorkers choice = paying_data_workers(config, data.data, data.total_rows, given_field);
     config.workers = choice.workers;
     if (!quiet && !choice.why.empty()) fmt::print("Note  {}\n", choice.why);
   }
@@ -574,7 +488,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   if (init) {
     config.scale = scaling_of(init->params);
   } else {
-    config.scale = asked ? *asked : default_scaling(data.data, reader);
+    config.scale = asked ? *asked : default_scaling(data.data, cluster);
     if (config.scale == Scaling::kMaxAbs) {
       scaled_start.emplace();
       scaled_start->weights.assign(data.data.features(), 0.0);
@@ -583,7 +497,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     }
   }
   const LinearModel* start = init ? &init->params : scaled_start ? &*scaled_start : nullptr;
-  apply_file_defaults(config, data, given, reader, start);
+  apply_data_defaults(config, data.data, data.total_rows, given_field, cluster, reader.threads, start);
   // A warm start goes on where --init's model left its schedule: --epochs more epochs, the rate
   // and the shuffles those of its epochs E0 + 1 ... (so 5 + 5 epochs give the bits of 10, for SGD).
   const std::size_t start_epoch = init ? epochs_trained(file.init, init->training) : 0;

@@ -7,6 +7,7 @@
 
 #include "files.h"
 #include "options.h"
+#include "dsgd/train/defaults.h"
 
 namespace dsgd::cli {
 
@@ -35,42 +36,13 @@ struct FileTrainOptions {
 // Adds DATA and the options only file training has.
 void add_file_train_options(CLI::App& app, FileTrainOptions& file);
 
-// The settings file training uses where the user gave none (the synthetic seed experiment
-// keeps TrainConfig's own); `given` says whether an option was on the command line. Chosen so
-// that `dsgd train TRAIN --test TEST` reaches LIBLINEAR's held-out accuracy without tuning (see
-// bench/compare_liblinear.py and the README): 30 epochs of about 128 steps, the global batch a
-// 128th of the rows whatever the worker count, shuffled, the rate halved every 5 epochs from a
-// peak of 32 / (mean |x|^2 + 1).
-constexpr std::size_t kFileEpochs = 30;
-constexpr std::size_t kFileStepsPerEpoch = 128;
-constexpr std::size_t kFileMinBatch = 16;
-constexpr std::size_t kFileMaxBatch = 1024;
-constexpr double kFileRateScale = 32.0;
-constexpr double kFileStepEpochs = 5.0;
-// Sparse files this wide train with adagrad: with many columns most are rare, and one rate that
-// suits the common ones leaves the rare ones unlearnt (measured: 74.7% against adagrad's 79.7%
-// and LIBLINEAR's 80.3% on 1M rows x 4M Zipf columns; a9a, w8a and the other narrow sets keep
-// sgd, which matches LIBLINEAR there). Adagrad's rate is scale-free: a peak of 0.1, constant, for
-// about kAdagradSteps steps (3 to 30 epochs).
-constexpr std::size_t kAdagradFromColumns = 10'000;
-constexpr double kAdagradRate = 0.1;
-constexpr std::size_t kAdagradSteps = 1500;
 // train --help: the training options whose defaults differ on a data file say both (the
 // synthetic run's TrainConfig default and the file's rule) instead of one captured value.
 void describe_file_defaults(CLI::App& train);
 
-// The batch a file's run takes with `workers` workers where --batch is not given.
-[[nodiscard]] std::size_t file_batch(std::size_t rows, int workers) noexcept;
-// `data` holds the rows `reader` read (all, or this process's), and the defaults depend only on
-// the whole file: the same on every backend.
-// `start` is the model training starts from (its scaling is the one trained with), if any.
-void apply_file_defaults(TrainConfig& config, const ReadResult& data, const std::function<bool(const char*)>& given,
-                         const FileReader& reader, const LinearModel* start);
-
-// The scaling a file gets where the user chose none: unscaled features (some |x| > 1 in any
-// process's rows) are standardised when stored dense, scaled by their largest |x| when sparse
-// (which keeps zeros zero); features within [-1, 1] are left as they are.
-[[nodiscard]] Scaling default_scaling(const Dataset& data, const FileReader& reader);
+// The command line's options named by the TrainConfig fields they set (defaults.h's GivenField):
+// `given` says whether an option was on the command line.
+[[nodiscard]] GivenField given_fields(const std::function<bool(const char*)>& given);
 
 // Trains on file.data with train's settings where `reader` reads it: on threads (config.workers
 // from --workers) or on a cluster (reader.threads workers per process; every process calls it).

@@ -58,6 +58,13 @@ class DivergedError : public Error {
   using Error::Error;
 };
 
+// Training stopped by its caller (WorkerJob::stop, set by a signal handler or another thread):
+// every worker learns of it at the same epoch's end and throws it, and nothing is returned.
+class Interrupted : public Error {
+ public:
+  using Error::Error;
+};
+
 // A collective that cannot complete: a peer failed, or the group was aborted.
 class CommError : public Error {
  public:

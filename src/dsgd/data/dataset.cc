@@ -74,7 +74,7 @@ void Dataset::view_owned() noexcept {
 }
 
 void Dataset::throw_read_only() {
-  throw Error("Dataset: this array is read in place from a cache and cannot be written");
+  throw Error("Dataset: this array is borrowed (read in place from a cache or an array) and cannot be written");
 }
 
 Dataset Dataset::sparse_over(DType dtype, std::size_t rows, std::size_t features, std::size_t nonzeros,
@@ -92,6 +92,21 @@ Dataset Dataset::sparse_over(DType dtype, std::size_t rows, std::size_t features
     out.offsets_.reset();
     out.offsets_view_ = offsets;
   }
+  if (labels != nullptr) {
+    out.labels_.reset();
+    out.labels_view_ = labels;
+  }
+  return out;
+}
+
+Dataset Dataset::dense_over(DType dtype, std::size_t rows, std::size_t features, std::size_t first_row,
+                            std::shared_ptr<const void> owner, const void* values, const std::uint8_t* labels) {
+  Dataset out(Layout::kDense, dtype, rows, features, 0, first_row);  // owns only the labels, when not given
+  out.values_ = rows * features;
+  out.owner_ = std::move(owner);
+  out.x_ = detail::AlignedArray<double>();
+  if (dtype == DType::kF32) out.x_ = detail::AlignedArray<float>();
+  out.x_view_ = values;
   if (labels != nullptr) {
     out.labels_.reset();
     out.labels_view_ = labels;

@@ -92,7 +92,13 @@ class Dataset {
                                            std::size_t first_row, std::shared_ptr<const void> owner,
                                            const std::uint32_t* indices, const void* values,
                                            const std::uint64_t* offsets, const std::uint8_t* labels);
-  // Whether some array is borrowed (sparse_over).
+  // Dense data whose rows x features values (`dtype`, row-major) are read in place from memory
+  // that `owner` keeps alive (a NumPy array), as are the labels when given (null: allocated for
+  // the caller to fill). Borrowed arrays are read-only, as with sparse_over.
+  [[nodiscard]] static Dataset dense_over(DType dtype, std::size_t rows, std::size_t features, std::size_t first_row,
+                                          std::shared_ptr<const void> owner, const void* values,
+                                          const std::uint8_t* labels);
+  // Whether some array is borrowed (sparse_over, dense_over).
   [[nodiscard]] bool borrows() const noexcept { return owner_ != nullptr; }
 
   [[nodiscard]] Layout layout() const noexcept { return layout_; }

@@ -511,6 +511,12 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
       if (config.target_stop) break;
     }
     if (stop) break;
+    if (job.stop != nullptr) {
+      double stopped = job.stop->load(std::memory_order_relaxed) ? 1.0 : 0.0;
+      comm.allreduce_sum({&stopped, 1});
+      if (stopped > 0)
+        throw Interrupted(fmt::format("training interrupted at the end of epoch {} of {}", state.epoch, config.epochs));
+    }
     if (checkpoints && comm.rank() == 0 && state.epoch < config.epochs &&
         (plan->every_epoch || (plan->every_steps > 0 && state.step % plan->every_steps == 0)))
       writer.write(snapshot_of(state, 0, {}, *update));

@@ -13,6 +13,7 @@
 // twice. All workers agree on the number of steps per epoch up front (from the largest shard,
 // found by an allreduce), so nobody skips a collective. Standardisation moments and the held-out loss for early stopping
 // are allreduced the same way, so every worker takes the same decisions.
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <vector>
@@ -65,6 +66,10 @@ struct WorkerJob {
   // of the run it was taken from.
   const CheckpointPlan* checkpoint = nullptr;
   const TrainSnapshot* resume = nullptr;
+  // When given, read at every epoch's end (one allreduce of one value, so that all workers agree
+  // even where they read it at different moments): once set on any worker, every worker throws
+  // Interrupted there. Python's fit sets it on Ctrl-C.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 [[nodiscard]] std::size_t steps_per_epoch(std::size_t largest_shard, std::size_t batch) noexcept;

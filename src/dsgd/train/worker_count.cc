@@ -4,8 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 namespace dsgd {
+
+int default_workers() noexcept {
+  const unsigned hw = std::thread::hardware_concurrency();
+  return static_cast<int>(std::clamp(hw, 1U, 4U));
+}
 
 double step_seconds(const StepWork& work) noexcept {
   return work.rows * kRowSeconds + work.values * (work.sparse ? kSparseValueSeconds : kDenseValueSeconds);
