@@ -10,3 +10,15 @@ install_missing "${dsgd_packages[@]}"
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build --parallel
+
+# `import dsgd` in Debian's python3: a .pth file in its site directory names build/python (this
+# checkout's module; run again from another checkout to point it there).
+if [[ -d build/python/dsgd ]]; then
+  site=$(/usr/bin/python3 -c 'import site; print(site.getsitepackages()[0])')
+  pth="$site/dsgd-build.pth"
+  if [[ "$(cat "$pth" 2>/dev/null)" != "$PWD/build/python" ]]; then
+    [[ $(id -u) -eq 0 ]] && sudo="" || sudo="sudo"
+    $sudo mkdir -p "$site" && echo "$PWD/build/python" | $sudo tee "$pth" >/dev/null
+    echo "dsgd setup: /usr/bin/python3 imports dsgd from $PWD/build/python ($pth)"
+  fi
+fi

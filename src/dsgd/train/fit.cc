@@ -5,6 +5,7 @@
 
 #include "dsgd/error.h"
 #include "dsgd/train/scaling.h"
+#include "dsgd/train/worker_count.h"
 
 namespace dsgd {
 
@@ -16,6 +17,7 @@ FitResult fit(const Dataset& data, TrainConfig config, const GivenField& given, 
   config.validate();
   FitResult out;
   if (!given("workers")) {
+    config.workers = default_workers();
     const DataWorkers choice = paying_data_workers(config, data, data.rows(), given);
     config.workers = choice.workers;
     out.note = choice.why;

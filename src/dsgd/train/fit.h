@@ -33,8 +33,9 @@ struct FitResult {
   std::string note;    // why fewer workers ran than config.workers asked for, or ""
 };
 
-// Trains on every row of `data` (its sample weights, if any, weigh the rows). config.workers is
-// the most workers: where `given` does not name "workers", fewer run when more would not pay.
+// Trains on every row of `data` (its sample weights, if any, weigh the rows). Where `given` does
+// not name "workers", config.workers is ignored: up to default_workers() run, fewer where more
+// would not pay (worker_count.h), as on the command line.
 // Throws ConfigError for a configuration that cannot run.
 [[nodiscard]] FitResult fit(const Dataset& data, TrainConfig config, const GivenField& given,
                             const FitOptions& options = {});
