@@ -21,14 +21,20 @@
 # one rank each, every link capped at the rate. Times are medians of --repeat runs.
 #
 #   bench/strategies.sh [--data dense|sparse|both] [--hosts "1 2 4"] [--rates "10gbit 1gbit 100mbit"]
-#                       [--repeat N] [--budget SECONDS] [--data-dir DIR] [-o DIR] [--dsgd PATH]
+#                       [--repeat N] [--budget SECONDS] [--only "NAME|NAME"] [--after-target stop|continue]
+#                       [--data-dir DIR] [-o DIR]
+#                       [--dsgd PATH]
+# --only runs just the strategies named (an extended regular expression on the names above).
+# --after-target stop ends each run at its target (the time to it, where a whole run would not
+# fit the budget; the final accuracy is then the target's).
 # Writes DIR/strategies.csv (one line a run) and DIR/strategies.md (the table), and prints the
 # table. Defaults: both, "1 2 4", the three rates, --repeat 3, --budget 150, data in
 # /tmp/dsgd_strategies_data, -o bench/results.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 which_data=both hosts_list="1 2 4" rates="10gbit 1gbit 100mbit" repeat=3 budget=150
-data_dir=/tmp/dsgd_strategies_data out=bench/results dsgd=build/apps/dsgd/dsgd
+data_dir=/tmp/dsgd_strategies_data out=bench/results dsgd=build/apps/dsgd/dsgd only=''
+after=continue
 while [ $# -gt 0 ]; do
   case $1 in
   --data) which_data=$2; shift 2 ;;
@@ -36,6 +42,8 @@ while [ $# -gt 0 ]; do
   --rates) rates=$2; shift 2 ;;
   --repeat) repeat=$2; shift 2 ;;
   --budget) budget=$2; shift 2 ;;
+  --only) only=$2; shift 2 ;;
+  --after-target) after=$2; shift 2 ;;
   --data-dir) data_dir=$2; shift 2 ;;
   -o) out=$2; shift 2 ;;
   --dsgd) dsgd=$2; shift 2 ;;
@@ -45,6 +53,7 @@ while [ $# -gt 0 ]; do
 done
 case $which_data in dense) sets=(dense) ;; sparse) sets=(sparse) ;; both) sets=(dense sparse) ;;
 *) echo "strategies.sh: --data $which_data: expected dense, sparse or both" >&2; exit 2 ;; esac
+case $after in stop|continue) ;; *) echo "strategies.sh: --after-target $after: expected stop or continue" >&2; exit 2 ;; esac
 dsgd=$(realpath "$dsgd")
 [ -x "$dsgd" ] || { echo "strategies.sh: no dsgd program at $dsgd (build first)" >&2; exit 2; }
 mkdir -p "$data_dir" "$out"
@@ -89,10 +98,10 @@ one_run() {  # SET HOSTS LINK NAME RUN OPTIONS...: one line of the CSV
   local json=$work/run.json ended=ok
   rm -f "$json"
   if [ "$hosts" = 1 ]; then
-    timeout "$budget" "$dsgd" train "$@" --workers 2 --after-target continue --quiet --json "$json" >"$work/log" 2>&1
+    timeout "$budget" "$dsgd" train "$@" --workers 2 --after-target "$after" --quiet --json "$json" >"$work/log" 2>&1
   else
     timeout "$budget" scripts/namespace-hosts -n "$hosts" --rate "$link" -- "$dsgd" train --backend mpi "$@" \
-      --after-target continue --quiet --json "$json" >"$work/log" 2>&1
+      --after-target "$after" --quiet --json "$json" >"$work/log" 2>&1
   fi
   local rc=$?
   if [ $rc -eq 77 ]; then return 77; fi
@@ -126,6 +135,7 @@ for set in "${sets[@]}"; do
     [ "$hosts" = 1 ] && links="shared-memory"
     for link in $links; do
       while IFS='|' read -r name extra; do
+        [ -z "$only" ] || [[ $name =~ ^($only)$ ]] || continue
         read -r -a more <<<"$extra"
         for ((k = 1; k <= repeat; k++)); do
           one_run "$set" "$hosts" "$link" "$name" "$k" "${opts[@]}" "${more[@]}"

@@ -41,6 +41,23 @@ def _as_input(X):
     return X
 
 
+def _binary_classes(y):
+    """The sorted labels of y and each row's index among them (uint8). Two whole-number labels
+    are found in O(n) (min, max and one comparison: a fit of 1M rows spent 120 ms in np.unique
+    and type_of_target, as long as its training); anything else goes through scikit-learn's
+    checks and np.unique."""
+    if y.dtype.kind in "biuf" and y.size:
+        low, high = y.min(), y.max()
+        if low != high and np.isfinite(low) and np.isfinite(high) and float(low).is_integer() and \
+                float(high).is_integer():
+            positive = y == high
+            if np.count_nonzero(positive | (y == low)) == y.size:
+                return np.array([low, high], dtype=y.dtype), positive.view(np.uint8)
+    check_classification_targets(y)
+    classes, inverse = np.unique(y, return_inverse=True)
+    return classes, inverse.astype(np.uint8) if classes.size <= 2 else inverse
+
+
 class SGDLogisticRegression(ClassifierMixin, BaseEstimator):
     """Binary logistic regression trained by dsgd's synchronous data-parallel SGD (C++, all cores).
 
@@ -195,8 +212,7 @@ class SGDLogisticRegression(ClassifierMixin, BaseEstimator):
         options = self._options()
         X, y = self._validate_data(X, y, accept_sparse="csr", dtype=[np.float64, np.float32], order="C",
                                    reset=not (self.warm_start and hasattr(self, "coef_")))
-        check_classification_targets(y)
-        classes, y01 = np.unique(y, return_inverse=True)
+        classes, y01 = _binary_classes(y)
         if classes.size != 2:
             raise ValueError(f"y has {classes.size} class{'es' if classes.size != 1 else ''} "
                              f"({', '.join(map(str, classes[:5]))}): dsgd's logistic regression needs exactly 2")
@@ -210,7 +226,7 @@ class SGDLogisticRegression(ClassifierMixin, BaseEstimator):
             if not np.array_equal(classes, self.classes_):
                 raise ValueError(f"warm_start: y's classes {classes} differ from those fitted, {self.classes_}")
             init, start_epoch = self._model, self.n_iter_
-        result = _dsgd.fit(_as_input(X), np.ascontiguousarray(y01, dtype=np.uint8), sample_weight, options, init,
+        result = _dsgd.fit(_as_input(X), np.ascontiguousarray(y01), sample_weight, options, init,
                            start_epoch)
         self.classes_ = classes
         self._set_model(result)
