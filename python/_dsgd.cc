@@ -42,7 +42,8 @@ std::string keyword_names(const std::string& message) {
   static const std::pair<const char*, const char*> kRenamed[] = {
       {"--lr-step-epochs", "step_epochs"}, {"--lr-step-factor", "step_factor"}, {"--warmup-epochs", "warmup_epochs"},
       {"--sync-every", "sync_every"},      {"--target-accuracy", "target_accuracy"}, {"--target-loss", "target_loss"},
-      {"--no-bias", "fit_intercept=False"}};
+      {"--no-bias", "fit_intercept=False"}, {"--batch", "batch_size"}, {"--lr", "learning_rate"},
+      {"--seed", "random_state"}};  // (each flag after those it begins: --lr after --lr-step-epochs)
   std::string out = message;
   for (const auto& [flag, name] : kRenamed) {
     for (std::size_t at = out.find(flag); at != std::string::npos; at = out.find(flag, at)) out.replace(at, std::strlen(flag), name);

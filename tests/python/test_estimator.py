@@ -138,6 +138,7 @@ def test_fit_does_not_copy_a_csr_matrix():
     ({"overlap": True, "sync_every": 4}, ValueError, "overlap hides each step's exchange; with sync_every 4"),
     ({"sync_every": "sometimes"}, ValueError, "sync_every must be a positive integer"),
     ({"workers": 5000}, ValueError, "workers must be at most 4096"),
+    ({"learning_rate": 1e308, "workers": 2}, ValueError, r"^learning_rate x workers must stay a finite number"),
 ])
 def test_bad_parameters_raise_with_the_parameter_named(params, error, words):
     X, y = make_data(rows=200)
