@@ -123,7 +123,8 @@ Dataset borrow(const py::object& X, const py::object& y) {
   return std::move(*out);
 }
 
-// The model of a dict {weights, bias, mean, scale} (mean and scale None without scaling).
+// The model of a dict {weights, bias, mean, scale} (mean and scale None without scaling; any
+// other keys, such as dict_of's raw weights, are ignored).
 dsgd::LinearModel model_of(const py::dict& m) {
   dsgd::LinearModel model;
   model.weights = m["weights"].cast<std::vector<double>>();
@@ -146,6 +147,10 @@ py::dict dict_of(const dsgd::LinearModel& model) {
     m["mean"] = py::array_t<double>(static_cast<py::ssize_t>(model.weights.size()), model.standardization->mean.data());
     m["scale"] = py::array_t<double>(static_cast<py::ssize_t>(model.weights.size()), model.standardization->scale.data());
   }
+  // The raw-space weights the scores use (the scaling folded in, as the library folds it).
+  const dsgd::RawWeights raw = model.raw_weights();
+  m["raw_weights"] = py::array_t<double>(static_cast<py::ssize_t>(raw.weights.size()), raw.weights.data());
+  m["raw_bias"] = raw.bias;
   return m;
 }
 

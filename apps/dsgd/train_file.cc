@@ -482,20 +482,10 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     if (!quiet && !test->cache_note.empty()) fmt::print("Cache {}\n", test->cache_note);
   }
 
-  // The scaling: --init's, the user's, or the file's default; a maxabs scaling is found here,
-  // over all the file's rows (the rate's default depends on it), and training starts from it.
-  std::optional<LinearModel> scaled_start;
-  if (init) {
-    config.scale = scaling_of(init->params);
-  } else {
-    config.scale = asked ? *asked : default_scaling(data.data, cluster);
-    if (config.scale == Scaling::kMaxAbs) {
-      scaled_start.emplace();
-      scaled_start->weights.assign(data.data.features(), 0.0);
-      scaled_start->standardization = maxabs_scaling(
-          data.data, {0, data.data.rows()}, cluster != nullptr ? &cluster->comm() : nullptr);
-    }
-  }
+  // The scaling: --init's, the user's, or the file's default (decide_scaling).
+  if (asked) config.scale = *asked;
+  const std::optional<LinearModel> scaled_start =
+      decide_scaling(config, data.data, asked.has_value(), init ? &init->params : nullptr, cluster);
   const LinearModel* start = init ? &init->params : scaled_start ? &*scaled_start : nullptr;
   apply_data_defaults(config, data.data, data.total_rows, given_field, cluster, reader.threads, start);
   // A warm start goes on where --init's model left its schedule: --epochs more epochs, the rate

@@ -237,13 +237,8 @@ class SGDLogisticRegression(ClassifierMixin, BaseEstimator):
 
     def _set_model(self, model):
         self._model = {key: model[key] for key in ("weights", "bias", "mean", "scale")}
-        w = np.asarray(model["weights"], dtype=np.float64)
-        bias = float(model["bias"])
-        if model["scale"] is not None:  # raw-space weights, as the library folds them
-            w = w / np.asarray(model["scale"])
-            bias = bias - float(np.dot(w, np.asarray(model["mean"])))
-        self.coef_ = w.reshape(1, -1)
-        self.intercept_ = np.array([bias])
+        self.coef_ = np.asarray(model["raw_weights"], dtype=np.float64).reshape(1, -1)  # for raw (unscaled) X
+        self.intercept_ = np.array([float(model["raw_bias"])])
 
     # -- prediction ------------------------------------------------------------------------------
     def _input(self, X):

@@ -60,6 +60,20 @@ Scaling default_scaling(const Dataset& data, Cluster* cluster) {
   return data.layout() == Layout::kDense ? Scaling::kStandardize : Scaling::kMaxAbs;
 }
 
+std::optional<LinearModel> decide_scaling(TrainConfig& config, const Dataset& data, bool scale_given,
+                                          const LinearModel* init, Cluster* cluster) {
+  if (init != nullptr) {
+    config.scale = scaling_of(*init);
+    return std::nullopt;
+  }
+  if (!scale_given) config.scale = default_scaling(data, cluster);
+  if (config.scale != Scaling::kMaxAbs) return std::nullopt;
+  LinearModel start;
+  start.weights.assign(data.features(), 0.0);
+  start.standardization = maxabs_scaling(data, {0, data.rows()}, cluster != nullptr ? &cluster->comm() : nullptr);
+  return start;
+}
+
 DataWorkers paying_data_workers(const TrainConfig& config, const Dataset& data, std::size_t total_rows,
                                 const GivenField& given) {
   const bool sparse = data.layout() == Layout::kSparse;

@@ -8,6 +8,7 @@
 // (A synthetic run keeps TrainConfig's own defaults, the seed experiment's.)
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,13 @@ using GivenField = std::function<bool(std::string_view field)>;
 // process's rows) are standardised when stored dense, scaled by their largest |x| when sparse
 // (which keeps zeros zero); features within [-1, 1] are left as they are.
 [[nodiscard]] Scaling default_scaling(const Dataset& data, Cluster* cluster);
+
+// The scaling training takes, set in config.scale: the warm start's (`init`, when given), the
+// caller's (config.scale as it is, when `scale_given`), or default_scaling. A maxabs scaling is
+// found here, over every process's rows (the rate's default depends on it), and training starts
+// from the model returned: zero weights and that scaling (nothing otherwise).
+[[nodiscard]] std::optional<LinearModel> decide_scaling(TrainConfig& config, const Dataset& data, bool scale_given,
+                                                        const LinearModel* init, Cluster* cluster);
 
 // The most workers, from config.workers down to 1, that pay for themselves on this data
 // (worker_count.h), the batch being config.batch where given and data_batch otherwise; `why`

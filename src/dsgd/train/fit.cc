@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "dsgd/error.h"
-#include "dsgd/train/scaling.h"
 #include "dsgd/train/worker_count.h"
 
 namespace dsgd {
@@ -22,19 +21,7 @@ FitResult fit(const Dataset& data, TrainConfig config, const GivenField& given, 
     config.workers = choice.workers;
     out.note = choice.why;
   }
-  // The scaling: the warm start's, the caller's, or the data's default; a maxabs scaling is
-  // found here (the rate's default depends on it), and training starts from it.
-  std::optional<LinearModel> scaled_start;
-  if (options.init != nullptr) {
-    config.scale = scaling_of(*options.init);
-  } else {
-    if (!given("scale")) config.scale = default_scaling(data, nullptr);
-    if (config.scale == Scaling::kMaxAbs) {
-      scaled_start.emplace();
-      scaled_start->weights.assign(data.features(), 0.0);
-      scaled_start->standardization = maxabs_scaling(data, {0, data.rows()}, nullptr);
-    }
-  }
+  const std::optional<LinearModel> scaled_start = decide_scaling(config, data, given("scale"), options.init, nullptr);
   const LinearModel* start = options.init != nullptr ? options.init : scaled_start ? &*scaled_start : nullptr;
   apply_data_defaults(config, data, data.rows(), given, nullptr, config.workers, start);
   if (options.start_epoch > 0) config.epochs += options.start_epoch;
