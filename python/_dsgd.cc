@@ -17,7 +17,6 @@
 #include <future>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <thread>
 
@@ -26,6 +25,7 @@
 #include "dsgd/model/model_file.h"
 #include "dsgd/report/report.h"
 #include "dsgd/train/config.h"
+#include "dsgd/train/config_fields.h"
 #include "dsgd/train/fit.h"
 #include "dsgd/version.h"
 
@@ -36,20 +36,32 @@ namespace {
 using dsgd::Dataset;
 using dsgd::DType;
 
-// The library's messages name the command line's options; Python's users know the keyword
-// arguments: "--lr-step-epochs" becomes "step_epochs", "--workers" "workers".
-std::string keyword_names(const std::string& message) {
-  static const std::pair<const char*, const char*> kRenamed[] = {
-      {"--lr-step-epochs", "step_epochs"}, {"--lr-step-factor", "step_factor"}, {"--warmup-epochs", "warmup_epochs"},
-      {"--sync-every", "sync_every"},      {"--target-accuracy", "target_accuracy"}, {"--target-loss", "target_loss"},
-      {"--no-bias", "fit_intercept=False"}, {"--batch", "batch_size"}, {"--lr", "learning_rate"},
-      {"--seed", "random_state"}};  // (each flag after those it begins: --lr after --lr-step-epochs)
-  std::string out = message;
-  for (const auto& [flag, name] : kRenamed) {
-    for (std::size_t at = out.find(flag); at != std::string::npos; at = out.find(flag, at)) out.replace(at, std::strlen(flag), name);
+// Python's name for a configuration field that a message names (error.h's field()): its
+// keyword argument ("batch" is batch_size), or the field's own name where it has none.
+std::string keyword_of(std::string_view name) {
+  const dsgd::ConfigField* f = dsgd::find_config_field(name);
+  return std::string(f != nullptr && !f->keyword.empty() ? f->keyword : name);
+}
+
+// The table of configuration fields (config_fields.h), for the estimator's checks and docs.
+py::list config_fields() {
+  static const char* const kTypes[] = {"count", "number", "switch", "choice", "steps_or_epoch"};
+  py::list out;
+  for (const dsgd::ConfigField& f : dsgd::config_fields()) {
+    py::dict d;
+    d["name"] = std::string(f.name);
+    d["keyword"] = std::string(f.keyword);
+    d["type"] = kTypes[static_cast<int>(f.type)];
+    d["help"] = dsgd::field_help(f, keyword_of);
+    d["default"] = dsgd::default_text(f);
+    d["data_default"] = std::string(f.data_default);
+    d["rule"] = dsgd::rule_text(f);
+    py::list choices;
+    for (const std::string_view c : f.choices) choices.append(std::string(c));
+    d["choices"] = choices;
+    out.append(d);
   }
-  static const std::regex kFlag("--([a-z][a-z0-9]*)");
-  return std::regex_replace(out, kFlag, "$1");
+  return out;
 }
 
 // A C-contiguous array of T, or TypeError naming `what`.
@@ -154,30 +166,13 @@ py::dict dict_of(const dsgd::LinearModel& model) {
   return m;
 }
 
-// params: the keyword arguments the caller set (the others take the data's defaults).
+// params: {field name: its value as text} for the fields the caller set (the estimator writes
+// its keyword arguments so); the others take the data's defaults.
 dsgd::TrainConfig config_of(const py::dict& params, std::vector<std::string>& given) {
   dsgd::TrainConfig c;
-  for (const auto& [key_obj, value] : params) {
-    const auto key = key_obj.cast<std::string>();
-    given.push_back(key);
-    if (key == "epochs") c.epochs = value.cast<std::size_t>();
-    else if (key == "batch") c.batch = value.cast<std::size_t>();
-    else if (key == "lr") c.lr = value.cast<double>();
-    else if (key == "warmup_epochs") c.warmup_epochs = value.cast<double>();
-    else if (key == "schedule") c.schedule = dsgd::parse_schedule(value.cast<std::string>());
-    else if (key == "step_epochs") c.step_epochs = value.cast<double>();
-    else if (key == "step_factor") c.step_factor = value.cast<double>();
-    else if (key == "bias") c.bias = value.cast<bool>();
-    else if (key == "l2") c.l2 = value.cast<double>();
-    else if (key == "scale") c.scale = dsgd::parse_scaling(value.cast<std::string>());
-    else if (key == "shuffle") c.shuffle = value.cast<bool>();
-    else if (key == "seed") c.seed = value.cast<std::uint64_t>();
-    else if (key == "workers") c.workers = value.cast<int>();
-    else if (key == "exchange") c.exchange = dsgd::parse_exchange(value.cast<std::string>());
-    else if (key == "optimizer") c.optimizer = dsgd::parse_optimizer(value.cast<std::string>());
-    else if (key == "sync_every") c.sync_every = dsgd::parse_sync_every(py::str(value).cast<std::string>());
-    else if (key == "overlap") c.overlap = value.cast<bool>();
-    else throw py::value_error("unknown training option '" + key + "'");
+  for (const auto& [key, value] : params) {
+    given.push_back(key.cast<std::string>());
+    dsgd::set_field(c, given.back(), value.cast<std::string>());
   }
   return c;
 }
@@ -286,13 +281,13 @@ PYBIND11_MODULE(_dsgd, module) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const dsgd::ConfigError& e) {
-      PyErr_SetString(PyExc_ValueError, keyword_names(e.what()).c_str());
+      PyErr_SetString(PyExc_ValueError, e.named(keyword_of).c_str());
     } catch (const dsgd::InputError& e) {
       PyErr_SetString(PyExc_OSError, e.what());
     } catch (const dsgd::DivergedError& e) {
-      PyErr_SetString(PyExc_ValueError, keyword_names(e.what()).c_str());
+      PyErr_SetString(PyExc_ValueError, e.named(keyword_of).c_str());
     } catch (const dsgd::Error& e) {
-      base(e.what());
+      base(e.named(keyword_of).c_str());
     }
   });
   module.def("fit", &fit, py::arg("X"), py::arg("y"), py::arg("sample_weight"), py::arg("params"), py::arg("init"),
@@ -302,5 +297,6 @@ PYBIND11_MODULE(_dsgd, module) {
   module.def("save_model", &save, py::arg("path"), py::arg("model"), py::arg("negative"), py::arg("positive"),
              py::arg("training"));
   module.def("load_model", &load, py::arg("path"));
+  module.def("config_fields", &config_fields);
   module.attr("__version__") = dsgd::version();
 }

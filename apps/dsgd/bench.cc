@@ -22,7 +22,7 @@ Handler add_bench_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "bench", "Sequential vs parallel on the same data (no options: the seed experiment, 1M x 20, 8 epochs)");
   add_data_options(*sub, options->data);
-  add_train_options(*sub, options->train);
+  add_train_options(*sub, options->train, false);
   add_backend_options(*sub, options->backend);
   sub->add_option("-r,--repeat", options->repeat,
                   "Run both N times, alternating, and report the run of median time (bits must not change)")

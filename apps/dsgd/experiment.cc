@@ -13,6 +13,7 @@
 #include "dsgd/text.h"
 #include "dsgd/timer.h"
 #include "dsgd/report/bandwidth.h"
+#include "dsgd/train/config_fields.h"
 #include "dsgd/train/run.h"
 
 namespace dsgd::cli {
@@ -21,7 +22,7 @@ void BackendOptions::check(const TrainOptions& train) const {
     if (threads_per_rank) throw ConfigError("--threads-per-rank needs --backend mpi (use --workers for threads)");
     if (allreduce) throw ConfigError("--allreduce needs --backend mpi");
     if (timeout_s) throw ConfigError("--timeout needs --backend mpi");
-  } else if (train.workers) {
+  } else if (train.is_given("workers")) {
     throw ConfigError("--workers is for --backend threads; with mpi the workers are ranks x --threads-per-rank");
   }
 }
@@ -152,29 +153,10 @@ void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainC
       number_setting("--nnz", static_cast<double>(data.nnz)),
       number_setting("--zipf", data.zipf),
       {"--values", std::string(to_string(data.values))},
-      number_setting("--epochs", static_cast<double>(config.epochs)),
-      number_setting("--batch", static_cast<double>(config.batch)),
-      number_setting("--lr", config.lr),
-      number_setting("--warmup-epochs", config.warmup_epochs),
-      number_setting("--shuffle", static_cast<double>(config.shuffle)),
-      {"--schedule", std::string(to_string(config.schedule))},
-      {"--exchange", std::string(to_string(config.exchange))},
-      {"--sync-every", to_string_sync_every(config.sync_every)},
-      number_setting("--overlap", static_cast<double>(config.overlap)),
-      number_setting("--target-accuracy", config.target_accuracy),
-      number_setting("--target-loss", config.target_loss),
-      number_setting("--target-every", static_cast<double>(config.target_every)),
-      number_setting("--after-target", static_cast<double>(config.target_stop)),
-      {"--optimizer", std::string(to_string(config.optimizer))},
-      number_setting("--lr-step-epochs", config.step_epochs),
-      number_setting("--lr-step-factor", config.step_factor),
-      number_setting("--l2", config.l2),
-      number_setting("--no-bias", static_cast<double>(!config.bias)),
-      {"--scale", std::string(to_string(config.scale))},
-      number_setting("--patience", static_cast<double>(config.patience)),
       number_setting("--threads-per-rank", static_cast<double>(backend.threads())),
       {"--allreduce", backend.allreduce.value_or("deterministic")},
   };
+  for (const ConfigField& f : config_fields()) settings.push_back({flag_of(f.name), value_text(f, config)});
   settings.insert(settings.end(), more.begin(), more.end());
   // Every rank's settings, one value a line.
   std::string mine;
@@ -225,7 +207,8 @@ ClusterSetup prepare_cluster_run(Cluster& cluster, const DataOptions& data, Trai
                                  const BackendOptions& backend) {
   const int threads = backend.threads();
   warn_if_bound_too_tightly(cluster, threads);
-  train.workers = cluster.size() * threads;
+  train.config.workers = cluster.size() * threads;
+  train.given.emplace("workers");
   train.resolve(data);
   check_same_config(cluster, data.spec, train.config, backend);
   std::optional<AtomicFile> json = cluster.rank() == 0 ? train.open_json() : std::nullopt;
@@ -240,16 +223,16 @@ int run_on_cluster(Cluster& cluster, const std::function<int()>& body) {
   try {
     return body();
   } catch (const ConfigError& e) {
-    if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", printable(e.what()));
+    if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", printable(message_of(e)));
     return 2;
   } catch (const SharedInputError& e) {
-    if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", printable(e.what()));
+    if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", printable(message_of(e)));
     return 1;
   } catch (const DivergedError& e) {
-    if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", printable(e.what()));
+    if (cluster.rank() == 0) fmt::print(stderr, "dsgd: error: {}\n", printable(message_of(e)));
     return 1;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "dsgd: error: rank {}: {}\n", cluster.rank(), printable(e.what()));
+    fmt::print(stderr, "dsgd: error: rank {}: {}\n", cluster.rank(), printable(message_of(e)));
     std::fflush(stderr);
     cluster.abort(1);
   }

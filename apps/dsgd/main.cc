@@ -164,8 +164,8 @@ int main(int argc, char** argv) {
       return fail(1, std::string("stdout: write failed: ") + std::strerror(errno));
     return code;
   } catch (const dsgd::ConfigError& e) {
-    return fail(2, fmt::format("{} (see '{}')", e.what(), help_hint(app)));
+    return fail(2, fmt::format("{} (see '{}')", dsgd::cli::message_of(e), help_hint(app)));
   } catch (const std::exception& e) {
-    return fail(1, e.what());
+    return fail(1, dsgd::cli::message_of(e));
   }
 }

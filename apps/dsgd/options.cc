@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "dsgd/error.h"
+#include "dsgd/train/config_fields.h"
 #include "dsgd/train/memory.h"
 
 namespace dsgd::cli {
@@ -48,17 +49,8 @@ void DataOptions::resolve() {
   validate(spec);
 }
 
-void TrainOptions::resolve_model_options() {
-  config.schedule = parse_schedule(schedule);
-  config.exchange = parse_exchange(exchange);
-  config.sync_every = parse_sync_every(sync_every);
-  config.optimizer = parse_optimizer(optimizer);
-  config.bias = !no_bias;
-}
-
 void TrainOptions::resolve(const DataOptions& data) {
-  resolve_model_options();
-  config.workers = workers.value_or(default_workers());
+  if (!is_given("workers")) config.workers = default_workers();
   config.seed = data.spec.seed;
   config.validate();
   // The rows of both splits and every worker's state, before any of it is made.
@@ -95,7 +87,9 @@ void add_data_options(CLI::App& app, DataOptions& data) {
   app.add_option("--noise", data.spec.noise, "Flip each label with this probability (0 to 0.5)")
       ->group(group)
       ->check(non_negative());
-  app.add_option("--seed", data.spec.seed, "Seed of the data and of --shuffle")->group(group)->check(non_negative());
+  app.add_option("--seed", data.spec.seed, field_help(*find_config_field("seed"), flag_of))
+      ->group(group)
+      ->check(non_negative());
   app.add_option("--dtype", data.dtype, "Storage of the features: f64, or f32 (sums still in double)")
       ->group(group)
       ->check(CLI::IsMember({"f32", "f64"}));
@@ -113,67 +107,112 @@ void add_data_options(CLI::App& app, DataOptions& data) {
       ->check(CLI::IsMember({"binary", "gaussian"}));
 }
 
-void add_train_options(CLI::App& app, TrainOptions& train) {
+std::string flag_of(std::string_view name) {
+  if (const ConfigField* f = find_config_field(name)) {
+    // The first long name of its flags ("-b,--batch": --batch; "--bias,!--no-bias": --bias).
+    for (std::string_view flags = f->flags; !flags.empty();) {
+      const std::size_t comma = flags.find(',');
+      const std::string_view one = flags.substr(0, comma);
+      if (one.starts_with("--")) return std::string(one);
+      flags = comma == std::string_view::npos ? std::string_view() : flags.substr(comma + 1);
+    }
+  }
+  std::string out = "--" + std::string(name);
+  std::replace(out.begin(), out.end(), '_', '-');
+  return out;
+}
+
+std::string message_of(const std::exception& e) {
+  if (const auto* error = dynamic_cast<const Error*>(&e)) return error->named(flag_of);
+  return e.what();
+}
+
+namespace {
+
+// The help of a field's option: the table's, with its default.
+std::string option_help(const ConfigField& f, bool data_files) {
+  const auto shown = [&](std::string_view text) {
+    if (f.type != FieldType::kSwitch) return std::string(text);
+    return std::string(text == "true" ? "on" : "off");
+  };
+  std::string help = field_help(f, flag_of);
+  const std::string standard = default_text(f);
+  if (!f.data_default.empty() && f.data_default_always) {
+    help += fmt::format(" [default: {}]", shown(f.data_default));
+  } else if (!f.data_default.empty() && data_files) {
+    help += fmt::format(" [default: on a data file {}; on synthetic data {}]", shown(f.data_default), shown(standard));
+  } else if (!standard.empty()) {
+    help += fmt::format(" [default: {}]", shown(standard));
+  }
+  return help;
+}
+
+// What a value of the field is called in the help: N, X, NAME, ...
+std::string type_name(const ConfigField& f) {
+  switch (f.type) {
+    case FieldType::kCount: return "N";
+    case FieldType::kNumber: return "X";
+    case FieldType::kStepsOrEpoch: return "STEPS|epoch";
+    case FieldType::kChoice: {
+      std::string out;
+      for (const std::string_view c : f.choices) out += (out.empty() ? "" : "|") + std::string(c);
+      return out;
+    }
+    case FieldType::kSwitch: break;
+  }
+  return "";
+}
+
+}  // namespace
+
+void add_config_options(CLI::App& app, TrainOptions& train, std::initializer_list<std::string_view> fields,
+                        const char* group, bool data_files) {
+  for (const std::string_view name : fields) {
+    const ConfigField* f = find_config_field(name);
+    if (f == nullptr) throw std::logic_error("add_config_options: no field " + std::string(name));
+    const std::string flags(f->flags);
+    if (f->type == FieldType::kSwitch) {  // --flag (true), !--no-flag (false)
+      app.add_flag_function(
+             flags,
+             [&train, f](std::int64_t count) {
+               set_field(train.config, *f, count > 0 ? "true" : "false");
+               train.given.emplace(f->name);
+             },
+             option_help(*f, data_files))
+          ->group(group);
+      continue;
+    }
+    app.add_option_function<std::string>(
+           flags,
+           [&train, f](const std::string& text) {
+             set_field(train.config, *f, text);
+             train.given.emplace(f->name);
+           },
+           option_help(*f, data_files))
+        ->group(group)
+        ->type_name(type_name(*f))
+        ->check(CLI::Validator(
+            [f](std::string& text) -> std::string {
+              TrainConfig scratch;
+              try {
+                set_field(scratch, *f, text);
+              } catch (const ConfigError& e) {  // "--batch: expected ...": CLI11 puts the flag in front
+                const std::string message = e.named(flag_of);
+                const std::string prefix = flag_of(f->name) + ": ";
+                return message.starts_with(prefix) ? message.substr(prefix.size()) : message;
+              }
+              return {};
+            },
+            "", std::string(f->name)));
+  }
+}
+
+void add_train_options(CLI::App& app, TrainOptions& train, bool data_files) {
+  add_config_options(app, train,
+                     {"epochs", "batch", "lr", "warmup_epochs", "schedule", "lr_step_epochs", "lr_step_factor", "l2",
+                      "bias", "shuffle", "optimizer", "exchange", "sync_every", "overlap", "workers"},
+                     "Training", data_files);
   auto* group = "Training";
-  TrainConfig& c = train.config;
-  app.add_option("-e,--epochs", c.epochs, "Passes over the data")->group(group)->check(positive());
-  app.add_option("-b,--batch", c.batch, "Rows per worker per step (global batch = workers x batch)")
-      ->group(group)
-      ->check(positive());
-  app.add_option("--lr", c.lr, "Base learning rate; the rate used is lr x workers after warm-up")
-      ->group(group)
-      ->check(positive());
-  app.add_option("--warmup-epochs", c.warmup_epochs, "Epochs of per-step linear ramp from lr to lr x workers; 0: none")
-      ->group(group)
-      ->check(non_negative());
-  app.add_option("--schedule", train.schedule,
-                 "Rate after warm-up: constant; inverse-sqrt (peak x sqrt(T/t) from T = one epoch or the warm-up); "
-                 "step (x --lr-step-factor every --lr-step-epochs)")
-      ->group(group)
-      ->check(CLI::IsMember({"constant", "inverse-sqrt", "step"}));
-  app.add_option("--lr-step-epochs", c.step_epochs, "step schedule: epochs between cuts")->group(group)->check(positive());
-  app.add_option("--lr-step-factor", c.step_factor, "step schedule: factor of each cut, in (0, 1]")
-      ->group(group)
-      ->check(positive());
-  app.add_option("--l2", c.l2, "L2 penalty: adds l2/2 |w|^2 to the mean log-loss (the bias is not penalised)")
-      ->group(group)
-      ->check(non_negative());
-  app.add_flag("--no-bias", train.no_bias, "No intercept: z = x . w")->group(group);
-  app.add_flag("--shuffle,!--no-shuffle", c.shuffle, "Shuffle each worker's shard every epoch (seeded)")->group(group);
-  app.add_option("--optimizer", train.optimizer,
-                 "sgd: one rate for every column; adagrad: a column's rate divided by the root of its summed squared "
-                 "gradients, so rare columns learn as fast as common ones [default: sgd; for a data file, adagrad "
-                 "when it is stored sparse with 10000 columns or more]")
-      ->group(group)
-      ->check(CLI::IsMember({"sgd", "adagrad"}));
-  app.add_option("--exchange", train.exchange,
-                 "How the workers sum sparse gradients each step: shared (threads of one process: their model "
-                 "replicas lie in memory all of them read, and each touched column is summed and moved by one "
-                 "worker, into every replica), sparse (each sends the indices and values its rows touched), dense "
-                 "(one allreduce of all d), or auto (shared for threads once a replica is 32 MiB or more, else "
-                 "sparse while the lists are the cheaper to move); the same bits every way. Dense data always "
-                 "exchanges densely")
-      ->group(group)
-      ->check(CLI::IsMember({"auto", "dense", "sparse", "shared"}));
-  app.add_option("--sync-every", train.sync_every,
-                 "When the workers communicate: 1, every step (the gradients summed as --exchange says); K > 1, "
-                 "local SGD: each worker takes K steps on its own rows with its own copy of the model, at the rate "
-                 "of one worker's batch (lr, not lr x workers), then the models are averaged (one allreduce of d "
-                 "values), and at every epoch's end; or epoch, once an epoch (Vowpal Wabbit's averaging per pass). "
-                 "The same seed and workers give the same bits on every backend; only 1 gives the bits of "
-                 "sequential SGD on the global batch")
-      ->group(group)
-      ->type_name("K|epoch");
-  app.add_flag("--overlap", c.overlap,
-               "Overlap (pipelined SGD): each step's dense exchange travels while the worker computes the next "
-               "step's gradient, so every update but an epoch's first uses a gradient one step old (a different "
-               "algorithm from plain SGD; the same bits on every backend for the same seed and workers). The report "
-               "says how much exchange time it hid. Sparse data takes the dense exchange and update with it; "
-               "checkpoints only at epochs' ends. Nothing to hide with one worker: plain SGD")
-      ->group(group);
-  app.add_option("-w,--workers", train.workers, "Worker threads [default: hardware threads, at most 4]")
-      ->group(group)
-      ->check(positive());
   app.add_option("--max-memory", train.max_memory,
                  "Refuse a run whose data and training state would need more than this (e.g. 8G, 512M) "
                  "[default: the memory the machine has available]")

@@ -1,14 +1,17 @@
 #pragma once
-// The options shared by the subcommands: what data to make and how to train, bound straight
-// into the library's SyntheticSpec and TrainConfig (whose defaults and checks they carry).
+// The options shared by the subcommands: what data to make (bound into the library's
+// SyntheticSpec) and how to train (made from the library's table of TrainConfig's fields,
+// config_fields.h: its names, help, defaults and checks).
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "dsgd/data/atomic_file.h"
 #include "dsgd/data/synthetic.h"
 #include "dsgd/train/config.h"
+#include "dsgd/train/defaults.h"
 #include "dsgd/train/worker_count.h"
 
 namespace dsgd::cli {
@@ -24,28 +27,42 @@ struct DataOptions {
 
 struct TrainOptions {
   TrainConfig config;
-  std::optional<int> workers;  // default: default_workers()
-  std::string schedule = "constant";
-  std::string exchange = "auto";
-  std::string sync_every = "1";
-  std::string optimizer = "sgd";
-  bool no_bias = false;
+  // The configuration fields (config_fields.h) given on the command line; the others keep
+  // TrainConfig's defaults (synthetic data) or take the data's (a data file, defaults.h).
+  std::set<std::string, std::less<>> given;
   std::string json;
   bool quiet = false;
   std::size_t max_memory = 0;  // bytes; 0: what the machine has available
-  // Fills config.workers and config.seed (a data option); validates the config.
+  [[nodiscard]] bool is_given(std::string_view field) const { return given.contains(field); }
+  [[nodiscard]] GivenField given_field() const {
+    return [this](std::string_view field) { return is_given(field); };
+  }
+  // Fills config.workers (default_workers() unless given) and config.seed (a data option);
+  // validates the config and refuses a run the memory cannot hold.
   void resolve(const DataOptions& data);
-  // Fills the settings bound as text or negated flags into config.
-  void resolve_model_options();
   // The --json file, opened (as a temporary) before the run, so that an unwritable path fails
   // at once; empty when --json was not given.
   [[nodiscard]] std::optional<AtomicFile> open_json() const;
 };
 
 void add_data_options(CLI::App& app, DataOptions& data);
-// Adds --epochs --batch --lr --warmup-epochs --schedule --lr-step-epochs --lr-step-factor --l2
-// --no-bias --shuffle --workers --json --quiet.
-void add_train_options(CLI::App& app, TrainOptions& train);
+// Adds the configuration fields every training command has (--epochs --batch --lr
+// --warmup-epochs --schedule --lr-step-epochs --lr-step-factor --l2 --no-bias --shuffle
+// --optimizer --exchange --sync-every --overlap --workers) and --max-memory --json --quiet.
+// `data_files`: the command trains on data files too, whose defaults the help states.
+void add_train_options(CLI::App& app, TrainOptions& train, bool data_files);
+// Adds the options of the named configuration fields in `group`, each bound into train.config
+// by set_field (its check, its message) and recorded in train.given; the help is the table's,
+// with the default (TrainConfig's, and the data's where `data_files`).
+void add_config_options(CLI::App& app, TrainOptions& train, std::initializer_list<std::string_view> fields,
+                        const char* group, bool data_files);
+
+// The command line's name for a configuration field that a message names (error.h's field()):
+// the field's long flag ("--lr-step-epochs"), or for the command line's own options that the
+// library names (checkpoint_every, max_memory, samples) "--" and the name with dashes.
+[[nodiscard]] std::string flag_of(std::string_view field);
+// An error's message for the command line: a dsgd::Error's with its fields named by flag_of.
+[[nodiscard]] std::string message_of(const std::exception& e);
 
 // Validators that name the problem in words (CLI11's own ranges print the limits of double).
 [[nodiscard]] CLI::Validator positive();

@@ -6,6 +6,7 @@
 
 #include "dsgd/error.h"
 #include "dsgd/model/kernel.h"
+#include "dsgd/train/config_fields.h"
 #include "dsgd/train/worker_count.h"
 #include "experiment.h"
 #include "options.h"
@@ -22,26 +23,17 @@ void reject(const CLI::App& app, std::initializer_list<const char*> names, const
 }
 
 // check_same_config with the settings of file training: the files, the options of reading
-// them, and whether each option whose default train_from_file fills in was given (a rank that
-// was given it skips the collectives that compute the default).
+// them, and which configuration fields were given (a rank that was given one skips the
+// collectives that compute its default).
 void check_same_file_config(Cluster& cluster, const DataOptions& data, const TrainOptions& train,
-                            const BackendOptions& backend, const FileTrainOptions& file, std::size_t features,
-                            const std::function<bool(const char*)>& given) {
+                            const BackendOptions& backend, const FileTrainOptions& file, std::size_t features) {
   std::vector<Setting> more = {
       number_setting("--features", static_cast<double>(features)),
       number_setting("--holdout", file.holdout.value_or(0.0)),
-      number_setting("--patience", static_cast<double>(file.patience.value_or(0))),
-      number_setting("--target-accuracy", file.target_accuracy.value_or(-1)),
-      number_setting("--target-loss", file.target_loss.value_or(-1)),
-      {"--target-every", file.target_every},
-      {"--after-target", file.after_target},
-      number_setting("--standardize", static_cast<double>(file.standardize)),
-      {"--scale", file.scale},
+      {"--standardize", file.standardize ? (*file.standardize ? "on" : "off") : ""},
       number_setting("--cache", static_cast<double>(file.input.cache)),
   };
-  for (const char* name : {"--epochs", "--batch", "--lr", "--schedule", "--lr-step-epochs", "--shuffle",
-                           "--no-shuffle", "--standardize", "--no-standardize", "--scale", "--optimizer"})
-    more.push_back(given_setting(name, given(name)));
+  for (const ConfigField& f : config_fields()) more.push_back(given_setting(flag_of(f.name), train.is_given(f.name)));
   for (const auto& [name, text] : {std::pair<const char*, const std::string&>{"DATA", file.data},
                                    {"--test", file.test},
                                    {"--init", file.init},
@@ -67,10 +59,9 @@ Handler add_train_command(CLI::App& app) {
   auto options = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
       "train", "Train on a LIBSVM/CSV file (or on synthetic data) and report accuracy, time and cost");
-  add_file_train_options(*sub, options->file);
+  add_file_train_options(*sub, options->file, options->train);
   add_data_options(*sub, options->data);
-  add_train_options(*sub, options->train);
-  describe_file_defaults(*sub);
+  add_train_options(*sub, options->train, true);
   add_backend_options(*sub, options->backend);
   return [options, sub] {
     Options& o = *options;
@@ -79,16 +70,14 @@ Handler add_train_command(CLI::App& app) {
       o.backend.check(o.train);
       o.file.input.dtype = o.data.dtype;
       o.train.config.seed = o.data.spec.seed;
-      o.train.resolve_model_options();
       const std::size_t features = sub->count("--features") > 0 ? o.data.spec.features : 0;
-      const auto given = [&](const char* name) { return sub->count(name) > 0; };
-      if (!o.backend.mpi()) return train_from_file(o.file, o.train, features, given, FileReader{});
+      if (!o.backend.mpi()) return train_from_file(o.file, o.train, features, FileReader{});
       const std::unique_ptr<Cluster> cluster = join_mpi_cluster(o.backend.cluster_options());
       return run_on_cluster(*cluster, [&] {
         const FileReader reader{cluster.get(), o.backend.threads()};
         warn_if_bound_too_tightly(*cluster, reader.threads);
-        check_same_file_config(*cluster, o.data, o.train, o.backend, o.file, features, given);
-        return train_from_file(o.file, o.train, features, given, reader);
+        check_same_file_config(*cluster, o.data, o.train, o.backend, o.file, features);
+        return train_from_file(o.file, o.train, features, reader);
       });
     }
     reject(*sub, {"--test", "--holdout", "--weights", "--class-weight", "--model", "--init", "--patience",
@@ -97,7 +86,6 @@ Handler add_train_command(CLI::App& app) {
            "needs a data file (dsgd train DATA ...)");
     o.data.resolve();
     o.backend.check(o.train);
-    set_targets(o.file, o.train.config);
     if (o.train.config.has_target() && o.data.spec.test_samples == 0)
       throw ConfigError("--target-accuracy and --target-loss are met on the test rows of synthetic data: "
                         "--test-samples must not be 0");
@@ -108,7 +96,7 @@ Handler add_train_command(CLI::App& app) {
       std::optional<AtomicFile> json = o.train.open_json();
       report.config = o.train.config;
       const int threads = report.config.workers;  // the generation uses them all
-      if (!o.train.workers) {
+      if (!o.train.is_given("workers")) {
         const SyntheticSpec& spec = report.data;
         const bool sparse = spec.nnz > 0;
         const WorkerChoice choice = paying_workers(report.config.workers, [&](int w) {

@@ -27,7 +27,7 @@
 
 namespace dsgd::cli {
 
-void add_file_train_options(CLI::App& app, FileTrainOptions& file) {
+void add_file_train_options(CLI::App& app, FileTrainOptions& file, TrainOptions& train) {
   app.add_option("data", file.data,
                  "Training data: a LIBSVM/SVMlight or CSV file, optionally gzip-compressed. Without it, train runs "
                  "on synthetic data (the options of the Data group).");
@@ -59,39 +59,11 @@ void add_file_train_options(CLI::App& app, FileTrainOptions& file) {
   app.add_option("--model", file.model, "Write the trained model to this file (text, versioned, atomic)")->group(model);
   app.add_option("--init", file.init, "Start from this model (its labels, dimension and standardisation)")
       ->group(model);
-  app.add_option("--patience", file.patience,
-                 "Stop after this many epochs without a better held-out loss and keep the best epoch's model")
-      ->group(model)
-      ->check(positive());
-  app.add_option("--target-accuracy", file.target_accuracy,
-                 "Stop once the held-out rows (--holdout or --test; for synthetic data, its test rows) reach this "
-                 "accuracy, and report the step and the time it took: how strategies (--sync-every, --overlap, "
-                 "--exchange, workers) are compared")
-      ->group(model)
-      ->check(probability());
-  app.add_option("--target-loss", file.target_loss, "Stop once the held-out rows' mean log-loss is this or lower")
-      ->group(model)
-      ->check(positive());
-  app.add_option("--after-target", file.after_target,
-                 "stop: end the run at the met target (its model is kept); continue: record where it was met and "
-                 "train to the end, so that one run gives the time to the target and the final accuracy")
-      ->group(model)
-      ->check(CLI::IsMember({"stop", "continue"}))
-      ->capture_default_str();
-  app.add_option("--target-every", file.target_every,
-                 "Score the held-out rows for the target every STEPS steps as well as at every epoch's end, or only "
-                 "at epochs' ends ('epoch'); each scoring is a pass over the held-out rows")
-      ->group(model)
-      ->capture_default_str();
-  app.add_option("--scale", file.scale,
-                 "Feature scaling, stored in the model and folded into its weights: standardize ((x - mean) / std, "
-                 "moments from the training rows by an allreduce), maxabs (x / s, s the feature's largest |x| rounded "
-                 "up to a power of two: zeros stay zeros, for sparse data), or none [default: standardize for dense "
-                 "data with some |x| > 1, maxabs for such sparse data, else none]")
-      ->group(model)
-      ->check(CLI::IsMember({"none", "maxabs", "standardize"}));
-  app.add_flag("--standardize,!--no-standardize", file.standardize,
-               "The same as --scale standardize (--no-standardize: --scale none)")
+  add_config_options(app, train, {"patience", "target_accuracy", "target_loss", "after_target", "target_every", "scale"},
+                     model, true);
+  app.add_flag_function(
+         "--standardize,!--no-standardize", [&file](std::int64_t count) { file.standardize = count > 0; },
+         "The same as --scale standardize (--no-standardize: --scale none)")
       ->group(model);
   auto* faults = "Checkpoints";
   app.add_option("--checkpoint", file.checkpoint,
@@ -199,39 +171,6 @@ std::string describe_weights(const nlohmann::json& w) {
 }
 
 }  // namespace
-
-void describe_file_defaults(CLI::App& train) {
-  const TrainConfig synthetic;
-  const auto say = [&](const char* name, const std::string& text) {
-    CLI::Option* o = train.get_option(name);
-    o->description(o->get_description() + " " + text);
-    o->default_str("");
-  };
-  say("--epochs", fmt::format("[default: on a data file {} (adagrad: about {} steps, 3 to {} epochs); on synthetic data "
-                              "{}; after --init, this many more]",
-                              kDataEpochs, kAdagradSteps, kDataEpochs, synthetic.epochs));
-  say("--batch", fmt::format("[default: on a data file rows / (workers x {}), between {} and {}; on synthetic data {}]",
-                             kDataStepsPerEpoch, kDataMinBatch, kDataMaxBatch, synthetic.batch));
-  say("--lr", fmt::format("[default: on a data file {} / (mean |x|^2 + 1) / workers, for scaled x (adagrad: {} / "
-                          "workers); on synthetic data {}]",
-                          kDataRateScale, kAdagradRate, synthetic.lr));
-  say("--schedule", fmt::format("[default: on a data file step (adagrad: constant); on synthetic data {}]",
-                                to_string(synthetic.schedule)));
-  say("--lr-step-epochs", fmt::format("[default: on a data file {}; on synthetic data {}]", kDataStepEpochs,
-                                      synthetic.step_epochs));
-  say("--shuffle", fmt::format("[default: on a data file shuffled; on synthetic data {}]",
-                               synthetic.shuffle ? "shuffled" : "not shuffled"));
-}
-
-GivenField given_fields(const std::function<bool(const char*)>& given) {
-  return [given](std::string_view field) {
-    if (field == "shuffle") return given("--shuffle") || given("--no-shuffle");
-    if (field == "step_epochs") return given("--lr-step-epochs");
-    if (field == "scale") return given("--scale") || given("--standardize") || given("--no-standardize");
-    const std::string flag = "--" + std::string(field);
-    return given(flag.c_str());
-  };
-}
 
 namespace {
 
@@ -394,31 +333,33 @@ FileBound file_bound(const Dataset& rows, std::size_t epochs, int threads, Clust
 
 }  // namespace
 
-void set_targets(const FileTrainOptions& file, TrainConfig& config) {
-  config.target_accuracy = file.target_accuracy.value_or(std::nan(""));
-  config.target_loss = file.target_loss.value_or(std::nan(""));
-  config.target_every = parse_steps_or_epoch("--target-every", file.target_every);
-  config.target_stop = file.after_target == "stop";
-}
-
-int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t features,
-                    const std::function<bool(const char*)>& given, FileReader reader) {
+int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t features, FileReader reader) {
   TrainConfig& config = train.config;
   Cluster* const cluster = reader.cluster;
-  const GivenField given_field = given_fields(given);
+  if (file.standardize) {  // --standardize, --no-standardize: a --scale of their own
+    const Scaling flag = *file.standardize ? Scaling::kStandardize : Scaling::kNone;
+    if (train.is_given("scale") && config.scale != flag)
+      throw ConfigError(fmt::format("--scale {} contradicts --{}standardize", to_string(config.scale),
+                                    *file.standardize ? "" : "no-"));
+    config.scale = flag;
+    train.given.emplace("scale");
+  }
+  const GivenField given_field = train.given_field();
   // The file is read with every thread; the training workers are decided once its shape is known.
-  config.workers = cluster != nullptr ? cluster->size() * reader.threads : train.workers.value_or(default_workers());
+  if (cluster != nullptr) {
+    config.workers = cluster->size() * reader.threads;
+  } else if (!train.is_given("workers")) {
+    config.workers = default_workers();
+  }
   if (cluster == nullptr) reader.threads = config.workers;
   const bool root = reader.root();
   const bool quiet = train.quiet || !root;
   if (file.holdout && !(*file.holdout > 0 && *file.holdout < 1))  // (a value that underflows to 0)
     throw ConfigError(fmt::format("--holdout: must be a fraction strictly between 0 and 1, got {}", *file.holdout));
-  set_targets(file, config);
   if (config.has_target() && !file.holdout && file.test.empty())
     throw ConfigError("--target-accuracy and --target-loss are met on held-out rows: give --holdout FRACTION or "
                       "--test FILE");
-  if (file.holdout && !file.patience && !config.has_target()) file.patience = 3;  // (a target is its own stop)
-  config.patience = file.patience.value_or(0);
+  if (file.holdout && !train.is_given("patience") && !config.has_target()) config.patience = 3;  // (a target stops too)
   if (config.patience > 0 && !file.holdout && file.test.empty())
     throw ConfigError("--patience needs held-out rows: give --holdout FRACTION or --test FILE");
   config.validate();
@@ -442,13 +383,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   }
 
   std::optional<Scaling> asked;  // the user's scaling, checked before any data is read
-  if (given("--scale")) asked = parse_scaling(file.scale);
-  if (given("--standardize") || given("--no-standardize")) {
-    const Scaling flag = file.standardize ? Scaling::kStandardize : Scaling::kNone;
-    if (asked && *asked != flag)
-      throw ConfigError(fmt::format("--scale {} contradicts --{}standardize", file.scale, file.standardize ? "" : "no-"));
-    asked = flag;
-  }
+  if (train.is_given("scale")) asked = config.scale;
   std::optional<Model> init;
   ReadOptions read_options = file.input.read_options(reader.threads);
   read_options.features = features;
@@ -466,7 +401,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   if (!file.class_weight.empty()) (void)parse_class_weights(file.class_weight);  // a bad value fails before the read
   ReadResult data = reader(file.data, read_options);
   if (!quiet) fmt::print("Data  {}\n", describe(file.data, data));
-  if (cluster == nullptr && !train.workers) {
+  if (cluster == nullptr && !train.is_given("workers")) {
     const DataWorkers choice = paying_data_workers(config, data.data, data.total_rows, given_field);
     config.workers = choice.workers;
     if (!quiet && !choice.why.empty()) fmt::print("Note  {}\n", choice.why);

@@ -1,7 +1,7 @@
 """SGDLogisticRegression: a scikit-learn estimator over dsgd's C++ trainer."""
 import json
-import math
 import numbers
+import textwrap
 
 import numpy as np
 import scipy.sparse as sp
@@ -11,14 +11,70 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from . import _dsgd
 
-# The keyword arguments that are training options, under the names the C++ fit takes.
-_OPTIONS = {
-    "epochs": "epochs", "batch_size": "batch", "learning_rate": "lr", "warmup_epochs": "warmup_epochs",
-    "schedule": "schedule", "step_epochs": "step_epochs", "step_factor": "step_factor",
-    "fit_intercept": "bias", "l2": "l2", "scale": "scale", "shuffle": "shuffle", "random_state": "seed",
-    "workers": "workers", "exchange": "exchange", "optimizer": "optimizer", "sync_every": "sync_every",
-    "overlap": "overlap",
-}
+# The library's table of configuration fields (src/dsgd/train/config_fields.h): the keyword
+# arguments that are training options are its fields with a keyword, in its order; each one's
+# help, default and check come from it (the C++ side checks the values and names the keyword).
+_FIELDS = [f for f in _dsgd.config_fields() if f["keyword"]]
+
+
+def _value(field, text):
+    """The Python value of a field's default written as text."""
+    kind = field["type"]
+    if kind == "switch":
+        return text == "true"
+    if kind == "count" or (kind == "steps_or_epoch" and text != "epoch"):
+        return int(text)
+    if kind == "number":
+        return float(text)
+    return text
+
+
+def _default(field):
+    """The keyword's default: None where the data decides it, the library's default elsewhere."""
+    return None if field["data_default"] else _value(field, field["default"])
+
+
+def _text(field, value):
+    """A keyword's value as the C++ side takes it (floats written exactly); TypeError when its
+    type is not the field's."""
+    name, kind = field["keyword"], field["type"]
+    is_bool = isinstance(value, (bool, np.bool_))
+    if kind == "switch":
+        if not is_bool:
+            raise TypeError(f"{name} must be True or False, got {value!r}")
+        return "true" if value else "false"
+    if kind == "steps_or_epoch" and isinstance(value, str):
+        return value  # "epoch" (anything else is refused by the C++ side, by its rule)
+    if kind in ("count", "steps_or_epoch"):
+        if is_bool or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be {field['rule']}, got {value!r}")
+        return str(int(value))
+    if kind == "number":
+        if is_bool or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be {field['rule']}, got {value!r}")
+        return repr(float(value))
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be {field['rule']}, got {value!r}")
+    return value
+
+
+def _types(field):
+    kind = field["type"]
+    if kind == "choice":
+        return "{" + ", ".join(repr(c) for c in field["choices"]) + "}"
+    return {"count": "int", "number": "float", "switch": "bool", "steps_or_epoch": 'int or "epoch"'}[kind]
+
+
+def _parameters_doc():
+    """The docstring's Parameters section, written from the table."""
+    lines = []
+    for f in _FIELDS:
+        default = _default(f)
+        lines.append(f"    {f['keyword']} : {_types(f)}" + (" or None" if default is None else f", default {default!r}"))
+        data_default = repr(_value(f, f["data_default"])) if f["type"] == "switch" else f["data_default"]
+        help_text = f["help"] + (f". None: {data_default}" if default is None else "")
+        lines.extend("        " + line for line in textwrap.wrap(help_text, 92))
+    return "\n".join(lines)
 
 
 def _as_input(X):
@@ -73,36 +129,7 @@ class SGDLogisticRegression(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    epochs : int or None
-        Passes over the data.
-    batch_size : int or None
-        Rows a worker takes a step; the global batch is workers x batch_size.
-    learning_rate : float or None
-        Base rate; after a warm-up the rate is learning_rate x workers.
-    warmup_epochs : float, default 1.0
-        Epochs of the linear ramp from learning_rate to learning_rate x workers.
-    schedule : {"constant", "inverse-sqrt", "step"} or None
-    step_epochs : float or None
-        The step schedule's epochs between two cuts of the rate.
-    step_factor : float, default 0.5
-        What each cut of the step schedule multiplies the rate by.
-    fit_intercept : bool, default True
-    l2 : float, default 0.0
-        Adds l2 / 2 |w|^2 to the mean log-loss.
-    scale : {"none", "maxabs", "standardize"} or None
-        How features are scaled while training (folded into coef_, which applies to raw X).
-    shuffle : bool or None
-    random_state : int, default 42
-        Seed of the shuffles.
-    workers : int or None
-        Threads that train; None: up to 4 (the machine's cores), fewer where more would not pay.
-    exchange : {"auto", "dense", "sparse", "shared"}, default "auto"
-        How the workers sum sparse gradients ("shared": one model, not deterministic across runs).
-    optimizer : {"sgd", "adagrad"} or None
-    sync_every : int or "epoch", default 1
-        1: the gradients summed every step; K: local SGD, the models averaged every K steps.
-    overlap : bool, default False
-        Each step's exchange travels while the next step's gradient is computed (one step stale).
+{parameters}
     warm_start : bool, default False
         Whether fit goes on from the current coefficients (and their schedule) instead of zeros.
 
@@ -153,55 +180,12 @@ class SGDLogisticRegression(ClassifierMixin, BaseEstimator):
 
     # -- parameters ------------------------------------------------------------------------------
     def _options(self):
-        """The options the C++ fit takes: those set (not None), checked, under its names."""
-        def positive_int(name, value):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-            return int(value)
-
-        def number(name, value, low, low_open=False):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or \
-                    value < low or (low_open and value == low):
-                bound = f"greater than {low}" if low_open else f"at least {low}"
-                raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-            return float(value)
-
-        def choice(name, value, allowed):
-            if value not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
-            return value
-
-        def flag(name, value):
-            if not isinstance(value, (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False, got {value!r}")
-            return bool(value)
-
-        checks = {
-            "epochs": positive_int, "batch_size": positive_int, "workers": positive_int,
-            "learning_rate": lambda n, v: number(n, v, 0.0, True), "warmup_epochs": lambda n, v: number(n, v, 0.0),
-            "step_epochs": lambda n, v: number(n, v, 0.0, True), "step_factor": lambda n, v: number(n, v, 0.0, True),
-            "l2": lambda n, v: number(n, v, 0.0),
-            "schedule": lambda n, v: choice(n, v, ("constant", "inverse-sqrt", "step")),
-            "scale": lambda n, v: choice(n, v, ("none", "maxabs", "standardize")),
-            "exchange": lambda n, v: choice(n, v, ("auto", "dense", "sparse", "shared")),
-            "optimizer": lambda n, v: choice(n, v, ("sgd", "adagrad")),
-            "fit_intercept": flag, "shuffle": flag, "overlap": flag,
-        }
+        """The options the C++ fit takes: the keywords set (not None), as {field: text}."""
         options = {}
-        for name, option in _OPTIONS.items():
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if name == "random_state":
-                if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-                    raise ValueError(f"random_state must be a non-negative integer, got {value!r}")
-                value = int(value)
-            elif name == "sync_every":
-                if value != "epoch":
-                    value = positive_int("sync_every", value)
-            else:
-                value = checks[name](name, value)
-            options[option] = value
+        for field in _FIELDS:
+            value = getattr(self, field["keyword"])
+            if value is not None:
+                options[field["name"]] = _text(field, value)
         if not isinstance(self.warm_start, (bool, np.bool_)):
             raise TypeError(f"warm_start must be True or False, got {self.warm_start!r}")
         return options
@@ -284,6 +268,9 @@ class SGDLogisticRegression(ClassifierMixin, BaseEstimator):
                     "places in the minibatches, as with scikit-learn's SGDClassifier",
             },
         }
+
+
+SGDLogisticRegression.__doc__ = SGDLogisticRegression.__doc__.replace("{parameters}", _parameters_doc())
 
 
 def load_model(path):

@@ -2,15 +2,32 @@
 // Typed exceptions of the dsgd library. The library never prints or exits; apps/ turns these
 // into one-line messages and exit codes.
 #include <cstddef>
+#include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace dsgd {
+
+// A training option's name in a message: `field("batch")` marks the configuration field (the
+// names of config_fields.h) so that each front end shows it under its own name: what() shows
+// the field's ("batch"), the command line its flag ("--batch"), Python its keyword
+// ("batch_size"). See Error::named.
+[[nodiscard]] std::string field(std::string_view name);
+
+// Names each field marked in `text` by `name_of` (the field's own name when `name_of` is empty).
+using FieldNamer = std::function<std::string(std::string_view field)>;
+[[nodiscard]] std::string name_fields(std::string_view text, const FieldNamer& name_of);
 
 // Base of every error dsgd throws on purpose.
 class Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& text) : std::runtime_error(name_fields(text, {})), text_(text) {}
+  // The message with its configuration fields named by `name_of` (what() names them as fields).
+  [[nodiscard]] std::string named(const FieldNamer& name_of) const { return name_fields(text_, name_of); }
+
+ private:
+  std::string text_;  // with the fields marked
 };
 
 // An option or a combination of options that cannot be run (exit code 2 in the CLI).

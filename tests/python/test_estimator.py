@@ -131,19 +131,53 @@ def test_fit_does_not_copy_a_csr_matrix():
 
 # -- errors ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("params, error, words", [
-    ({"batch_size": 0}, ValueError, "batch_size must be a positive integer"),
-    ({"learning_rate": -1.0}, ValueError, "learning_rate must be a finite number greater than 0"),
-    ({"scale": "z"}, ValueError, "scale must be one of"),
+    ({"batch_size": 0}, ValueError, r"^batch_size: must be a whole number of at least 1, got 0$"),
+    ({"batch_size": 2.5}, TypeError, r"^batch_size must be a whole number of at least 1, got 2.5$"),
+    ({"learning_rate": -1.0}, ValueError, r"^learning_rate: must be a number greater than 0, got -1$"),
+    ({"learning_rate": float("nan")}, ValueError, r"^learning_rate: expected a number, got 'nan'$"),
+    ({"step_factor": 2}, ValueError, r"^step_factor: must be a number in \(0, 1\], got 2$"),
+    ({"scale": "z"}, ValueError, r"^scale: expected one of none, maxabs, standardize, got 'z'$"),
+    ({"scale": 1}, TypeError, "scale must be one of none, maxabs, standardize"),
     ({"fit_intercept": "yes"}, TypeError, "fit_intercept must be True or False"),
-    ({"overlap": True, "sync_every": 4}, ValueError, "overlap hides each step's exchange; with sync_every 4"),
-    ({"sync_every": "sometimes"}, ValueError, "sync_every must be a positive integer"),
-    ({"workers": 5000}, ValueError, "workers must be at most 4096"),
+    ({"overlap": True, "sync_every": 4}, ValueError, "^overlap hides each step's exchange; with sync_every 4"),
+    ({"sync_every": "sometimes"}, ValueError, "sync_every: expected a positive number of steps or 'epoch'"),
+    ({"sync_every": 0}, ValueError, "sync_every: expected a positive number of steps or 'epoch', got '0'"),
+    ({"workers": 5000}, ValueError, r"^workers: must be a whole number in \[1, 4096\], got 5000$"),
     ({"learning_rate": 1e308, "workers": 2}, ValueError, r"^learning_rate x workers must stay a finite number"),
 ])
 def test_bad_parameters_raise_with_the_parameter_named(params, error, words):
     X, y = make_data(rows=200)
     with pytest.raises(error, match=words):
         SGDLogisticRegression(**params).fit(X, y)
+
+
+def test_the_parameters_are_the_librarys_configuration_fields():
+    """The estimator's keyword arguments are the table's (src/dsgd/train/config_fields.h), in its
+    order, each defaulting to the library's default or, where the data decides it, to None."""
+    import inspect
+    from dsgd import _dsgd
+    fields = [f for f in _dsgd.config_fields() if f["keyword"]]
+    signature = inspect.signature(SGDLogisticRegression.__init__).parameters
+    assert list(signature)[1:] == [f["keyword"] for f in fields] + ["warm_start"]
+    expected = {"epochs": None, "batch_size": None, "learning_rate": None, "warmup_epochs": 1.0, "schedule": None,
+                "step_epochs": None, "step_factor": 0.5, "fit_intercept": True, "l2": 0.0, "scale": None,
+                "shuffle": None, "random_state": 42, "workers": None, "exchange": "auto", "optimizer": None,
+                "sync_every": 1, "overlap": False}
+    for f in fields:
+        default = signature[f["keyword"]].default
+        assert default == expected[f["keyword"]] and type(default) is type(expected[f["keyword"]]), f["keyword"]
+        assert (default is None) == bool(f["data_default"]), f["keyword"]
+        assert f"    {f['keyword']} : " in SGDLogisticRegression.__doc__  # the docs are the table's too
+    # Every keyword reaches its field: the configuration the fit ran holds the value given.
+    X, y = make_data(rows=400)
+    given = {"epochs": 3, "batch_size": 17, "learning_rate": 0.3, "warmup_epochs": 0.5, "schedule": "inverse-sqrt",
+             "step_epochs": 3.0, "step_factor": 0.25, "fit_intercept": False, "l2": 1e-4, "scale": "maxabs",
+             "shuffle": False, "random_state": 7, "workers": 2, "exchange": "dense", "optimizer": "adagrad",
+             "sync_every": 2, "overlap": False}
+    assert set(given) == set(expected)
+    training = SGDLogisticRegression(**given).fit(X, y).training_
+    for f in fields:
+        assert training[f["name"]] == given[f["keyword"]], f["keyword"]
 
 
 def test_bad_data_raises():

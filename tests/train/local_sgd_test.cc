@@ -11,6 +11,7 @@
 #include "dsgd/data/holdout.h"
 #include "dsgd/data/synthetic.h"
 #include "dsgd/error.h"
+#include "dsgd/train/config_fields.h"
 #include "dsgd/train/run.h"
 
 namespace dsgd {
@@ -125,9 +126,12 @@ TEST(LocalSgdRuns, TheSharedModelIsRefused) {
   TrainConfig c = local_config(2, 4);
   c.exchange = ExchangeMode::kShared;
   EXPECT_THROW(c.validate(), ConfigError);
-  EXPECT_EQ(parse_sync_every("epoch"), kSyncEveryEpoch);
-  EXPECT_EQ(parse_sync_every("12"), 12U);
-  for (const char* bad : {"0", "-1", "1.5", "", "epochs"}) EXPECT_THROW((void)parse_sync_every(bad), ConfigError) << bad;
+  set_field(c, "sync_every", "epoch");
+  EXPECT_EQ(c.sync_every, kSyncEveryEpoch);
+  set_field(c, "sync_every", "12");
+  EXPECT_EQ(c.sync_every, 12U);
+  for (const char* bad : {"0", "-1", "1.5", "", "epochs"}) EXPECT_THROW(set_field(c, "sync_every", bad), ConfigError) << bad;
+  EXPECT_EQ(c.sync_every, 12U);  // a refused value leaves the field as it was
 }
 
 }  // namespace

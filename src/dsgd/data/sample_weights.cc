@@ -52,9 +52,9 @@ std::array<double, 2> class_totals(const Dataset& data) {
 
 ClassWeights balanced_class_weights(std::array<double, 2> totals) {
   if (!(totals[0] > 0) || !(totals[1] > 0))
-    throw ConfigError(fmt::format("--class-weight balanced: the classes weigh {} (negative) and {} (positive): "
-                                  "both need rows of some weight",
-                                  totals[0], totals[1]));
+    throw ConfigError(fmt::format("{} balanced: the classes weigh {} (negative) and {} (positive): both need rows of "
+                                  "some weight",
+                                  field("class_weight"), totals[0], totals[1]));
   const double total = totals[0] + totals[1];
   return {total / (2 * totals[0]), total / (2 * totals[1])};
 }

@@ -178,18 +178,18 @@ SparseValues parse_sparse_values(std::string_view name) {
 }
 
 void validate(const SyntheticSpec& spec) {
-  if (spec.samples == 0) throw ConfigError("--samples must be at least 1");
-  if (spec.features == 0) throw ConfigError("--features must be at least 1");
+  if (spec.samples == 0) throw ConfigError(fmt::format("{} must be at least 1", field("samples")));
+  if (spec.features == 0) throw ConfigError(fmt::format("{} must be at least 1", field("features")));
   if (spec.nnz > 0) {
     if (spec.features > kMaxSyntheticFeatures)
-      throw ConfigError(fmt::format("--features must be at most 2^26 = {} for sparse data, got {}",
+      throw ConfigError(fmt::format("{} must be at most 2^26 = {} for sparse data, got {}", field("features"),
                                     kMaxSyntheticFeatures, spec.features));
     if (spec.nnz > spec.features)
-      throw ConfigError(fmt::format("--nnz {} is more than the {} features a row can hold", spec.nnz, spec.features));
-    if (!(spec.zipf >= 0.0) || !std::isfinite(spec.zipf)) throw ConfigError("--zipf must be 0 or more");
+      throw ConfigError(fmt::format("{} {} is more than the {} features a row can hold", field("nnz"), spec.nnz, spec.features));
+    if (!(spec.zipf >= 0.0) || !std::isfinite(spec.zipf)) throw ConfigError(fmt::format("{} must be 0 or more", field("zipf")));
   }
   if (!(spec.noise >= 0.0 && spec.noise <= 0.5))
-    throw ConfigError("--noise must be in [0, 0.5], got " + std::to_string(spec.noise));
+    throw ConfigError(fmt::format("{} must be in [0, 0.5], got {}", field("noise"), spec.noise));
 }
 
 std::vector<double> true_weights(const SyntheticSpec& spec) {

@@ -113,31 +113,6 @@ void print_communication(std::FILE* out, const RunResult& run, std::size_t featu
              workers == 1 ? "one worker: nothing to exchange" : run.algorithm);
 }
 
-nlohmann::json to_json(const TrainConfig& c) {
-  return {{"epochs", c.epochs},
-          {"batch", c.batch},
-          {"workers", c.workers},
-          {"lr", c.lr},
-          {"warmup_epochs", c.warmup_epochs},
-          {"schedule", std::string(to_string(c.schedule))},
-          {"lr_step_epochs", c.step_epochs},
-          {"lr_step_factor", c.step_factor},
-          {"bias", c.bias},
-          {"l2", c.l2},
-          {"scale", std::string(to_string(c.scale))},
-          {"patience", c.patience},
-          {"shuffle", c.shuffle},
-          {"exchange", std::string(to_string(c.exchange))},
-          {"sync_every", c.sync_every == kSyncEveryEpoch ? nlohmann::json("epoch") : nlohmann::json(c.sync_every)},
-          {"overlap", c.overlap},
-          {"target_accuracy", std::isnan(c.target_accuracy) ? nlohmann::json(nullptr) : nlohmann::json(c.target_accuracy)},
-          {"target_loss", std::isnan(c.target_loss) ? nlohmann::json(nullptr) : nlohmann::json(c.target_loss)},
-          {"target_every", c.target_every == 0 ? nlohmann::json("epoch") : nlohmann::json(c.target_every)},
-          {"after_target", c.target_stop ? "stop" : "continue"},
-          {"optimizer", std::string(to_string(c.optimizer))},
-          {"seed", c.seed}};
-}
-
 nlohmann::json to_json(const std::vector<EpochProgress>& epochs) {
   nlohmann::json out = nlohmann::json::array();
   for (const EpochProgress& e : epochs) {

@@ -12,6 +12,7 @@
 #include "dsgd/data/synthetic.h"
 #include "dsgd/model/metrics.h"
 #include "dsgd/train/config.h"
+#include "dsgd/train/config_fields.h"  // to_json(TrainConfig)
 #include "dsgd/train/run.h"
 
 namespace dsgd {
@@ -62,8 +63,6 @@ void print_report(std::FILE* out, const BenchReport& report);
 [[nodiscard]] nlohmann::json to_json(const TrainReport& report);
 [[nodiscard]] nlohmann::json to_json(const BenchReport& report);
 
-// Every TrainConfig setting, by its option name in snake case.
-[[nodiscard]] nlohmann::json to_json(const TrainConfig& config);
 // The per-epoch progress (held-out figures null when there are none).
 [[nodiscard]] nlohmann::json to_json(const std::vector<EpochProgress>& epochs);
 

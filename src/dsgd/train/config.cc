@@ -5,7 +5,10 @@
 #include <cmath>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "dsgd/error.h"
+#include "dsgd/train/config_fields.h"
 
 namespace dsgd {
 
@@ -82,38 +85,22 @@ std::size_t parse_steps_or_epoch(std::string_view option, std::string_view text)
                       std::string(text) + "'");
   return steps;
 }
-
-std::size_t parse_sync_every(std::string_view text) { return parse_steps_or_epoch("--sync-every", text); }
-
-namespace {
-bool finite_at_least(double value, double low) { return std::isfinite(value) && value >= low; }
-}  // namespace
-
 void TrainConfig::validate() const {
-  if (epochs == 0) throw ConfigError("--epochs must be at least 1");
-  if (batch == 0) throw ConfigError("--batch must be at least 1");
-  if (!(lr > 0.0) || !std::isfinite(lr)) throw ConfigError("--lr must be a positive number");
+  for (const ConfigField& f : config_fields()) check_field(*this, f);
+  // The rules between fields.
   if (!std::isfinite(lr * std::max(1, workers)))
-    throw ConfigError("--lr x workers must stay a finite number (the rate after the warm-up is lr x workers)");
-  if (!finite_at_least(warmup_epochs, 0.0)) throw ConfigError("--warmup-epochs must be 0 or more");
-  if (!(step_epochs > 0.0) || !std::isfinite(step_epochs)) throw ConfigError("--lr-step-epochs must be positive");
-  if (!(step_factor > 0.0 && step_factor <= 1.0)) throw ConfigError("--lr-step-factor must be in (0, 1]");
-  if (!finite_at_least(l2, 0.0)) throw ConfigError("--l2 must be 0 or more");
-  if (workers < 1) throw ConfigError("--workers must be at least 1");
-  if (!std::isnan(target_accuracy) && !(target_accuracy > 0 && target_accuracy <= 1))
-    throw ConfigError("--target-accuracy must be in (0, 1]");
-  if (!std::isnan(target_loss) && !(target_loss > 0 && std::isfinite(target_loss)))
-    throw ConfigError("--target-loss must be a positive number");
+    throw ConfigError(fmt::format("{} x {} must stay a finite number (the rate after the warm-up is {} x {})",
+                                  field("lr"), field("workers"), field("lr"), field("workers")));
   if (sync_every != 1 && exchange == ExchangeMode::kShared)
-    throw ConfigError("--sync-every keeps a model on every worker: it cannot take --exchange shared, one model the "
-                      "workers share");
+    throw ConfigError(fmt::format("{} keeps a model on every worker: it cannot take {} shared, one model the workers "
+                                  "share",
+                                  field("sync_every"), field("exchange")));
   if (overlap && sync_every != 1)
-    throw ConfigError("--overlap hides each step's exchange; with --sync-every " + to_string_sync_every(sync_every) +
-                      " the steps between averages exchange nothing");
+    throw ConfigError(fmt::format("{} hides each step's exchange; with {} {} the steps between averages exchange nothing",
+                                  field("overlap"), field("sync_every"), to_string_sync_every(sync_every)));
   if (overlap && (exchange == ExchangeMode::kSparse || exchange == ExchangeMode::kShared))
-    throw ConfigError("--overlap starts a dense allreduce and computes while it travels: it cannot take --exchange " +
-                      std::string(to_string(exchange)));
-  if (workers > 4096) throw ConfigError("--workers must be at most 4096, got " + std::to_string(workers));
+    throw ConfigError(fmt::format("{} starts a dense allreduce and computes while it travels: it cannot take {} {}",
+                                  field("overlap"), field("exchange"), to_string(exchange)));
 }
 
 }  // namespace dsgd

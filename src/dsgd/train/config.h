@@ -1,5 +1,6 @@
 #pragma once
-// TrainConfig: every training option in one place, with its default and its check.
+// TrainConfig: every training option in one place, with its default. config_fields.h describes
+// each field (its names, help and check) for the command line, JSON and Python.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -84,7 +85,8 @@ struct TrainConfig {
   bool target_stop = true;
   [[nodiscard]] bool has_target() const noexcept { return !std::isnan(target_accuracy) || !std::isnan(target_loss); }
 
-  // Throws ConfigError naming the option that is out of range.
+  // Throws ConfigError naming (error.h's field()) the field that is out of its range
+  // (config_fields.h), or the fields that cannot go together.
   void validate() const;
 };
 

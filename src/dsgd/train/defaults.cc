@@ -122,7 +122,7 @@ void apply_data_defaults(TrainConfig& config, const Dataset& data, std::size_t t
     config.lr = kDataRateScale / (mean + 1.0) / static_cast<double>(config.workers);
   }
   if (!given("schedule")) config.schedule = LrSchedule::kStep;
-  if (!given("step_epochs")) config.step_epochs = kDataStepEpochs;
+  if (!given("lr_step_epochs")) config.step_epochs = kDataStepEpochs;
   if (!given("shuffle")) config.shuffle = true;
 }
 

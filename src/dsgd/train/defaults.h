@@ -36,7 +36,7 @@ inline constexpr double kAdagradRate = 0.1;
 inline constexpr std::size_t kAdagradSteps = 1500;
 
 // Whether the caller set a TrainConfig field, by its name in the configuration's JSON
-// ("optimizer", "batch", "epochs", "lr", "schedule", "step_epochs", "shuffle", "workers",
+// ("optimizer", "batch", "epochs", "lr", "schedule", "lr_step_epochs", "shuffle", "workers",
 // "scale"): the fields not set take the data's defaults.
 using GivenField = std::function<bool(std::string_view field)>;
 

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <string>
 
+#include "dsgd/error.h"
+
 
 namespace dsgd {
 
@@ -46,7 +48,8 @@ std::string memory_shortfall(std::size_t needed, std::size_t limit, const std::s
   if (limit == 0 || needed <= limit) return {};
   return fmt::format("needs {} ({}), more than the {} {}", human_bytes(static_cast<double>(needed)), detail,
                      human_bytes(static_cast<double>(limit)),
-                     given ? "--max-memory allows" : "this machine has available (--max-memory sets the limit)");
+                     given ? fmt::format("{} allows", field("max_memory"))
+                           : fmt::format("this machine has available ({} sets the limit)", field("max_memory")));
 }
 
 }  // namespace dsgd

@@ -202,7 +202,7 @@ bool end_epoch(const TrainConfig& config, const WorkerJob& job, Communicator& co
     state.best_epoch = state.epoch;
     return false;
   }
-  if (held.count == 0) throw ConfigError("early stopping (--patience) needs held-out rows, and there are none");
+  if (held.count == 0) throw ConfigError(fmt::format("early stopping ({}) needs held-out rows, and there are none", field("patience")));
   if (progress.holdout_loss < state.best_loss) {
     state.best_loss = progress.holdout_loss;
     state.best = state.model;
@@ -258,8 +258,8 @@ void check_finite(bool finite, const char* what, const TrainState& state, std::s
                   double lr) {
   if (finite) return;
   throw DivergedError(fmt::format("epoch {}, step {} of {}: the {} is not finite (learning rate {:.3g}): training "
-                                  "diverged; lower --lr, or scale the features (--scale maxabs or standardize)",
-                                  state.epoch + 1, step + 1, steps, what, lr));
+                                  "diverged; lower {}, or scale the features ({} maxabs or standardize)",
+                                  state.epoch + 1, step + 1, steps, what, lr, field("lr"), field("scale")));
 }
 
 }  // namespace
@@ -274,7 +274,7 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   const std::size_t d = data.features();
   const std::size_t rows = job.train.rows.size();
   if (config.shuffle && rows > std::numeric_limits<std::uint32_t>::max())
-    throw ConfigError("--shuffle supports at most 2^32 - 1 rows per worker");
+    throw ConfigError(fmt::format("{} supports at most 2^32 - 1 rows per worker", field("shuffle")));
 
   TrainState state;
   state.model = starting_model(config, job, comm);
@@ -337,30 +337,33 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   CheckpointWriter writer(comm.rank() == 0 ? plan : nullptr);
   const bool checkpoints = plan != nullptr && (plan->every_steps > 0 || plan->every_epoch);
   if (overlap && ((checkpoints && plan->every_steps > 0) || first_step > 0))
-    throw ConfigError("--overlap takes checkpoints at epochs' ends only (--checkpoint-every epoch), and resumes "
-                      "there: between an epoch's steps a gradient is in flight, which a checkpoint does not hold");
+    throw ConfigError(fmt::format("{} takes checkpoints at epochs' ends only ({} epoch), and resumes there: between "
+                                  "an epoch's steps a gradient is in flight, which a checkpoint does not hold",
+                                  field("overlap"), field("checkpoint_every")));
   // A checkpoint holds one model: with local SGD, only where the replicas were just averaged.
   if (local_sgd && checkpoints && plan->every_steps > 0 &&
       (config.sync_every == kSyncEveryEpoch || plan->every_steps % config.sync_every != 0))
     throw ConfigError(config.sync_every == kSyncEveryEpoch
-                          ? std::string("--sync-every epoch takes --checkpoint-every epoch: a checkpoint holds one "
-                                        "model, which the workers share only at an epoch's end")
-                          : fmt::format("--checkpoint-every {} must be a multiple of --sync-every {}: a checkpoint "
-                                        "holds one model, which the workers share only where they average",
-                                        plan->every_steps, config.sync_every));
+                          ? fmt::format("{} epoch takes {} epoch: a checkpoint holds one model, which the workers "
+                                        "share only at an epoch's end",
+                                        field("sync_every"), field("checkpoint_every"))
+                          : fmt::format("{} {} must be a multiple of {} {}: a checkpoint holds one model, which the "
+                                        "workers share only where they average",
+                                        field("checkpoint_every"), plan->every_steps, field("sync_every"),
+                                        config.sync_every));
   // Targets: scored on the held-out rows, also between epochs every target_every steps (with
   // local SGD, where the replicas were just averaged).
   if (config.has_target() && job.holdout.data == nullptr)
-    throw ConfigError("--target-accuracy and --target-loss are met on held-out rows: give --holdout FRACTION or "
-                      "--test FILE");
+    throw ConfigError(fmt::format("{} and {} are met on held-out rows, and this run has none",
+                                  field("target_accuracy"), field("target_loss")));
   if (local_sgd && config.has_target() && config.target_every > 0 &&
       (config.sync_every == kSyncEveryEpoch || config.target_every % config.sync_every != 0))
-    throw ConfigError(fmt::format("--target-every {} must be {}: the held-out rows score one model, which the "
-                                  "workers share only where they average",
-                                  config.target_every,
-                                  config.sync_every == kSyncEveryEpoch ? std::string("'epoch' with --sync-every epoch")
-                                                                       : fmt::format("a multiple of --sync-every {}",
-                                                                                     config.sync_every)));
+    throw ConfigError(fmt::format("{} {} must be {}: the held-out rows score one model, which the workers share only "
+                                  "where they average",
+                                  field("target_every"), config.target_every,
+                                  config.sync_every == kSyncEveryEpoch
+                                      ? fmt::format("'epoch' with {} epoch", field("sync_every"))
+                                      : fmt::format("a multiple of {} {}", field("sync_every"), config.sync_every)));
   const auto met = [&](double loss, double accuracy) {
     return (!std::isnan(config.target_accuracy) && accuracy >= config.target_accuracy) ||
            (!std::isnan(config.target_loss) && loss <= config.target_loss);

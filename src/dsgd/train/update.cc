@@ -1,5 +1,7 @@
 #include "dsgd/train/update.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -384,7 +386,7 @@ std::unique_ptr<Update> make_update(const TrainConfig& config, const LinearModel
                                            [](double m) { return m != 0.0; });
   if (!sparse_data || shifted) {
     if (config.exchange == ExchangeMode::kShared && comm.size() > 1)
-      throw ConfigError("--exchange shared needs sparse data without a centring standardisation");
+      throw ConfigError(fmt::format("{} shared needs sparse data without a centring standardisation", field("exchange")));
     return std::make_unique<DenseUpdate>(config, start);
   }
   const std::size_t replica_bytes = (config.optimizer == Optimizer::kAdagrad ? 3 : 2) * start.features() * sizeof(double);
@@ -394,7 +396,7 @@ std::unique_ptr<Update> make_update(const TrainConfig& config, const LinearModel
         LazyUpdate::shared_bytes(start.features(), static_cast<std::size_t>(comm.size()), config.optimizer));
     if (!block.empty()) return std::make_unique<LazyUpdate>(config, start, &comm, block);
     if (config.exchange == ExchangeMode::kShared)
-      throw ConfigError("--exchange shared needs workers that share memory (the threads backend)");
+      throw ConfigError(fmt::format("{} shared needs workers that share memory (the threads backend)", field("exchange")));
   }
   return std::make_unique<LazyUpdate>(config, start);
 }

@@ -370,7 +370,7 @@ bool mpi_available() noexcept { return true; }
 
 std::unique_ptr<Cluster> join_mpi_cluster(const ClusterOptions& options) {
   if (!launched_by_mpi())
-    throw ConfigError("--backend mpi needs the program started by mpirun, e.g. 'mpirun -np 2 dsgd train --backend mpi'");
+    throw ConfigError(field("backend") + " mpi needs the program started by mpirun, e.g. 'mpirun -np 2 dsgd train --backend mpi'");
   return std::make_unique<MpiCluster>(options);
 }
 
