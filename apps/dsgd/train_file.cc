@@ -18,6 +18,7 @@
 #include "dsgd/text.h"
 #include "dsgd/train/checkpoint.h"
 #include "dsgd/train/defaults.h"
+#include "dsgd/train/fit.h"
 #include "dsgd/train/memory.h"
 #include "dsgd/train/run.h"
 #include "dsgd/train/scaling.h"
@@ -417,67 +418,58 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     if (!quiet && !test->cache_note.empty()) fmt::print("Cache {}\n", test->cache_note);
   }
 
-  // The scaling: --init's, the user's, or the file's default (decide_scaling).
-  if (asked) config.scale = *asked;
-  const std::optional<LinearModel> scaled_start =
-      decide_scaling(config, data.data, asked.has_value(), init ? &init->params : nullptr, cluster);
-  const LinearModel* start = init ? &init->params : scaled_start ? &*scaled_start : nullptr;
-  apply_data_defaults(config, data.data, data.total_rows, given_field, cluster, reader.threads, start);
+  // The library's fit decides the rest (scaling: --init's, the user's or the data's; the data's
+  // defaults) and trains; the Init line, the checkpoints and --resume wait for the decided
+  // configuration.
+  FitOptions fit_options;
+  fit_options.init = init ? &init->params : nullptr;
   // A warm start goes on where --init's model left its schedule: --epochs more epochs, the rate
   // and the shuffles those of its epochs E0 + 1 ... (so 5 + 5 epochs give the bits of 10, for SGD).
-  const std::size_t start_epoch = init ? epochs_trained(file.init, init->training) : 0;
-  if (start_epoch > 0) config.epochs += start_epoch;
-  if (!quiet && init) {
-    if (start_epoch == 0) {
-      fmt::print("Init  {}: no record of the epochs it was trained for: the schedule starts again\n", file.init);
-    } else {
-      fmt::print("Init  {}: trained for {} epoch{}; this run goes on with epochs {} to {} of the schedule{}\n", file.init,
-                 start_epoch, start_epoch == 1 ? "" : "s", start_epoch + 1, config.epochs,
-                 config.optimizer == Optimizer::kAdagrad ? " (adagrad's sums of squared gradients start again)" : "");
+  fit_options.start_epoch = init ? epochs_trained(file.init, init->training) : 0;
+  fit_options.cluster = cluster;
+  fit_options.threads = reader.threads;
+  fit_options.total_rows = data.total_rows;
+  fit_options.holdout_fraction = file.holdout.value_or(0.0);
+  if (!file.holdout && (config.patience > 0 || config.has_target())) {
+    fit_options.holdout = &test->data;
+    fit_options.holdout_rows = test->total_rows;
+  }
+  if (!quiet) fit_options.on_epoch = [&](const EpochProgress& p) { print_progress(stdout, "train", config.epochs, p); };
+  std::optional<Checkpoints> checkpoints;
+  fit_options.before_training = [&](const TrainConfig& decided, JobOf jobs) {
+    config = decided;  // (the progress lines count its epochs)
+    const std::size_t start_epoch = fit_options.start_epoch;
+    if (!quiet && init) {
+      if (start_epoch == 0) {
+        fmt::print("Init  {}: no record of the epochs it was trained for: the schedule starts again\n", file.init);
+      } else {
+        fmt::print("Init  {}: trained for {} epoch{}; this run goes on with epochs {} to {} of the schedule{}\n",
+                   file.init, start_epoch, start_epoch == 1 ? "" : "s", start_epoch + 1, config.epochs,
+                   config.optimizer == Optimizer::kAdagrad ? " (adagrad's sums of squared gradients start again)" : "");
+      }
     }
-  }
-
-  if (!quiet && config.patience > 0 && !file.holdout)
-    fmt::print("Note  early stopping on --test {} (--patience {}): the test set chooses the epoch, so its final "
-               "figures are optimistic; --holdout FRACTION stops on training rows set aside instead\n",
-               file.test, config.patience);
-  EpochCallback progress;
-  if (!quiet) progress = [&](const EpochProgress& p) { print_progress(stdout, "train", config.epochs, p); };
-  std::optional<HoldoutSplit> split;
-  JobOf jobs;
-  if (file.holdout) {
-    split = split_holdout(data.data, *file.holdout, config.seed);
-    std::vector<double> counts = {static_cast<double>(split->holdout.rows()), static_cast<double>(split->train.rows())};
-    if (cluster != nullptr) cluster->comm().allreduce_sum(counts);
-    if (counts[0] == 0 || counts[1] == 0)
-      throw ConfigError(fmt::format("--holdout {} leaves {} held-out and {} training rows of {}", *file.holdout,
-                                    counts[0], counts[1], data.total_rows));
-    jobs = holdout_jobs(config, *split, data.total_rows, start);
-  } else {
-    const Dataset* holdout = config.patience > 0 || config.has_target() ? &test->data : nullptr;
-    jobs = balanced_jobs(config, data.data, data.total_rows, holdout, holdout != nullptr ? test->total_rows : 0, start);
-  }
-  if (start_epoch > 0) {
-    jobs = [inner = jobs, start_epoch](int worker) {
-      WorkerJob job = inner(worker);
-      job.start_epoch = start_epoch;
-      return job;
-    };
-  }
-  const Checkpoints checkpoints = prepare_checkpoints(file, config, data, weighting, cluster);
-  if (checkpoints.plan || checkpoints.resume) {
-    jobs = [inner = jobs, &checkpoints](int worker) {
-      WorkerJob job = inner(worker);
-      job.checkpoint = checkpoints.plan ? &*checkpoints.plan : nullptr;
-      job.resume = checkpoints.resume ? &*checkpoints.resume : nullptr;
-      return job;
-    };
-    if (!quiet && checkpoints.resume)
-      fmt::print("Resume from epoch {}, step {} ({})\n", checkpoints.resume->epoch, checkpoints.resume->step,
+    if (!quiet && config.patience > 0 && !file.holdout)
+      fmt::print("Note  early stopping on --test {} (--patience {}): the test set chooses the epoch, so its final "
+                 "figures are optimistic; --holdout FRACTION stops on training rows set aside instead\n",
+                 file.test, config.patience);
+    checkpoints = prepare_checkpoints(file, config, data, weighting, cluster);
+    if (!checkpoints->plan && !checkpoints->resume) return jobs;
+    if (!quiet && checkpoints->resume)
+      fmt::print("Resume from epoch {}, step {} ({})\n", checkpoints->resume->epoch, checkpoints->resume->step,
                  file.resume);
-  }
-  const RunResult run = cluster != nullptr ? train_on_cluster(config, *cluster, reader.threads, jobs, progress)
-                                           : train_on_threads(config, jobs, progress);
+    return JobOf([inner = std::move(jobs), &checkpoints](int worker) {
+      WorkerJob job = inner(worker);
+      job.checkpoint = checkpoints->plan ? &*checkpoints->plan : nullptr;
+      job.resume = checkpoints->resume ? &*checkpoints->resume : nullptr;
+      return job;
+    });
+  };
+  // The workers were decided above (the weights' totals are summed by worker shards).
+  const GivenField decided_workers = [&](std::string_view field) { return field == "workers" || given_field(field); };
+  FitResult fitted = fit(data.data, config, decided_workers, fit_options);
+  const RunResult& run = fitted.run;
+  config = fitted.config;
+  const std::optional<HoldoutSplit>& split = fitted.split;
 
   const auto evaluate_model = [&](const Dataset& rows) {
     if (cluster != nullptr) return evaluate_all(rows, run.model, cluster->comm());

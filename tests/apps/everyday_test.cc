@@ -367,8 +367,9 @@ TEST_F(Everyday, EmptyValuesAndUnannouncedCsvAreNamed) {
   for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
            {"--holdout 2", "--holdout: must be a fraction strictly between 0 and 1, got 2"},
            {"--holdout 1e-400", "--holdout: must be a fraction strictly between 0 and 1, got 1e-400"},
-           {"--epochs 1.5", "--epochs: expected a whole number, got 1.5"},
-           {"--batch 1e3", "--batch: expected a whole number, got 1e3"}}) {
+           {"--epochs 1.5", "--epochs: expected a whole number, got '1.5'"},
+           {"--batch 0", "--batch: must be a whole number of at least 1, got 0"},
+           {"--batch 1e3", "--batch: expected a whole number, got '1e3'"}}) {
     const Result r = dsgd("train " + heart + " " + args);
     EXPECT_EQ(r.code, 2) << args;
     EXPECT_TRUE(r.err.starts_with("dsgd: error: " + message)) << r.err;

@@ -171,7 +171,8 @@ TEST(Trainer, NonFiniteNumbersStopTrainingAtOnce) {
         EXPECT_NE(what.find("epoch "), std::string::npos) << what;
         EXPECT_NE(what.find(", step "), std::string::npos) << what;
         EXPECT_NE(what.find("not finite"), std::string::npos) << what;
-        EXPECT_NE(what.find("--lr"), std::string::npos) << what;
+        EXPECT_NE(what.find("lower lr, or scale the features (scale maxabs"), std::string::npos) << what;
+        EXPECT_NE(e.named([](std::string_view f) { return "--" + std::string(f); }).find("lower --lr"), std::string::npos);
       }
     }
   }
