@@ -109,7 +109,8 @@ int main(int argc, char** argv) {
       "owns a shard of the rows, the workers sum their gradients every step, every worker applies the\n"
       "same update. `dsgd train DATA --test TEST --model FILE` trains on a LIBSVM or CSV file;\n"
       "`dsgd predict` and `dsgd eval` apply the model. `dsgd bench` with no options runs the seed\n"
-      "experiment (1,000,000 x 20, 8 epochs, batch 8192, sequential vs parallel).",
+      "experiment (1,000,000 x 20, 8 epochs, batch 8192, sequential vs parallel); `dsgd study --report\n"
+      "DIR` sweeps the workers, fits a cost model and writes a report with plots.",
       "dsgd"};
   app.set_version_flag("--version", std::string("dsgd ") + DSGD_VERSION);
   app.require_subcommand(1, 1);
@@ -117,14 +118,15 @@ int main(int argc, char** argv) {
   const dsgd::cli::Handler gen = dsgd::cli::add_gen_command(app);
   const dsgd::cli::Handler train = dsgd::cli::add_train_command(app);
   const dsgd::cli::Handler bench = dsgd::cli::add_bench_command(app);
+  const dsgd::cli::Handler study = dsgd::cli::add_study_command(app);
   const dsgd::cli::Handler predict = dsgd::cli::add_predict_command(app);
   const dsgd::cli::Handler eval = dsgd::cli::add_eval_command(app);
 
   // CLI11 reports an unknown subcommand as a missing one; name it.
   if (argc > 1 && argv[1][0] != '-') {
     const std::string command = argv[1];
-    if (command != "gen" && command != "train" && command != "bench" && command != "predict" && command != "eval")
-      return fail(2, fmt::format("unknown command '{}' (expected train, predict, eval, gen or bench; see 'dsgd --help')",
+    if (command != "gen" && command != "train" && command != "bench" && command != "study" && command != "predict" && command != "eval")
+      return fail(2, fmt::format("unknown command '{}' (expected train, predict, eval, gen, bench or study; see 'dsgd --help')",
                                  command));
   }
   try {
@@ -158,6 +160,7 @@ int main(int argc, char** argv) {
                      : app.got_subcommand("train")   ? train()
                      : app.got_subcommand("predict") ? predict()
                      : app.got_subcommand("eval")    ? eval()
+                     : app.got_subcommand("study")   ? study()
                                                      : bench();
     // The report is the output of eval and train: a full disk or a closed pipe fails the run.
     if (code == 0 && (std::fflush(stdout) != 0 || std::ferror(stdout) != 0))

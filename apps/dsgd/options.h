@@ -75,6 +75,7 @@ using Handler = std::function<int()>;
 Handler add_gen_command(CLI::App& app);
 Handler add_train_command(CLI::App& app);
 Handler add_bench_command(CLI::App& app);
+Handler add_study_command(CLI::App& app);
 Handler add_predict_command(CLI::App& app);
 Handler add_eval_command(CLI::App& app);
 

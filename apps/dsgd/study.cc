@@ -1,0 +1,378 @@
+// dsgd study: a scaling study on synthetic data. Sweeps the workers (and any other setting
+// given with --vary), times every point after a warm-up, fits the cost model to the points,
+// predicts beyond the machine, and with --report DIR writes the report, the raw results and
+// the plots. --seed-sweeps runs the seed report's three experiments.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dsgd/error.h"
+#include "dsgd/model/kernel.h"
+#include "dsgd/report/bandwidth.h"
+#include "dsgd/report/study.h"
+#include "dsgd/train/config_fields.h"
+#include "experiment.h"
+#include "options.h"
+
+namespace dsgd::cli {
+namespace {
+
+// One axis of --vary: a data setting or a configuration field, and its values.
+struct Axis {
+  std::string name;
+  std::vector<std::string> values;
+};
+
+constexpr std::string_view kDataAxes[] = {"samples", "features", "nnz", "dtype", "zipf", "values", "noise"};
+
+bool is_data_axis(std::string_view name) {
+  return std::find(std::begin(kDataAxes), std::end(kDataAxes), name) != std::end(kDataAxes);
+}
+
+std::vector<std::string> split_list(const std::string& text, const std::string& what) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', start);
+    out.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (out.back().empty()) throw ConfigError(fmt::format("{}: an empty value in '{}'", what, text));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::size_t parse_count(const std::string& text, const std::string& what) {
+  std::size_t used = 0;
+  unsigned long long v = 0;
+  try {
+    v = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || text[0] == '-')
+    throw ConfigError(fmt::format("{}: '{}' is not a count", what, text));
+  return static_cast<std::size_t>(v);
+}
+
+double parse_number(const std::string& text, const std::string& what) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
+    throw ConfigError(fmt::format("{}: '{}' is not a number", what, text));
+  return v;
+}
+
+void set_data(DataOptions& data, const std::string& name, const std::string& value) {
+  const std::string what = "--vary " + name;
+  if (name == "samples") data.spec.samples = parse_count(value, what);
+  if (name == "features") data.spec.features = parse_count(value, what);
+  if (name == "nnz") data.spec.nnz = parse_count(value, what);
+  if (name == "zipf") data.spec.zipf = parse_number(value, what);
+  if (name == "noise") data.spec.noise = parse_number(value, what);
+  if (name == "dtype" || name == "values") {
+    if (name == "dtype" && value != "f32" && value != "f64")
+      throw ConfigError(fmt::format("{}: '{}' is not f32 or f64", what, value));
+    if (name == "values" && value != "binary" && value != "gaussian")
+      throw ConfigError(fmt::format("{}: '{}' is not binary or gaussian", what, value));
+    (name == "dtype" ? data.dtype : data.values) = value;
+  }
+}
+
+Axis parse_axis(const std::string& text) {
+  const std::size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError(fmt::format("--vary: '{}' is not NAME=V1,V2,... (e.g. batch=4096,8192)", text));
+  Axis axis{text.substr(0, eq), split_list(text.substr(eq + 1), "--vary " + text.substr(0, eq))};
+  if (axis.name == "workers") throw ConfigError("--vary workers: the workers are swept by --workers");
+  if (axis.name == "seed") throw ConfigError("--vary seed: a study keeps one seed (--seed)");
+  if (!is_data_axis(axis.name) && find_config_field(axis.name) == nullptr)
+    throw ConfigError(fmt::format("--vary: no setting '{}' (a data setting: samples, features, nnz, dtype, zipf, "
+                                  "values, noise; or a training field such as batch, lr, exchange, sync_every)",
+                                  axis.name));
+  for (const std::string& v : axis.values) {  // checked now, not after an hour of sweeping
+    DataOptions data;
+    TrainConfig config;
+    if (is_data_axis(axis.name)) {
+      set_data(data, axis.name, v);
+      continue;
+    }
+    try {
+      set_field(config, axis.name, v);
+    } catch (const ConfigError& e) {  // "--batch: must be ...": said of --vary batch
+      const std::string message = e.named(flag_of);
+      const std::string prefix = flag_of(axis.name) + ": ";
+      throw ConfigError(fmt::format("--vary {}: {}", axis.name,
+                                    message.starts_with(prefix) ? message.substr(prefix.size()) : message));
+    }
+  }
+  return axis;
+}
+
+// A study's starting point: the data and configuration every --vary combination starts from.
+struct Base {
+  std::string label;
+  DataOptions data;
+  TrainConfig config;
+};
+
+std::string size_label(std::size_t n) {
+  if (n % 1'000'000 == 0) return fmt::format("{}M", n / 1'000'000);
+  if (n % 1'000 == 0) return fmt::format("{}k", n / 1'000);
+  return std::to_string(n);
+}
+
+// The seed report's three experiments (its section on the runs): 1M x 20, 8 epochs, batch 8192;
+// 150k x 64, 6 epochs, warm-up 3; 600k x 256, batch 16384.
+std::vector<Base> seed_bases(const DataOptions& data, const TrainConfig& config) {
+  std::vector<Base> out;
+  const auto add = [&](std::size_t rows, std::size_t d, std::size_t epochs, double warmup, std::size_t batch) {
+    Base b{fmt::format("{} x {}", size_label(rows), d), data, config};
+    b.data.spec.samples = rows;
+    b.data.spec.features = d;
+    b.data.test_samples.reset();
+    b.config.epochs = epochs;
+    b.config.warmup_epochs = warmup;
+    b.config.batch = batch;
+    out.push_back(b);
+  };
+  add(1'000'000, 20, 8, 1, 8192);
+  add(150'000, 64, 6, 3, 8192);
+  add(600'000, 256, 8, 1, 16384);
+  return out;
+}
+
+NamedNetwork parse_network(const std::string& text) {
+  const std::vector<std::string> parts = split_list(text, "--network");
+  if (parts.size() != 2) throw ConfigError(fmt::format("--network: '{}' is not LAT_US,GBPS (e.g. 50,10)", text));
+  const double latency_us = parse_number(parts[0], "--network latency");
+  const double gbps = parse_number(parts[1], "--network bandwidth");
+  if (latency_us < 0 || gbps <= 0)
+    throw ConfigError(fmt::format("--network: '{}' needs a latency of 0 us or more and a bandwidth above 0", text));
+  return {fmt::format("{} us, {} Gbit/s", parts[0], parts[1]), {latency_us * 1e-6, gbps * 1e9 / 8}};
+}
+
+}  // namespace
+
+Handler add_study_command(CLI::App& app) {
+  struct Options {
+    DataOptions data;
+    TrainOptions train;
+    std::string workers = "1,2,4";
+    std::vector<std::string> vary;
+    std::string scaling = "strong";
+    int repeat = 5;
+    int warmup = 1;
+    std::string report;
+    std::vector<std::string> networks;
+    std::string more_workers = "8,16,32";
+    bool convergence = true;
+    bool seed_sweeps = false;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "study", "A scaling study on synthetic data: sweeps workers and settings, fits a cost model, writes a report "
+               "with plots (no options: the seed experiment at W = 1, 2, 4)");
+  add_data_options(*sub, options->data);
+  add_config_options(*sub, options->train,
+                     {"epochs", "batch", "lr", "warmup_epochs", "schedule", "lr_step_epochs", "lr_step_factor", "l2",
+                      "bias", "shuffle", "optimizer", "exchange", "sync_every", "overlap"},
+                     "Training", false);
+  const char* group = "Study";
+  sub->add_option("-w,--workers", options->workers,
+                  "The worker counts to sweep, a list (threads of this process)")
+      ->capture_default_str()
+      ->group(group);
+  sub->add_option("--vary", options->vary,
+                  "NAME=V1,V2,...: also sweep a setting, every combination with every other --vary and every worker "
+                  "count: a data setting (samples, features, nnz, dtype, zipf, values, noise) or a training field "
+                  "(batch, lr, exchange, sync_every, ...); repeatable")
+      ->group(group);
+  sub->add_option("--scaling", options->scaling,
+                  "strong: the same rows for every worker count; weak: -n rows per worker (the data grows with W), "
+                  "and the speedup is W x T(1) / T(W)")
+      ->check(CLI::IsMember({"strong", "weak"}))
+      ->capture_default_str()
+      ->group(group);
+  sub->add_option("-r,--repeat", options->repeat, "Timed runs a point; the point's time is their median")
+      ->check(positive())
+      ->capture_default_str()
+      ->group(group);
+  sub->add_option("--warmup", options->warmup, "Untimed runs a point before its timed ones")
+      ->check(non_negative())
+      ->capture_default_str()
+      ->group(group);
+  sub->add_option("--report", options->report,
+                  "Write report.md, results.csv, results.json, plots.gp and the PNG plots (gnuplot) into this folder")
+      ->group(group);
+  sub->add_option("--network", options->networks,
+                  "LAT_US,GBPS: also predict every series on hosts joined by links of this latency (microseconds) "
+                  "and bandwidth (Gbit/s), one worker a host; repeatable")
+      ->group(group);
+  sub->add_option("--predict-workers", options->more_workers,
+                  "Worker counts to predict beyond those measured, a list (one core each)")
+      ->capture_default_str()
+      ->group(group);
+  sub->add_flag("--convergence,!--no-convergence", options->convergence,
+                "One more run a point, scoring the held-out rows every epoch, for the convergence plot [default: on]")
+      ->group(group);
+  sub->add_flag("--seed-sweeps", options->seed_sweeps,
+                "The seed report's three experiments (1M x 20, 8 epochs; 150k x 64, 6 epochs, warm-up 3; 600k x 256, "
+                "batch 16384) in place of -n and -d, beside the seed's own figure")
+      ->group(group);
+  return [options] {
+    Options& o = *options;
+    std::vector<int> workers;
+    for (const std::string& w : split_list(o.workers, "--workers")) {
+      const std::size_t n = parse_count(w, "--workers");
+      if (n < 1 || n > 1024) throw ConfigError(fmt::format("--workers: {} is not a worker count from 1 to 1024", w));
+      workers.push_back(static_cast<int>(n));
+    }
+    std::vector<int> more;
+    for (const std::string& w : split_list(o.more_workers, "--predict-workers")) {
+      const std::size_t n = parse_count(w, "--predict-workers");
+      if (n < 1 || n > 1'000'000) throw ConfigError(fmt::format("--predict-workers: {} is out of range", w));
+      more.push_back(static_cast<int>(n));
+    }
+    std::vector<Axis> axes;
+    for (const std::string& v : o.vary) axes.push_back(parse_axis(v));
+    std::vector<NamedNetwork> networks;
+    for (const std::string& n : o.networks) networks.push_back(parse_network(n));
+    if (!o.report.empty()) {  // a folder that cannot be written fails now, not after the sweep
+      if (::mkdir(o.report.c_str(), 0777) != 0 && errno != EEXIST)
+        throw InputError(o.report, 0, fmt::format("cannot make the report folder: {}", std::strerror(errno)));
+      if (::access(o.report.c_str(), W_OK | X_OK) != 0)
+        throw InputError(o.report, 0, fmt::format("cannot write into the report folder: {}", std::strerror(errno)));
+    }
+
+    std::vector<Base> bases;
+    if (o.seed_sweeps) {
+      if (o.train.is_given("epochs") || o.train.is_given("batch") || o.train.is_given("warmup_epochs"))
+        throw ConfigError("--seed-sweeps sets --epochs, --batch and --warmup-epochs of each experiment itself");
+      bases = seed_bases(o.data, o.train.config);
+    } else {
+      bases.push_back({fmt::format("{} x {}", size_label(o.data.spec.samples), o.data.spec.features), o.data,
+                       o.train.config});
+    }
+
+    Study study;
+    study.title = o.seed_sweeps ? "dsgd study: the seed report's experiments"
+                                : fmt::format("dsgd study: {}{}", bases[0].label,
+                                              o.data.spec.nnz > 0 ? fmt::format(" (nnz {})", o.data.spec.nnz) : "");
+    study.scaling = o.scaling;
+    study.repeat = o.repeat;
+    study.warmup = o.warmup;
+    study.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    study.kernel_target = kernel_target();
+    if (o.seed_sweeps) study.seed.push_back({"1M x 20", 4, 0.0776, "the seed's Python multiprocessing, 4 workers"});
+
+    std::map<std::pair<int, std::size_t>, MachineBounds> bounds;  // (threads, features of a sparse model)
+    for (const Base& base : bases) {
+      // Every combination of the axes' values, the first axis outermost.
+      std::vector<std::size_t> at(axes.size(), 0);
+      while (true) {
+        DataOptions data = base.data;
+        TrainConfig config = base.config;
+        std::string series = bases.size() > 1 ? base.label : "";
+        for (std::size_t a = 0; a < axes.size(); ++a) {
+          const std::string& v = axes[a].values[at[a]];
+          if (is_data_axis(axes[a].name)) set_data(data, axes[a].name, v);
+          else set_field(config, axes[a].name, v);
+          series += fmt::format("{}{}={}", series.empty() ? "" : " ", axes[a].name, v);
+        }
+        const std::size_t rows_per_worker = data.spec.samples;
+        std::optional<Experiment> made;
+        std::size_t made_rows = 0;
+        for (const int w : workers) {
+          DataOptions point_data = data;
+          if (o.scaling == "weak") point_data.spec.samples = rows_per_worker * static_cast<std::size_t>(w);
+          point_data.resolve();
+          TrainOptions train = o.train;
+          train.config = config;
+          train.config.workers = w;
+          train.given.insert("workers");
+          train.resolve(point_data);
+          if (!made || made_rows != point_data.spec.samples) {
+            made.reset();
+            made.emplace(make_experiment(point_data.spec, study.cores));
+            made_rows = point_data.spec.samples;
+          }
+          const int threads = std::min(w, study.cores);
+          const auto key = std::make_pair(threads, point_data.spec.nnz > 0 ? point_data.spec.features : 0);
+          if (!bounds.contains(key)) bounds[key] = measure_bounds(threads, point_data.spec);
+          for (int r = 0; r < o.warmup; ++r) (void)run_scored(train.config, *made, bounds[key], "warm-up", true);
+          std::vector<RunReport> runs;
+          for (int r = 0; r < o.repeat; ++r) runs.push_back(run_scored(train.config, *made, bounds[key], "", true));
+          const RunReport median = median_run(std::move(runs));
+          StudyPoint p;
+          p.series = series;
+          p.workers = w;
+          p.rows = point_data.spec.samples;
+          p.features = point_data.spec.features;
+          p.nnz = point_data.spec.nnz;
+          p.dtype = point_data.dtype;
+          p.times_s = median.times_s;
+          p.median_s = median.run.time_s;
+          p.min_s = *std::min_element(p.times_s.begin(), p.times_s.end());
+          p.max_s = *std::max_element(p.times_s.begin(), p.times_s.end());
+          p.compute_s = median.run.compute_s;
+          p.exchange_s = median.run.exchange_s;
+          p.comm_s = median.run.comm_s;
+          p.wait_s = median.run.wait_s;
+          p.load_s = made->generate_s;
+          p.steps = static_cast<double>(median.run.steps);
+          const CommStats& c0 = median.run.per_worker.front();
+          const double moved = static_cast<double>(c0.bytes_sent + c0.bytes_received);
+          p.bytes_per_step = p.steps > 0 ? moved / p.steps : 0;
+          p.test_accuracy = median.test.accuracy;
+          p.test_log_loss = median.test.log_loss;
+          p.bound_s = median.bound_s;
+          p.bandwidth_gbs = median.bandwidth_gbs;
+          const Dataset& x = made->train;
+          p.sample = {w,
+                      study.cores,
+                      static_cast<double>(train.config.epochs),
+                      static_cast<double>(x.rows()) / w,
+                      p.nnz > 0 ? fmt::format("sparse d={} nnz={} {}", p.features, p.nnz, p.dtype)
+                                : fmt::format("dense d={} {}", p.features, p.dtype),
+                      w > 1 ? static_cast<double>(c0.syncs) : 0.0,
+                      w > 1 ? moved : 0.0,
+                      p.median_s};
+          if (o.convergence && made->test.rows() > 0) {
+            const RunResult scored =
+                train_on_threads(train.config, balanced_jobs(train.config, made->train, made->train.rows(),
+                                                             &made->test, made->test.rows()));
+            p.convergence = scored.epochs;
+          }
+          fmt::print("{:<28} W={:<3} median {:.4f} s over {} runs (min {:.4f}, max {:.4f}); held-out accuracy "
+                     "{:.4f}\n",
+                     series.empty() ? base.label : series, w, p.median_s, p.times_s.size(), p.min_s, p.max_s,
+                     p.test_accuracy);
+          std::fflush(stdout);
+          study.points.push_back(std::move(p));
+        }
+        std::size_t a = axes.size();
+        while (a > 0 && ++at[a - 1] == axes[a - 1].values.size()) at[--a] = 0;
+        if (a == 0) break;
+      }
+    }
+    fit_study(study, more, networks);
+    print_study(stdout, study);
+    if (!o.report.empty()) {
+      const std::string note = write_study_report(o.report, study);
+      if (!note.empty()) fmt::print(stderr, "dsgd: note: {}\n", note);
+      fmt::print("Report: {}/report.md\n", o.report);
+    }
+    return 0;
+  };
+}
+
+}  // namespace dsgd::cli

@@ -1,0 +1,93 @@
+#pragma once
+// A scaling study (dsgd study): the measured points of a sweep, the cost model fitted to them
+// (cost_model.h), its predictions beyond the machine, and the report: a table on the terminal,
+// and in a directory report.md, results.csv, results.json and PNG plots drawn by gnuplot.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dsgd/report/cost_model.h"
+#include "dsgd/train/state.h"
+
+namespace dsgd {
+
+// One point of the sweep: one configuration, run `times_s.size()` times after its warm-up.
+struct StudyPoint {
+  std::string series;  // the settings besides the workers ("batch=8192 dtype=f32"), "" when none vary
+  int workers = 1;
+  std::size_t rows = 0;       // training rows (all workers)
+  std::size_t features = 0;
+  std::size_t nnz = 0;        // non-zeros a row; 0: dense
+  std::string dtype;
+  std::vector<double> times_s;  // the timed repetitions, in run order
+  double median_s = 0, min_s = 0, max_s = 0;
+  // The median run's means per worker (run.h's RunResult).
+  double compute_s = 0, exchange_s = 0, comm_s = 0, wait_s = 0;
+  double load_s = 0;  // generating (or reading) the data
+  double steps = 0;
+  double bytes_per_step = 0;  // one worker's sent + received a step
+  double test_accuracy = 0, test_log_loss = 0;
+  double bound_s = 0, bandwidth_gbs = 0;  // memory-bandwidth bound of the run's cores
+  std::vector<EpochProgress> convergence;  // a scored run's epochs (held-out loss each)
+  CostSample sample;
+  double predicted_s = 0;  // by the model fitted to all points
+  double loo_s = 0;        // by the model fitted to the others (NaN: they cannot tell)
+};
+
+// A prediction beyond the points measured.
+struct StudyExtrapolation {
+  std::string series;
+  int workers = 1;
+  std::string where;  // "this machine's cores, one a worker" or "hosts, 50 us, 10 Gbit/s"
+  CostParts parts;
+  double speedup = 0;  // against the series' own smallest measured worker count
+};
+
+struct Study {
+  std::string title;
+  std::string scaling = "strong";  // strong (data fixed) or weak (rows per worker fixed)
+  int repeat = 5, warmup = 1;
+  int cores = 1;
+  std::string kernel_target;
+  std::vector<StudyPoint> points;
+  CostModel model;
+  std::vector<StudyExtrapolation> extrapolations;
+  // Figures of the seed report, where a point matches one (title of the seed experiment, its W,
+  // its speedup): printed beside ours.
+  struct SeedFigure {
+    std::string series;
+    int workers = 1;
+    double speedup = 0;
+    std::string what;
+  };
+  std::vector<SeedFigure> seed;
+};
+
+// A network to predict for (--network LAT_US,GBPS), named as the user wrote it.
+struct NamedNetwork {
+  std::string name;
+  NetworkSpec spec;
+};
+
+// Fits the model to the points, fills their predictions (all points, and leave-one-out) and
+// predicts each series at `more_workers` on this machine's kind of core and at every worker
+// count measured or asked for on each network.
+void fit_study(Study& study, const std::vector<int>& more_workers, const std::vector<NamedNetwork>& networks);
+
+// The speedup of a point against its series' smallest worker count (for weak scaling scaled by
+// the worker ratio, Gustafson's speedup): measured, and as the model predicts it.
+[[nodiscard]] double measured_speedup(const Study& study, const StudyPoint& p);
+[[nodiscard]] double predicted_speedup(const Study& study, const StudyPoint& p);
+
+void print_study(std::FILE* out, const Study& study);
+[[nodiscard]] nlohmann::json to_json(const Study& study);
+
+// Writes report.md, results.csv, results.json, plots.gp and, where gnuplot is on PATH, the PNG
+// plots it draws (speedup.png, breakdown.png, convergence.png, bytes.png) into `dir` (made if
+// missing). Returns a note for the user when the plots could not be drawn ("" otherwise).
+// Throws InputError naming a file that cannot be written.
+[[nodiscard]] std::string write_study_report(const std::string& dir, const Study& study);
+
+}  // namespace dsgd
