@@ -48,9 +48,12 @@ struct Experiment {
 struct MachineBounds {
   double bandwidth_gbs = 0;
   double random_reads_per_s = 0;
+  std::string source;  // where the figures came from (bandwidth.h's MachineFigure)
 };
-// Measured with `threads` threads for the data of `spec`.
-[[nodiscard]] MachineBounds measure_bounds(int threads, const SyntheticSpec& spec);
+// With `threads` threads for the data of `spec`: once per boot, then from the cache
+// (bandwidth.h), or, not `cached`, measured now (the ranks of a cluster measure at once, as
+// they will train).
+[[nodiscard]] MachineBounds measure_bounds(int threads, const SyntheticSpec& spec, bool cached = true);
 
 // Trains with `config` on the threads backend (or, given a cluster, on it with `threads` per
 // process), printing progress as `label` unless quiet, and scores the weights on both sets.

@@ -6,7 +6,7 @@ set -eu
 dsgd=$1 static=$2 out=$3
 {
   echo "[COMMANDS]"
-  for command in train predict eval gen bench; do
+  for command in train predict eval gen bench study; do
     echo ".SS dsgd $command"
     echo ".nf"
     "$dsgd" "$command" --help | sed 's/\\/\\\\/g; s/^\./\\\&./'

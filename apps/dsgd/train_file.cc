@@ -314,16 +314,24 @@ std::size_t epochs_trained(const std::string& path, const nlohmann::json& traini
 }
 
 // The memory-bandwidth bound of a run: its epochs over this process's rows of X cannot take
-// less than their bytes / the read bandwidth its `threads` threads reach, measured now; on a
-// cluster every process measures at once (ranks on one host share its bandwidth) and the
-// slowest bound holds.
+// less than their bytes / the read bandwidth its `threads` threads reach (once per boot, then
+// cached: bandwidth.h); on a cluster every process measures now, at once (ranks on one host
+// share its bandwidth), and the slowest bound holds.
 struct FileBound {
   double bandwidth_gbs = 0;  // this process's (rank 0's on a cluster)
   double time_s = 0;
+  std::string source;
 };
 FileBound file_bound(const Dataset& rows, std::size_t epochs, int threads, Cluster* cluster) {
   FileBound b;
-  b.bandwidth_gbs = measure_read_bandwidth(threads);
+  if (cluster != nullptr) {
+    b.bandwidth_gbs = measure_read_bandwidth(threads);
+    b.source = "measured now by every rank at once";
+  } else {
+    const MachineFigure figure = machine_read_bandwidth(threads);
+    b.bandwidth_gbs = figure.value;
+    b.source = figure.source;
+  }
   b.time_s = static_cast<double>(epochs) * static_cast<double>(rows.feature_bytes()) / (b.bandwidth_gbs * 1e9);
   if (cluster != nullptr) {
     const std::vector<double> all = allgather_one<double>(cluster->comm(), b.time_s);
@@ -500,8 +508,9 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   fmt::print("Time  loading {:.4f} s{}, training {:.4f} s\n", load_s,
              test ? fmt::format(" (train {:.4f} s + test {:.4f} s)", data.seconds, test->seconds) : "", run.time_s);
   print_time_split(stdout, run);
-  fmt::print("Bound memory bandwidth {:.1f} GB/s: {} over {} of X take at least {:.3g} s; training took {:.2f}x that\n",
-             bound.bandwidth_gbs, plural(run.epochs.size(), "epoch"),
+  fmt::print("Bound memory bandwidth {:.1f} GB/s ({}): {} over {} of X take at least {:.3g} s; training took {:.2f}x "
+             "that\n",
+             bound.bandwidth_gbs, bound.source, plural(run.epochs.size(), "epoch"),
              human_bytes(static_cast<double>((split ? split->train : data.data).feature_bytes())), bound.time_s,
              run.time_s / bound.time_s);
   print_communication(stdout, run, run.model.features());
@@ -541,7 +550,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
                    {"wait_s", run.wait_s},
                    {"communication", communication_json(run)},
                    {"exchange", exchange_json(run, config)},
-                   {"bound", {{"read_bandwidth_gbs", bound.bandwidth_gbs}, {"time_s", bound.time_s}}},
+                   {"bound", {{"read_bandwidth_gbs", bound.bandwidth_gbs}, {"time_s", bound.time_s}, {"source", bound.source}}},
                    {"steps", run.steps},
                    {"best_epoch", run.best_epoch},
                    {"epochs", to_json(run.epochs)},

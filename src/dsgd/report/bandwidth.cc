@@ -9,6 +9,16 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "dsgd/data/atomic_file.h"
 #include "dsgd/data/dataset.h"
 #include "dsgd/data/rng.h"
 #include "dsgd/timer.h"
@@ -100,6 +110,77 @@ double measure_random_reads(int threads, std::size_t bytes, int repeats) {
   }
   const double best = *std::min_element(seconds.begin(), seconds.end());
   return static_cast<double>(kReads) * threads / best;
+}
+
+namespace {
+
+// A cached figure is measured again after an hour: a host's bandwidth moves with its neighbours.
+constexpr double kCacheSeconds = 3600;
+
+std::string boot_id() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(in, id);
+  return id;
+}
+
+// The cached figure `key`, or a fresh one from `measure` (then stored).
+template <class Measure>
+MachineFigure cached(const std::string& key, Measure measure) {
+  const std::string path = bandwidth_cache_path();
+  const std::string boot = boot_id();
+  if (path.empty() || boot.empty()) return {measure(), "measured now"};
+  nlohmann::json cache = nlohmann::json::object();
+  try {
+    std::ifstream in(path);
+    if (in) cache = nlohmann::json::parse(in);
+    if (!cache.is_object() || cache.value("boot_id", "") != boot) cache = {{"boot_id", boot}};
+    const nlohmann::json& entry = cache.value("figures", nlohmann::json::object()).value(key, nlohmann::json());
+    const double age_s = static_cast<double>(std::time(nullptr)) - entry.value("at", 0.0);
+    if (entry.is_object() && entry.value("value", 0.0) > 0 && age_s >= 0 && age_s < kCacheSeconds) {
+      const auto at = static_cast<std::time_t>(entry.value("at", 0.0));
+      std::tm utc{};
+      ::gmtime_r(&at, &utc);
+      return {entry.at("value").get<double>(), fmt::format("measured {:02}:{:02} UTC, cached for this boot in {}",
+                                                           utc.tm_hour, utc.tm_min, path)};
+    }
+  } catch (const std::exception&) {  // unreadable or garbled: measure and write it anew
+    cache = {{"boot_id", boot}};
+  }
+  const double value = measure();
+  try {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    cache["figures"][key] = {{"value", value}, {"at", static_cast<double>(std::time(nullptr))}};
+    AtomicFile out(path);
+    const std::string text = cache.dump(1) + "\n";
+    if (std::fputs(text.c_str(), out.stream()) >= 0) out.commit();
+  } catch (const std::exception&) {  // a cache we cannot write costs a measurement next time, no more
+  }
+  return {value, "measured now"};
+}
+
+}  // namespace
+
+std::string bandwidth_cache_path() {
+  const char* off = std::getenv("DSGD_BANDWIDTH_CACHE");
+  if (off != nullptr && std::string_view(off) == "off") return {};
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg != nullptr && *xdg == '/') return std::string(xdg) + "/dsgd/bandwidth.json";
+  const char* home = std::getenv("HOME");
+  if (home != nullptr && *home == '/') return std::string(home) + "/.cache/dsgd/bandwidth.json";
+  return {};
+}
+
+MachineFigure machine_read_bandwidth(int threads) {
+  threads = std::max(1, threads);
+  return cached(fmt::format("read_gbs/{}", threads), [&] { return measure_read_bandwidth(threads); });
+}
+
+MachineFigure machine_random_reads(int threads, std::size_t bytes) {
+  threads = std::max(1, threads);
+  const int log2 = static_cast<int>(std::ceil(std::log2(static_cast<double>(std::max<std::size_t>(bytes, 8192)))));
+  return cached(fmt::format("random_reads/{}/2^{}", threads, log2),
+                [&] { return measure_random_reads(threads, std::size_t{1} << log2); });
 }
 
 }  // namespace dsgd

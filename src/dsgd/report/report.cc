@@ -72,8 +72,9 @@ nlohmann::json run_json(const RunReport& r) {
 }
 
 void print_bound(std::FILE* out, const char* label, const RunReport& r) {
-  fmt::print(out, "  {:<11} bound {:.4f} s at {:.1f} GB/s; run took {:.2f}x the bound\n", label, r.bound_s,
-             r.bandwidth_gbs, r.run.time_s / r.bound_s);
+  fmt::print(out, "  {:<11} bound {:.4f} s at {:.1f} GB/s{}; run took {:.2f}x the bound\n", label, r.bound_s,
+             r.bandwidth_gbs, r.bandwidth_source.empty() ? "" : " (" + r.bandwidth_source + ")",
+             r.run.time_s / r.bound_s);
   if (r.random_bound_s > 0)
     fmt::print(out, "  {:<11} random-read bound {:.4f} s at {:.0f} M reads/s (one a non-zero); run took {:.2f}x\n", "",
                r.random_bound_s, r.random_reads_per_s / 1e6, r.run.time_s / r.random_bound_s);
@@ -403,7 +404,7 @@ nlohmann::json to_json(const TrainReport& report) {
   json["config"] = config_json(report.data, report.config);
   json["communication"] = communication_json(r.run);
   json["exchange"] = exchange_json(r.run, report.config);
-  json["bound"] = {{"read_bandwidth_gbs", r.bandwidth_gbs}, {"time_s", r.bound_s}};
+  json["bound"] = {{"read_bandwidth_gbs", r.bandwidth_gbs}, {"time_s", r.bound_s}, {"source", r.bandwidth_source}};
   return json;
 }
 
@@ -419,7 +420,8 @@ nlohmann::json to_json(const BenchReport& report) {
             {"parallel_read_bandwidth_gbs", report.parallel.bandwidth_gbs},
             {"sequential_time_s", report.sequential.bound_s},
             {"parallel_time_s", report.parallel.bound_s},
-            {"time_s", report.parallel.bound_s}}}};
+            {"time_s", report.parallel.bound_s},
+            {"source", report.parallel.bandwidth_source}}}};
   add_run_keys(json, "bench", report.data, report.env);
   json["target"] = nullptr;  // bench runs have no target
   // The top-level figures are the parallel run's, as in a train report.

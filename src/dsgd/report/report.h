@@ -25,6 +25,7 @@ struct RunReport {
   Metrics test;
   double bound_s = 0;      // epochs x bytes of X / read bandwidth of as many cores as workers
   double bandwidth_gbs = 0;
+  std::string bandwidth_source;  // "measured now", or when and where it was cached (bandwidth.h)
   // Sparse data: epochs x non-zeros / random-read rate, the rate measured on a buffer the size of
   // the model's arrays (the kernel's reads and writes of the weights land at random places).
   double random_bound_s = 0;
