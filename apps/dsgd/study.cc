@@ -71,6 +71,17 @@ double parse_number(const std::string& text, const std::string& what) {
   return v;
 }
 
+// A list of worker counts, each from 1 to `most`.
+std::vector<int> worker_counts(const std::string& text, const std::string& what, std::size_t most) {
+  std::vector<int> out;
+  for (const std::string& w : split_list(text, what)) {
+    const std::size_t n = parse_count(w, what);
+    if (n < 1 || n > most) throw ConfigError(fmt::format("{}: {} is not a worker count from 1 to {}", what, w, most));
+    out.push_back(static_cast<int>(n));
+  }
+  return out;
+}
+
 void set_data(DataOptions& data, const std::string& name, const std::string& value) {
   const std::string what = "--vary " + name;
   if (name == "samples") data.spec.samples = parse_count(value, what);
@@ -230,18 +241,8 @@ Handler add_study_command(CLI::App& app) {
       ->group(group);
   return [options] {
     Options& o = *options;
-    std::vector<int> workers;
-    for (const std::string& w : split_list(o.workers, "--workers")) {
-      const std::size_t n = parse_count(w, "--workers");
-      if (n < 1 || n > 1024) throw ConfigError(fmt::format("--workers: {} is not a worker count from 1 to 1024", w));
-      workers.push_back(static_cast<int>(n));
-    }
-    std::vector<int> more;
-    for (const std::string& w : split_list(o.more_workers, "--predict-workers")) {
-      const std::size_t n = parse_count(w, "--predict-workers");
-      if (n < 1 || n > 1'000'000) throw ConfigError(fmt::format("--predict-workers: {} is out of range", w));
-      more.push_back(static_cast<int>(n));
-    }
+    const std::vector<int> workers = worker_counts(o.workers, "--workers", 1024);
+    const std::vector<int> more = worker_counts(o.more_workers, "--predict-workers", 1'000'000);
     std::vector<Axis> axes;
     for (const std::string& v : o.vary) axes.push_back(parse_axis(v));
     std::vector<NamedNetwork> networks;

@@ -16,6 +16,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "dsgd/data/atomic_file.h"
@@ -130,22 +131,25 @@ MachineFigure cached(const std::string& key, Measure measure) {
   const std::string path = bandwidth_cache_path();
   const std::string boot = boot_id();
   if (path.empty() || boot.empty()) return {measure(), "measured now"};
-  nlohmann::json cache = nlohmann::json::object();
-  try {
-    std::ifstream in(path);
-    if (in) cache = nlohmann::json::parse(in);
-    if (!cache.is_object() || cache.value("boot_id", "") != boot) cache = {{"boot_id", boot}};
-    const nlohmann::json& entry = cache.value("figures", nlohmann::json::object()).value(key, nlohmann::json());
-    const double age_s = static_cast<double>(std::time(nullptr)) - entry.value("at", 0.0);
-    if (entry.is_object() && entry.value("value", 0.0) > 0 && age_s >= 0 && age_s < kCacheSeconds) {
-      const auto at = static_cast<std::time_t>(entry.value("at", 0.0));
+  // Parsed without exceptions: a garbled or half-foreign file is simply measured over.
+  std::ifstream in(path);
+  std::ostringstream stored;
+  stored << in.rdbuf();
+  nlohmann::json cache = nlohmann::json::parse(stored.str(), nullptr, /*allow_exceptions=*/false);
+  if (!cache.is_object() || !cache.contains("boot_id") || cache["boot_id"] != boot) cache = {{"boot_id", boot}};
+  if (!cache.contains("figures") || !cache["figures"].is_object()) cache["figures"] = nlohmann::json::object();
+  const nlohmann::json& figures = cache["figures"];
+  if (const auto entry = figures.find(key); entry != figures.end() && entry->is_object()) {
+    const nlohmann::json value = entry->value("value", nlohmann::json());
+    const nlohmann::json at = entry->value("at", nlohmann::json());
+    const double age_s = at.is_number() ? static_cast<double>(std::time(nullptr)) - at.get<double>() : -1;
+    if (value.is_number() && value.get<double>() > 0 && age_s >= 0 && age_s < kCacheSeconds) {
+      const auto when = static_cast<std::time_t>(at.get<double>());
       std::tm utc{};
-      ::gmtime_r(&at, &utc);
-      return {entry.at("value").get<double>(), fmt::format("measured {:02}:{:02} UTC, cached for this boot in {}",
-                                                           utc.tm_hour, utc.tm_min, path)};
+      ::gmtime_r(&when, &utc);
+      return {value.get<double>(), fmt::format("measured {:02}:{:02} UTC, cached for this boot in {}", utc.tm_hour,
+                                               utc.tm_min, path)};
     }
-  } catch (const std::exception&) {  // unreadable or garbled: measure and write it anew
-    cache = {{"boot_id", boot}};
   }
   const double value = measure();
   try {
