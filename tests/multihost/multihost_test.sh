@@ -84,7 +84,7 @@ kill|cut)
     took=$(((end - start) / 1000000 - ${after%.*} * 1000 - ${after#*.} * 100))
     [ $took -le $(((timeout + slack) * 1000)) ] ||
       fail "the job ended $took ms after the $case, more than the timeout $timeout s and $slack s of teardown"
-    grep -Eq "rank $victim is lost|process rank $victim .*(exited|killed)|rank $victim .*signal" "$log" ||
+    grep -Eq "rank $victim is lost|ran rank $victim$|process rank $victim .*(exited|killed)|rank $victim .*signal" "$log" ||
       fail "no message naming rank $victim"
     ck=$(ls "$dir/ck" | grep '^ckpt-.*dsgdckpt$' | tail -n 1)
     on_hosts -n $hosts -- "$dsgd" train --backend mpi "${opts[@]}" --resume "$dir/ck" --model "$dir/resumed.model" ||
