@@ -71,16 +71,29 @@ def accuracy(X, y, w):
     return float(np.mean((sigmoid(X @ w) >= 0.5) == (y == 1.0)))
 
 
-def train_sequential(X, y, epochs, batch, lr):
+def train_sequential(X, y, epochs, batch, lr, on_epoch=None):
+    """on_epoch(epoch, w), if given, is called after every epoch (bench/peers/ scores there)."""
     w = np.zeros(X.shape[1])
-    for _ in range(epochs):
+    for epoch in range(epochs):
         for s, e in batches(len(y), batch):
             w -= lr * gradient(X[s:e], y[s:e], w)
+        if on_epoch:
+            on_epoch(epoch, w)
     return w
 
 
-def train_parallel(X, y, epochs, batch, lr, workers):
-    """Returns (w, number of synchronisations)."""
+def split_rows(s, e, workers):
+    """np.array_split's partition of rows [s, e): the first (e - s) % workers parts get one more row.
+    By index ranges, so that X may also be a scipy.sparse CSR matrix."""
+    size, extra = divmod(e - s, workers)
+    bounds = [s]
+    for k in range(workers):
+        bounds.append(bounds[-1] + size + (1 if k < extra else 0))
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def train_parallel(X, y, epochs, batch, lr, workers, on_epoch=None):
+    """Returns (w, number of synchronisations). on_epoch as for train_sequential."""
     w = np.zeros(X.shape[1])
     steps_per_epoch = (len(y) + batch - 1) // batch
     target_lr = lr * workers
@@ -93,12 +106,12 @@ def train_parallel(X, y, epochs, batch, lr, workers):
                     step_lr = lr + (target_lr - lr) * frac
                 else:
                     step_lr = target_lr
-                X_parts = np.array_split(X[s:e], workers)
-                y_parts = np.array_split(y[s:e], workers)
-                tasks = [(Xp, yp, w) for Xp, yp in zip(X_parts, y_parts)]
+                tasks = [(X[a:b], y[a:b], w) for a, b in split_rows(s, e, workers)]
                 grads = pool.map(worker_gradient, tasks)
                 w = w - step_lr * np.mean(grads, axis=0)  # equal weight (bug)
                 syncs += 1
+            if on_epoch:
+                on_epoch(epoch, w)
     return w, syncs
 
 

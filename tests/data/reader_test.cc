@@ -1,11 +1,13 @@
 #include "dsgd/data/reader.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "dsgd/data/parsed_rows.h"
 #include "dsgd/error.h"
 
 namespace dsgd {
@@ -109,6 +111,39 @@ TEST(LibsvmReader, ReportsEachMalformedLineWithFileAndLine) {
     const std::string what = error_of(name);
     EXPECT_NE(what.find(file(name) + message), std::string::npos) << name << ": " << what;
   }
+}
+
+// The parser reads a plain "index:value" in place and re-reads anything else as a token: both
+// paths must take the same values and give the same messages, also at their boundaries.
+TEST(LibsvmReader, InPlaceAndTokenReadsAgree) {
+  const auto parse = [](const std::string& line, detail::ParseLimits limits = {}) {
+    detail::ParsedRows rows;
+    try {
+      detail::parse_libsvm(line, limits, rows);
+    } catch (const detail::LineError& e) {
+      return e.what;
+    }
+    std::string values;
+    for (std::size_t k = 0; k < rows.index.size(); ++k) values += fmt::format("{}={} ", rows.index[k], rows.value[k]);
+    return values;
+  };
+  EXPECT_EQ(parse("1 1:+2 3:1e5\t4:-0.25 0005:7"), "0=2 2=100000 3=-0.25 4=7 ");
+  EXPECT_EQ(parse("1 4294967295:1"), "4294967294=1 ");
+  EXPECT_EQ(parse("1 00000000001:3"), "0=3 ");
+  EXPECT_EQ(parse("1 qid:3 2:1"), "1=1 ");
+  EXPECT_EQ(parse("1 2:1 # 1:2"), "1=1 ");
+  EXPECT_EQ(parse("1 4294967296:1"), "feature index too large in '4294967296:1'");
+  EXPECT_EQ(parse("1 3:1 2:1"), "feature indices not ascending (2 after 3)");
+  EXPECT_EQ(parse("1 1:inf"), "bad value 'inf' for feature 1");
+  EXPECT_EQ(parse("1 1:1.5abc 2:1"), "bad value '1.5abc' for feature 1");
+  EXPECT_EQ(parse("1 1:0x10"), "bad value '0x10' for feature 1");
+  EXPECT_EQ(parse("1 1:"), "bad value '' for feature 1");
+  EXPECT_EQ(parse("1 1:2:3"), "bad value '2:3' for feature 1");
+  EXPECT_EQ(parse("1 2:1 5:1", {.features = 4}), "feature index 5 beyond --features 4");
+  detail::ParsedRows dropped;
+  detail::parse_libsvm("1 2:1 5:1 6:2", {.features = 4, .drop_beyond = true}, dropped);
+  EXPECT_EQ(dropped.dropped, 2U);
+  EXPECT_EQ(dropped.index.size(), 1U);
 }
 
 TEST(LibsvmReader, IndexBeyondFeaturesIsAnErrorOrDroppedForAModel) {

@@ -1,8 +1,12 @@
 // The LIBSVM/SVMlight line parser.
 #include <fmt/format.h>
 
+#include <charconv>
+#include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
+#include <utility>
 
 #include "dsgd/data/parsed_rows.h"
 #include "dsgd/text.h"
@@ -18,6 +22,22 @@ std::string_view next_token(const char*& p, const char* end) noexcept {
   const char* start = p;
   while (p < end && !is_space(*p)) ++p;
   return {start, static_cast<std::size_t>(p - start)};
+}
+
+// A plain "index:value" pair at p (an index of digits in [1, 2^32 - 1], a colon, a finite number
+// that ends at a blank or `end`), advancing p past it; nothing (p unmoved) for anything else.
+std::optional<std::pair<std::size_t, double>> fast_pair(const char*& p, const char* end) noexcept {
+  const char* q = p;
+  std::uint64_t index = 0;
+  while (q < end && *q >= '0' && *q <= '9' && q - p < 10) index = index * 10 + static_cast<std::uint64_t>(*q++ - '0');
+  if (q == p || q == end || *q != ':' || index == 0 || index > std::numeric_limits<std::uint32_t>::max())
+    return std::nullopt;
+  ++q;
+  double x = 0;
+  const auto [after, ec] = std::from_chars(q, end, x);
+  if (ec != std::errc() || after == q || (after < end && !is_space(*after)) || !std::isfinite(x)) return std::nullopt;
+  p = after;
+  return std::pair<std::size_t, double>{index, x};
 }
 
 // A 1-based column index: digits only, in [1, 2^32 - 1].
@@ -63,7 +83,24 @@ void parse_libsvm(std::string_view text, const ParseLimits& limits, ParsedRows& 
     }
 
     std::size_t previous = 0;
-    for (; !token.empty(); token = next_token(q, content_end)) {
+    // The fast path reads a plain "index:value" in place (digits, a colon, a number from_chars
+    // takes whole up to a blank); anything else is re-read as a token below, which accepts or
+    // rejects it with its message, so the two paths agree on every input.
+    q = token.data();
+    for (;;) {
+      while (q < content_end && is_space(*q)) ++q;
+      if (q == content_end) break;
+      const char* const start = q;
+      if (std::optional<std::pair<std::size_t, double>> pair = fast_pair(q, content_end)) {
+        const auto [index, x] = *pair;
+        if (index > previous && (limits.features == 0 || index <= limits.features)) {
+          previous = index;
+          out.add_value(index - 1, x);
+          continue;
+        }
+        q = start;
+      }
+      token = next_token(q, content_end);
       const std::size_t colon = token.find(':');
       if (colon == std::string_view::npos)
         throw LineError{line, "expected index:value, found " + quoted(token)};
