@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <hwy/targets.h>
+
 #include <cmath>
+#include <vector>
+
+#include "dsgd/data/normals.h"
 
 namespace dsgd {
 namespace {
@@ -69,4 +74,50 @@ TEST(SplitMix64, BelowIsInRangeAndCoversIt) {
 }
 
 }  // namespace
+// The bulk normals of the dense synthetic features (data/normals.h), on every instruction set
+// this machine runs: any piece equals the same elements of the whole, whatever its alignment
+// against the lanes; each value is CounterRng::normal's to rounding (Highway's log, sin and cos
+// against the C library's); and AVX2 and AVX-512 give the same bits.
+TEST(Normals, PiecesEqualTheWholeAndTheScalarFormulaOnEveryInstructionSet) {
+  const std::uint64_t key = stream_key(42, 2);
+  const CounterRng rng(key);
+  constexpr std::size_t kCount = 1000;
+  std::vector<double> fused;  // the values of the first instruction set with fused multiply-add
+  for (const std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    std::vector<double> whole(kCount);
+    normals(key, 0, kCount, whole.data());
+    // AVX2 and the AVX-512 sets compute alike (fused multiply-adds): the same bits.
+    if (target == HWY_AVX2 || target == HWY_AVX3 || target == HWY_AVX3_DL) {
+      if (fused.empty()) fused = whole;
+      EXPECT_EQ(whole, fused) << hwy::TargetName(target);
+    }
+    for (std::size_t n = 0; n < kCount; ++n)
+      ASSERT_NEAR(whole[n], rng.normal(n), 1e-13 * (1 + std::abs(whole[n]))) << hwy::TargetName(target) << " n = " << n;
+    for (const std::size_t first : {0, 1, 2, 3, 5, 7, 8, 9, 17, 31}) {
+      for (const std::size_t count : {1, 2, 3, 7, 8, 15, 16, 33}) {
+        std::vector<double> piece(count);
+        normals(key, first, count, piece.data());
+        for (std::size_t k = 0; k < count; ++k)
+          ASSERT_EQ(piece[k], whole[first + k]) << hwy::TargetName(target) << " first " << first << " count " << count;
+      }
+    }
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+
+TEST(Normals, HaveMeanZeroAndVarianceOne) {
+  constexpr std::size_t kN = 200000;
+  std::vector<double> z(kN);
+  normals(stream_key(1, 2), 0, kN, z.data());
+  double sum = 0, sum_sq = 0;
+  for (const double v : z) {
+    sum += v;
+    sum_sq += v * v;
+  }
+  const double mean = sum / kN;
+  EXPECT_NEAR(mean, 0.0, 0.01);
+  EXPECT_NEAR(sum_sq / kN - mean * mean, 1.0, 0.015);
+}
+
 }  // namespace dsgd
