@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "dsgd/error.h"
+#include "dsgd/progress.h"
 #include "dsgd/text.h"
 #include "dsgd/timer.h"
 #include "dsgd/report/bandwidth.h"
@@ -56,21 +57,23 @@ void add_backend_options(CLI::App& app, BackendOptions& backend) {
       ->check(positive());
 }
 
-Experiment make_experiment(const SyntheticSpec& spec, int threads) {
+Experiment make_experiment(const SyntheticSpec& spec, int threads, bool show_progress) {
   const auto start = Clock::now();
   const auto n = static_cast<std::size_t>(threads);
-  Dataset train = generate_parallel(spec, Split::kTrain, n);
-  Dataset test = generate_parallel(spec, Split::kTest, n);
+  Progress progress("generating", spec.samples + spec.test_samples, "rows", show_progress);
+  Dataset train = generate_parallel(spec, Split::kTrain, n, &progress);
+  Dataset test = generate_parallel(spec, Split::kTest, n, &progress);
   return {std::move(train), std::move(test), spec.samples, seconds_since(start), spec.test_samples};
 }
 
-Experiment make_local_experiment(const SyntheticSpec& spec, const Cluster& cluster, int threads) {
+Experiment make_local_experiment(const SyntheticSpec& spec, const Cluster& cluster, int threads, bool show_progress) {
   const auto start = Clock::now();
   const auto n = static_cast<std::size_t>(threads);
   const RowRange train_rows = process_rows(spec.samples, cluster.size(), threads, cluster.rank());
   const RowRange test_rows = process_rows(spec.test_samples, cluster.size(), threads, cluster.rank());
-  Dataset train = generate_parallel(spec, Split::kTrain, train_rows, n);
-  Dataset test = generate_parallel(spec, Split::kTest, test_rows, n);
+  Progress progress("generating this rank's rows", train_rows.size() + test_rows.size(), "rows", show_progress);
+  Dataset train = generate_parallel(spec, Split::kTrain, train_rows, n, &progress);
+  Dataset test = generate_parallel(spec, Split::kTest, test_rows, n, &progress);
   return {std::move(train), std::move(test), spec.samples, seconds_since(start), spec.test_samples};
 }
 
@@ -219,7 +222,7 @@ ClusterSetup prepare_cluster_run(Cluster& cluster, const DataOptions& data, Trai
   train.resolve(data);
   check_same_config(cluster, data.spec, train.config, backend);
   std::optional<AtomicFile> json = cluster.rank() == 0 ? train.open_json() : std::nullopt;
-  Experiment local = make_local_experiment(data.spec, cluster, threads);
+  Experiment local = make_local_experiment(data.spec, cluster, threads, !train.quiet && cluster.rank() == 0);
   const MachineBounds mine = measure_bounds(threads, data.spec, false);  // every rank at once, as they train
   std::vector<double> bounds = {mine.bandwidth_gbs, mine.random_reads_per_s};
   cluster.comm().allreduce_sum(bounds);

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "dsgd/collective_io/read_part.h"
 #include "dsgd/data/atomic_file.h"
 #include "dsgd/error.h"
+#include "dsgd/progress.h"
 #include "dsgd/train/run.h"
 
 namespace dsgd::cli {
@@ -131,6 +133,11 @@ ReadResult FileReader::operator()(const std::string& path, ReadOptions options) 
   options.threads = threads;
   if (cluster == nullptr) {
     options.threads = parse_threads(path, threads);
+    std::optional<Progress> progress;
+    if (show_progress && regular) {
+      progress.emplace("reading " + path, std::filesystem::file_size(path, error), "bytes");
+      options.progress = &*progress;
+    }
     return read_data(path, options);
   }
   const int processes = cluster->size();

@@ -38,6 +38,9 @@ void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype);
 struct FileReader {
   Cluster* cluster = nullptr;
   int threads = 1;
+  // A progress bar on standard error while a regular file's text is parsed in one process (it
+  // shows only when the parse takes a while).
+  bool show_progress = false;
 
   [[nodiscard]] ReadResult operator()(const std::string& path, ReadOptions options) const;
   // Whether this process prints and writes the results (rank 0, or the only process).

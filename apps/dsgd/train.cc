@@ -7,6 +7,7 @@
 #include "dsgd/error.h"
 #include "dsgd/model/kernel.h"
 #include "dsgd/train/config_fields.h"
+#include "dsgd/train/memory.h"
 #include "dsgd/train/worker_count.h"
 #include "experiment.h"
 #include "options.h"
@@ -107,10 +108,11 @@ Handler add_train_command(CLI::App& app) {
         report.config.workers = choice.workers;
         if (!choice.why.empty()) fmt::print("Note: {}\n", choice.why);
       }
-      const Experiment data = make_experiment(report.data, threads);
+      const Experiment data = make_experiment(report.data, threads, !o.train.quiet);
       const MachineBounds bounds = measure_bounds(report.config.workers, report.data);
       report.env = {kernel_target(), data.generate_s};
       report.result = run_scored(report.config, data, bounds, "train", o.train.quiet);
+      report.env.peak_resident_bytes = peak_resident_bytes();
       print_report(stdout, report);
       if (json) write_json(*json, to_json(report));
       return 0;

@@ -363,6 +363,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   if (cluster == nullptr) reader.threads = config.workers;
   const bool root = reader.root();
   const bool quiet = train.quiet || !root;
+  reader.show_progress = !quiet;
   if (file.holdout && !(*file.holdout > 0 && *file.holdout < 1))  // (a value that underflows to 0)
     throw ConfigError(fmt::format("--holdout: must be a fraction strictly between 0 and 1, got {}", *file.holdout));
   if (config.has_target() && !file.holdout && file.test.empty())

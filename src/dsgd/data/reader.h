@@ -15,6 +15,8 @@
 
 namespace dsgd {
 
+class Progress;
+
 enum class FileFormat { kAuto, kLibsvm, kCsv };
 // Accepts "auto", "libsvm", "csv"; throws ConfigError otherwise.
 [[nodiscard]] FileFormat parse_file_format(std::string_view name);
@@ -49,6 +51,8 @@ struct ReadOptions {
   // otherwise parse the text and write the cache (collective_io's read_data_part: the processes
   // together, each its own rows, into one file).
   bool cache = false;
+  // The bytes of text parsed are added to it as the threads go (a progress bar), when given.
+  Progress* progress = nullptr;
 };
 
 // Where the binary cache of a data file lives: "DATA.dsgdcache", next to it.

@@ -12,6 +12,7 @@
 #include "dsgd/data/normals.h"
 #include "dsgd/data/rng.h"
 #include "dsgd/error.h"
+#include "dsgd/progress.h"
 
 namespace dsgd {
 namespace {
@@ -264,18 +265,25 @@ std::size_t rows_of(const SyntheticSpec& spec, Split split) noexcept {
   return split == Split::kTrain ? spec.samples : spec.test_samples;
 }
 
-Dataset generate_parallel(const SyntheticSpec& spec, Split split, std::size_t threads) {
-  return generate_parallel(spec, split, {0, rows_of(spec, split)}, threads);
+Dataset generate_parallel(const SyntheticSpec& spec, Split split, std::size_t threads, Progress* progress) {
+  return generate_parallel(spec, split, {0, rows_of(spec, split)}, threads, progress);
 }
 
-Dataset generate_parallel(const SyntheticSpec& spec, Split split, RowRange range, std::size_t threads) {
+Dataset generate_parallel(const SyntheticSpec& spec, Split split, RowRange range, std::size_t threads,
+                          Progress* progress) {
   const std::size_t rows = range.size();
   Dataset out = storage_for(spec, range);
   const std::vector<double> w_true = true_weights(spec);
   threads = std::max<std::size_t>(1, std::min(threads, rows));
   const auto block = [&](std::size_t t) {
     const RowRange local = shard_range(rows, threads, t);
-    generate_rows(spec, split, {range.begin + local.begin, range.begin + local.end}, w_true, out, local.begin);
+    // In pieces, so that the progress moves (the rows are the same in any pieces).
+    constexpr std::size_t kPiece = 65536;
+    for (std::size_t at = local.begin; at < local.end; at += kPiece) {
+      const std::size_t end = std::min(local.end, at + kPiece);
+      generate_rows(spec, split, {range.begin + at, range.begin + end}, w_true, out, at);
+      Progress::add(progress, end - at);
+    }
   };
   std::vector<std::jthread> pool;
   for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(block, t);

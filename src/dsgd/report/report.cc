@@ -35,6 +35,13 @@ double x_bytes(const SyntheticSpec& data) {
   return rows * static_cast<double>(data.nnz * (size_of(data.dtype) + sizeof(std::uint32_t)) + sizeof(std::uint64_t));
 }
 
+// Bytes of the synthetic training and test sets: X and the labels (one byte a row).
+double data_bytes(const SyntheticSpec& data) {
+  SyntheticSpec test = data;
+  test.samples = data.test_samples;
+  return x_bytes(data) + x_bytes(test) + static_cast<double>(data.samples + data.test_samples);
+}
+
 // Communication of rank 0 (every worker of the symmetric algorithms does the same).
 const CommStats& rank0(const RunResult& run) { return run.per_worker.front(); }
 
@@ -310,6 +317,12 @@ void print_report(std::FILE* out, const TrainReport& report) {
   print_time_split(out, r.run);
   fmt::print(out, "Response time: {:.4f} s (start of the run to its end; data generation {:.3f} s not included)\n",
              r.run.response_time_s, report.env.generate_s);
+  if (report.env.peak_resident_bytes > 0 && report.env.backend == "threads") {
+    const double data = data_bytes(report.data);
+    const auto peak = static_cast<double>(report.env.peak_resident_bytes);
+    fmt::print(out, "Memory: peak resident {}, {:.2f}x the data's {} (training and test rows, features and labels)\n",
+               human_bytes(peak), peak / data, human_bytes(data));
+  }
   print_communication(out, r.run, report.data.features);
   print_exchange(out, r.run, report.data.features);
   if (report.config.has_target()) print_target(out, report.config, r.run);
@@ -384,6 +397,7 @@ nlohmann::json metrics_json(const Metrics& m, std::size_t rows) {
 void add_run_keys(nlohmann::json& json, const std::string& command, const SyntheticSpec& data, const Environment& env) {
   json.update(report_header(command));
   json["environment"]["generate_s"] = env.generate_s;
+  json["environment"]["peak_resident_bytes"] = env.peak_resident_bytes;
   json["backend"] = env.backend;
   json["data"] = synthetic_data_json(data, env.generate_s);
   json["sample_weights"] = nullptr;  // synthetic rows weigh 1

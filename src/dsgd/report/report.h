@@ -37,6 +37,7 @@ struct Environment {
   std::string kernel_target;  // SIMD instruction set the kernel runs on
   double generate_s = 0;      // time to generate the data set(s)
   std::string backend = "threads";  // threads or mpi
+  std::size_t peak_resident_bytes = 0;  // this process's, at the end of the run (0: not known)
 };
 
 struct TrainReport {

@@ -1,5 +1,7 @@
 #include "dsgd/train/memory.h"
 
+#include <sys/resource.h>
+
 #include <fmt/format.h>
 
 #include <fstream>
@@ -22,6 +24,12 @@ std::size_t worker_state_bytes(const TrainConfig& config, std::size_t d, bool sp
     per_column += 1 + (adagrad ? 1 : 0) + (scaled ? 1 : 0);  // the update's model, squares, raw weights
   }
   return static_cast<std::size_t>(per_column * 8.0 * static_cast<double>(d)) + (std::size_t{1} << 20);
+}
+
+std::size_t peak_resident_bytes() noexcept {
+  rusage usage{};
+  if (::getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  return static_cast<std::size_t>(usage.ru_maxrss) * 1024;  // (Linux counts it in KiB)
 }
 
 std::size_t available_memory_bytes() {

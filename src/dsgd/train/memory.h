@@ -20,6 +20,9 @@ namespace dsgd {
 // The memory this machine can give now (MemAvailable of /proc/meminfo), in bytes; 0 when unknown.
 [[nodiscard]] std::size_t available_memory_bytes();
 
+// The most memory this process has held resident so far (getrusage's ru_maxrss), in bytes.
+[[nodiscard]] std::size_t peak_resident_bytes() noexcept;
+
 // "9.60 GB", "81.5 kB": bytes in the units a person reads.
 [[nodiscard]] std::string human_bytes(double bytes);
 
