@@ -52,8 +52,10 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "seed_python"))
+_bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path[:0] = [os.path.join(_bench, "seed_python"), _bench]
 import seed_sgd  # noqa: E402  (the seed report's program, as a module)
+from compare_liblinear import labels_of, split  # noqa: E402  (the 4:1 split and the labels of a file)
 
 DEFAULT_SETS = ["seed", "ijcnn1:ijcnn1.t", "news20_binary.libsvm", "sparse"]
 SYNTHETIC = {
@@ -84,14 +86,6 @@ def repeated(fn, repeat, slow):
     if first.total_s <= slow:
         results += [fn() for _ in range(repeat - 1)]
     return median_result(results)
-
-
-def split(path, folder):
-    base = os.path.join(folder, os.path.basename(path))
-    with open(path) as src, open(base + ".train", "w") as train, open(base + ".test", "w") as test:
-        for i, line in enumerate(src):
-            (test if i % 5 == 4 else train).write(line)
-    return base + ".train", base + ".test"
 
 
 def data_files(entry, args, work):
@@ -133,11 +127,6 @@ def run_dsgd(args, train, test, target, work, mode):
 
 
 # --- LIBLINEAR -------------------------------------------------------------------------------
-
-def labels_of(path):
-    with open(path) as f:
-        return [float(line.split()[0]) for line in f if line.strip() and not line.startswith("#")]
-
 
 def run_liblinear(train, test, work):
     model, output = os.path.join(work, "liblinear.model"), os.path.join(work, "liblinear.out")
