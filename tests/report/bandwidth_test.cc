@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 namespace dsgd {
 namespace {
@@ -62,6 +63,29 @@ TEST_F(BandwidthCache, GarbledOrForeignCachesAreMeasuredAgain) {
   const MachineFigure f = machine_read_bandwidth(1);
   EXPECT_EQ(f.source, "measured now");
   EXPECT_LT(f.value, 1e9);
+}
+
+// An expired figure is measured again; the new one replaces it, unless it is under half of it.
+TEST_F(BandwidthCache, AFigureUnderHalfTheExpiredOneIsUsedNotStored) {
+  std::string boot;
+  std::getline(std::ifstream("/proc/sys/kernel/random/boot_id"), boot);
+  ASSERT_FALSE(boot.empty());
+  fs::create_directories(dir_ / "dsgd");
+  const auto write_expired = [&](const char* value) {
+    std::ofstream(dir_ / "dsgd/bandwidth.json")
+        << R"({"boot_id": ")" << boot << R"(", "figures": {"read_gbs/1": {"value": )" << value << R"(, "at": 1}}})";
+  };
+  write_expired("1e9");  // no machine streams 1e9 GB/s: the new figure is under half of it
+  const MachineFigure busy = machine_read_bandwidth(1);
+  EXPECT_LT(busy.value, 1e9);
+  EXPECT_NE(busy.source.find("measured now; not cached: under half of the 1e+09 measured at 00:00 UTC"),
+            std::string::npos)
+      << busy.source;
+  EXPECT_NE(machine_read_bandwidth(1).source.find("not cached"), std::string::npos);  // still the old entry
+  write_expired("1e-9");
+  const MachineFigure quiet = machine_read_bandwidth(1);
+  EXPECT_EQ(quiet.source, "measured now");
+  EXPECT_EQ(machine_read_bandwidth(1).value, quiet.value);  // stored
 }
 
 TEST_F(BandwidthCache, OffMeansMeasuredEveryTime) {

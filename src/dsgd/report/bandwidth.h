@@ -38,7 +38,9 @@ struct MachineFigure {
 // measure_read_bandwidth(threads) and measure_random_reads(threads, bytes), each measured once
 // per boot and hour (the file keeps /proc's boot_id: a reboot, which may land the VM on another
 // host, measures again) and for each thread count (and model size, to the power of two), then
-// read from the cache. A cache that cannot be read or written is measured around, silently.
+// read from the cache. A cache that cannot be read or written is measured around, silently. A
+// new figure under half of the expired one it would replace is used but not stored (the source
+// says so): it was most likely measured beside other work.
 [[nodiscard]] MachineFigure machine_read_bandwidth(int threads);
 [[nodiscard]] MachineFigure machine_random_reads(int threads, std::size_t bytes);
 
