@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "dsgd/data/dataset.h"
+#include "dsgd/aligned_memory.h"
 
 namespace dsgd {
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include "dsgd/data/synthetic.h"
@@ -47,22 +48,31 @@ Dataset thinned(const Dataset& dense, Layout layout) {
 
 constexpr double kBias = -0.3;
 
-// Scalar reference of the fused pass, straight from the definitions (on the dense copy).
+// Scalar reference of the fused pass, straight from the definitions (on the dense copy); with
+// `weights` (one a row), row i weighs weights[i].
 void reference(const Dataset& data, const std::vector<double>& w, double bias, std::vector<double>& grad,
-               PassSums& sums) {
+               PassSums& sums, const std::vector<double>& weights = {}) {
   const Dataset dense = to_layout(data, Layout::kDense);
   dense.visit_dense([&](const auto& v) {
     for (std::size_t i = 0; i < v.rows; ++i) {
+      const double c = weights.empty() ? 1.0 : weights[i];
       double z = bias;
       for (std::size_t j = 0; j < v.cols; ++j) z += static_cast<double>(v.row(i)[j]) * w[j];
-      const double r = sigmoid(z) - v.y[i];
+      const double r = c * (sigmoid(z) - v.y[i]);
       for (std::size_t j = 0; j < v.cols; ++j) grad[j] += r * static_cast<double>(v.row(i)[j]);
-      sums.count += 1;
-      sums.loss += log_loss(z, v.y[i] != 0);
-      sums.correct += (z > 0) == (v.y[i] != 0);
+      sums.count += c;
+      sums.loss += c * log_loss(z, v.y[i] != 0);
+      sums.correct += c * static_cast<double>((z > 0) == (v.y[i] != 0));
       sums.residual += r;
     }
   });
+}
+
+// Row weights 0, 0.5, 1, 0, 0.5, ... (a weight of 0 leaves the row out).
+std::vector<double> some_row_weights(std::size_t rows) {
+  std::vector<double> c(rows);
+  for (std::size_t i = 0; i < rows; ++i) c[i] = 0.5 * static_cast<double>(i % 3);
+  return c;
 }
 
 struct Shape {
@@ -91,14 +101,20 @@ INSTANTIATE_TEST_SUITE_P(
                       Shape{DType::kF64, 300, 20, Layout::kSparse}, Shape{DType::kF64, 70, 100, Layout::kSparse},
                       Shape{DType::kF32, 129, 33, Layout::kSparse}));
 
-void expect_scalar_definition(const Shape& s, const char* target) {
-  SCOPED_TRACE(target);
+// The pass against the scalar reference, with row weights or without.
+void expect_scalar_definition(const Shape& s, const char* target, bool weighted = false) {
+  SCOPED_TRACE(std::string(target) + (weighted ? ", weighted rows" : ""));
   const Dataset data = make(s);
   const std::vector<double> w = some_weights(s.features, 0.7);
+  const std::vector<double> row_weights = weighted ? some_row_weights(s.rows) : std::vector<double>{};
   std::vector<double> grad(s.features, 1.0), expected(s.features, 1.0);  // accumulates onto what is there
   PassSums sums, expected_sums;
-  data.visit([&](const auto& v) { accumulate_gradient(v, nullptr, v.rows, w, kBias, grad, sums); });
-  reference(data, w, kBias, expected, expected_sums);
+  data.visit([&](const auto& v) {
+    auto view = v;
+    if (weighted) view.sample_weight = row_weights.data();
+    accumulate_gradient(view, nullptr, view.rows, w, kBias, grad, sums);
+  });
+  reference(data, w, kBias, expected, expected_sums, row_weights);
   EXPECT_EQ(sums.count, expected_sums.count);
   EXPECT_EQ(sums.correct, expected_sums.correct);
   EXPECT_NEAR(sums.loss, expected_sums.loss, 1e-12 * expected_sums.loss);
@@ -106,14 +122,40 @@ void expect_scalar_definition(const Shape& s, const char* target) {
   for (std::size_t j = 0; j < s.features; ++j) EXPECT_NEAR(grad[j], expected[j], 1e-11) << "j = " << j;
 }
 
-TEST_P(KernelShapes, MatchesTheScalarDefinition) { expect_scalar_definition(GetParam(), "the best instruction set"); }
+TEST_P(KernelShapes, MatchesTheScalarDefinition) {
+  expect_scalar_definition(GetParam(), "the best instruction set");
+  expect_scalar_definition(GetParam(), "the best instruction set", /*weighted=*/true);
+}
+
+// The loss-only pass gives the gradient pass's loss and hits, bit for bit.
+void expect_loss_pass_agrees(const Shape& s) {
+  const Dataset data = make(s);
+  const std::vector<double> w = some_weights(s.features, 1.1);
+  std::vector<double> grad(s.features);
+  PassSums with_gradient, loss_only;
+  std::vector<double> z(s.rows);
+  data.visit([&](const auto& v) {
+    accumulate_gradient(v, nullptr, v.rows, w, kBias, grad, with_gradient);
+    accumulate_loss(v, w, kBias, loss_only);
+    compute_scores(v, w, kBias, z);
+  });
+  EXPECT_EQ(with_gradient.loss, loss_only.loss);
+  EXPECT_EQ(with_gradient.correct, loss_only.correct);
+  double correct = 0;
+  for (std::size_t i = 0; i < s.rows; ++i) correct += (z[i] > 0) == (data.labels()[i] != 0);
+  EXPECT_EQ(correct, loss_only.correct);
+}
 
 // Each instruction set has its own code for the small rows' scores (a transposing reduction on
-// AVX2 and AVX-512, one reduction a row elsewhere): each must score every row as its own.
+// AVX2 and AVX-512, one reduction a row elsewhere) and for a row's tail (a masked load from
+// AVX2 on, a copy below): each must score every row as its own, weighted or not.
 TEST_P(KernelShapes, MatchesTheScalarDefinitionOnEveryInstructionSet) {
   for (const std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
     hwy::SetSupportedTargetsForTest(target);
     expect_scalar_definition(GetParam(), hwy::TargetName(target));
+    expect_scalar_definition(GetParam(), hwy::TargetName(target), /*weighted=*/true);
+    SCOPED_TRACE(hwy::TargetName(target));
+    expect_loss_pass_agrees(GetParam());
   }
   hwy::SetSupportedTargetsForTest(0);
 }
@@ -134,24 +176,7 @@ TEST_P(KernelShapes, IndexedRowsEqualTheSameRowsInOrder) {
   EXPECT_EQ(a.loss, b.loss);
 }
 
-TEST_P(KernelShapes, LossPassAgreesWithTheGradientPass) {
-  const Shape s = GetParam();
-  const Dataset data = make(s);
-  const std::vector<double> w = some_weights(s.features, 1.1);
-  std::vector<double> grad(s.features);
-  PassSums with_gradient, loss_only;
-  std::vector<double> z(s.rows);
-  data.visit([&](const auto& v) {
-    accumulate_gradient(v, nullptr, v.rows, w, kBias, grad, with_gradient);
-    accumulate_loss(v, w, kBias, loss_only);
-    compute_scores(v, w, kBias, z);
-  });
-  EXPECT_EQ(with_gradient.loss, loss_only.loss);
-  EXPECT_EQ(with_gradient.correct, loss_only.correct);
-  double correct = 0;
-  for (std::size_t i = 0; i < s.rows; ++i) correct += (z[i] > 0) == (data.labels()[i] != 0);
-  EXPECT_EQ(correct, loss_only.correct);
-}
+TEST_P(KernelShapes, LossPassAgreesWithTheGradientPass) { expect_loss_pass_agrees(GetParam()); }
 
 // Sparse storage of the same values gives the dense pass's sums (up to the order of the dot
 // products' additions).

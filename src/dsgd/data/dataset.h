@@ -14,6 +14,7 @@
 #include <string_view>
 #include <variant>
 
+#include "dsgd/aligned_memory.h"
 #include "dsgd/range.h"
 
 namespace dsgd {
@@ -64,17 +65,6 @@ struct SparseView {
 
 enum class Layout { kDense, kSparse };
 [[nodiscard]] std::string_view to_string(Layout layout) noexcept;
-
-namespace detail {
-struct FreeDeleter {
-  void operator()(void* p) const noexcept;
-};
-// 64-byte aligned, uninitialised storage for n elements of T (pages are touched by the writer,
-// so the worker that generates or reads a shard is the one that faults its pages in).
-template <typename T>
-using AlignedArray = std::unique_ptr<T[], FreeDeleter>;
-void* aligned_allocate(std::size_t bytes);
-}  // namespace detail
 
 class Dataset {
  public:

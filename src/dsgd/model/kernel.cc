@@ -48,6 +48,7 @@ template <bool kTail, typename T>
 HWY_INLINE V load_chunk(D d, const Chunks& c, const T* p) {
 #if HWY_TARGET > HWY_AVX2
   if constexpr (kTail) {
+    if (c.tail == c.lanes) return load_chunk<false>(d, c, p);  // a whole vector (the small pass's last)
     HWY_ALIGN T part[hn::MaxLanes(D())] = {};
     std::copy_n(p, c.tail, part);
     return load_chunk<false>(d, c, part);
@@ -286,8 +287,9 @@ HWY_INLINE void gather_block(D d, const T* x, const std::uint8_t* y, std::size_t
 // their sums come out as one vector by a transposing tree of shuffles and adds: 21 operations
 // for 8 rows where 8 separate reductions take 56, and no trip through memory. The tree adds
 // the lanes in the pairs and order that SumOfLanes adds them in (lanes i and i + 4, then i and
-// i + 2, then i and i + 1 with AVX-512; i and i + 2, then i and i + 1 with AVX2), so the bits
-// are those of one SumOfLanes a row. Elsewhere each row is reduced on its own.
+// i + 2, then i and i + 1 with AVX-512, as g++'s _mm512_reduce_add_pd does; i and i + 2, then i
+// and i + 1 with AVX2), so the bits are those of one SumOfLanes a row. Elsewhere each row is
+// reduced on its own.
 HWY_INLINE constexpr std::size_t group_rows(D d) { return std::max<std::size_t>(hn::MaxLanes(d), 2); }
 
 // z[i] = sums[i] + bias for the group's first m rows, 0 past them.
@@ -330,7 +332,8 @@ HWY_INLINE void group_scores(D d, const V* acc, std::size_t m, double bias, doub
 // scores, the residuals and the gradient, so that the next group's loads from memory overlap
 // this group's arithmetic: stage by stage over a whole block of 64 rows, the core waited for
 // memory and then computed, at about the sum of the two times. The arithmetic and its order are
-// those of the stage-by-stage pass (fused_pass_any's), so are the bits.
+// those of that block-at-a-time pass (which this one replaced), and so are the bits. (A group
+// is one vector of rows; two rows where a vector holds one double.)
 template <std::size_t kChunks, bool kGradient, typename T>
 void fused_pass_small(const T* x, const std::uint8_t* y, std::size_t cols, const std::uint32_t* rows,
                       std::size_t count, double bias, bool prefetch, PassBuffers& b, VecSums& sums) {
@@ -354,6 +357,18 @@ void fused_pass_small(const T* x, const std::uint8_t* y, std::size_t cols, const
   };
   const bool weighted = sums.weights != nullptr;
   const T* row_ptr[kBlock];
+  // Float rows are widened once: the gradient reads the group's doubles from here (in L1) rather
+  // than widening the rows again, which costs as much as the multiply-adds.
+  constexpr bool kWiden = kGradient && sizeof(T) < sizeof(double);
+  HWY_ALIGN double widened[kWiden ? kGroup * kChunks * hn::MaxLanes(D()) : 1];
+  const auto x_of = [&](std::size_t i, std::size_t g, std::size_t k) {  // row i's chunk k, for the gradient
+    if constexpr (kWiden) {
+      return hn::Load(d, widened + ((i - g) * kChunks + k) * lanes);
+    } else {
+      (void)g;
+      return load(row_ptr[i], k);
+    }
+  };
   for (std::size_t start = 0; start < count; start += kBlock) {
     const std::size_t n = std::min(kBlock, count - start);
     gather_block(d, x, y, cols, rows, start, n, row_ptr, b.y);
@@ -367,8 +382,11 @@ void fused_pass_small(const T* x, const std::uint8_t* y, std::size_t cols, const
       }
       V acc[kGroup];
       for (std::size_t i = 0; i < kGroup; ++i) {
-        acc[i] = hn::Mul(w[0], load(row_ptr[g + i], 0));
-        for (std::size_t k = 1; k < kChunks; ++k) acc[i] = hn::MulAdd(w[k], load(row_ptr[g + i], k), acc[i]);
+        for (std::size_t k = 0; k < kChunks; ++k) {
+          const V xv = load(row_ptr[g + i], k);
+          if constexpr (kWiden) hn::Store(xv, d, widened + (i * kChunks + k) * lanes);
+          acc[i] = k == 0 ? hn::Mul(w[0], xv) : hn::MulAdd(w[k], xv, acc[i]);
+        }
       }
       group_scores(d, acc, m, bias, b.z + g);
       if (weighted) {
@@ -383,13 +401,13 @@ void fused_pass_small(const T* x, const std::uint8_t* y, std::size_t cols, const
           const V r0 = hn::Set(d, b.r[i]);
           const V r1 = hn::Set(d, b.r[i + 1]);
           for (std::size_t k = 0; k < kChunks; ++k) {
-            g_even[k] = hn::MulAdd(r0, load(row_ptr[i], k), g_even[k]);
-            g_odd[k] = hn::MulAdd(r1, load(row_ptr[i + 1], k), g_odd[k]);
+            g_even[k] = hn::MulAdd(r0, x_of(i, g, k), g_even[k]);
+            g_odd[k] = hn::MulAdd(r1, x_of(i + 1, g, k), g_odd[k]);
           }
         }
         if (i < g + m) {
           const V r0 = hn::Set(d, b.r[i]);
-          for (std::size_t k = 0; k < kChunks; ++k) g_even[k] = hn::MulAdd(r0, load(row_ptr[i], k), g_even[k]);
+          for (std::size_t k = 0; k < kChunks; ++k) g_even[k] = hn::MulAdd(r0, x_of(i, g, k), g_even[k]);
         }
       }
     }
@@ -446,7 +464,8 @@ void fused_pass(const DenseView<T>& data, const std::uint32_t* rows, std::size_t
   const std::uint8_t* y = data.y;
   // Rows in order are prefetched. The view is often a slice (a step's batch) of larger data,
   // so its size says nothing of where the rows are: data already in L2 pays for the prefetches
-  // (passes over 1 MB of rows of 100 or 256 doubles in L2 1.2x to 1.6x slower; d = 20 alike).
+  // (passes over 1 MB of rows of 100 or 256 doubles in L2 1.2x to 1.6x slower; at d = 20 no
+  // slower).
   const bool prefetch = rows == nullptr;
   switch (chunks) {
     case 1: fused_pass_small<1, kGradient>(x, y, cols, rows, count, bias, prefetch, buffers, vec); break;

@@ -146,6 +146,7 @@ MachineFigure cached(const std::string& key, Measure measure) {
   const nlohmann::json& figures = cache["figures"];
   double previous = 0;  // this boot's last figure, when it is too old to use
   std::string previous_at;
+  bool low_before = false;  // the last measurement, too, was under half of it (and not kept)
   if (const auto entry = figures.find(key); entry != figures.end() && entry->is_object()) {
     const nlohmann::json value = entry->value("value", nlohmann::json());
     const nlohmann::json at = entry->value("at", nlohmann::json());
@@ -159,28 +160,35 @@ MachineFigure cached(const std::string& key, Measure measure) {
         return {value.get<double>(), fmt::format("measured {}, cached for this boot in {}", previous_at, path)};
       }
       previous = value.get<double>();
+      low_before = entry->value("low", nlohmann::json()).is_number();
     }
   }
   const double value = measure();
   // A figure under half of this boot's last one was most likely taken beside other work (a
   // compile measured 1 GB/s where the quiet machine streams 40): it serves this run, which
-  // shares the machine with that work too, but is not kept for the hour's later runs.
-  if (value < kKeepAbove * previous) {
-    return {value, fmt::format("measured now; not cached: under half of the {:.3g} measured at {} (a busy machine?)",
-                               previous, previous_at)};
-  }
+  // shares the machine with that work too, but is not kept for the hour's later runs. The
+  // entry notes it ("low"); a second such figure in a row is believed (the host slowed down).
+  const bool low = value < kKeepAbove * previous && !low_before;
   try {
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     // Set field by field: clang 14 leaks the replaced entry when it is assigned from a braced
     // list (LeakSanitizer, the fuzz build's dsgd on a stale cache).
     nlohmann::json& stored_entry = cache["figures"][key];
-    stored_entry = nlohmann::json::object();
-    stored_entry["value"] = value;
-    stored_entry["at"] = static_cast<double>(std::time(nullptr));
+    if (low) {
+      stored_entry["low"] = value;
+    } else {
+      stored_entry = nlohmann::json::object();
+      stored_entry["value"] = value;
+      stored_entry["at"] = static_cast<double>(std::time(nullptr));
+    }
     AtomicFile out(path);
     const std::string text = cache.dump(1) + "\n";
     if (std::fputs(text.c_str(), out.stream()) >= 0) out.commit();
   } catch (const std::exception&) {  // a cache we cannot write costs a measurement next time, no more
+  }
+  if (low) {
+    return {value, fmt::format("measured now; not cached: under half of the {:.3g} measured at {} (a busy machine?)",
+                               previous, previous_at)};
   }
   return {value, "measured now"};
 }

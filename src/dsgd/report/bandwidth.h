@@ -40,7 +40,8 @@ struct MachineFigure {
 // host, measures again) and for each thread count (and model size, to the power of two), then
 // read from the cache. A cache that cannot be read or written is measured around, silently. A
 // new figure under half of the expired one it would replace is used but not stored (the source
-// says so): it was most likely measured beside other work.
+// says so): it was most likely measured beside other work. A second such figure in a row is
+// stored: the host itself slowed down.
 [[nodiscard]] MachineFigure machine_read_bandwidth(int threads);
 [[nodiscard]] MachineFigure machine_random_reads(int threads, std::size_t bytes);
 

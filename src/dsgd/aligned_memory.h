@@ -1,0 +1,22 @@
+#pragma once
+// Aligned, uninitialised storage: the arrays of data sets and the large d-vectors of training.
+// Large buffers sit on 2 MiB boundaries with transparent huge pages asked for, so a streaming
+// pass over hundreds of MB, or random access to a model of millions of weights, takes few TLB
+// misses.
+#include <cstddef>
+#include <memory>
+
+namespace dsgd::detail {
+
+struct FreeDeleter {
+  void operator()(void* p) const noexcept;
+};
+// 64-byte aligned, uninitialised storage for n elements of T (pages are touched by the writer,
+// so the worker that generates or reads a shard is the one that faults its pages in).
+template <typename T>
+using AlignedArray = std::unique_ptr<T[], FreeDeleter>;
+// `bytes` of storage, 64-byte aligned (2 MiB from 2 MiB on), with one spare vector past the end;
+// throws dsgd::Error when the machine cannot give it. Free with std::free (FreeDeleter).
+void* aligned_allocate(std::size_t bytes);
+
+}  // namespace dsgd::detail
