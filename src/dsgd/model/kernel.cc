@@ -67,9 +67,9 @@ HWY_INLINE V load_chunk(D d, const Chunks& c, const T* p) {
 // When rows are read in order, the passes prefetch the lines this many bytes ahead of the rows
 // they compute, a row (or a small-row group) at a time: the math takes long enough that the
 // hardware prefetcher alone keeps too few reads in flight. Measured in main memory (kernel_bench,
-// the 2-core VM): against prefetching each row a block (64 rows) ahead, issued a block at a time,
-// 1.3x faster at d = 20, 40, 60 and 100, f64 and f32, and 1.3x at d = 256 (not prefetched
-// before); 1 to 2.5 KiB ahead are alike, 4 KiB and more lose it again.
+// the 2-core VM): against prefetching each row a block (64 rows) ahead, issued a block at a time
+// (rows under 512 bytes) or not at all (longer rows), 1.1x to 1.3x faster from d = 20 to 256, f64
+// and f32; 1 to 2.5 KiB ahead are alike, 4 KiB and more lose it again.
 constexpr std::size_t kPrefetchBytes = 2048;
 
 // Prefetches the lines of [p + kPrefetchBytes, p + kPrefetchBytes + bytes), which may lie past
