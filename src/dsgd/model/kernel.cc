@@ -120,9 +120,9 @@ HWY_INLINE void accumulate_chunk(D d, const Chunks& c, std::size_t k, const T* c
   hn::Store(hn::Add(hn::Load(d, grad + j), sum), d, grad + j);
 }
 
-// Turns the scores z[0..n) and labels y[0..n) of a block (y padded with zeros to whole vectors;
-// z is padded here) into residuals r = sigmoid(z) - y, and adds loss, hit counts and the
-// residuals (the gradient of the bias) to the vector sums.
+// Turns the scores z and labels y of a block's rows (both padded to whole vectors, z's padding
+// defined) into residuals r = sigmoid(z) - y, and adds loss, hit counts and the residuals (the
+// gradient of the bias) to the vector sums.
 // The loss of a row is max(m, 0) + log1p(e); the log1p terms of the block are summed as the log
 // of their product, one Log per lane for the whole block instead of one Log1p per row: each
 // lane multiplies at most kBlock / lanes factors in (1, 2], far from overflow, and the error is
@@ -131,7 +131,8 @@ HWY_INLINE void accumulate_chunk(D d, const Chunks& c, std::size_t k, const T* c
 // it and the weights summed into `weight`, so a row of weight 2 counts as the row twice; the
 // loss then takes one Log1p a row (a weighted product would need a power).
 // residual_step does one vector of rows (those of `valid`), multiplying the block's log1p
-// factors into `product`; the block's Log of it is taken by residuals_done.
+// factors into `product`; the block's Log of it is taken by residuals_done (VecSums::add_rows
+// and finish run them over a block).
 template <bool kWeighted>
 HWY_INLINE void residual_step(D d, const double* z, const double* y, const double* sw, double* r,
                               hn::Mask<D> valid, V& loss, V& correct, V& residual, V& weight, V& product) {
@@ -168,19 +169,6 @@ HWY_INLINE void residual_step(D d, const double* z, const double* y, const doubl
 template <bool kWeighted>
 HWY_INLINE void residuals_done(D d, V product, V& loss) {
   if constexpr (!kWeighted) loss = hn::Add(loss, hn::Log(d, product));
-}
-
-template <bool kWeighted>
-HWY_INLINE void residuals(D d, double* z, const double* y, const double* sw, double* r, std::size_t n, V& loss,
-                          V& correct, V& residual, V& weight) {
-  const std::size_t lanes = hn::Lanes(d);
-  for (std::size_t i = n; i < (n + lanes - 1) / lanes * lanes; ++i) z[i] = 0.0;  // masked lanes, but defined
-  V product = hn::Set(d, 1.0);
-  for (std::size_t i = 0; i < n; i += lanes) {
-    residual_step<kWeighted>(d, z + i, y + i, kWeighted ? sw + i : nullptr, r + i, hn::FirstN(d, n - i), loss, correct,
-                             residual, weight, product);
-  }
-  residuals_done<kWeighted>(d, product, loss);
 }
 
 // A block's scores, labels, sample weights (weighted passes only) and residuals.
@@ -225,12 +213,17 @@ struct VecSums {
   // The residuals of the block's n rows; row k of the block is row rows[start + k] of the pass
   // (rows == nullptr: row start + k), whose weight a weighted pass gathers here.
   void add_block(D d, BlockScratch& b, std::size_t n, const std::uint32_t* rows, std::size_t start) {
+    const std::size_t lanes = hn::Lanes(d);
+    for (std::size_t i = n; i < (n + lanes - 1) / lanes * lanes; ++i) b.z[i] = 0.0;  // masked lanes, but defined
+    V product = hn::Set(d, 1.0);
     if (weights == nullptr) {
-      residuals<false>(d, b.z, b.y, nullptr, b.r, n, loss, correct, residual, weight);
+      add_rows<false>(d, b, 0, n, n, product);
+      finish<false>(d, product);
       return;
     }
     gather_weights(d, b, n, rows, start);
-    residuals<true>(d, b.z, b.y, b.sw, b.r, n, loss, correct, residual, weight);
+    add_rows<true>(d, b, 0, n, n, product);
+    finish<true>(d, product);
   }
   // The block's weights into b.sw, padded with zeros to whole vectors (weighted passes only).
   void gather_weights(D d, BlockScratch& b, std::size_t n, const std::uint32_t* rows, std::size_t start) const {
