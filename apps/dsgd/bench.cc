@@ -49,7 +49,7 @@ Handler add_bench_command(CLI::App& app) {
       const Experiment data = make_experiment(report.data, report.config.workers);
       const MachineBounds bounds_1 = measure_bounds(1, report.data);
       const MachineBounds bounds_w = report.config.workers == 1 ? bounds_1 : measure_bounds(report.config.workers, report.data);
-      report.env = {kernel_target(), data.generate_s};
+      report.env = environment_of(data);
       std::vector<RunReport> sequential_runs, parallel_runs;
       for (int r = 0; r < o.repeat; ++r) {  // alternating, so a change in machine load hits both alike
         const bool quiet = o.train.quiet || r > 0;
@@ -67,7 +67,7 @@ Handler add_bench_command(CLI::App& app) {
       const int threads = setup.threads;
       const bool root = cluster->rank() == 0;
       report.config = setup.config;
-      report.env = {kernel_target(), setup.local.generate_s, "mpi"};
+      report.env = environment_of(setup.local, "mpi");
       std::vector<RunReport> parallel_runs;
       for (int r = 0; r < o.repeat; ++r) {
         parallel_runs.push_back(run_scored(report.config, setup.local, setup.bounds, "parallel",

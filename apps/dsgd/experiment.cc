@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "dsgd/error.h"
+#include "dsgd/model/kernel.h"
 #include "dsgd/progress.h"
 #include "dsgd/text.h"
 #include "dsgd/timer.h"
@@ -61,9 +62,10 @@ Experiment make_experiment(const SyntheticSpec& spec, int threads, bool show_pro
   const auto start = Clock::now();
   const auto n = static_cast<std::size_t>(threads);
   Progress progress("generating", spec.samples + spec.test_samples, "rows", show_progress);
-  Dataset train = generate_parallel(spec, Split::kTrain, n, &progress);
-  Dataset test = generate_parallel(spec, Split::kTest, n, &progress);
-  return {std::move(train), std::move(test), spec.samples, seconds_since(start), spec.test_samples};
+  GenerationTimes times;
+  Dataset train = generate_parallel(spec, Split::kTrain, n, &progress, &times);
+  Dataset test = generate_parallel(spec, Split::kTest, n, &progress, &times);
+  return {std::move(train), std::move(test), spec.samples, seconds_since(start), spec.test_samples, times};
 }
 
 Experiment make_local_experiment(const SyntheticSpec& spec, const Cluster& cluster, int threads, bool show_progress) {
@@ -72,9 +74,16 @@ Experiment make_local_experiment(const SyntheticSpec& spec, const Cluster& clust
   const RowRange train_rows = process_rows(spec.samples, cluster.size(), threads, cluster.rank());
   const RowRange test_rows = process_rows(spec.test_samples, cluster.size(), threads, cluster.rank());
   Progress progress("generating this rank's rows", train_rows.size() + test_rows.size(), "rows", show_progress);
-  Dataset train = generate_parallel(spec, Split::kTrain, train_rows, n, &progress);
-  Dataset test = generate_parallel(spec, Split::kTest, test_rows, n, &progress);
-  return {std::move(train), std::move(test), spec.samples, seconds_since(start), spec.test_samples};
+  GenerationTimes times;
+  Dataset train = generate_parallel(spec, Split::kTrain, train_rows, n, &progress, &times);
+  Dataset test = generate_parallel(spec, Split::kTest, test_rows, n, &progress, &times);
+  return {std::move(train), std::move(test), spec.samples, seconds_since(start), spec.test_samples, times};
+}
+
+Environment environment_of(const Experiment& data, std::string backend) {
+  Environment env{kernel_target(), data.generate_s, std::move(backend)};
+  env.generation = data.generation;
+  return env;
 }
 
 MachineBounds measure_bounds(int threads, const SyntheticSpec& spec, bool cached) {

@@ -110,7 +110,7 @@ Handler add_train_command(CLI::App& app) {
       }
       const Experiment data = make_experiment(report.data, threads, !o.train.quiet);
       const MachineBounds bounds = measure_bounds(report.config.workers, report.data);
-      report.env = {kernel_target(), data.generate_s};
+      report.env = environment_of(data);
       report.result = run_scored(report.config, data, bounds, "train", o.train.quiet);
       report.env.peak_resident_bytes = peak_resident_bytes();
       print_report(stdout, report);
@@ -121,7 +121,7 @@ Handler add_train_command(CLI::App& app) {
     return run_on_cluster(*cluster, [&] {
       ClusterSetup setup = prepare_cluster_run(*cluster, o.data, o.train, o.backend);
       report.config = setup.config;
-      report.env = {kernel_target(), setup.local.generate_s, "mpi"};
+      report.env = environment_of(setup.local, "mpi");
       report.result = run_scored(report.config, setup.local, setup.bounds, "train",
                                  o.train.quiet || cluster->rank() != 0, cluster.get(), setup.threads);
       if (cluster->rank() == 0) {

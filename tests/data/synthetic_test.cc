@@ -43,8 +43,18 @@ TEST_P(SyntheticByType, RowsGeneratedAloneEqualTheSameRowsOfAFullGeneration) {
 TEST_P(SyntheticByType, ParallelGenerationEqualsSerial) {
   const SyntheticSpec spec = small_spec(GetParam());
   const Dataset serial = generate(spec, Split::kTest, {0, spec.test_samples});
-  const Dataset parallel = generate_parallel(spec, Split::kTest, 3);
+  GenerationTimes times;
+  const Dataset parallel = generate_parallel(spec, Split::kTest, 3, nullptr, &times);
   ASSERT_EQ(parallel.rows(), spec.test_samples);
+  // The time is split and the storage counted: features and a label byte a row.
+  const std::size_t bytes = spec.test_samples * (spec.features * size_of(spec.dtype) + 1);
+  EXPECT_EQ(times.bytes, bytes);
+  EXPECT_GT(times.rows_s, 0.0);
+  EXPECT_GE(times.first_touch_s, 0.0);
+  const double rows_s = times.rows_s;
+  (void)generate_parallel(spec, Split::kTrain, {10, 20}, 2, nullptr, &times);  // adds to the same times
+  EXPECT_EQ(times.bytes, bytes + 10 * (spec.features * size_of(spec.dtype) + 1));
+  EXPECT_GT(times.rows_s, rows_s);
   serial.visit_dense([&](const auto& s) {
     using T = std::remove_cv_t<std::remove_pointer_t<decltype(s.x)>>;
     const auto p = parallel.view<T>();
@@ -143,7 +153,10 @@ TEST_P(SparseSynthetic, RowsGeneratedAloneOrInParallelEqualAFullGeneration) {
     const auto got = rows(part);
     for (std::size_t i = 0; i < range.size(); ++i) ASSERT_EQ(got[i], all[range.begin + i]) << "row " << range.begin + i;
   }
-  EXPECT_EQ(rows(generate_parallel(spec, Split::kTrain, 3)), all);
+  GenerationTimes times;
+  const Dataset parallel = generate_parallel(spec, Split::kTrain, 3, nullptr, &times);
+  EXPECT_EQ(rows(parallel), all);
+  EXPECT_EQ(times.bytes, parallel.feature_bytes() + spec.samples);  // the CSR arrays and the labels
   // Each row: nnz distinct ascending columns below d; values 1, or not all 1 (gaussian).
   bool all_ones = true;
   for (const auto& r : all) {

@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <bit>
+#include <chrono>
+#include <cstdint>
+#include <numeric>
+#include <span>
 #include <cmath>
 #include <string>
 #include <thread>
@@ -13,6 +17,7 @@
 #include "dsgd/data/rng.h"
 #include "dsgd/error.h"
 #include "dsgd/progress.h"
+#include "dsgd/timer.h"
 
 namespace dsgd {
 namespace {
@@ -245,6 +250,37 @@ void generate_rows(const SyntheticSpec& spec, Split split, RowRange range,
 }
 
 namespace {
+// Writes a zero at the start of `s` and in each 4 KiB page that starts inside it: the first touch,
+// which makes the kernel (and a virtual machine's host) back fresh pages, so that it is timed
+// apart from computing the rows. The zeros are overwritten by the rows.
+template <typename T>
+void first_touch(std::span<T> s) {
+  if (s.empty()) return;
+  constexpr std::uintptr_t kPage = 4096;
+  auto* const begin = reinterpret_cast<volatile unsigned char*>(s.data());
+  auto* const end = begin + s.size_bytes();
+  *begin = 0;
+  const std::uintptr_t first = (reinterpret_cast<std::uintptr_t>(begin) + kPage - 1) & ~(kPage - 1);
+  for (auto* p = begin + (first - reinterpret_cast<std::uintptr_t>(begin)); p < end; p += kPage) *p = 0;
+}
+
+// The first touch of the storage of local rows `rows` of `out` (features, labels, CSR arrays).
+void first_touch(Dataset& out, RowRange rows) {
+  const std::size_t n = rows.size();
+  const std::size_t per_row = out.layout() == Layout::kSparse ? out.values() / std::max<std::size_t>(1, out.rows())
+                                                                : out.features();
+  if (out.dtype() == DType::kF32) {
+    first_touch(out.features_as<float>().subspan(rows.begin * per_row, n * per_row));
+  } else {
+    first_touch(out.features_as<double>().subspan(rows.begin * per_row, n * per_row));
+  }
+  first_touch(out.labels().subspan(rows.begin, n));
+  if (out.layout() == Layout::kSparse) {
+    first_touch(out.indices().subspan(rows.begin * per_row, n * per_row));
+    first_touch(out.offsets().subspan(rows.begin + 1, n));
+  }
+}
+
 // Storage for rows `range` of the spec: dense, or CSR with nnz values a row.
 Dataset storage_for(const SyntheticSpec& spec, RowRange range) {
   if (spec.nnz == 0) return Dataset(spec.dtype, range.size(), spec.features, range.begin);
@@ -265,30 +301,48 @@ std::size_t rows_of(const SyntheticSpec& spec, Split split) noexcept {
   return split == Split::kTrain ? spec.samples : spec.test_samples;
 }
 
-Dataset generate_parallel(const SyntheticSpec& spec, Split split, std::size_t threads, Progress* progress) {
-  return generate_parallel(spec, split, {0, rows_of(spec, split)}, threads, progress);
+Dataset generate_parallel(const SyntheticSpec& spec, Split split, std::size_t threads, Progress* progress,
+                          GenerationTimes* times) {
+  return generate_parallel(spec, split, {0, rows_of(spec, split)}, threads, progress, times);
 }
 
 Dataset generate_parallel(const SyntheticSpec& spec, Split split, RowRange range, std::size_t threads,
-                          Progress* progress) {
+                          Progress* progress, GenerationTimes* times) {
   const std::size_t rows = range.size();
   Dataset out = storage_for(spec, range);
   const std::vector<double> w_true = true_weights(spec);
   threads = std::max<std::size_t>(1, std::min(threads, rows));
+  std::vector<double> touch_s(threads, 0.0), rows_s(threads, 0.0);
   const auto block = [&](std::size_t t) {
     const RowRange local = shard_range(rows, threads, t);
     // In pieces, so that the progress moves (the rows are the same in any pieces).
     constexpr std::size_t kPiece = 65536;
     for (std::size_t at = local.begin; at < local.end; at += kPiece) {
       const std::size_t end = std::min(local.end, at + kPiece);
+      const auto start = Clock::now();
+      first_touch(out, {at, end});
+      const auto touched = Clock::now();
       generate_rows(spec, split, {range.begin + at, range.begin + end}, w_true, out, at);
+      touch_s[t] += std::chrono::duration<double>(touched - start).count();
+      rows_s[t] += seconds_since(touched);
       Progress::add(progress, end - at);
     }
   };
-  std::vector<std::jthread> pool;
-  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(block, t);
-  block(0);
-  return out;  // the jthreads join first
+  {
+    std::vector<std::jthread> pool;
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(block, t);
+    block(0);
+  }  // the jthreads join here
+  if (times != nullptr) {
+    // The threads ran side by side: their mean is the share of the wall time.
+    const auto mean = [&](const std::vector<double>& v) {
+      return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+    };
+    times->first_touch_s += mean(touch_s);
+    times->rows_s += mean(rows_s);
+    times->bytes += out.feature_bytes() + out.rows();  // and a label byte a row
+  }
+  return out;
 }
 
 }  // namespace dsgd

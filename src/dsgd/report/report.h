@@ -38,6 +38,7 @@ struct Environment {
   double generate_s = 0;      // time to generate the data set(s)
   std::string backend = "threads";  // threads or mpi
   std::size_t peak_resident_bytes = 0;  // this process's, at the end of the run (0: not known)
+  GenerationTimes generation;  // generate_s split into first touch of the memory and the rows
 };
 
 struct TrainReport {
