@@ -5,7 +5,10 @@
 // process, which the cluster run never does).
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "dsgd/model/kernel.h"
+#include "dsgd/train/worker_count.h"
 #include "experiment.h"
 #include "options.h"
 
@@ -46,7 +49,7 @@ Handler add_bench_command(CLI::App& app) {
       report.config = o.train.config;
       TrainConfig sequential = report.config;
       sequential.workers = 1;
-      const Experiment data = make_experiment(report.data, report.config.workers);
+      const Experiment data = make_experiment(report.data, std::max(report.config.workers, default_workers()));
       const MachineBounds bounds_1 = measure_bounds(1, report.data);
       const MachineBounds bounds_w = report.config.workers == 1 ? bounds_1 : measure_bounds(report.config.workers, report.data);
       report.env = environment_of(data);

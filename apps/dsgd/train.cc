@@ -2,6 +2,7 @@
 // or (under mpirun) on a cluster, with its report.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "dsgd/error.h"
@@ -96,7 +97,8 @@ Handler add_train_command(CLI::App& app) {
       o.train.resolve(o.data);
       std::optional<AtomicFile> json = o.train.open_json();
       report.config = o.train.config;
-      const int threads = report.config.workers;  // the generation uses them all
+      // The generation uses every core (or every worker, if more), whatever the workers that train.
+      const int threads = std::max(report.config.workers, default_workers());
       if (!o.train.is_given("workers")) {
         const SyntheticSpec& spec = report.data;
         const bool sparse = spec.nnz > 0;

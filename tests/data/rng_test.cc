@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "dsgd/data/margins.h"
 #include "dsgd/data/normals.h"
 
 namespace dsgd {
@@ -100,6 +101,45 @@ TEST(Normals, PiecesEqualTheWholeAndTheScalarFormulaOnEveryInstructionSet) {
         normals(key, first, count, piece.data());
         for (std::size_t k = 0; k < count; ++k)
           ASSERT_EQ(piece[k], whole[first + k]) << hwy::TargetName(target) << " first " << first << " count " << count;
+        // The float normals are the doubles rounded, in pieces as in whole.
+        std::vector<float> rounded(count);
+        normals(key, first, count, rounded.data());
+        for (std::size_t k = 0; k < count; ++k)
+          ASSERT_EQ(rounded[k], static_cast<float>(whole[first + k])) << hwy::TargetName(target) << " first " << first;
+      }
+    }
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+
+// The margins' chains of additions in column order, exactly: on every instruction set, for row
+// counts that fill whole vectors and that leave a tail, f64 and f32 rows.
+template <typename T>
+void expect_scalar_margins(std::size_t rows, std::size_t d, const char* target) {
+  std::vector<T> x(rows * d);
+  std::vector<double> w(d);
+  const CounterRng rng(7);
+  for (std::size_t k = 0; k < x.size(); ++k) x[k] = static_cast<T>(rng.normal(k));
+  for (std::size_t j = 0; j < d; ++j) w[j] = rng.normal(100000 + j) * 1e3;  // large, so that an FMA would show
+  std::vector<double> margin(rows, -1.0);
+  row_margins(x.data(), rows, d, w.data(), margin.data());
+  for (std::size_t i = 0; i < rows; ++i) {
+    double chain = 0.0;
+    for (std::size_t j = 0; j < d; ++j) {
+      const volatile double product = static_cast<double>(x[i * d + j]) * w[j];  // rounded apart from the sum
+      chain += product;
+    }
+    ASSERT_EQ(margin[i], chain) << target << " rows " << rows << " d " << d << " row " << i;
+  }
+}
+
+TEST(RowMargins, AreTheScalarChainOnEveryInstructionSet) {
+  for (const std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    for (const std::size_t rows : {1, 7, 8, 16, 64, 67}) {
+      for (const std::size_t d : {1, 3, 20, 33}) {
+        expect_scalar_margins<double>(rows, d, hwy::TargetName(target));
+        expect_scalar_margins<float>(rows, d, hwy::TargetName(target));
       }
     }
   }

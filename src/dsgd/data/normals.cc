@@ -56,7 +56,17 @@ HWY_INLINE hn::Vec<D> unit(D d, VU bits, std::uint64_t offset) {
   return hn::Mul(hn::ConvertTo(d, hn::BitCast(DI(), top)), hn::Set(d, 0x1.0p-53));
 }
 
-void NormalsImpl(std::uint64_t key, std::uint64_t first, std::size_t count, double* out) {
+// Stores the interleaved cosines and sines as T (a float is the double rounded to nearest).
+HWY_INLINE void store_pairs(D, hn::Vec<D> cosine, hn::Vec<D> sine, double* out) {
+  hn::StoreInterleaved2(cosine, sine, D(), out);
+}
+HWY_INLINE void store_pairs(D, hn::Vec<D> cosine, hn::Vec<D> sine, float* out) {
+  const hn::Rebind<float, D> df;
+  hn::StoreInterleaved2(hn::DemoteTo(df, cosine), hn::DemoteTo(df, sine), df, out);
+}
+
+template <typename T>
+void NormalsImpl(std::uint64_t key, std::uint64_t first, std::size_t count, T* out) {
   if (count == 0) return;
   const D d;
   const DU du;
@@ -70,7 +80,7 @@ void NormalsImpl(std::uint64_t key, std::uint64_t first, std::size_t count, doub
   const auto gamma = hn::Set(du, kSplitMixGamma);
   const auto minus_two = hn::Set(d, -2.0);
   const auto two_pi = hn::Set(d, 2.0 * std::numbers::pi);
-  HWY_ALIGN double pairs[2 * hn::MaxLanes(d)];
+  HWY_ALIGN T pairs[2 * hn::MaxLanes(d)];
   for (std::uint64_t m = pair_begin; m < pair_end; m += lanes) {
     const auto u1 = unit(d, mix(du, counter), 1);                   // (0, 1]: its log is finite
     const auto u2 = unit(d, mix(du, hn::Add(counter, gamma)), 0);  // [0, 1)
@@ -82,13 +92,20 @@ void NormalsImpl(std::uint64_t key, std::uint64_t first, std::size_t count, doub
     // Elements [2m, 2m + 2 lanes) of the stream, of which [first, first + count) are wanted.
     const std::uint64_t e_begin = 2 * m, e_end = e_begin + 2 * lanes;
     if (e_begin >= first && e_end <= first + count) {
-      hn::StoreInterleaved2(cosine, sine, d, out + (e_begin - first));
+      store_pairs(d, cosine, sine, out + (e_begin - first));
     } else {
-      hn::StoreInterleaved2(cosine, sine, d, pairs);
+      store_pairs(d, cosine, sine, pairs);
       const std::uint64_t from = std::max(e_begin, first), to = std::min(e_end, first + count);
-      std::memcpy(out + (from - first), pairs + (from - e_begin), (to - from) * sizeof(double));
+      std::memcpy(out + (from - first), pairs + (from - e_begin), (to - from) * sizeof(T));
     }
   }
+}
+
+void NormalsF64(std::uint64_t key, std::uint64_t first, std::size_t count, double* out) {
+  NormalsImpl(key, first, count, out);
+}
+void NormalsF32(std::uint64_t key, std::uint64_t first, std::size_t count, float* out) {
+  NormalsImpl(key, first, count, out);
 }
 
 }  // namespace dsgd::HWY_NAMESPACE
@@ -96,10 +113,14 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace dsgd {
-HWY_EXPORT(NormalsImpl);
+HWY_EXPORT(NormalsF64);
+HWY_EXPORT(NormalsF32);
 
 void normals(std::uint64_t key, std::uint64_t first, std::size_t count, double* out) {
-  HWY_DYNAMIC_DISPATCH(NormalsImpl)(key, first, count, out);
+  HWY_DYNAMIC_DISPATCH(NormalsF64)(key, first, count, out);
+}
+void normals(std::uint64_t key, std::uint64_t first, std::size_t count, float* out) {
+  HWY_DYNAMIC_DISPATCH(NormalsF32)(key, first, count, out);
 }
 }  // namespace dsgd
 #endif

@@ -16,5 +16,7 @@ namespace dsgd {
 
 // Writes normals [first, first + count) of the stream keyed `key` to out[0 .. count).
 void normals(std::uint64_t key, std::uint64_t first, std::size_t count, double* out);
+// The same normals rounded to float (to nearest, as static_cast<float> of the doubles).
+void normals(std::uint64_t key, std::uint64_t first, std::size_t count, float* out);
 
 }  // namespace dsgd

@@ -11,8 +11,8 @@
 #include <cmath>
 #include <string>
 #include <thread>
-#include <type_traits>
 
+#include "dsgd/data/margins.h"
 #include "dsgd/data/normals.h"
 #include "dsgd/data/rng.h"
 #include "dsgd/error.h"
@@ -150,11 +150,9 @@ void fill_sparse(const SyntheticSpec& spec, Split split, RowRange range, const s
   }
 }
 
-// Dense rows: their features from normals() in blocks of kFillBlock rows, then the blocks'
-// labels, kMarginRows rows at a time (each row's margin summed in column order as one chain; the
-// chains of several rows side by side keep the adder busy).
+// Dense rows: their features from normals() and their margins from row_margins(), in blocks of
+// kFillBlock rows.
 constexpr std::size_t kFillBlock = 64;
-constexpr std::size_t kMarginRows = 4;
 
 template <typename T>
 void fill(const SyntheticSpec& spec, Split split, RowRange range, const std::vector<double>& w_true,
@@ -164,30 +162,18 @@ void fill(const SyntheticSpec& spec, Split split, RowRange range, const std::vec
   const CounterRng noise_rng(stream_key(spec.seed, split == Split::kTrain ? kTrainNoise : kTestNoise));
   T* const x = out.features_as<T>().data() + at * d;
   std::uint8_t* const y = out.labels().data() + at;
-  std::vector<double> staged(std::is_same_v<T, double> ? 0 : kFillBlock * d);
+  double margin[kFillBlock];
   for (std::size_t block = range.begin; block < range.end; block += kFillBlock) {
     const std::size_t rows = std::min(kFillBlock, range.end - block);
     T* const bx = x + (block - range.begin) * d;
-    if constexpr (std::is_same_v<T, double>) {
-      normals(x_key, static_cast<std::uint64_t>(block) * d, rows * d, bx);
-    } else {
-      normals(x_key, static_cast<std::uint64_t>(block) * d, rows * d, staged.data());
-      std::transform(staged.begin(), staged.begin() + static_cast<std::ptrdiff_t>(rows * d), bx,
-                     [](double v) { return static_cast<T>(v); });
-    }
+    normals(x_key, static_cast<std::uint64_t>(block) * d, rows * d, bx);
     // The label comes from the stored value, so an f32 set is labelled by what it holds.
-    for (std::size_t i = 0; i < rows; i += kMarginRows) {
-      const std::size_t group = std::min(kMarginRows, rows - i);
-      double margin[kMarginRows] = {};
-      for (std::size_t j = 0; j < d; ++j) {
-        for (std::size_t k = 0; k < group; ++k) margin[k] += static_cast<double>(bx[(i + k) * d + j]) * w_true[j];
-      }
-      for (std::size_t k = 0; k < group; ++k) {
-        const std::size_t r = block + i + k;
-        bool label = margin[k] > 0.0;
-        if (spec.noise > 0.0 && noise_rng.uniform(r) < spec.noise) label = !label;
-        y[r - range.begin] = label ? 1 : 0;
-      }
+    row_margins(bx, rows, d, w_true.data(), margin);
+    for (std::size_t i = 0; i < rows; ++i) {
+      const std::size_t r = block + i;
+      bool label = margin[i] > 0.0;
+      if (spec.noise > 0.0 && noise_rng.uniform(r) < spec.noise) label = !label;
+      y[r - range.begin] = label ? 1 : 0;
     }
   }
 }
