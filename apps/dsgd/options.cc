@@ -107,6 +107,12 @@ void add_data_options(CLI::App& app, DataOptions& data) {
       ->check(CLI::IsMember({"binary", "gaussian"}));
 }
 
+void reject(const CLI::App& app, std::initializer_list<const char*> names, const char* why) {
+  for (const char* name : names) {
+    if (app.count(name) > 0) throw ConfigError(fmt::format("{} {}", name, why));
+  }
+}
+
 std::string flag_of(std::string_view name) {
   if (const ConfigField* f = find_config_field(name)) {
     // The first long name of its flags ("-b,--batch": --batch; "--bias,!--no-bias": --bias).

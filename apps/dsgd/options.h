@@ -60,6 +60,8 @@ void add_config_options(CLI::App& app, TrainOptions& train, std::initializer_lis
 // The command line's name for a configuration field that a message names (error.h's field()):
 // the field's long flag ("--lr-step-epochs"), or for the command line's own options that the
 // library names (checkpoint_every, max_memory, samples) "--" and the name with dashes.
+// Throws ConfigError for the first of `names` given on the command line: "NAME WHY".
+void reject(const CLI::App& app, std::initializer_list<const char*> names, const char* why);
 [[nodiscard]] std::string flag_of(std::string_view field);
 // An error's message for the command line: a dsgd::Error's with its fields named by flag_of.
 [[nodiscard]] std::string message_of(const std::exception& e);

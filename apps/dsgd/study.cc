@@ -1,14 +1,16 @@
-// dsgd study: a scaling study on synthetic data. Sweeps the workers (and any other setting
-// given with --vary), times every point after a warm-up, fits the cost model to the points,
-// predicts beyond the machine, and with --report DIR writes the report, the raw results and
-// the plots. --seed-sweeps runs the seed report's three experiments.
+// dsgd study: a scaling study on synthetic data or on a data file. Sweeps the workers (and any
+// other setting given with --vary), times every point after a warm-up, fits the cost model to
+// the points, predicts beyond the machine, and with --report DIR writes the report, the raw
+// results and the plots. --seed-sweeps runs the seed report's three experiments.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
 #include <sys/stat.h>
@@ -16,10 +18,13 @@
 
 #include "dsgd/error.h"
 #include "dsgd/model/kernel.h"
+#include "dsgd/model/metrics.h"
 #include "dsgd/report/bandwidth.h"
 #include "dsgd/report/study.h"
 #include "dsgd/train/config_fields.h"
+#include "dsgd/train/fit.h"
 #include "experiment.h"
+#include "files.h"
 #include "options.h"
 
 namespace dsgd::cli {
@@ -171,6 +176,112 @@ NamedNetwork parse_network(const std::string& text) {
   return {fmt::format("{} us, {} Gbit/s", parts[0], parts[1]), {latency_us * 1e-6, gbps * 1e9 / 8}};
 }
 
+// What a point records of its data: its size, its storage and the time it took to make or read.
+struct PointData {
+  std::size_t rows = 0;
+  std::size_t features = 0;
+  std::size_t nnz = 0;  // non-zeros a row (the mean, rounded, for a sparse file); 0: dense
+  std::string dtype;
+  double load_s = 0;
+};
+
+// A measured point from the median of its runs, with the cost model's sample of it.
+StudyPoint make_point(const std::string& series, int workers, int cores, const PointData& data, double epochs,
+                      const RunReport& median) {
+  StudyPoint p;
+  p.series = series;
+  p.workers = workers;
+  p.rows = data.rows;
+  p.features = data.features;
+  p.nnz = data.nnz;
+  p.dtype = data.dtype;
+  p.times_s = median.times_s;
+  p.median_s = median.run.time_s;
+  p.min_s = *std::min_element(p.times_s.begin(), p.times_s.end());
+  p.max_s = *std::max_element(p.times_s.begin(), p.times_s.end());
+  p.compute_s = median.run.compute_s;
+  p.exchange_s = median.run.exchange_s;
+  p.comm_s = median.run.comm_s;
+  p.wait_s = median.run.wait_s;
+  p.load_s = data.load_s;
+  p.steps = static_cast<double>(median.run.steps);
+  const CommStats& c0 = median.run.per_worker.front();
+  const double moved = static_cast<double>(c0.bytes_sent + c0.bytes_received);
+  p.bytes_per_step = p.steps > 0 ? moved / p.steps : 0;
+  p.test_accuracy = median.test.accuracy;
+  p.test_log_loss = median.test.log_loss;
+  p.bound_s = median.bound_s;
+  p.bandwidth_gbs = median.bandwidth_gbs;
+  p.sample = {workers,
+              cores,
+              epochs,
+              static_cast<double>(data.rows) / workers,
+              p.nnz > 0 ? fmt::format("sparse d={} nnz={} {}", p.features, p.nnz, p.dtype)
+                        : fmt::format("dense d={} {}", p.features, p.dtype),
+              workers > 1 ? static_cast<double>(c0.syncs) : 0.0,
+              workers > 1 ? moved : 0.0,
+              p.median_s};
+  return p;
+}
+
+void print_point(const StudyPoint& p, const std::string& label) {
+  fmt::print("{:<28} W={:<3} median {:.4f} s over {} runs (min {:.4f}, max {:.4f}); held-out accuracy {:.4f}\n",
+             label, p.workers, p.median_s, p.times_s.size(), p.min_s, p.max_s, p.test_accuracy);
+  std::fflush(stdout);
+}
+
+// A study on a data file: read once (and its --test file), then every point trains through the
+// library's fit, as `dsgd train FILE` does: the fields not given take the data's defaults
+// (scaling, optimizer, batch, epochs, rate), decided for each worker count.
+struct FileStudy {
+  ReadResult data;
+  std::optional<ReadResult> test;
+  std::string label;
+};
+
+// One run of a point on a file: fit's run, scored on the test rows, with its bandwidth bound
+// (the epochs run over X's bytes at `bandwidth_gbs`). With `score_epochs`, the test rows are
+// also scored at every epoch's end (the convergence run).
+RunReport run_on_file(const FileStudy& file, const TrainConfig& config, const GivenField& given,
+                      const MachineFigure& bandwidth, bool score_epochs) {
+  FitOptions options;
+  if (score_epochs && file.test) {
+    options.holdout = &file.test->data;
+    options.holdout_rows = file.test->total_rows;
+  }
+  FitResult fitted = fit(file.data.data, config, given, options);
+  RunReport report;
+  report.run = std::move(fitted.run);
+  const Metrics none{std::nan(""), std::nan("")};
+  report.test = file.test ? evaluate(file.test->data, report.run.model) : none;
+  report.bandwidth_gbs = bandwidth.value;
+  report.bandwidth_source = bandwidth.source;
+  report.bound_s = static_cast<double>(report.run.epochs.size()) * static_cast<double>(file.data.data.feature_bytes()) /
+                   (bandwidth.value * 1e9);
+  report.times_s = {report.run.time_s};
+  return report;
+}
+
+// A point of a file study: `warmup` untimed runs, `repeat` timed ones, and the convergence run.
+StudyPoint file_point(const FileStudy& file, TrainConfig config, const GivenField& given, int workers, int cores,
+                      int warmup, int repeat, bool convergence) {
+  config.workers = workers;
+  const MachineFigure bandwidth = machine_read_bandwidth(std::min(workers, cores));
+  for (int r = 0; r < warmup; ++r) (void)run_on_file(file, config, given, bandwidth, false);
+  std::vector<RunReport> runs;
+  for (int r = 0; r < repeat; ++r) runs.push_back(run_on_file(file, config, given, bandwidth, false));
+  const RunReport median = median_run(std::move(runs));
+  const Dataset& x = file.data.data;
+  const bool sparse = x.layout() == Layout::kSparse;
+  const PointData described{
+      x.rows(), x.features(),
+      sparse ? static_cast<std::size_t>(std::lround(static_cast<double>(x.values()) / std::max<double>(1, x.rows()))) : 0,
+      std::string(to_string(x.dtype())), file.data.seconds + (file.test ? file.test->seconds : 0.0)};
+  StudyPoint p = make_point("", workers, cores, described, static_cast<double>(median.run.epochs.size()), median);
+  if (convergence && file.test) p.convergence = run_on_file(file, config, given, bandwidth, true).run.epochs;
+  return p;
+}
+
 }  // namespace
 
 Handler add_study_command(CLI::App& app) {
@@ -187,11 +298,23 @@ Handler add_study_command(CLI::App& app) {
     std::string more_workers = "8,16,32";
     bool convergence = true;
     bool seed_sweeps = false;
+    std::string file;  // DATA: a study on this file instead of synthetic data
+    std::string test;
+    InputOptions input;
   };
   auto options = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
-      "study", "A scaling study on synthetic data: sweeps workers and settings, fits a cost model, writes a report "
-               "with plots (no options: the seed experiment at W = 1, 2, 4)");
+      "study", "A scaling study on synthetic data or on a data file: sweeps workers and settings, fits a cost model, "
+               "writes a report with plots (no options: the seed experiment at W = 1, 2, 4)");
+  sub->add_option("data", options->file,
+                  "A LIBSVM/SVMlight or CSV file (optionally gzip-compressed) to study in place of synthetic data: read "
+                  "once, then every point trains on it as 'dsgd train DATA' does, the settings not given taking the "
+                  "data's defaults for each worker count (dsgd train --help)");
+  sub->add_option("--test", options->test,
+                  "With DATA: the held-out file each point is scored on (accuracy; log-loss every epoch for the "
+                  "convergence plot); without it the points have no held-out figures")
+      ->group("Data files");
+  add_input_options(*sub, options->input, false);
   add_data_options(*sub, options->data);
   add_config_options(*sub, options->train,
                      {"epochs", "batch", "lr", "warmup_epochs", "schedule", "lr_step_epochs", "lr_step_factor", "l2",
@@ -239,12 +362,35 @@ Handler add_study_command(CLI::App& app) {
                 "The seed report's three experiments (1M x 20, 8 epochs; 150k x 64, 6 epochs, warm-up 3; 600k x 256, "
                 "batch 16384) in place of -n and -d, beside the seed's own figure")
       ->group(group);
-  return [options] {
+  return [options, sub] {
     Options& o = *options;
+    const bool on_file = !o.file.empty();
+    if (on_file) {
+      reject(*sub, {"--samples", "--test-samples", "--noise", "--nnz", "--zipf", "--values", "--seed-sweeps"},
+             "is for synthetic data, not with a data file");
+      if (o.scaling == "weak")
+        throw ConfigError("--scaling weak grows synthetic data with the workers; a data file's rows stay as they are "
+                          "(strong scaling)");
+      check_paths({}, {{"data", o.file}, {"--test", o.test}});
+    } else {
+      reject(*sub, {"--test", "--input-format", "--storage", "--format", "--label-column", "--cache"},
+             "needs a data file (dsgd study DATA ...)");
+    }
     const std::vector<int> workers = worker_counts(o.workers, "--workers", 1024);
     const std::vector<int> more = worker_counts(o.more_workers, "--predict-workers", 1'000'000);
     std::vector<Axis> axes;
     for (const std::string& v : o.vary) axes.push_back(parse_axis(v));
+    if (on_file) {
+      for (const Axis& axis : axes) {
+        if (is_data_axis(axis.name))
+          throw ConfigError(fmt::format("--vary {}: a setting of synthetic data, not of a data file", axis.name));
+      }
+    }
+    // A file's points take the data's defaults for the fields neither given nor swept.
+    const GivenField given_or_varied = [&](std::string_view field) {
+      return field == "workers" || o.train.is_given(field) ||
+             std::any_of(axes.begin(), axes.end(), [&](const Axis& a) { return a.name == field; });
+    };
     std::vector<NamedNetwork> networks;
     for (const std::string& n : o.networks) networks.push_back(parse_network(n));
     if (!o.report.empty()) {  // a folder that cannot be written fails now, not after the sweep
@@ -254,8 +400,26 @@ Handler add_study_command(CLI::App& app) {
         throw InputError(o.report, 0, fmt::format("cannot write into the report folder: {}", std::strerror(errno)));
     }
 
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    std::optional<FileStudy> file;
+    if (on_file) {  // read once, with every core
+      o.input.dtype = o.data.dtype;
+      o.train.config.seed = o.data.spec.seed;
+      const FileReader reader{nullptr, cores, true};
+      ReadOptions read = o.input.read_options(cores);
+      if (sub->count("--features") > 0) read.features = o.data.spec.features;
+      file.emplace(FileStudy{reader(o.file, read), std::nullopt, std::filesystem::path(o.file).filename().string()});
+      fmt::print("Data  {}\n", describe(o.file, file->data));
+      if (!o.test.empty()) {
+        file->test = read_for_model(o.test, file->data.data.features(), file->data.labels, o.input, reader);
+        fmt::print("Test  {}\n", describe(o.test, *file->test));
+      }
+    }
+
     std::vector<Base> bases;
-    if (o.seed_sweeps) {
+    if (on_file) {
+      bases.push_back({file->label, o.data, o.train.config});
+    } else if (o.seed_sweeps) {
       if (o.train.is_given("epochs") || o.train.is_given("batch") || o.train.is_given("warmup_epochs"))
         throw ConfigError("--seed-sweeps sets --epochs, --batch and --warmup-epochs of each experiment itself");
       bases = seed_bases(o.data, o.train.config);
@@ -266,12 +430,15 @@ Handler add_study_command(CLI::App& app) {
 
     Study study;
     study.title = o.seed_sweeps ? "dsgd study: the seed report's experiments"
+                  : on_file     ? fmt::format("dsgd study: {}", file->label)
                                 : fmt::format("dsgd study: {}{}", bases[0].label,
                                               o.data.spec.nnz > 0 ? fmt::format(" (nnz {})", o.data.spec.nnz) : "");
     study.scaling = o.scaling;
+    // A file's default batch is a share of the rows, the same global batch for every W.
+    study.fixed_global_batch = on_file && !given_or_varied("batch");
     study.repeat = o.repeat;
     study.warmup = o.warmup;
-    study.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    study.cores = cores;
     study.kernel_target = kernel_target();
     if (o.seed_sweeps) study.seed.push_back({"1M x 20", 4, 0.0776, "the seed's Python multiprocessing, 4 workers"});
 
@@ -293,6 +460,13 @@ Handler add_study_command(CLI::App& app) {
         std::optional<Experiment> made;
         std::size_t made_rows = 0;
         for (const int w : workers) {
+          if (file) {
+            StudyPoint p = file_point(*file, config, given_or_varied, w, study.cores, o.warmup, o.repeat, o.convergence);
+            p.series = series;
+            print_point(p, series.empty() ? base.label : series);
+            study.points.push_back(std::move(p));
+            continue;
+          }
           DataOptions point_data = data;
           if (o.scaling == "weak") point_data.spec.samples = rows_per_worker * static_cast<std::size_t>(w);
           point_data.resolve();
@@ -313,51 +487,16 @@ Handler add_study_command(CLI::App& app) {
           std::vector<RunReport> runs;
           for (int r = 0; r < o.repeat; ++r) runs.push_back(run_scored(train.config, *made, bounds[key], "", true));
           const RunReport median = median_run(std::move(runs));
-          StudyPoint p;
-          p.series = series;
-          p.workers = w;
-          p.rows = point_data.spec.samples;
-          p.features = point_data.spec.features;
-          p.nnz = point_data.spec.nnz;
-          p.dtype = point_data.dtype;
-          p.times_s = median.times_s;
-          p.median_s = median.run.time_s;
-          p.min_s = *std::min_element(p.times_s.begin(), p.times_s.end());
-          p.max_s = *std::max_element(p.times_s.begin(), p.times_s.end());
-          p.compute_s = median.run.compute_s;
-          p.exchange_s = median.run.exchange_s;
-          p.comm_s = median.run.comm_s;
-          p.wait_s = median.run.wait_s;
-          p.load_s = made->generate_s;
-          p.steps = static_cast<double>(median.run.steps);
-          const CommStats& c0 = median.run.per_worker.front();
-          const double moved = static_cast<double>(c0.bytes_sent + c0.bytes_received);
-          p.bytes_per_step = p.steps > 0 ? moved / p.steps : 0;
-          p.test_accuracy = median.test.accuracy;
-          p.test_log_loss = median.test.log_loss;
-          p.bound_s = median.bound_s;
-          p.bandwidth_gbs = median.bandwidth_gbs;
-          const Dataset& x = made->train;
-          p.sample = {w,
-                      study.cores,
-                      static_cast<double>(train.config.epochs),
-                      static_cast<double>(x.rows()) / w,
-                      p.nnz > 0 ? fmt::format("sparse d={} nnz={} {}", p.features, p.nnz, p.dtype)
-                                : fmt::format("dense d={} {}", p.features, p.dtype),
-                      w > 1 ? static_cast<double>(c0.syncs) : 0.0,
-                      w > 1 ? moved : 0.0,
-                      p.median_s};
+          const PointData described{point_data.spec.samples, point_data.spec.features, point_data.spec.nnz,
+                                    point_data.dtype, made->generate_s};
+          StudyPoint p = make_point(series, w, study.cores, described, static_cast<double>(train.config.epochs), median);
           if (o.convergence && made->test.rows() > 0) {
             const RunResult scored =
                 train_on_threads(train.config, balanced_jobs(train.config, made->train, made->train.rows(),
                                                              &made->test, made->test.rows()));
             p.convergence = scored.epochs;
           }
-          fmt::print("{:<28} W={:<3} median {:.4f} s over {} runs (min {:.4f}, max {:.4f}); held-out accuracy "
-                     "{:.4f}\n",
-                     series.empty() ? base.label : series, w, p.median_s, p.times_s.size(), p.min_s, p.max_s,
-                     p.test_accuracy);
-          std::fflush(stdout);
+          print_point(p, series.empty() ? base.label : series);
           study.points.push_back(std::move(p));
         }
         std::size_t a = axes.size();

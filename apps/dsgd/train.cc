@@ -17,13 +17,6 @@
 namespace dsgd::cli {
 namespace {
 
-// Throws ConfigError for the first of `names` given on the command line.
-void reject(const CLI::App& app, std::initializer_list<const char*> names, const char* why) {
-  for (const char* name : names) {
-    if (app.count(name) > 0) throw ConfigError(fmt::format("{} {}", name, why));
-  }
-}
-
 // check_same_config with the settings of file training: the files, the options of reading
 // them, and which configuration fields were given (a rank that was given one skips the
 // collectives that compute its default).

@@ -41,6 +41,51 @@ TEST_F(CliTest, StudyWeakScalingGrowsTheRowsWithTheWorkers) {
   EXPECT_TRUE(j.at("points")[1].at("convergence").empty());
 }
 
+TEST_F(CliTest, StudyOnADataFileTrainsAsTrainDoesAndScoresTheTestFile) {
+  const std::string data = data_file("a9a.gz"), test = data_file("a9a.t.gz");
+  const Result r = dsgd("study " + data + " --test " + test + " --workers 1,2 --repeat 2 --warmup 0 --epochs 3 --report out");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(has_line_starting(r.out, "Data  ")) << r.out;
+  EXPECT_TRUE(has_line_starting(r.out, "Test  ")) << r.out;
+  EXPECT_NE(r.out.find("dsgd study: a9a.gz"), std::string::npos) << r.out;
+  const json j = json::parse(read_text(path("out/results.json")));
+  ASSERT_EQ(j.at("points").size(), 2u);
+  for (const json& p : j.at("points")) {
+    EXPECT_EQ(p.at("rows"), 32561);
+    EXPECT_EQ(p.at("features"), 123);
+    EXPECT_EQ(p.at("nnz"), 14);  // 451592 values over 32561 rows
+    EXPECT_EQ(p.at("times_s").size(), 2u);
+    EXPECT_GT(p.at("test_accuracy").get<double>(), 0.8);  // a9a's held-out accuracy is about 0.85
+    EXPECT_EQ(p.at("convergence").size(), 3u);           // --epochs 3, the test file scored each
+  }
+  // The data's default batch is a 128th of the rows whatever W: the same steps at W = 1 and 2.
+  EXPECT_EQ(j.at("points")[0].at("steps"), j.at("points")[1].at("steps"));
+  // And its defaults scale the features the way dsgd train FILE does: the same held-out accuracy
+  // for one worker.
+  const Result one = dsgd("train " + data + " --test " + test + " --workers 1 --epochs 3 --json one.json");
+  ASSERT_EQ(one.code, 0) << one.err;
+  const json t = json::parse(read_text(path("one.json")));
+  EXPECT_EQ(t.at("test").at("accuracy").get<double>(), j.at("points")[0].at("test_accuracy").get<double>());
+  EXPECT_EQ(t.at("steps"), j.at("points")[0].at("steps"));
+}
+
+TEST_F(CliTest, StudyOnADataFileRefusesSyntheticSettings) {
+  const std::string data = data_file("heart_scale");
+  for (const std::string args : {"study " + data + " -n 100", "study " + data + " --nnz 3",
+                                 "study " + data + " --scaling weak", "study " + data + " --vary samples=10,20",
+                                 "study " + data + " --seed-sweeps", std::string("study --test ") + data,
+                                 std::string("study - --test -")}) {
+    SCOPED_TRACE(args);
+    const Result r = dsgd(args);
+    EXPECT_EQ(r.code, 2);
+    expect_one_line_error(r);
+  }
+  const Result r = dsgd("study " + data_file("no_such_file") + " --workers 1 --repeat 1");
+  EXPECT_EQ(r.code, 1);
+  expect_one_line_error(r);
+  EXPECT_NE(r.err.find("no_such_file"), std::string::npos) << r.err;
+}
+
 TEST_F(CliTest, StudyRefusesBadSweepsWithOneLine) {
   for (const char* args : {"study --vary bogus=1,2", "study --vary batch=0", "study --vary batch=", "study --vary batch",
                            "study --vary workers=1,2", "study --workers 0", "study --workers 1,,2",

@@ -356,14 +356,15 @@ void fit_study(Study& study, const std::vector<int>& more_workers, const std::ve
     }
     const StudyPoint& base = base_of(study, *last);
     // A point of W workers, from the series' largest: strong scaling splits its rows, weak keeps
-    // each worker's; the steps (and so the syncs) follow the rows per worker.
+    // each worker's; the steps (and so the syncs) follow the rows per worker, unless the global
+    // batch is fixed.
     const auto at = [&](int w) {
       CostSample s = last->sample;
       s.workers = w;
       s.cores = std::max(w, study.cores);
       const double ratio = study.scaling == "weak" ? 1.0 : static_cast<double>(last->workers) / w;
       s.rows_per_worker *= ratio;
-      s.syncs = std::ceil(last->sample.syncs * ratio);
+      s.syncs = study.fixed_global_batch ? last->sample.syncs : std::ceil(last->sample.syncs * ratio);
       s.bytes_per_worker = 0;
       if (last->workers > 1) s.bytes_per_worker = last->sample.bytes_per_worker / last->sample.syncs * s.syncs;
       return s;

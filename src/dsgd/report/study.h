@@ -48,6 +48,9 @@ struct StudyExtrapolation {
 struct Study {
   std::string title;
   std::string scaling = "strong";  // strong (data fixed) or weak (rows per worker fixed)
+  // The global batch stays as W grows (a data file's default batch, a share of the rows): the
+  // steps, and so the syncs, of a predicted point are those measured, not fewer with more workers.
+  bool fixed_global_batch = false;
   int repeat = 5, warmup = 1;
   int cores = 1;
   std::string kernel_target;
