@@ -212,6 +212,7 @@ StudyPoint make_point(const std::string& series, int workers, int cores, const P
   p.test_log_loss = median.test.log_loss;
   p.bound_s = median.bound_s;
   p.bandwidth_gbs = median.bandwidth_gbs;
+  p.random_bound_s = median.random_bound_s;
   p.sample = {workers,
               cores,
               epochs,
@@ -240,10 +241,11 @@ struct FileStudy {
 };
 
 // One run of a point on a file: fit's run, scored on the test rows, with its bandwidth bound
-// (the epochs run over X's bytes at `bandwidth_gbs`). With `score_epochs`, the test rows are
+// (the epochs run over X's bytes at `bandwidth`; for sparse rows also their non-zeros at
+// `random_reads_per_s`). With `score_epochs`, the test rows are
 // also scored at every epoch's end (the convergence run).
 RunReport run_on_file(const FileStudy& file, const TrainConfig& config, const GivenField& given,
-                      const MachineFigure& bandwidth, bool score_epochs) {
+                      const MachineFigure& bandwidth, double random_reads_per_s, bool score_epochs) {
   FitOptions options;
   if (score_epochs && file.test) {
     options.holdout = &file.test->data;
@@ -258,6 +260,11 @@ RunReport run_on_file(const FileStudy& file, const TrainConfig& config, const Gi
   report.bandwidth_source = bandwidth.source;
   report.bound_s = static_cast<double>(report.run.epochs.size()) * static_cast<double>(file.data.data.feature_bytes()) /
                    (bandwidth.value * 1e9);
+  if (random_reads_per_s > 0) {
+    report.random_reads_per_s = random_reads_per_s;
+    report.random_bound_s = static_cast<double>(report.run.epochs.size()) *
+                            static_cast<double>(file.data.data.values()) / random_reads_per_s;
+  }
   report.times_s = {report.run.time_s};
   return report;
 }
@@ -266,19 +273,23 @@ RunReport run_on_file(const FileStudy& file, const TrainConfig& config, const Gi
 StudyPoint file_point(const FileStudy& file, TrainConfig config, const GivenField& given, int workers, int cores,
                       int warmup, int repeat, bool convergence) {
   config.workers = workers;
-  const MachineFigure bandwidth = machine_read_bandwidth(std::min(workers, cores));
-  for (int r = 0; r < warmup; ++r) (void)run_on_file(file, config, given, bandwidth, false);
-  std::vector<RunReport> runs;
-  for (int r = 0; r < repeat; ++r) runs.push_back(run_on_file(file, config, given, bandwidth, false));
-  const RunReport median = median_run(std::move(runs));
+  const int threads = std::min(workers, cores);
+  const MachineFigure bandwidth = machine_read_bandwidth(threads);
   const Dataset& x = file.data.data;
   const bool sparse = x.layout() == Layout::kSparse;
+  // The sparse pass's model: a (weight, gradient) pair of doubles per column (as measure_bounds).
+  const double random_reads = sparse ? machine_random_reads(threads, 2 * sizeof(double) * x.features()).value : 0.0;
+  for (int r = 0; r < warmup; ++r) (void)run_on_file(file, config, given, bandwidth, random_reads, false);
+  std::vector<RunReport> runs;
+  for (int r = 0; r < repeat; ++r) runs.push_back(run_on_file(file, config, given, bandwidth, random_reads, false));
+  const RunReport median = median_run(std::move(runs));
   const PointData described{
       x.rows(), x.features(),
       sparse ? static_cast<std::size_t>(std::lround(static_cast<double>(x.values()) / std::max<double>(1, x.rows()))) : 0,
       std::string(to_string(x.dtype())), file.data.seconds + (file.test ? file.test->seconds : 0.0)};
   StudyPoint p = make_point("", workers, cores, described, static_cast<double>(median.run.epochs.size()), median);
-  if (convergence && file.test) p.convergence = run_on_file(file, config, given, bandwidth, true).run.epochs;
+  if (convergence && file.test)
+    p.convergence = run_on_file(file, config, given, bandwidth, random_reads, true).run.epochs;
   return p;
 }
 

@@ -21,6 +21,7 @@ TEST_F(CliTest, StudySweepsWorkersAndWritesTheReport) {
     EXPECT_EQ(p.at("rows"), 20000);
     EXPECT_GT(p.at("predicted_s").get<double>(), 0);
     EXPECT_EQ(p.at("convergence").size(), 2u);  // --epochs 2, held-out loss each
+    EXPECT_EQ(p.at("random_bound_s"), 0);        // dense rows have none
   }
   // The same batch gives the same weights whatever the repetition (median_run checks), and the
   // batches differ in their steps: 20000 / 256 / W against 20000 / 512 / W a epoch.
@@ -57,6 +58,7 @@ TEST_F(CliTest, StudyOnADataFileTrainsAsTrainDoesAndScoresTheTestFile) {
     EXPECT_EQ(p.at("times_s").size(), 2u);
     EXPECT_GT(p.at("test_accuracy").get<double>(), 0.8);  // a9a's held-out accuracy is about 0.85
     EXPECT_EQ(p.at("convergence").size(), 3u);           // --epochs 3, the test file scored each
+    EXPECT_GT(p.at("random_bound_s").get<double>(), 0);   // sparse rows: the random-read bound too
   }
   // The data's default batch is a 128th of the rows whatever W: the same steps at W = 1 and 2.
   EXPECT_EQ(j.at("points")[0].at("steps"), j.at("points")[1].at("steps"));

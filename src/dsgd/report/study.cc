@@ -84,7 +84,7 @@ std::string csv_text(const Study& study) {
   std::string out =
       "series,workers,rows,features,nnz,dtype,repeats,median_s,min_s,max_s,compute_s,exchange_s,comm_s,wait_s,"
       "load_s,steps,bytes_per_step,test_accuracy,test_log_loss,bound_s,bandwidth_gbs,speedup,predicted_s,"
-      "predicted_speedup,loo_s\n";
+      "predicted_speedup,loo_s,random_bound_s\n";
   for (const StudyPoint& p : study.points) {
     out += fmt::format("\"{}\",{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{},{:.9g},"
                        "{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{}\n",
@@ -92,7 +92,7 @@ std::string csv_text(const Study& study) {
                        p.max_s, p.compute_s, p.exchange_s, p.comm_s, p.wait_s, p.load_s, p.steps, p.bytes_per_step,
                        p.test_accuracy, p.test_log_loss, p.bound_s, p.bandwidth_gbs, measured_speedup(study, p),
                        p.predicted_s, predicted_speedup(study, p),
-                       std::isfinite(p.loo_s) ? fmt::format("{:.9g}", p.loo_s) : std::string());
+                       std::isfinite(p.loo_s) ? fmt::format("{:.9g}", p.loo_s) : std::string(), p.random_bound_s);
   }
   return out;
 }
@@ -114,20 +114,22 @@ std::string table_text(const Study& study, bool markdown) {
       out += "|";
       for (const auto& c : cells) out += " " + c + " |";
     } else {
-      out += fmt::format("  {:<22} {:>3} {:>10} {:>8} {:>8} {:>10} {:>8} {:>9} {:>8} {:>8} {:>10}", cells[0],
+      out += fmt::format("  {:<22} {:>3} {:>10} {:>8} {:>8} {:>10} {:>8} {:>9} {:>8} {:>8} {:>10} {:>10}", cells[0],
                          cells[1], cells[2], cells[3], cells[4], cells[5], cells[6], cells[7], cells[8], cells[9],
-                         cells[10]);
+                         cells[10], cells[11]);
     }
     out += "\n";
   };
-  row({"series", "W", "median", "spread", "speedup", "model", "error", "held out", "model x", "bound", "B/step"});
-  if (markdown) out += "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
+  row({"series", "W", "median", "spread", "speedup", "model", "error", "held out", "model x", "bound", "rand bound",
+       "B/step"});
+  if (markdown) out += "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
   for (const StudyPoint& p : study.points) {
     row({series_name(p.series), std::to_string(p.workers), fmt_time(p.median_s),
          fmt::format("{:.0f}%", p.median_s > 0 ? 100 * (p.max_s - p.min_s) / p.median_s : 0.0),
          fmt::format("{:.2f}x", measured_speedup(study, p)), fmt_time(p.predicted_s),
          fmt_error(p.predicted_s, p.median_s), fmt_error(p.loo_s, p.median_s), fmt::format("{:.2f}x", predicted_speedup(study, p)),
-         fmt_time(p.bound_s), human_bytes(p.bytes_per_step)});
+         fmt_time(p.bound_s), p.random_bound_s > 0 ? fmt_time(p.random_bound_s) : std::string("-"),
+         human_bytes(p.bytes_per_step)});
   }
   return out;
 }
@@ -397,7 +399,8 @@ void print_study(std::FILE* out, const Study& study) {
   fmt::print(out, "{}", table_text(study, false));
   fmt::print(out, "  (median of the timed runs; spread: (max - min) / median; model: the cost model's time, fitted to "
                   "all points; error: its error; held out: the error of the model fitted without the point; model x: "
-                  "the model's speedup; bound: the memory-bandwidth bound)\n");
+                  "the model's speedup; bound: the memory-bandwidth bound; rand bound: sparse points' non-zeros at the "
+                  "random-read rate of the run's cores)\n");
   fmt::print(out, "Cost model fitted to {} points (T = compute / W + syncs x tree levels + bytes):\n{}",
              study.model.samples, model_text(study.model));
   if (!study.extrapolations.empty())
@@ -433,6 +436,7 @@ nlohmann::json to_json(const Study& study) {
                       {"test_accuracy", p.test_accuracy},
                       {"test_log_loss", p.test_log_loss},
                       {"bound_s", p.bound_s},
+                      {"random_bound_s", p.random_bound_s},
                       {"bandwidth_gbs", p.bandwidth_gbs},
                       {"speedup", measured_speedup(study, p)},
                       {"predicted_s", p.predicted_s},
@@ -473,7 +477,8 @@ std::string write_study_report(const std::string& dir, const Study& study) {
   md += "## Measured and modelled\n\n" + table_text(study, true);
   md += "\nspread: (max - min) / median of the timed runs; model: the cost model's time, fitted to all points; "
         "error: its error; held out: the error of the model fitted without the point; bound: the "
-        "memory-bandwidth bound of the run's cores.\n\n";
+        "memory-bandwidth bound of the run's cores; rand bound: a sparse point's non-zeros at the random-read rate of "
+        "the run's cores (each reads and writes the model at a random place).\n\n";
   md += fmt::format("## Cost model\n\nT = epochs x rows per worker x per row x max(1, W / "
                     "cores) + syncs x (per level x ceil(log2 W) + per extra worker a core x max(0, W / cores - 1)) "
                     "+ bytes exchanged x per byte, one cost a row for each kind of row; fitted to {} points by non-negative least squares on the "

@@ -30,6 +30,9 @@ struct StudyPoint {
   double bytes_per_step = 0;  // one worker's sent + received a step
   double test_accuracy = 0, test_log_loss = 0;
   double bound_s = 0, bandwidth_gbs = 0;  // memory-bandwidth bound of the run's cores
+  // Sparse points: the epochs' non-zeros at the random-read rate of the run's cores (each reads
+  // and writes the model at a random place); 0 for dense points.
+  double random_bound_s = 0;
   std::vector<EpochProgress> convergence;  // a scored run's epochs (held-out loss each)
   CostSample sample;
   double predicted_s = 0;  // by the model fitted to all points
