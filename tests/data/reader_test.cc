@@ -3,7 +3,12 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+#include <zlib.h>
+
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -158,6 +163,35 @@ TEST(LibsvmReader, IndexBeyondFeaturesIsAnErrorOrDroppedForAModel) {
 
 TEST(LibsvmReader, ALowerHighestIndexTakesTheGivenDimension) {
   EXPECT_EQ(read("crlf.libsvm", {.features = 10}).data.features(), 10U);
+}
+
+// Writes `text` to `path` as a gzip member of its own, after any members the file has.
+void append_gzip_member(const std::string& path, const std::string& text) {
+  gzFile f = gzopen(path.c_str(), "ab");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(gzwrite(f, text.data(), static_cast<unsigned>(text.size())), static_cast<int>(text.size()));
+  ASSERT_EQ(gzclose(f), Z_OK);
+}
+
+TEST(LibsvmReader, ReadsConcatenatedGzipMembersAndRefusesDataAfterTheLast) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / fmt::format("dsgd_gz_{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "two.libsvm.gz").string();
+  append_gzip_member(path, "+1 1:0.5\n");
+  append_gzip_member(path, "-1 2:1\n");  // `cat a.gz b.gz` makes such a file
+  ReadResult r = read(path);
+  ASSERT_EQ(r.data.rows(), 2U);
+  EXPECT_EQ(row(r.data, 1), (Row{{1, 1.0}}));
+  // Zeros after the last member (a tool's padding) end the file.
+  { std::ofstream(path, std::ios::app | std::ios::binary) << std::string(100, '\0'); }
+  r = read(path);
+  EXPECT_EQ(r.data.rows(), 2U);
+  // Anything else there is an error that says where, not rows quietly dropped.
+  const auto size = std::filesystem::file_size(path);
+  { std::ofstream(path, std::ios::app | std::ios::binary) << "+1 3:1\n"; }
+  EXPECT_EQ(error_of(path),
+            fmt::format("{}: data after the end of the gzip data, at byte {} of the file", path, size));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(LibsvmReader, EmptyFilesAndSingleClassesAreReportedPlainly) {

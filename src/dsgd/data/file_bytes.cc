@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -32,41 +33,95 @@ class Fd {
   int fd_;
 };
 
-// Reads all of fd (closed here) through zlib: gzip data is decompressed, anything else passed
-// through as it is (zlib's transparent mode), so a pipe needs no look ahead. Sets `compressed`.
-std::vector<char> read_through_zlib(const std::string& path, int fd, bool& compressed) {
-  gzFile in = gzdopen(fd, "rb");
-  if (in == nullptr) {
-    ::close(fd);
-    throw InputError(path, 0, std::string("cannot open: ") + std::strerror(errno));
-  }
-  (void)gzbuffer(in, 1 << 18);
+// Reads all of fd (closed here): gzip data, one member or several (as `cat a.gz b.gz` makes), is
+// decompressed and anything else passed through as it is, so a pipe needs no look ahead beyond
+// its first two bytes. Bytes after the last member that are neither another member nor zeros
+// (which some tools pad with) fail the read: a file with junk at its end is not read as clean.
+// Sets `compressed`.
+std::vector<char> read_through_zlib(const std::string& path, int raw_fd, bool& compressed) {
+  const Fd fd(raw_fd);
+  std::vector<unsigned char> in(std::size_t{1} << 18);
+  std::size_t in_at = 0, in_end = 0;  // the input not yet used: in[in_at, in_end)
+  std::uint64_t before = 0;           // bytes of the file before in[0]
+  // Reads more of the file after the unused input; false at its end.
+  const auto fill = [&] {
+    if (in_at > 0) {
+      std::memmove(in.data(), in.data() + in_at, in_end - in_at);
+      before += in_at;
+      in_end -= in_at;
+      in_at = 0;
+    }
+    while (true) {
+      const ssize_t n = ::read(fd.get(), in.data() + in_end, in.size() - in_end);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw InputError(path, 0, "read failed: " + std::string(std::strerror(errno)));
+      in_end += static_cast<std::size_t>(n);
+      return n > 0;
+    }
+  };
+  // At least `want` unused input bytes, or all there are.
+  const auto have = [&](std::size_t want) {
+    while (in_end - in_at < want && fill()) {
+    }
+    return in_end - in_at;
+  };
   std::vector<char> out;
   std::size_t used = 0;
+  const auto room = [&] {  // free space after `used` to write into
+    if (out.size() - used < (1 << 20)) out.resize(std::max<std::size_t>(out.size() * 2, 1 << 22));
+    return std::min<std::size_t>(out.size() - used, 1U << 30);
+  };
   try {
-    while (true) {
-      if (out.size() - used < (1 << 20)) out.resize(std::max<std::size_t>(out.size() * 2, 1 << 22));
-      const int n =
-          gzread(in, out.data() + used, static_cast<unsigned>(std::min<std::size_t>(out.size() - used, 1U << 30)));
-      if (n < 0) {
-        int code = 0;
-        const std::string what = gzerror(in, &code);
-        gzclose(in);
-        throw InputError(path, 0, code == Z_ERRNO ? "read failed: " + std::string(std::strerror(errno))
-                                                  : "corrupt gzip data: " + what);
+    compressed = have(2) >= 2 && in[in_at] == 0x1f && in[in_at + 1] == 0x8b;
+    if (!compressed) {  // passed through
+      do {
+        while (in_at < in_end) {
+          const std::size_t n = std::min(room(), in_end - in_at);
+          std::memcpy(out.data() + used, in.data() + in_at, n);
+          used += n;
+          in_at += n;
+        }
+      } while (fill());
+    } else {
+      z_stream z{};
+      if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) throw InputError(path, 0, "cannot start zlib");
+      struct End {
+        z_stream* z;
+        ~End() { inflateEnd(z); }
+      } end{&z};
+      while (true) {
+        if (in_at == in_end) (void)fill();
+        z.next_in = in.data() + in_at;
+        z.avail_in = static_cast<uInt>(in_end - in_at);
+        const std::size_t space = room();
+        z.next_out = reinterpret_cast<Bytef*>(out.data() + used);
+        z.avail_out = static_cast<uInt>(space);
+        const int rc = inflate(&z, Z_NO_FLUSH);
+        used += space - z.avail_out;
+        in_at = static_cast<std::size_t>(z.next_in - in.data());
+        if (rc == Z_STREAM_END) {
+          // Zero padding ends the file; another member goes on; anything else is junk.
+          while (have(1) > 0 && in[in_at] == 0) ++in_at;
+          if (have(1) == 0) break;
+          if (have(2) >= 2 && in[in_at] == 0x1f && in[in_at + 1] == 0x8b) {
+            inflateReset(&z);
+            continue;
+          }
+          throw InputError(path, 0,
+                           fmt::format("data after the end of the gzip data, at byte {} of the file", before + in_at));
+        }
+        if (rc == Z_BUF_ERROR && z.avail_out > 0) {  // no input left to go on with
+          if (in_at < in_end) throw InputError(path, 0, "corrupt gzip data: inflate went no further");
+          if (!fill()) throw InputError(path, 0, "truncated gzip data");
+          continue;
+        }
+        if (rc != Z_OK && rc != Z_BUF_ERROR)
+          throw InputError(path, 0, std::string("corrupt gzip data: ") + (z.msg != nullptr ? z.msg : "inflate failed"));
       }
-      if (n == 0) break;
-      used += static_cast<std::size_t>(n);
     }
   } catch (const std::bad_alloc&) {
-    gzclose(in);
     throw InputError(path, 0, fmt::format("does not fit in memory (more than {} MiB read)", used >> 20));
   }
-  compressed = gzdirect(in) == 0;
-  // gzread returns 0 both at a clean end and at a truncated stream; gzclose tells them apart.
-  const int status = gzclose(in);
-  if (status == Z_BUF_ERROR) throw InputError(path, 0, "truncated gzip data");
-  if (status != Z_OK) throw InputError(path, 0, "corrupt gzip data");
   out.resize(used);
   out.shrink_to_fit();
   return out;
