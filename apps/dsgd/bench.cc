@@ -49,7 +49,7 @@ Handler add_bench_command(CLI::App& app) {
       report.config = o.train.config;
       TrainConfig sequential = report.config;
       sequential.workers = 1;
-      const Experiment data = make_experiment(report.data, std::max(report.config.workers, default_workers()));
+      const Experiment data = make_experiment(report.data, std::max(report.config.workers, hardware_threads()));
       const MachineBounds bounds_1 = measure_bounds(1, report.data);
       const MachineBounds bounds_w = report.config.workers == 1 ? bounds_1 : measure_bounds(report.config.workers, report.data);
       report.env = environment_of(data);

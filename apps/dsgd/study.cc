@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <thread>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -411,7 +410,7 @@ Handler add_study_command(CLI::App& app) {
         throw InputError(o.report, 0, fmt::format("cannot write into the report folder: {}", std::strerror(errno)));
     }
 
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int cores = hardware_threads();
     std::optional<FileStudy> file;
     if (on_file) {  // read once, with every core
       o.input.dtype = o.data.dtype;

@@ -91,7 +91,7 @@ Handler add_train_command(CLI::App& app) {
       std::optional<AtomicFile> json = o.train.open_json();
       report.config = o.train.config;
       // The generation uses every core (or every worker, if more), whatever the workers that train.
-      const int threads = std::max(report.config.workers, default_workers());
+      const int threads = std::max(report.config.workers, hardware_threads());
       if (!o.train.is_given("workers")) {
         const SyntheticSpec& spec = report.data;
         const bool sparse = spec.nnz > 0;

@@ -11,8 +11,8 @@ namespace dsgd::detail {
 struct FreeDeleter {
   void operator()(void* p) const noexcept;
 };
-// 64-byte aligned, uninitialised storage for n elements of T (pages are touched by the writer,
-// so the worker that generates or reads a shard is the one that faults its pages in).
+// 64-byte aligned, uninitialised storage for n elements of T (its pages are faulted in by the
+// threads that first write them: those that generate or read the rows, not the training workers).
 template <typename T>
 using AlignedArray = std::unique_ptr<T[], FreeDeleter>;
 // `bytes` of storage, 64-byte aligned (2 MiB from 2 MiB on), with one spare vector past the end;

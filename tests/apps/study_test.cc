@@ -27,8 +27,20 @@ TEST_F(CliTest, StudySweepsWorkersAndWritesTheReport) {
   // batches differ in their steps: 20000 / 256 / W against 20000 / 512 / W a epoch.
   EXPECT_GT(j.at("points")[0].at("steps").get<double>(), j.at("points")[2].at("steps").get<double>());
   EXPECT_TRUE(fs::exists(path("out/report.md")));
-  EXPECT_TRUE(fs::exists(path("out/results.csv")));
   EXPECT_TRUE(fs::exists(path("out/plots.gp")));
+  // The CSV: a header and a row a point, every row with the header's fields (no commas in the
+  // series names here).
+  std::istringstream csv(read_text(path("out/results.csv")));
+  std::string header, line;
+  ASSERT_TRUE(std::getline(csv, header));
+  const auto fields = [](const std::string& l) { return std::count(l.begin(), l.end(), ',') + 1; };
+  EXPECT_NE(header.find(",random_bound_s"), std::string::npos) << header;
+  int rows = 0;
+  while (std::getline(csv, line)) {
+    ++rows;
+    EXPECT_EQ(fields(line), fields(header)) << line;
+  }
+  EXPECT_EQ(rows, 4);
 }
 
 TEST_F(CliTest, StudyWeakScalingGrowsTheRowsWithTheWorkers) {

@@ -6,6 +6,7 @@
 #include <hwy/highway.h>
 
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 
 #include "dsgd/data/margins.h"
@@ -33,7 +34,10 @@ void MarginsImpl(const T* x, std::size_t rows, std::size_t features, const doubl
   using IndexT = hn::TFromD<Index>;
   const auto row_starts = hn::Mul(hn::Iota(di, 0), hn::Set(di, static_cast<IndexT>(features)));
   std::size_t i = 0;
-  for (; i + lanes <= rows; i += lanes) {
+  // The gathers' offsets, (lanes - 1) x features, must fit their index type; wider rows (hundreds
+  // of millions of features) take the scalar loop.
+  const bool gathers = (lanes - 1) * features <= static_cast<std::size_t>(std::numeric_limits<IndexT>::max());
+  for (; gathers && i + lanes <= rows; i += lanes) {
     const T* const block = x + i * features;
     auto sum = hn::Zero(d);
     for (std::size_t j = 0; j < features; ++j) sum = hn::Add(sum, hn::Mul(column(d, block + j, row_starts), hn::Set(d, w[j])));

@@ -3,7 +3,9 @@
 // order as one chain (0 + x_0 w_0 + x_1 w_1 + ...), in double, the rows side by side on SIMD
 // lanes (Highway, dispatched at run time). The file is compiled without contracting a product
 // and a sum into a fused multiply-add, so every instruction set gives the bits of that scalar
-// chain, and so the labels of every generated set stay as they were.
+// chain: on x86-64, whose baseline has no FMA, the labels of every generated set stay as they
+// were before the margins moved here (where FMA is baseline, as on aarch64, the old loop may have
+// been fused).
 #include <cstddef>
 
 namespace dsgd {

@@ -243,11 +243,10 @@ template <typename T>
 void first_touch(std::span<T> s) {
   if (s.empty()) return;
   constexpr std::uintptr_t kPage = 4096;
-  auto* const begin = reinterpret_cast<volatile unsigned char*>(s.data());
-  auto* const end = begin + s.size_bytes();
-  *begin = 0;
-  const std::uintptr_t first = (reinterpret_cast<std::uintptr_t>(begin) + kPage - 1) & ~(kPage - 1);
-  for (auto* p = begin + (first - reinterpret_cast<std::uintptr_t>(begin)); p < end; p += kPage) *p = 0;
+  auto* const bytes = reinterpret_cast<volatile unsigned char*>(s.data());
+  const auto start = reinterpret_cast<std::uintptr_t>(s.data());
+  bytes[0] = 0;
+  for (std::size_t at = ((start + kPage - 1) & ~(kPage - 1)) - start; at < s.size_bytes(); at += kPage) bytes[at] = 0;
 }
 
 // The first touch of the storage of local rows `rows` of `out` (features, labels, CSR arrays).

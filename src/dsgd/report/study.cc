@@ -87,7 +87,7 @@ std::string csv_text(const Study& study) {
       "predicted_speedup,loo_s,random_bound_s\n";
   for (const StudyPoint& p : study.points) {
     out += fmt::format("\"{}\",{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{},{:.9g},"
-                       "{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{}\n",
+                       "{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{},{:.9g}\n",
                        p.series, p.workers, p.rows, p.features, p.nnz, p.dtype, p.times_s.size(), p.median_s, p.min_s,
                        p.max_s, p.compute_s, p.exchange_s, p.comm_s, p.wait_s, p.load_s, p.steps, p.bytes_per_step,
                        p.test_accuracy, p.test_log_loss, p.bound_s, p.bandwidth_gbs, measured_speedup(study, p),

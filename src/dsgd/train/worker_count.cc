@@ -8,10 +8,9 @@
 
 namespace dsgd {
 
-int default_workers() noexcept {
-  const unsigned hw = std::thread::hardware_concurrency();
-  return static_cast<int>(std::clamp(hw, 1U, 4U));
-}
+int hardware_threads() noexcept { return static_cast<int>(std::max(1U, std::thread::hardware_concurrency())); }
+
+int default_workers() noexcept { return std::min(hardware_threads(), 4); }
 
 double step_seconds(const StepWork& work) noexcept {
   return work.rows * kRowSeconds + work.values * (work.sparse ? kSparseValueSeconds : kDenseValueSeconds);

@@ -25,6 +25,8 @@ inline constexpr double kDenseValueSeconds = 0.25e-9;  // a vectorised multiply-
 inline constexpr double kSparseValueSeconds = 3e-9;    // a gather and a scatter at a random column
 inline constexpr double kMinStepSeconds = 5e-6;
 
+// The machine's hardware threads, at least 1 (what generating or reading data uses).
+[[nodiscard]] int hardware_threads() noexcept;
 // Hardware threads, capped at 4 (the seed's worker count); at least 1: the most workers a run
 // takes where none are asked for.
 [[nodiscard]] int default_workers() noexcept;
