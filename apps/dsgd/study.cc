@@ -225,8 +225,9 @@ StudyPoint make_point(const std::string& series, int workers, int cores, const P
 }
 
 void print_point(const StudyPoint& p, const std::string& label) {
-  fmt::print("{:<28} W={:<3} median {:.4f} s over {} runs (min {:.4f}, max {:.4f}); held-out accuracy {:.4f}\n",
-             label, p.workers, p.median_s, p.times_s.size(), p.min_s, p.max_s, p.test_accuracy);
+  fmt::print("{:<28} W={:<3} median {:.4f} s over {} runs (min {:.4f}, max {:.4f}); held-out accuracy {}\n",
+             label, p.workers, p.median_s, p.times_s.size(), p.min_s, p.max_s,
+             std::isfinite(p.test_accuracy) ? fmt::format("{:.4f}", p.test_accuracy) : std::string("n/a (no --test)"));
   std::fflush(stdout);
 }
 
