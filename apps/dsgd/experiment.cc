@@ -86,17 +86,33 @@ Environment environment_of(const Experiment& data, std::string backend) {
   return env;
 }
 
-MachineBounds measure_bounds(int threads, const SyntheticSpec& spec, bool cached) {
+MachineBounds measure_bounds(int threads, bool sparse, std::size_t features, bool cached) {
   // The sparse pass's model: a (weight, gradient) pair of doubles per column.
-  const std::size_t model_bytes = 2 * sizeof(double) * spec.features;
+  const std::size_t model_bytes = 2 * sizeof(double) * features;
   if (!cached) {
-    return {measure_read_bandwidth(threads), spec.nnz > 0 ? measure_random_reads(threads, model_bytes) : 0.0,
-            "measured now"};
+    return {measure_read_bandwidth(threads), sparse ? measure_random_reads(threads, model_bytes) : 0.0, "measured now"};
   }
   const MachineFigure read = machine_read_bandwidth(threads);
   MachineBounds b{read.value, 0, read.source};
-  if (spec.nnz > 0) b.random_reads_per_s = machine_random_reads(threads, model_bytes).value;
+  if (sparse) b.random_reads_per_s = machine_random_reads(threads, model_bytes).value;
   return b;
+}
+
+MachineBounds measure_bounds(int threads, const SyntheticSpec& spec, bool cached) {
+  return measure_bounds(threads, spec.nnz > 0, spec.features, cached);
+}
+
+void set_bounds(RunReport& report, const MachineBounds& bounds, double epochs, const Dataset& rows,
+                std::size_t global_rows) {
+  // X's bytes and non-zeros over all rows (each process holds its share; the rows of a set are alike).
+  const double share = static_cast<double>(global_rows) / static_cast<double>(rows.rows());
+  report.bandwidth_gbs = bounds.bandwidth_gbs;
+  report.bandwidth_source = bounds.source;
+  report.bound_s = epochs * static_cast<double>(rows.feature_bytes()) * share / (bounds.bandwidth_gbs * 1e9);
+  if (bounds.random_reads_per_s > 0 && rows.layout() == Layout::kSparse) {
+    report.random_reads_per_s = bounds.random_reads_per_s;
+    report.random_bound_s = epochs * static_cast<double>(rows.values()) * share / bounds.random_reads_per_s;
+  }
 }
 
 RunReport run_scored(const TrainConfig& config, const Experiment& data, const MachineBounds& bounds,
@@ -122,20 +138,9 @@ RunReport run_scored(const TrainConfig& config, const Experiment& data, const Ma
     report.train = evaluate_on_cluster(data.train, report.run.model, cluster->comm());
     report.test = evaluate_on_cluster(data.test, report.run.model, cluster->comm());
   }
-  // X's bytes over all rows (each process holds its share; the rows of a set are alike).
-  const double global_bytes = static_cast<double>(data.train.feature_bytes()) *
-                              static_cast<double>(data.global_train_rows) / static_cast<double>(data.train.rows());
-  report.bandwidth_gbs = bounds.bandwidth_gbs;
-  report.bandwidth_source = bounds.source;
   // The epochs run: a met target ends the run early.
   const double epochs = report.run.target.reached ? report.run.target.epoch : static_cast<double>(config.epochs);
-  report.bound_s = epochs * global_bytes / (bounds.bandwidth_gbs * 1e9);
-  if (bounds.random_reads_per_s > 0 && data.train.layout() == Layout::kSparse) {
-    const double global_nnz = static_cast<double>(data.train.values()) *
-                              static_cast<double>(data.global_train_rows) / static_cast<double>(data.train.rows());
-    report.random_reads_per_s = bounds.random_reads_per_s;
-    report.random_bound_s = epochs * global_nnz / bounds.random_reads_per_s;
-  }
+  set_bounds(report, bounds, epochs, data.train, data.global_train_rows);
   report.times_s = {report.run.time_s};
   return report;
 }

@@ -60,6 +60,12 @@ struct MachineBounds {
 // (bandwidth.h), or, not `cached`, measured now (the ranks of a cluster measure at once, as
 // they will train).
 [[nodiscard]] MachineBounds measure_bounds(int threads, const SyntheticSpec& spec, bool cached = true);
+// The same for rows of `features` columns, sparse or dense.
+[[nodiscard]] MachineBounds measure_bounds(int threads, bool sparse, std::size_t features, bool cached = true);
+// A run's bounds in `report`: `epochs` over the X of `rows` (this process's of `global_rows`) at
+// the bandwidth, and for sparse rows their non-zeros at the random-read rate.
+void set_bounds(RunReport& report, const MachineBounds& bounds, double epochs, const Dataset& rows,
+                std::size_t global_rows);
 
 // Trains with `config` on the threads backend (or, given a cluster, on it with `threads` per
 // process), printing progress as `label` unless quiet, and scores the weights on both sets.

@@ -18,7 +18,6 @@
 #include "dsgd/error.h"
 #include "dsgd/model/kernel.h"
 #include "dsgd/model/metrics.h"
-#include "dsgd/report/bandwidth.h"
 #include "dsgd/report/study.h"
 #include "dsgd/train/config_fields.h"
 #include "dsgd/train/fit.h"
@@ -240,31 +239,21 @@ struct FileStudy {
   std::string label;
 };
 
-// One run of a point on a file: fit's run, scored on the test rows, with its bandwidth bound
-// (the epochs run over X's bytes at `bandwidth`; for sparse rows also their non-zeros at
-// `random_reads_per_s`). With `score_epochs`, the test rows are
-// also scored at every epoch's end (the convergence run).
+// One run of a point on a file: fit's run, scored on the test rows, with its bounds. With
+// `score_epochs`, the test rows are also scored at every epoch's end (the convergence run).
 RunReport run_on_file(const FileStudy& file, const TrainConfig& config, const GivenField& given,
-                      const MachineFigure& bandwidth, double random_reads_per_s, bool score_epochs) {
+                      const MachineBounds& bounds, bool score_epochs) {
   FitOptions options;
   if (score_epochs && file.test) {
     options.holdout = &file.test->data;
     options.holdout_rows = file.test->total_rows;
   }
-  FitResult fitted = fit(file.data.data, config, given, options);
   RunReport report;
-  report.run = std::move(fitted.run);
+  report.run = fit(file.data.data, config, given, options).run;
   const Metrics none{std::nan(""), std::nan("")};
   report.test = file.test ? evaluate(file.test->data, report.run.model) : none;
-  report.bandwidth_gbs = bandwidth.value;
-  report.bandwidth_source = bandwidth.source;
-  report.bound_s = static_cast<double>(report.run.epochs.size()) * static_cast<double>(file.data.data.feature_bytes()) /
-                   (bandwidth.value * 1e9);
-  if (random_reads_per_s > 0) {
-    report.random_reads_per_s = random_reads_per_s;
-    report.random_bound_s = static_cast<double>(report.run.epochs.size()) *
-                            static_cast<double>(file.data.data.values()) / random_reads_per_s;
-  }
+  const Dataset& x = file.data.data;
+  set_bounds(report, bounds, static_cast<double>(report.run.epochs.size()), x, x.rows());
   report.times_s = {report.run.time_s};
   return report;
 }
@@ -273,15 +262,12 @@ RunReport run_on_file(const FileStudy& file, const TrainConfig& config, const Gi
 StudyPoint file_point(const FileStudy& file, TrainConfig config, const GivenField& given, int workers, int cores,
                       int warmup, int repeat, bool convergence) {
   config.workers = workers;
-  const int threads = std::min(workers, cores);
-  const MachineFigure bandwidth = machine_read_bandwidth(threads);
   const Dataset& x = file.data.data;
   const bool sparse = x.layout() == Layout::kSparse;
-  // The sparse pass's model: a (weight, gradient) pair of doubles per column (as measure_bounds).
-  const double random_reads = sparse ? machine_random_reads(threads, 2 * sizeof(double) * x.features()).value : 0.0;
-  for (int r = 0; r < warmup; ++r) (void)run_on_file(file, config, given, bandwidth, random_reads, false);
+  const MachineBounds bounds = measure_bounds(std::min(workers, cores), sparse, x.features());
+  for (int r = 0; r < warmup; ++r) (void)run_on_file(file, config, given, bounds, false);
   std::vector<RunReport> runs;
-  for (int r = 0; r < repeat; ++r) runs.push_back(run_on_file(file, config, given, bandwidth, random_reads, false));
+  for (int r = 0; r < repeat; ++r) runs.push_back(run_on_file(file, config, given, bounds, false));
   const RunReport median = median_run(std::move(runs));
   const PointData described{
       x.rows(), x.features(),
@@ -289,7 +275,7 @@ StudyPoint file_point(const FileStudy& file, TrainConfig config, const GivenFiel
       std::string(to_string(x.dtype())), file.data.seconds + (file.test ? file.test->seconds : 0.0)};
   StudyPoint p = make_point("", workers, cores, described, static_cast<double>(median.run.epochs.size()), median);
   if (convergence && file.test)
-    p.convergence = run_on_file(file, config, given, bandwidth, random_reads, true).run.epochs;
+    p.convergence = run_on_file(file, config, given, bounds, true).run.epochs;
   return p;
 }
 
