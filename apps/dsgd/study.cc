@@ -24,6 +24,7 @@
 #include "experiment.h"
 #include "files.h"
 #include "options.h"
+#include "study_jobs.h"
 
 namespace dsgd::cli {
 namespace {
@@ -108,9 +109,16 @@ Axis parse_axis(const std::string& text) {
   Axis axis{text.substr(0, eq), split_list(text.substr(eq + 1), "--vary " + text.substr(0, eq))};
   if (axis.name == "workers") throw ConfigError("--vary workers: the workers are swept by --workers");
   if (axis.name == "seed") throw ConfigError("--vary seed: a study keeps one seed (--seed)");
+  if (axis.name == "backend") {
+    for (const std::string& v : axis.values) {
+      if (!is_backend(v))
+        throw ConfigError(fmt::format("--vary backend: '{}' is not threads, mpi, hybrid or hosts", v));
+    }
+    return axis;
+  }
   if (!is_data_axis(axis.name) && find_config_field(axis.name) == nullptr)
-    throw ConfigError(fmt::format("--vary: no setting '{}' (a data setting: samples, features, nnz, dtype, zipf, "
-                                  "values, noise; or a training field such as batch, lr, exchange, sync_every)",
+    throw ConfigError(fmt::format("--vary: no setting '{}' (backend; a data setting: samples, features, nnz, dtype, "
+                                  "zipf, values, noise; or a training field such as batch, lr, exchange, sync_every)",
                                   axis.name));
   for (const std::string& v : axis.values) {  // checked now, not after an hour of sweeping
     DataOptions data;
@@ -185,7 +193,7 @@ struct PointData {
 
 // A measured point from the median of its runs, with the cost model's sample of it.
 StudyPoint make_point(const std::string& series, int workers, int cores, const PointData& data, double epochs,
-                      const RunReport& median) {
+                      const RunReport& median, const std::string& backend = "threads") {
   StudyPoint p;
   p.series = series;
   p.workers = workers;
@@ -217,6 +225,7 @@ StudyPoint make_point(const std::string& series, int workers, int cores, const P
               static_cast<double>(data.rows) / workers,
               p.nnz > 0 ? fmt::format("sparse d={} nnz={} {}", p.features, p.nnz, p.dtype)
                         : fmt::format("dense d={} {}", p.features, p.dtype),
+              backend,
               workers > 1 ? static_cast<double>(c0.syncs) : 0.0,
               workers > 1 ? moved : 0.0,
               p.median_s};
@@ -258,6 +267,15 @@ RunReport run_on_file(const FileStudy& file, const TrainConfig& config, const Gi
   return report;
 }
 
+PointData described(const FileStudy& file) {
+  const Dataset& x = file.data.data;
+  const bool sparse = x.layout() == Layout::kSparse;
+  return {x.rows(), x.features(),
+          sparse ? static_cast<std::size_t>(std::lround(static_cast<double>(x.values()) / std::max(1.0, static_cast<double>(x.rows()))))
+                 : 0,
+          std::string(to_string(x.dtype())), file.data.seconds + (file.test ? file.test->seconds : 0.0)};
+}
+
 // A point of a file study: `warmup` untimed runs, `repeat` timed ones, and the convergence run.
 StudyPoint file_point(const FileStudy& file, TrainConfig config, const GivenField& given, int workers, int cores,
                       int warmup, int repeat, bool convergence) {
@@ -269,14 +287,66 @@ StudyPoint file_point(const FileStudy& file, TrainConfig config, const GivenFiel
   std::vector<RunReport> runs;
   for (int r = 0; r < repeat; ++r) runs.push_back(run_on_file(file, config, given, bounds, false));
   const RunReport median = median_run(std::move(runs));
-  const PointData described{
-      x.rows(), x.features(),
-      sparse ? static_cast<std::size_t>(std::lround(static_cast<double>(x.values()) / std::max<double>(1, x.rows()))) : 0,
-      std::string(to_string(x.dtype())), file.data.seconds + (file.test ? file.test->seconds : 0.0)};
-  StudyPoint p = make_point("", workers, cores, described, static_cast<double>(median.run.epochs.size()), median);
+  StudyPoint p =
+      make_point("", workers, cores, described(file), static_cast<double>(median.run.epochs.size()), median);
   if (convergence && file.test)
     p.convergence = run_on_file(file, config, given, bounds, true).run.epochs;
   return p;
+}
+
+// The configuration fields a job is given: those `pass` names (given or swept) and, on synthetic
+// data, those that differ from TrainConfig's defaults (a preset's); not the workers (the job's
+// ranks and threads) nor the seed (a data option).
+void add_config_args(std::vector<std::string>& args, const TrainConfig& config, const GivenField& pass,
+                     bool synthetic) {
+  for (const ConfigField& f : config_fields()) {
+    if (f.name == "workers" || f.name == "seed") continue;
+    const std::string value = value_text(f, config);
+    if (pass(f.name) || (synthetic && value != default_text(f))) args.push_back(flag_of(f.name) + "=" + value);
+  }
+}
+
+// `dsgd train`'s arguments for the synthetic data of a point (resolved: every option explicit).
+std::vector<std::string> synthetic_args(const DataOptions& data) {
+  const SyntheticSpec& s = data.spec;
+  std::vector<std::string> args = {"-n", std::to_string(s.samples), "-d", std::to_string(s.features),
+                                   "--test-samples", std::to_string(s.test_samples), "--noise",
+                                   fmt::format("{}", s.noise), "--seed", std::to_string(s.seed), "--dtype", data.dtype};
+  if (s.nnz > 0)
+    args.insert(args.end(), {"--nnz", std::to_string(s.nnz), "--zipf", fmt::format("{}", s.zipf), "--values",
+                             data.values});
+  return args;
+}
+
+// `dsgd train`'s arguments for a data file study: the files and how they are read (`features`:
+// --features, 0 when not given).
+std::vector<std::string> file_args(const std::string& path, const std::string& test, const InputOptions& input,
+                                   std::size_t features, std::uint64_t seed) {
+  std::vector<std::string> args = {path, "--input-format", input.input_format, "--storage", input.storage,
+                                   "--dtype", input.dtype, "--seed", std::to_string(seed)};
+  if (!test.empty()) args.insert(args.end(), {"--test", test});
+  if (!input.label_column.empty()) args.insert(args.end(), {"--label-column", input.label_column});
+  if (input.cache) args.emplace_back("--cache");
+  if (features > 0) args.insert(args.end(), {"--features", std::to_string(features)});
+  return args;
+}
+
+// A point's runs on a backend of processes: `warmup` untimed jobs, `repeat` timed ones, each a
+// `dsgd train` of its own; their median and the time the job took to make or read its data.
+// nullopt (and `skipped` filled) when the backend cannot run it here.
+std::optional<JobRun> job_runs(const JobBackend& backend, const std::vector<std::string>& args, int workers,
+                               int warmup, int repeat, std::string& skipped) {
+  const std::optional<JobShape> shape = job_shape(backend, workers, skipped);
+  if (!shape) return std::nullopt;
+  std::vector<RunReport> runs;
+  double load_s = 0;
+  for (int r = 0; r < warmup + repeat; ++r) {
+    std::optional<JobRun> run = run_job(backend, *shape, args, skipped);
+    if (!run) return std::nullopt;
+    load_s = run->load_s;
+    if (r >= warmup) runs.push_back(std::move(run->report));
+  }
+  return JobRun{median_run(std::move(runs)), load_s};
 }
 
 }  // namespace
@@ -295,6 +365,8 @@ Handler add_study_command(CLI::App& app) {
     std::string more_workers = "8,16,32";
     bool convergence = true;
     bool seed_sweeps = false;
+    int threads_per_rank = 2;
+    std::string link_rate;
     std::string file;  // DATA: a study on this file instead of synthetic data
     std::string test;
     InputOptions input;
@@ -319,13 +391,30 @@ Handler add_study_command(CLI::App& app) {
                      "Training", false);
   const char* group = "Study";
   sub->add_option("-w,--workers", options->workers,
-                  "The worker counts to sweep, a list (threads of this process)")
+                  "The worker counts to sweep, a list (threads of this process; with --vary backend, MPI ranks, "
+                  "ranks x threads, or namespace hosts)")
       ->capture_default_str()
       ->group(group);
   sub->add_option("--vary", options->vary,
                   "NAME=V1,V2,...: also sweep a setting, every combination with every other --vary and every worker "
-                  "count: a data setting (samples, features, nnz, dtype, zipf, values, noise) or a training field "
-                  "(batch, lr, exchange, sync_every, ...); repeatable")
+                  "count: a data setting (samples, features, nnz, dtype, zipf, values, noise), a training field "
+                  "(batch, lr, exchange, sync_every, ...), or backend=threads,mpi,hybrid,hosts: threads in this "
+                  "process; mpi, one rank a worker on this machine (mpirun --oversubscribe --bind-to none); hybrid, "
+                  "ranks of --threads-per-rank threads; hosts, one rank a namespace host over TCP links "
+                  "(namespace-hosts: needs root, else skipped with a note). Each run of an MPI point is a 'dsgd train "
+                  "--backend mpi' job of its own (as root with Open MPI's OMPI_ALLOW_RUN_AS_ROOT set), timed as "
+                  "train times (training only, not the launch), with no convergence run: it gives the same weights "
+                  "as threads. The cost model fits each backend its own exchange costs; repeatable")
+      ->group(group);
+  sub->add_option("--threads-per-rank", options->threads_per_rank,
+                  "backend=hybrid: worker threads in each MPI rank (W / this many ranks; a W it does not divide is "
+                  "skipped)")
+      ->check(positive())
+      ->capture_default_str()
+      ->group(group);
+  sub->add_option("--link-rate", options->link_rate,
+                  "backend=hosts: each namespace host's link capacity, as tc writes it (100mbit, 1gbit, 10gbit) "
+                  "[default: unlimited]")
       ->group(group);
   sub->add_option("--scaling", options->scaling,
                   "strong: the same rows for every worker count; weak: -n rows per worker (the data grows with W), "
@@ -388,6 +477,25 @@ Handler add_study_command(CLI::App& app) {
       return field == "workers" || o.train.is_given(field) ||
              std::any_of(axes.begin(), axes.end(), [&](const Axis& a) { return a.name == field; });
     };
+    // The backends swept (threads only, without --vary backend): each checked before the sweep.
+    const auto backend_axis = std::find_if(axes.begin(), axes.end(), [](const Axis& a) { return a.name == "backend"; });
+    const std::vector<std::string> backends =
+        backend_axis != axes.end() ? backend_axis->values : std::vector<std::string>{"threads"};
+    const auto sweeps = [&](const char* name) { return std::find(backends.begin(), backends.end(), name) != backends.end(); };
+    if (sub->count("--threads-per-rank") > 0 && !sweeps("hybrid"))
+      throw ConfigError("--threads-per-rank is for the hybrid backend (--vary backend=...,hybrid)");
+    if (sub->count("--link-rate") > 0 && !sweeps("hosts"))
+      throw ConfigError("--link-rate is for the hosts backend (--vary backend=...,hosts)");
+    JobBackend job_backend;
+    job_backend.threads_per_rank = o.threads_per_rank;
+    job_backend.link_rate = o.link_rate;
+    if (sweeps("hosts")) job_backend.hosts_script = found_hosts_script();
+    for (const std::string& b : backends) {
+      JobBackend check = job_backend;
+      check.name = b;
+      check_job_backend(check);
+    }
+    const std::size_t features_given = sub->count("--features") > 0 ? o.data.spec.features : 0;  // 0: not given
     std::vector<NamedNetwork> networks;
     for (const std::string& n : o.networks) networks.push_back(parse_network(n));
     if (!o.report.empty()) {  // a folder that cannot be written fails now, not after the sweep
@@ -450,17 +558,44 @@ Handler add_study_command(CLI::App& app) {
         for (std::size_t a = 0; a < axes.size(); ++a) {
           const std::string& v = axes[a].values[at[a]];
           if (is_data_axis(axes[a].name)) set_data(data, axes[a].name, v);
-          else set_field(config, axes[a].name, v);
+          else if (axes[a].name != "backend") set_field(config, axes[a].name, v);
           series += fmt::format("{}{}={}", series.empty() ? "" : " ", axes[a].name, v);
         }
         const std::size_t rows_per_worker = data.spec.samples;
+        JobBackend backend = job_backend;
+        if (backend_axis != axes.end()) backend.name = backend_axis->values[at[backend_axis - axes.begin()]];
+        const std::string label = series.empty() ? base.label : series;
         std::optional<Experiment> made;
         std::size_t made_rows = 0;
         for (const int w : workers) {
+          if (backend.name != "threads") {  // each run a job of processes, which makes or reads its own data
+            DataOptions point_data = data;
+            if (o.scaling == "weak") point_data.spec.samples = rows_per_worker * static_cast<std::size_t>(w);
+            point_data.resolve();
+            std::vector<std::string> args = file ? file_args(o.file, o.test, o.input, features_given, o.data.spec.seed)
+                                                 : synthetic_args(point_data);
+            add_config_args(args, config, given_or_varied, !file);
+            std::string skipped;
+            const std::optional<JobRun> job = job_runs(backend, args, w, o.warmup, o.repeat, skipped);
+            if (!job) {
+              fmt::print("{:<28} W={:<3} skipped: {}\n", label, w, skipped);
+              continue;
+            }
+            PointData about = file ? described(*file)
+                                   : PointData{point_data.spec.samples, point_data.spec.features, point_data.spec.nnz,
+                                               point_data.dtype, job->load_s};
+            about.load_s = job->load_s;
+            const double epochs = file ? static_cast<double>(job->report.run.epochs.size())
+                                       : static_cast<double>(config.epochs);
+            StudyPoint p = make_point(series, w, study.cores, about, epochs, job->report, backend.name);
+            print_point(p, label);
+            study.points.push_back(std::move(p));
+            continue;
+          }
           if (file) {
             StudyPoint p = file_point(*file, config, given_or_varied, w, study.cores, o.warmup, o.repeat, o.convergence);
             p.series = series;
-            print_point(p, series.empty() ? base.label : series);
+            print_point(p, label);
             study.points.push_back(std::move(p));
             continue;
           }
@@ -493,7 +628,7 @@ Handler add_study_command(CLI::App& app) {
                                                              &made->test, made->test.rows()));
             p.convergence = scored.epochs;
           }
-          print_point(p, series.empty() ? base.label : series);
+          print_point(p, label);
           study.points.push_back(std::move(p));
         }
         std::size_t a = axes.size();

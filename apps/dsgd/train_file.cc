@@ -25,6 +25,7 @@
 #include "dsgd/train/trainer.h"
 #include "dsgd/train/worker_count.h"
 #include "dsgd/version.h"
+#include "experiment.h"
 
 namespace dsgd::cli {
 
@@ -313,29 +314,34 @@ std::size_t epochs_trained(const std::string& path, const nlohmann::json& traini
   return 0;
 }
 
-// The memory-bandwidth bound of a run: its epochs over this process's rows of X cannot take
-// less than their bytes / the read bandwidth its `threads` threads reach (once per boot, then
-// cached: bandwidth.h); on a cluster every process measures now, at once (ranks on one host
-// share its bandwidth), and the slowest bound holds.
+// The bounds of a run: its epochs over this process's rows of X cannot take less than their
+// bytes / the read bandwidth its `threads` threads reach, nor, for sparse rows, than their
+// non-zeros at the rate those threads read random lines of a model of its width (each figure
+// once per boot, then cached: bandwidth.h); on a cluster every process measures now, at once
+// (ranks on one host share its bandwidth), and the slowest bound holds.
 struct FileBound {
   double bandwidth_gbs = 0;  // this process's (rank 0's on a cluster)
   double time_s = 0;
   std::string source;
+  double random_reads_per_s = 0;  // sparse rows: this process's (rank 0's); 0 for dense rows
+  double random_time_s = 0;
 };
 FileBound file_bound(const Dataset& rows, std::size_t epochs, int threads, Cluster* cluster) {
+  const bool sparse = rows.layout() == Layout::kSparse;
+  const MachineBounds measured = measure_bounds(threads, sparse, rows.features(), cluster == nullptr);
   FileBound b;
-  if (cluster != nullptr) {
-    b.bandwidth_gbs = measure_read_bandwidth(threads);
-    b.source = "measured now by every rank at once";
-  } else {
-    const MachineFigure figure = machine_read_bandwidth(threads);
-    b.bandwidth_gbs = figure.value;
-    b.source = figure.source;
-  }
+  b.bandwidth_gbs = measured.bandwidth_gbs;
+  b.source = cluster != nullptr ? "measured now by every rank at once" : measured.source;
   b.time_s = static_cast<double>(epochs) * static_cast<double>(rows.feature_bytes()) / (b.bandwidth_gbs * 1e9);
+  if (sparse && measured.random_reads_per_s > 0) {
+    b.random_reads_per_s = measured.random_reads_per_s;
+    b.random_time_s = static_cast<double>(epochs) * static_cast<double>(rows.values()) / b.random_reads_per_s;
+  }
   if (cluster != nullptr) {
     const std::vector<double> all = allgather_one<double>(cluster->comm(), b.time_s);
     b.time_s = *std::max_element(all.begin(), all.end());
+    const std::vector<double> random = allgather_one<double>(cluster->comm(), b.random_time_s);
+    b.random_time_s = *std::max_element(random.begin(), random.end());
   }
   return b;
 }
@@ -514,6 +520,12 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
              bound.bandwidth_gbs, bound.source, plural(run.epochs.size(), "epoch"),
              human_bytes(static_cast<double>((split ? split->train : data.data).feature_bytes())), bound.time_s,
              run.time_s / bound.time_s);
+  if (bound.random_time_s > 0)
+    fmt::print("Bound random reads {:.0f} M/s ({}): {} non-zeros, one read each, take at least {:.3g} s; training "
+               "took {:.2f}x that\n",
+               bound.random_reads_per_s / 1e6, bound.source,
+               run.epochs.size() * (split ? split->train : data.data).values(),
+               bound.random_time_s, run.time_s / bound.random_time_s);
   print_communication(stdout, run, run.model.features());
   print_exchange(stdout, run, run.model.features());
   if (config.has_target()) print_target(stdout, config, run);
@@ -551,7 +563,8 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
                    {"wait_s", run.wait_s},
                    {"communication", communication_json(run)},
                    {"exchange", exchange_json(run, config)},
-                   {"bound", {{"read_bandwidth_gbs", bound.bandwidth_gbs}, {"time_s", bound.time_s}, {"source", bound.source}}},
+                   {"bound", bound_json(bound.bandwidth_gbs, bound.time_s, bound.source, bound.random_reads_per_s,
+                                        bound.random_time_s)},
                    {"steps", run.steps},
                    {"best_epoch", run.best_epoch},
                    {"epochs", to_json(run.epochs)},

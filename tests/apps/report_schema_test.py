@@ -51,6 +51,7 @@ reports = {
     "train-file-target": report("train-file-target", ["train", "-q", heart, "--holdout", "0.3", "--workers", "2",
                                                       "--sync-every", "4", "--target-accuracy", "0.8",
                                                       "--target-every", "4"]),
+    "train-file-sparse": report("train-file-sparse", ["train", "-q", heart, "--storage", "sparse"]),
     "train-file-holdout": report("train-file-holdout", ["train", "-q", heart, "--holdout", "0.3", "--workers", "2"]),
     "bench": report("bench", ["bench", *small, "--workers", "2"]),
     "eval": report("eval", ["eval", "--model", os.path.join(work, "m.txt"), heart]),
@@ -60,6 +61,9 @@ reports = {
 if mpirun:
     launcher = (mpirun, "-np", "2", "--oversubscribe")
     reports["train-file-mpi"] = report("train-file-mpi", ["train", "-q", heart, "--backend", "mpi"], launcher)
+    reports["train-file-sparse-mpi"] = report("train-file-sparse-mpi",
+                                              ["train", "-q", heart, "--storage", "sparse", "--backend", "mpi"],
+                                              launcher)
     reports["train-synthetic-mpi"] = report("train-synthetic-mpi", ["train", "-q", *small, "--backend", "mpi"],
                                             launcher)
 
@@ -79,6 +83,13 @@ file_keys = set(reports["train-file"] or {})
 synthetic_keys = set(reports["train-synthetic"] or {})
 if reports["train-file"] and reports["train-synthetic"] and not training_keys <= file_keys & synthetic_keys:
     failures.append("train on a file and on synthetic data do not share the schema's training keys")
+# Sparse rows carry the random-read bound (reads of a model line per non-zero), dense rows not.
+for name, j in reports.items():
+    if j is None or not name.startswith("train"):
+        continue
+    sparse = "sparse" in name
+    if sparse != ("random_time_s" in j["bound"]):
+        failures.append(f"{name}: bound {j['bound']}: a random-read bound {'missing' if sparse else 'for dense rows'}")
 # A report that fails the schema must be caught: a report with a key taken away is invalid.
 if reports["train-file"]:
     broken = dict(reports["train-file"])

@@ -1,6 +1,9 @@
 // dsgd study: a small sweep end to end, its report folder, and its refusals.
 #include "cli_fixture.h"
 
+#include <cstdlib>
+#include <map>
+
 namespace cli_testing {
 namespace {
 
@@ -21,7 +24,7 @@ TEST_F(CliTest, StudySweepsWorkersAndWritesTheReport) {
     EXPECT_EQ(p.at("rows"), 20000);
     EXPECT_GT(p.at("predicted_s").get<double>(), 0);
     EXPECT_EQ(p.at("convergence").size(), 2u);  // --epochs 2, held-out loss each
-    EXPECT_EQ(p.at("random_bound_s"), 0);        // dense rows have none
+    EXPECT_EQ(p.at("random_bound_s"), 0);       // dense rows have none
   }
   // The same batch gives the same weights whatever the repetition (median_run checks), and the
   // batches differ in their steps: 20000 / 256 / W against 20000 / 512 / W a epoch.
@@ -56,7 +59,8 @@ TEST_F(CliTest, StudyWeakScalingGrowsTheRowsWithTheWorkers) {
 
 TEST_F(CliTest, StudyOnADataFileTrainsAsTrainDoesAndScoresTheTestFile) {
   const std::string data = data_file("a9a.gz"), test = data_file("a9a.t.gz");
-  const Result r = dsgd("study " + data + " --test " + test + " --workers 1,2 --repeat 2 --warmup 0 --epochs 3 --report out");
+  const Result r =
+      dsgd("study " + data + " --test " + test + " --workers 1,2 --repeat 2 --warmup 0 --epochs 3 --report out");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(has_line_starting(r.out, "Data  ")) << r.out;
   EXPECT_TRUE(has_line_starting(r.out, "Test  ")) << r.out;
@@ -69,7 +73,7 @@ TEST_F(CliTest, StudyOnADataFileTrainsAsTrainDoesAndScoresTheTestFile) {
     EXPECT_EQ(p.at("nnz"), 14);  // 451592 values over 32561 rows
     EXPECT_EQ(p.at("times_s").size(), 2u);
     EXPECT_GT(p.at("test_accuracy").get<double>(), 0.8);  // a9a's held-out accuracy is about 0.85
-    EXPECT_EQ(p.at("convergence").size(), 3u);           // --epochs 3, the test file scored each
+    EXPECT_EQ(p.at("convergence").size(), 3u);            // --epochs 3, the test file scored each
     EXPECT_GT(p.at("random_bound_s").get<double>(), 0);   // sparse rows: the random-read bound too
   }
   // The data's default batch is a 128th of the rows whatever W: the same steps at W = 1 and 2.
@@ -85,10 +89,10 @@ TEST_F(CliTest, StudyOnADataFileTrainsAsTrainDoesAndScoresTheTestFile) {
 
 TEST_F(CliTest, StudyOnADataFileRefusesSyntheticSettings) {
   const std::string data = data_file("heart_scale");
-  for (const std::string args : {"study " + data + " -n 100", "study " + data + " --nnz 3",
-                                 "study " + data + " --scaling weak", "study " + data + " --vary samples=10,20",
-                                 "study " + data + " --seed-sweeps", std::string("study --test ") + data,
-                                 std::string("study - --test -")}) {
+  for (const std::string args :
+       {"study " + data + " -n 100", "study " + data + " --nnz 3", "study " + data + " --scaling weak",
+        "study " + data + " --vary samples=10,20", "study " + data + " --seed-sweeps",
+        std::string("study --test ") + data, std::string("study - --test -")}) {
     SCOPED_TRACE(args);
     const Result r = dsgd(args);
     EXPECT_EQ(r.code, 2);
@@ -100,11 +104,67 @@ TEST_F(CliTest, StudyOnADataFileRefusesSyntheticSettings) {
   EXPECT_NE(r.err.find("no_such_file"), std::string::npos) << r.err;
 }
 
+// The backend axis: every run of an MPI point is a `dsgd train --backend mpi` job of its own,
+// which gives the threads backend's weights, so the same held-out figures, steps and bytes; the
+// cost model fits each backend its own exchange costs.
+TEST_F(CliTest, StudyOverMpiMeasuresTheThreadsRunsAsJobs) {
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "no mpirun (openmpi-bin)";
+  const Result r =
+      dsgd_starting_mpi_jobs(std::string("study ") + kSmall +
+                             " --workers 1,2,3 --vary backend=threads,mpi,hybrid --repeat 2 --warmup 0 --report out");
+  ASSERT_EQ(r.code, 0) << r.err;
+  // hybrid runs ranks of 2 threads: W = 1 and 3 are skipped, saying why.
+  EXPECT_NE(r.out.find("W=3   skipped: hybrid runs ranks of 2 threads"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("per sync and tree level, mpi"), std::string::npos) << r.out;
+  const json j = json::parse(read_text(path("out/results.json")));
+  ASSERT_EQ(j.at("points").size(), 7u);  // threads and mpi at 1, 2, 3; hybrid at 2
+  std::map<std::pair<std::string, int>, json> at;
+  for (const json& p : j.at("points")) at[{p.at("series").get<std::string>(), p.at("workers").get<int>()}] = p;
+  for (const int w : {1, 2, 3}) {
+    SCOPED_TRACE(w);
+    const json& threads = at.at({"backend=threads", w});
+    const json& mpi = at.at({"backend=mpi", w});
+    EXPECT_EQ(mpi.at("backend"), "mpi");
+    EXPECT_EQ(threads.at("backend"), "threads");
+    EXPECT_EQ(mpi.at("times_s").size(), 2u);
+    // The same weights: the same held-out accuracy, and log-loss to rounding (the ranks sum
+    // their test rows' losses in another order).
+    EXPECT_EQ(mpi.at("test_accuracy"), threads.at("test_accuracy"));
+    EXPECT_NEAR(mpi.at("test_log_loss").get<double>(), threads.at("test_log_loss").get<double>(), 1e-12);
+    EXPECT_EQ(mpi.at("steps"), threads.at("steps"));
+    EXPECT_EQ(mpi.at("bytes_per_step").get<double>() > 0, w > 1);
+    EXPECT_EQ(mpi.at("rows"), 20000);
+    EXPECT_GT(mpi.at("load_s").get<double>(), 0);  // the job made its own rows
+    EXPECT_TRUE(mpi.at("convergence").empty());
+  }
+  EXPECT_EQ(at.at({"backend=hybrid", 2}).at("test_accuracy"), at.at({"backend=threads", 2}).at("test_accuracy"));
+}
+
+TEST_F(CliTest, StudyOverMpiOnADataFileScoresLikeThreads) {
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "no mpirun (openmpi-bin)";
+  const std::string data = data_file("a9a.gz"), test = data_file("a9a.t.gz");
+  const Result r =
+      dsgd_starting_mpi_jobs("study " + data + " --test " + test +
+                             " --workers 2 --vary backend=threads,mpi --repeat 1 --warmup 0 --epochs 2 --report out");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = json::parse(read_text(path("out/results.json")));
+  ASSERT_EQ(j.at("points").size(), 2u);
+  const json &threads = j.at("points")[0], &mpi = j.at("points")[1];
+  EXPECT_EQ(mpi.at("series"), "backend=mpi");
+  EXPECT_GT(mpi.at("test_accuracy").get<double>(), 0.8);
+  EXPECT_EQ(mpi.at("test_accuracy"), threads.at("test_accuracy"));
+  EXPECT_NEAR(mpi.at("test_log_loss").get<double>(), threads.at("test_log_loss").get<double>(), 1e-12);
+  EXPECT_EQ(mpi.at("steps"), threads.at("steps"));  // the data's default batch, as threads
+  EXPECT_EQ(mpi.at("nnz"), 14);
+}
+
 TEST_F(CliTest, StudyRefusesBadSweepsWithOneLine) {
-  for (const char* args : {"study --vary bogus=1,2", "study --vary batch=0", "study --vary batch=", "study --vary batch",
-                           "study --vary workers=1,2", "study --workers 0", "study --workers 1,,2",
-                           "study --network 50", "study --network 50,0", "study --vary dtype=f16",
-                           "study --seed-sweeps --epochs 2", "study --scaling sideways", "study --repeat 0"}) {
+  for (const char* args :
+       {"study --vary bogus=1,2", "study --vary batch=0", "study --vary batch=", "study --vary batch",
+        "study --vary workers=1,2", "study --workers 0", "study --workers 1,,2", "study --network 50",
+        "study --network 50,0", "study --vary dtype=f16", "study --seed-sweeps --epochs 2", "study --scaling sideways",
+        "study --repeat 0", "study --vary backend=gpu", "study --link-rate 1gbit", "study --threads-per-rank 2",
+        "study --vary backend=mpi --link-rate 1gbit", "study --vary backend=hybrid --threads-per-rank 0"}) {
     SCOPED_TRACE(args);
     const Result r = dsgd(args);
     EXPECT_EQ(r.code, 2);

@@ -11,6 +11,7 @@
 #                checkpoint, again across the hosts, writes the uninterrupted run's model byte
 #                for byte
 #   cut          the same with one host's link taken down (ip link set eth0 down)
+#   study        dsgd study --vary backend=threads,hosts: its hosts points score as its threads points
 # Without root, iproute2 or mpirun it exits 77 (a skip), as namespace-hosts does.
 # Usage: multihost_test.sh NAMESPACE_HOSTS DSGD CASE [HOSTS] TEST_DATA_DIR
 set -uo pipefail
@@ -97,6 +98,23 @@ kill|cut)
     echo "ok $trials: host $victim's $what at $after s: exit $rc, $took ms later," \
       "rank $victim named; resumed from $ck: the uninterrupted model"
   done
+  ;;
+study)
+  # dsgd study's hosts backend: each run a job across namespace hosts at a capped link rate, with
+  # the held-out accuracy of the threads runs (the same weights).
+  "$dsgd" study -n 20000 -d 8 --epochs 2 --batch 512 -w 1,2 --vary backend=threads,hosts --link-rate 1gbit \
+    --repeat 1 --warmup 0 --no-convergence --report "$dir/study" >"$log" 2>&1 || fail "the study failed"
+  if grep -q "skipped:" "$log"; then grep "skipped:" "$log" | head -n 1; exit 77; fi
+  /usr/bin/python3 - "$dir/study/results.json" <<'PY' || fail "the hosts points differ from the threads points"
+import json, sys
+points = {(p["backend"], p["workers"]): p for p in json.load(open(sys.argv[1]))["points"]}
+for w in (1, 2):
+    t, h = points[("threads", w)], points[("hosts", w)]
+    assert h["test_accuracy"] == t["test_accuracy"], (w, h["test_accuracy"], t["test_accuracy"])
+    assert h["steps"] == t["steps"] and len(h["times_s"]) == 1, (w, h)
+print("ok: hosts points at W = 1, 2 score as threads:", [points[("hosts", w)]["test_accuracy"] for w in (1, 2)])
+PY
+  grep -q "per sync and tree level, hosts" "$log" || fail "no exchange costs fitted for the hosts"
   ;;
 *)
   fail "unknown case"

@@ -34,6 +34,7 @@ std::vector<CostSample> known_samples(CostModel& truth) {
   s.push_back(sample(2, "narrow", 1e6, 3000));  // another batch: syncs apart from rows
   s.push_back(sample(8, "wide", 1e6, 3000));
   truth.kernels = {"narrow", "wide"};
+  truth.links = {"threads"};
   truth.cost = {10e-9, 80e-9, 4e-6, 100e-6, 1e-9};
   truth.fitted.assign(5, true);
   for (CostSample& x : s) x.time_s = predict_time(truth, x);
@@ -51,6 +52,34 @@ TEST(CostModel, RecoversTheCostsThatMadeTheTimes) {
     EXPECT_NEAR(fitted.cost[j] / truth.cost[j], 1.0, 1e-4) << fitted.term_name(j);
   }
   for (const CostSample& s : samples) EXPECT_NEAR(predict_time(fitted, s) / s.time_s, 1.0, 1e-6);
+}
+
+TEST(CostModel, EachLinkHasItsOwnExchangeCostsAndSharesTheRows) {
+  // The same rows exchanged by threads and by MPI ranks: one cost a row, and each link's own
+  // level, crowd and byte costs (MPI's sync 10x the threads').
+  CostModel truth;
+  std::vector<CostSample> s = known_samples(truth);
+  const std::size_t threads_points = s.size();
+  for (std::size_t i = 0; i < threads_points; ++i) {
+    CostSample m = s[i];
+    m.link = "mpi";
+    s.push_back(m);
+  }
+  truth.links = {"threads", "mpi"};
+  truth.cost = {10e-9, 80e-9, 4e-6, 100e-6, 1e-9, 40e-6, 300e-6, 2e-9};
+  truth.fitted.assign(8, true);
+  for (CostSample& x : s) x.time_s = predict_time(truth, x);
+  const CostModel fitted = fit_cost_model(s);
+  ASSERT_EQ(fitted.links, truth.links);
+  ASSERT_EQ(fitted.terms(), 8u);
+  EXPECT_EQ(fitted.link_term("mpi"), 5u);
+  EXPECT_EQ(fitted.term_name(5), "per sync and tree level, mpi");
+  for (std::size_t j = 0; j < fitted.terms(); ++j)
+    EXPECT_NEAR(fitted.cost[j] / truth.cost[j], 1.0, 1e-4) << fitted.term_name(j);
+  EXPECT_GT(predict_time(fitted, s[threads_points + 1]), predict_time(fitted, s[1]));  // W = 2 on mpi
+  CostSample unknown = s[0];
+  unknown.link = "hosts";
+  EXPECT_THROW((void)predict_time(fitted, unknown), Error);
 }
 
 TEST(CostModel, CostsStayNonNegative) {

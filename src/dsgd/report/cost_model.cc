@@ -85,12 +85,16 @@ std::vector<double> nnls(const std::vector<std::vector<double>>& a, const std::v
   return c;
 }
 
-// A model's layout (its kernels, in the order first seen) for these samples, costs zero.
+void add_once(std::vector<std::string>& names, const std::string& name) {
+  if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+}
+
+// A model's layout (its kernels and links, in the order first seen) for these samples, costs zero.
 CostModel layout_for(std::span<const CostSample> samples) {
   CostModel model;
   for (const CostSample& s : samples) {
-    if (std::find(model.kernels.begin(), model.kernels.end(), s.kernel) == model.kernels.end())
-      model.kernels.push_back(s.kernel);
+    add_once(model.kernels, s.kernel);
+    add_once(model.links, s.link);
   }
   model.cost.assign(model.terms(), 0.0);
   model.fitted.assign(model.terms(), false);
@@ -104,13 +108,22 @@ std::string CostModel::term_name(std::size_t term) const {
   if (term < kernels.size()) return "per row, " + kernels[term];
   static constexpr std::string_view names[] = {"per sync and tree level", "per sync and extra worker a core",
                                                "per byte exchanged"};
-  return std::string(names[term - kernels.size()]);
+  const std::size_t t = term - kernels.size();
+  const std::string name(names[t % 3]);
+  // One link: the names of a model without links (threads only, as before there were others).
+  return links.size() == 1 && links[0] == "threads" ? name : name + ", " + links[t / 3];
 }
 
 std::string_view CostModel::term_unit(std::size_t term) const {
   if (term < kernels.size()) return "s/row";
   static constexpr std::string_view units[] = {"s/sync/level", "s/sync", "s/B"};
-  return units[term - kernels.size()];
+  return units[(term - kernels.size()) % 3];
+}
+
+std::size_t CostModel::link_term(std::string_view link) const {
+  const auto at = std::find(links.begin(), links.end(), link);
+  if (at == links.end()) throw Error("the cost model has no exchange costs for the link '" + std::string(link) + "'");
+  return kernels.size() + 3 * static_cast<std::size_t>(at - links.begin());
 }
 
 std::vector<double> cost_terms(const CostModel& model, const CostSample& s) {
@@ -119,7 +132,7 @@ std::vector<double> cost_terms(const CostModel& model, const CostSample& s) {
   const double crowding = std::max(1.0, static_cast<double>(s.workers) / std::max(1, s.cores));
   std::vector<double> t(model.terms(), 0.0);
   t[static_cast<std::size_t>(kernel - model.kernels.begin())] = s.epochs * s.rows_per_worker * crowding;
-  const std::size_t k = model.kernels.size();
+  const std::size_t k = model.link_term(s.link);
   t[k] = s.syncs * tree_levels(s.workers);
   t[k + 1] = s.syncs * (crowding - 1.0);
   t[k + 2] = s.bytes_per_worker;
@@ -147,9 +160,9 @@ CostModel fit_cost_model(std::span<const CostSample> samples) {
 
 CostParts predict_parts(const CostModel& model, const CostSample& s) {
   const std::vector<double> t = cost_terms(model, s);
-  const std::size_t k = model.kernels.size();
+  const std::size_t k = model.link_term(s.link);
   CostParts parts;
-  for (std::size_t j = 0; j < k; ++j) parts.compute_s += t[j] * model.cost[j];
+  for (std::size_t j = 0; j < model.kernels.size(); ++j) parts.compute_s += t[j] * model.cost[j];
   parts.sync_s = t[k] * model.cost[k] + t[k + 1] * model.cost[k + 1];
   parts.bytes_s = t[k + 2] * model.cost[k + 2];
   return parts;
@@ -167,7 +180,10 @@ std::vector<double> leave_one_out(std::span<const CostSample> samples) {
     }
     const CostModel model = fit_cost_model(others);
     const auto& kernels = model.kernels;
-    if (std::find(kernels.begin(), kernels.end(), samples[left].kernel) == kernels.end()) continue;
+    const auto& links = model.links;
+    if (std::find(kernels.begin(), kernels.end(), samples[left].kernel) == kernels.end() ||
+        std::find(links.begin(), links.end(), samples[left].link) == links.end())
+      continue;
     const std::vector<double> terms = cost_terms(model, samples[left]);
     bool known = true;
     for (std::size_t j = 0; j < terms.size(); ++j) known = known && (terms[j] == 0 || model.fitted[j]);

@@ -5,14 +5,17 @@
 // machine (more workers; hosts joined by a network of given latency and bandwidth).
 //
 //   T = epochs x rows per worker x row_s[kernel] x max(1, W / cores)
-//     + syncs x (level_s x ceil(log2 W) + crowd_s x max(0, W / cores - 1))
-//     + byte_moved_s x bytes each worker sent and received
+//     + syncs x (level_s[link] x ceil(log2 W) + crowd_s[link] x max(0, W / cores - 1))
+//     + byte_moved_s[link] x bytes each worker sent and received
 //
 // row_s[kernel] is the cost of a row for each kind of row (dense d = 20 f64, sparse 40
 // non-zeros, ...: a kernel's cost is not linear in a row's bytes: wide dense rows are
 // compute-bound where narrow ones are memory-bound); level_s the cost of one level of the
 // pairwise reduction tree; crowd_s what a sync costs where workers outnumber the cores (a
-// waiting worker has to be scheduled in); byte_moved_s the cost of a byte exchanged.
+// waiting worker has to be scheduled in); byte_moved_s the cost of a byte exchanged. The three
+// exchange costs are the link's, one set for each way workers exchange ("threads": shared
+// memory; "mpi": ranks over Open MPI's transports; "hosts": namespace hosts over TCP): a row
+// costs the same on every backend, a sync does not.
 #include <cstddef>
 #include <span>
 #include <string>
@@ -28,6 +31,7 @@ struct CostSample {
   double epochs = 0;             // passes over the rows
   double rows_per_worker = 0;    // training rows / workers
   std::string kernel;            // the kind of row ("dense d=20 f64"): one cost a row for each kind
+  std::string link = "threads";  // how the workers exchange: one set of exchange costs for each
   double syncs = 0;              // exchanges each worker took part in
   double bytes_per_worker = 0;   // sent + received by one worker, the whole run
   double time_s = 0;             // measured (the median of its repetitions); unused by predict
@@ -35,18 +39,22 @@ struct CostSample {
 
 struct CostModel {
   std::vector<std::string> kernels;  // the kinds of row, in the order first seen
-  // Seconds per unit of each term: a row of each kernel, then level_s, crowd_s, byte_moved_s.
+  std::vector<std::string> links;    // the ways of exchanging, in the order first seen
+  // Seconds per unit of each term: a row of each kernel, then for each link level_s, crowd_s,
+  // byte_moved_s.
   std::vector<double> cost;
   // Which terms the samples could tell apart from zero (some sample had the term non-zero);
   // a prediction that needs a term that was not fitted is an extrapolation.
   std::vector<bool> fitted;
   std::size_t samples = 0;
-  [[nodiscard]] std::size_t terms() const noexcept { return kernels.size() + 3; }
+  [[nodiscard]] std::size_t terms() const noexcept { return kernels.size() + 3 * links.size(); }
+  // The first of the link's three terms (level_s); Error for a link the model has no costs of.
+  [[nodiscard]] std::size_t link_term(std::string_view link) const;
   [[nodiscard]] std::string term_name(std::size_t term) const;
   [[nodiscard]] std::string_view term_unit(std::size_t term) const;
 };
 
-// The term values of a sample under the model's terms (its kernel must be one of the model's;
+// The term values of a sample under the model's terms (its kernel and link must be the model's;
 // Error if not): the model's time is their dot product with CostModel::cost.
 [[nodiscard]] std::vector<double> cost_terms(const CostModel& model, const CostSample& s);
 

@@ -12,6 +12,14 @@
 #include "dsgd/version.h"
 
 namespace dsgd {
+
+nlohmann::json bound_json(double bandwidth_gbs, double time_s, const std::string& source, double random_reads_per_s,
+                          double random_time_s) {
+  nlohmann::json j = {{"read_bandwidth_gbs", bandwidth_gbs}, {"time_s", time_s}, {"source", source}};
+  if (random_time_s > 0) j.update({{"random_reads_per_s", random_reads_per_s}, {"random_time_s", random_time_s}});
+  return j;
+}
+
 namespace {
 
 // A score with `digits` decimals, or n/a for a score of no rows (NaN).
@@ -437,8 +445,95 @@ nlohmann::json to_json(const TrainReport& report) {
   json["config"] = config_json(report.data, report.config);
   json["communication"] = communication_json(r.run);
   json["exchange"] = exchange_json(r.run, report.config);
-  json["bound"] = {{"read_bandwidth_gbs", r.bandwidth_gbs}, {"time_s", r.bound_s}, {"source", r.bandwidth_source}};
+  json["bound"] = bound_json(r.bandwidth_gbs, r.bound_s, r.bandwidth_source, r.random_reads_per_s, r.random_bound_s);
   return json;
+}
+
+namespace {
+// A member of `j` at `path` ("communication.per_worker"): Error if it is not there.
+const nlohmann::json& member(const nlohmann::json& j, std::string_view path) {
+  const nlohmann::json* at = &j;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t dot = std::min(path.find('.', start), path.size());
+    const std::string key(path.substr(start, dot - start));
+    if (!at->is_object() || !at->contains(key))
+      throw Error(fmt::format("the run's JSON report has no '{}'", path));
+    at = &(*at)[key];
+    start = dot + 1;
+  }
+  return *at;
+}
+
+double number_at(const nlohmann::json& j, std::string_view path) {
+  const nlohmann::json& v = member(j, path);
+  if (v.is_null()) return std::nan("");
+  if (!v.is_number()) throw Error(fmt::format("the run's JSON report has '{}' that is not a number", path));
+  return v.get<double>();
+}
+
+// A number that a report may leave out (or hold null for, or under a null object): NaN then.
+double optional_number(const nlohmann::json& j, std::string_view path) {
+  const nlohmann::json* at = &j;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t dot = std::min(path.find('.', start), path.size());
+    const std::string key(path.substr(start, dot - start));
+    if (!at->is_object() || !at->contains(key)) return std::nan("");
+    at = &(*at)[key];
+    start = dot + 1;
+  }
+  return at->is_number() ? at->get<double>() : std::nan("");
+}
+
+template <class T>
+T value_at(const nlohmann::json& j, std::string_view path) {
+  try {
+    return member(j, path).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(fmt::format("the run's JSON report has '{}' of the wrong type", path));
+  }
+}
+}  // namespace
+
+RunReport run_report_from_json(const nlohmann::json& j) {
+  RunReport r;
+  r.run.time_s = number_at(j, "time_s");
+  r.run.response_time_s = number_at(j, "response_time_s");
+  r.run.compute_s = number_at(j, "compute_s");
+  r.run.exchange_s = number_at(j, "exchange_s");
+  r.run.comm_s = number_at(j, "comm_s");
+  r.run.wait_s = number_at(j, "wait_s");
+  r.run.steps = value_at<std::size_t>(j, "steps");
+  r.run.best_epoch = value_at<std::size_t>(j, "best_epoch");
+  r.run.model.weights = value_at<std::vector<double>>(j, "weights");
+  r.run.model.bias = number_at(j, "bias");
+  r.run.algorithm = value_at<std::string>(j, "communication.algorithm");
+  r.run.bytes_measured = value_at<bool>(j, "communication.bytes_measured");
+  for (const nlohmann::json& w : value_at<nlohmann::json::array_t>(j, "communication.per_worker")) {
+    r.run.per_worker.push_back({value_at<std::uint64_t>(w, "syncs"), value_at<std::uint64_t>(w, "bytes_sent"),
+                                value_at<std::uint64_t>(w, "bytes_received"), number_at(w, "comm_s"),
+                                number_at(w, "wait_s")});
+  }
+  if (r.run.per_worker.empty()) throw Error("the run's JSON report has no workers in 'communication.per_worker'");
+  for (const nlohmann::json& e : value_at<nlohmann::json::array_t>(j, "epochs")) {
+    r.run.epochs.push_back({value_at<std::size_t>(e, "epoch"), number_at(e, "loss"), number_at(e, "accuracy"),
+                            number_at(e, "holdout_loss"), number_at(e, "holdout_accuracy"), number_at(e, "lr"),
+                            number_at(e, "time_s")});
+  }
+  // (A data file's report has one run, and no test object without --test; dense rows no random-read bound.)
+  r.times_s = j.contains("time_s_runs") ? value_at<std::vector<double>>(j, "time_s_runs")
+                                         : std::vector<double>{r.run.time_s};
+  r.train = {number_at(j, "train.accuracy"), number_at(j, "train.log_loss")};
+  r.test = {optional_number(j, "test.accuracy"), optional_number(j, "test.log_loss")};
+  r.bound_s = number_at(j, "bound.time_s");
+  r.bandwidth_gbs = number_at(j, "bound.read_bandwidth_gbs");
+  r.bandwidth_source = value_at<std::string>(j, "bound.source");
+  const double random_bound_s = optional_number(j, "bound.random_time_s");
+  const double random_reads_per_s = optional_number(j, "bound.random_reads_per_s");
+  r.random_bound_s = std::isnan(random_bound_s) ? 0.0 : random_bound_s;
+  r.random_reads_per_s = std::isnan(random_reads_per_s) ? 0.0 : random_reads_per_s;
+  return r;
 }
 
 nlohmann::json to_json(const BenchReport& report) {

@@ -64,11 +64,22 @@ void print_report(std::FILE* out, const TrainReport& report);
 void print_report(std::FILE* out, const BenchReport& report);
 
 [[nodiscard]] nlohmann::json to_json(const TrainReport& report);
+// The run of a train report's JSON read back (to_json(TrainReport)'s, and a data file run's,
+// which has the same keys): times, breakdown, steps, every worker's counters, epochs, weights,
+// scores and bounds; null numbers (NaN when written) read as NaN. How dsgd study reads the
+// report of a run it started in another process (an MPI job). Throws Error naming a missing or
+// mistyped key.
+[[nodiscard]] RunReport run_report_from_json(const nlohmann::json& report);
 [[nodiscard]] nlohmann::json to_json(const BenchReport& report);
 
 // The per-epoch progress (held-out figures null when there are none).
 [[nodiscard]] nlohmann::json to_json(const std::vector<EpochProgress>& epochs);
 
+// A run's "bound" object: the read-bandwidth bound (epochs x bytes of X / bandwidth) and where
+// the bandwidth came from, and for sparse rows (random_time_s > 0) the random-read bound
+// (non-zeros read / random reads a second).
+[[nodiscard]] nlohmann::json bound_json(double bandwidth_gbs, double time_s, const std::string& source,
+                                        double random_reads_per_s = 0, double random_time_s = 0);
 // "Exchange  sparse every step (...): 1.2 MB a step per worker, 3.1% of the columns touched": what
 // the exchange strategy did (exchange.h), for `train DATA` as for the synthetic runs.
 void print_exchange(std::FILE* out, const RunResult& run, std::size_t features);

@@ -211,7 +211,7 @@ std::string plots_script(const Study& study) {
   gp += "set output 'speedup.png'\n";
   gp += fmt::format("set title {}\n", quoted(fmt::format("{}: {} scaling speedup against workers", study.title,
                                                          study.scaling)));
-  gp += "set xlabel 'workers W (threads)'\nset ylabel 'speedup (x, against the smallest W)'\n";
+  gp += "set xlabel 'workers W'\nset ylabel 'speedup (x, against the smallest W)'\n";
   gp += fmt::format("set xrange [0.5:{}]\nset yrange [0:*]\nset xtics 1\n", max_w + 0.5);
   gp += fmt::format("plot x with lines lc 'black' title 'ideal (speedup = W)', {}\n", plot);
 
@@ -372,7 +372,7 @@ void fit_study(Study& study, const std::vector<int>& more_workers, const std::ve
       return s;
     };
     const auto speedup = [&](double t, int w) { return speedup_of(study, base.workers, base.predicted_s, w, t); };
-    if (study.model.fitted[study.model.kernels.size()]) {  // a sync's cost is known: more workers, a core each
+    if (study.model.fitted[study.model.link_term(last->sample.link)]) {  // a sync's cost is known: more workers, a core each
       for (const int w : more_workers) {
         if (measured.contains(w)) continue;
         const CostParts parts = predict_parts(study.model, at(w));
@@ -420,6 +420,7 @@ nlohmann::json to_json(const Study& study) {
   for (const StudyPoint& p : study.points) {
     points.push_back({{"series", p.series},
                       {"workers", p.workers},
+                      {"backend", p.sample.link},
                       {"rows", p.rows},
                       {"features", p.features},
                       {"nnz", p.nnz},
