@@ -112,23 +112,13 @@ int main(int argc, char** argv) {
       "experiment (1,000,000 x 20, 8 epochs, batch 8192, sequential vs parallel); `dsgd study --report\n"
       "DIR` sweeps the workers, fits a cost model and writes a report with plots.",
       "dsgd"};
-  app.set_version_flag("--version", std::string("dsgd ") + DSGD_VERSION);
-  app.require_subcommand(1, 1);
-  app.option_defaults()->always_capture_default();
-  const dsgd::cli::Handler gen = dsgd::cli::add_gen_command(app);
-  const dsgd::cli::Handler train = dsgd::cli::add_train_command(app);
-  const dsgd::cli::Handler bench = dsgd::cli::add_bench_command(app);
-  const dsgd::cli::Handler study = dsgd::cli::add_study_command(app);
-  const dsgd::cli::Handler predict = dsgd::cli::add_predict_command(app);
-  const dsgd::cli::Handler eval = dsgd::cli::add_eval_command(app);
+  const dsgd::cli::Commands commands = dsgd::cli::add_commands(app);
 
   // CLI11 reports an unknown subcommand as a missing one; name it.
-  if (argc > 1 && argv[1][0] != '-') {
-    const std::string command = argv[1];
-    if (command != "gen" && command != "train" && command != "bench" && command != "study" && command != "predict" && command != "eval")
-      return fail(2, fmt::format("unknown command '{}' (expected train, predict, eval, gen, bench or study; see 'dsgd --help')",
-                                 command));
-  }
+  if (argc > 1 && argv[1][0] != '-' &&
+      std::none_of(commands.begin(), commands.end(), [&](const auto& c) { return c.first == argv[1]; }))
+    return fail(2, fmt::format("unknown command '{}' (expected train, predict, eval, gen, bench or study; see 'dsgd --help')",
+                               argv[1]));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -149,19 +139,23 @@ int main(int argc, char** argv) {
                                  help_hint(app)));
     return fail(2, fmt::format("{} (see '{}')", what, help_hint(app)));
   } catch (const CLI::ParseError& e) {
-    return fail(2, fmt::format("{} (see '{}')", e.what(), help_hint(app)));
+    // CLI11 says "shuffle was given a disallowed flag override" for --shuffle=VALUE.
+    const std::string what = e.what();
+    const std::string override = " was given a disallowed flag override";
+    if (what.ends_with(override))
+      return fail(2, fmt::format("--{} is a switch and takes no value (see '{}')",
+                                 what.substr(0, what.size() - override.size()), help_hint(app)));
+    return fail(2, fmt::format("{} (see '{}')", what, help_hint(app)));
   }
 
   if (const std::string option = given_empty(app); !option.empty())
     return fail(2, fmt::format("{}: an empty value (see '{}')", option, help_hint(app)));
   if (const int refused = refuse_independent_ranks(app); refused != 0) return refused;
   try {
-    const int code = app.got_subcommand("gen")       ? gen()
-                     : app.got_subcommand("train")   ? train()
-                     : app.got_subcommand("predict") ? predict()
-                     : app.got_subcommand("eval")    ? eval()
-                     : app.got_subcommand("study")   ? study()
-                                                     : bench();
+    int code = 0;
+    for (const auto& [name, handler] : commands) {
+      if (app.got_subcommand(name)) code = handler();
+    }
     // The report is the output of eval and train: a full disk or a closed pipe fails the run.
     if (code == 0 && (std::fflush(stdout) != 0 || std::ferror(stdout) != 0))
       return fail(1, std::string("stdout: write failed: ") + std::strerror(errno));

@@ -10,6 +10,7 @@
 #include "dsgd/error.h"
 #include "dsgd/train/config_fields.h"
 #include "dsgd/train/memory.h"
+#include "dsgd/version.h"
 
 namespace dsgd::cli {
 namespace {
@@ -226,6 +227,15 @@ void add_train_options(CLI::App& app, TrainOptions& train, bool data_files) {
       ->transform(CLI::AsSizeValue(true));
   app.add_option("--json", train.json, "Also write the report as JSON to this file")->group("Output");
   app.add_flag("-q,--quiet", train.quiet, "No per-epoch progress lines")->group("Output");
+}
+
+Commands add_commands(CLI::App& app) {
+  app.set_version_flag("--version", std::string("dsgd ") + version());
+  app.require_subcommand(1, 1);
+  app.option_defaults()->always_capture_default()->disable_flag_override();
+  return {{"train", add_train_command(app)}, {"predict", add_predict_command(app)},
+          {"eval", add_eval_command(app)},   {"gen", add_gen_command(app)},
+          {"bench", add_bench_command(app)}, {"study", add_study_command(app)}};
 }
 
 }  // namespace dsgd::cli

@@ -7,6 +7,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "dsgd/data/atomic_file.h"
 #include "dsgd/data/synthetic.h"
@@ -80,5 +82,13 @@ Handler add_bench_command(CLI::App& app);
 Handler add_study_command(CLI::App& app);
 Handler add_predict_command(CLI::App& app);
 Handler add_eval_command(CLI::App& app);
+
+// The whole command line on `app`, as main and the CLI fuzzer set it up: --version, one
+// subcommand required, the option defaults every command shares (a flag takes no value:
+// `--shuffle=x` is a parse error, not an exception from CLI11's flag arithmetic), and every
+// subcommand. Returns each subcommand's name and handler; the handlers own the storage the
+// options write into, so they must outlive every parse of `app`.
+using Commands = std::vector<std::pair<std::string, Handler>>;
+[[nodiscard]] Commands add_commands(CLI::App& app);
 
 }  // namespace dsgd::cli

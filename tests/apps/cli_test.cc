@@ -57,7 +57,8 @@ TEST_F(CliTest, BadOptionsExitTwoWithOneLineError) {
                            "bench --workers 0", "bench --lr -1", "train --lr nan", "train --samples abc", "",
                            "frobnicate", "gen -n 10", "train --seed -1", "train --threads-per-rank 2",
                            "bench --timeout 5", "train --allreduce native", "train --backend mpi --workers 2",
-                           "train --backend mpi --epochs 1 -n 100"}) {
+                           "train --backend mpi --epochs 1 -n 100", "train -n 100 --no-bias=x",
+                           "train -n 100 --shuffle=99999999999999999999", "gen -n 10 -o - --no-bias=--x"}) {
     SCOPED_TRACE(args);
     const Result r = dsgd(args);
     EXPECT_EQ(r.code, 2);

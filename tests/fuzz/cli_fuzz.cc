@@ -1,8 +1,7 @@
 // libFuzzer target: the command line. The input is an argument list, one argument a line (so
-// that seeds read as commands); it is parsed by a CLI::App set up as apps/dsgd/main.cc sets it
-// up, with the app's own add_*_command functions. Only the parse runs: the handlers those
-// functions return (which would train, predict or generate) are never called, and the parse
-// itself does nothing but set options (no option of the app has a callback).
+// that seeds read as commands); it is parsed by a CLI::App set up by the app's own add_commands,
+// as apps/dsgd/main.cc sets it up. Only the parse runs: the handlers it returns (which would
+// train, predict or generate) are never called; the options' callbacks only set values.
 //
 // Expected: a parse, or a CLI::ParseError (help and version requests among them, printed into
 // a string as main prints them). Anything else escaping the parse would end dsgd with
@@ -27,15 +26,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<const char*> argv;
   for (const std::string& a : args) argv.push_back(a.c_str());
 
-  // As in apps/dsgd/main.cc (the description aside).
   CLI::App app{"dsgd", "dsgd"};
-  app.set_version_flag("--version", std::string("dsgd ") + DSGD_VERSION);
-  app.require_subcommand(1, 1);
-  app.option_defaults()->always_capture_default();
-  const dsgd::cli::Handler handlers[] = {dsgd::cli::add_gen_command(app), dsgd::cli::add_train_command(app),
-                                         dsgd::cli::add_bench_command(app), dsgd::cli::add_predict_command(app),
-                                         dsgd::cli::add_eval_command(app)};
-  (void)handlers;
+  // main's command line; the handlers hold the options' storage, so they live as long as the app.
+  const dsgd::cli::Commands commands = dsgd::cli::add_commands(app);
   try {
     app.parse(static_cast<int>(argv.size()), argv.data());
   } catch (const CLI::ParseError& e) {
