@@ -68,11 +68,11 @@ make_data() {  # SET: the files, generated once, and their caches
   case $set in
   dense)
     [ -s "$data_dir/dense_test.csv" ] ||
-      "$dsgd" gen -n 6000 -d 65536 --dtype f32 --test-samples 1500 --seed 7 -o "$data_dir/dense.csv" \
+      "$dsgd" gen -n 6000 --features 65536 --dtype f32 --test-samples 1500 --seed 7 -o "$data_dir/dense.csv" \
         --test-output "$data_dir/dense_test.csv" >/dev/null || exit 1 ;;
   sparse)
     [ -s "$data_dir/sparse_test.svm" ] ||
-      "$dsgd" gen -n 200000 -d 4194304 --nnz 40 --zipf 1.1 --noise 0.05 --test-samples 20000 --seed 7 \
+      "$dsgd" gen -n 200000 --features 4194304 --nnz 40 --zipf 1.1 --noise 0.05 --test-samples 20000 --seed 7 \
         -o "$data_dir/sparse.svm" --test-output "$data_dir/sparse_test.svm" >/dev/null || exit 1 ;;
   esac
 }

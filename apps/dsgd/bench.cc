@@ -23,7 +23,7 @@ Handler add_bench_command(CLI::App& app) {
   };
   auto options = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
-      "bench", "Sequential vs parallel on the same data (no options: the seed experiment, 1M x 20, 8 epochs)");
+      "bench", "Time sequential against parallel on synthetic data (no options: the seed experiment)");
   add_data_options(*sub, options->data);
   add_train_options(*sub, options->train, false);
   add_backend_options(*sub, options->backend);

@@ -38,24 +38,24 @@ ClusterOptions BackendOptions::cluster_options() const {
 
 void add_backend_options(CLI::App& app, BackendOptions& backend) {
   auto* group = "Backend";
-  app.add_option("--backend", backend.backend,
-                 "threads (one process), or mpi (under mpirun: one worker per rank, each reading only its rows of a "
-                 "data file)")
+  choice_option(app.add_option("--backend", backend.backend,
+                               "threads (one process), or mpi (under mpirun: a rank a worker, each reading its rows)"),
+                {"threads", "mpi"})
+      ->group(group);
+  app.add_option("--threads-per-rank", backend.threads_per_rank, "mpi: worker threads in each rank [default: 1]")
       ->group(group)
-      ->check(CLI::IsMember({"threads", "mpi"}));
-  app.add_option("--threads-per-rank", backend.threads_per_rank,
-                 "mpi: worker threads in each rank, reduced inside the rank first [default: 1]")
-      ->group(group)
-      ->check(positive());
-  app.add_option("--allreduce", backend.allreduce,
-                 "mpi: deterministic (same bits as threads) or native (MPI_Allreduce: MPI chooses the order of the sums, so "
-                 "the bits may differ from threads' and from run to run) [default: deterministic]")
-      ->group(group)
-      ->check(CLI::IsMember({"deterministic", "native"}));
+      ->check(positive())
+      ->type_name("N");
+  choice_option(app.add_option("--allreduce", backend.allreduce,
+                               "mpi: deterministic (the bits of threads), or native (MPI_Allreduce's order: bits may "
+                               "differ) [default: deterministic]"),
+                {"deterministic", "native"})
+      ->group(group);
   app.add_option("--timeout", backend.timeout_s,
                  "mpi: seconds a rank waits in one collective before the job fails [default: 60]")
       ->group(group)
-      ->check(positive());
+      ->check(positive())
+      ->type_name("SECONDS");
 }
 
 Experiment make_experiment(const SyntheticSpec& spec, int threads, bool show_progress) {

@@ -16,12 +16,8 @@ namespace dsgd::cli {
 
 ReadOptions InputOptions::read_options(int threads) const {
   ReadOptions o;
-  o.format = parse_file_format(input_format);
-  try {
-    o.storage = parse_storage(storage);
-  } catch (const ConfigError& e) {  // (only the hidden --format can bring a value CLI11 did not check)
-    throw ConfigError(std::string("--storage: ") + e.what());
-  }
+  o.format = parse_file_format(format);
+  o.storage = parse_storage(storage);
   o.dtype = parse_dtype(dtype);
   o.label_column = label_column;
   o.threads = threads;
@@ -75,36 +71,35 @@ void check_paths(const NamedPaths& outputs, const NamedPaths& inputs) {
 
 void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype) {
   auto* group = "Data files";
-  app.add_option("--input-format", input.input_format,
-                 "auto (CSV for *.csv and *.csv.gz, else LIBSVM), libsvm or csv; gzip is detected either way (under MPI "
-                 "every rank decompresses a gzip file whole)")
+  app.add_option("--format", input.format, "auto (CSV for *.csv, *.csv.gz; else LIBSVM), libsvm or csv")
       ->group(group)
-      ->check(CLI::IsMember({"auto", "libsvm", "csv"}));
-  app.add_option("--storage", input.storage,
-                 fmt::format("How the features are held in memory: dense, sparse (CSR), or auto (dense from {:.0f}% "
-                             "non-zeros)",
-                             100 * kDenseFromDensity))
-      ->group(group)
-      ->check(CLI::IsMember({"auto", "dense", "sparse"}));
-  // dsgd 0.4's name, which gen uses for the file format: kept working, not shown, with a warning.
-  // (Its value is checked where --storage's is read: CLI11 names no hidden option in its errors.)
-  CLI::Option* storage = app.get_option("--storage");
-  app.add_option("--format", input.storage, "Old name of --storage")
-      ->group("")
-      ->excludes(storage)
-      ->each([](const std::string&) { fmt::print(stderr, "dsgd: warning: --format is now called --storage\n"); });
-  app.add_option("--label-column", input.label_column,
-                 "CSV: the label column, by header name or 0-based position [default: 'label', else the last]")
+      ->type_name("auto|libsvm|csv")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            if (value == "auto" || value == "libsvm" || value == "csv") return {};
+            if (value == "dense" || value == "sparse")
+              return value + " is a storage (--storage " + value + "); --format is the file's: auto, libsvm or csv";
+            return "expected auto, libsvm or csv, got " + value;
+          },
+          "", "format"));
+  add_old_spelling(app, "--input-format", "--format", input.format)->check(one_of({"auto", "libsvm", "csv"}));
+  choice_option(app.add_option("--storage", input.storage,
+                               fmt::format("How rows are held: dense, sparse (CSR), or auto (dense from {:.0f}% "
+                                           "non-zeros)",
+                                           100 * kDenseFromDensity)),
+                {"auto", "dense", "sparse"})
       ->group(group);
+  app.add_option("--label-column", input.label_column,
+                 "CSV: the label's column, by header name or 0-based position [default: 'label', else the last]")
+      ->group(group)
+      ->type_name("NAME|N");
   app.add_flag("--cache", input.cache,
-               "Keep a binary copy of each data file next to it (FILE.dsgdcache: memory-mapped, checksummed, "
-               "rebuilt when the file changes) and load from it when it is current; under MPI each rank loads only "
-               "its rows")
+               "Keep a binary copy of each data file beside it (FILE.dsgdcache) and load from it while it is current")
       ->group(group);
   if (with_dtype) {
-    app.add_option("--dtype", input.dtype, "Storage of the values: f64, or f32 (sums still in double)")
-        ->group(group)
-        ->check(CLI::IsMember({"f32", "f64"}));
+    choice_option(app.add_option("--dtype", input.dtype, "Storage of the values: f64, or f32 (sums still in double)"),
+                  {"f64", "f32"})
+        ->group(group);
   }
 }
 
@@ -147,8 +142,11 @@ ReadResult FileReader::operator()(const std::string& path, ReadOptions options) 
 }
 
 ReadResult read_for_model(const std::string& path, std::size_t features, const LabelMap& labels,
-                          const InputOptions& input, const FileReader& reader, bool quiet, bool to_predict) {
+                          const ModelInput& trained_on, const InputOptions& input, const FileReader& reader, bool quiet,
+                          bool to_predict) {
   ReadOptions o = input.read_options(reader.threads);
+  o.unnamed_format = trained_on.format;
+  o.csv_schema = trained_on.csv;
   o.features = features;
   o.drop_beyond = true;
   o.labels = labels;
@@ -162,31 +160,6 @@ ReadResult read_for_model(const std::string& path, std::size_t features, const L
                path, read.dropped, o.features, read.first_dropped_line);
   }
   return read;
-}
-
-nlohmann::json data_json(const std::string& path, const ReadResult& r) {
-  return {{"path", path},
-          {"rows", r.total_rows},
-          {"features", r.data.features()},
-          {"storage", std::string(to_string(r.data.layout()))},
-          {"values", r.values},
-          {"labels", {{"negative", r.labels.negative}, {"positive", r.labels.positive}}},
-          {"dropped_values", r.dropped},
-          {"load_s", r.seconds},
-          {"from_cache", r.from_cache}};
-}
-
-std::string describe(const std::string& path, const ReadResult& read) {
-  const Dataset& d = read.data;
-  const std::string storage =
-      d.layout() == Layout::kDense
-          ? std::string("dense")
-          : fmt::format("sparse ({} values, {:.1f}%)", read.values,
-                        100.0 * static_cast<double>(read.values) /
-                            (static_cast<double>(read.total_rows) * static_cast<double>(d.features())));
-  return fmt::format("{}: {} rows x {} features, {}, labels {}, {} in {:.4f} s", path, read.total_rows,
-                     d.features(), storage, read.labels.describe(),
-                     read.from_cache ? "loaded from its cache" : "read", read.seconds);
 }
 
 }  // namespace dsgd::cli

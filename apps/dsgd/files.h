@@ -12,7 +12,7 @@
 namespace dsgd::cli {
 
 struct InputOptions {
-  std::string input_format = "auto";
+  std::string format = "auto";
   std::string storage = "auto";
   std::string label_column;
   std::string dtype = "f64";
@@ -29,8 +29,8 @@ struct InputOptions {
 using NamedPaths = std::vector<std::pair<std::string, std::string>>;
 void check_paths(const NamedPaths& outputs, const NamedPaths& inputs);
 
-// Adds --input-format --storage (and its old name --format) --label-column --cache (and --dtype unless the command has it
-// already).
+// Adds --format (and its old name --input-format) --storage --label-column --cache (and --dtype
+// unless the command has it already).
 void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype);
 
 // Where a command reads its data files: all of a file in this process (with `threads` threads),
@@ -47,18 +47,14 @@ struct FileReader {
   [[nodiscard]] bool root() const noexcept { return cluster == nullptr || cluster->rank() == 0; }
 };
 
-// Reads a file to score with a model of `features` features and `labels`: a lower highest
-// index is fine; values at higher ones are dropped, with a warning on stderr (as is the cache
-// note, with --cache, unless `quiet`). `to_predict`: rows may lack labels, and labels are not
-// checked (ReadOptions::labels_optional).
+// Reads a file to score with a model of `features` features and `labels`, trained on a file
+// read as `trained_on` says (a name that does not give the format takes the model's; a CSV
+// file's columns are matched to the model's by name): a lower highest index is fine; values at
+// higher ones are dropped, with a warning on stderr (as is the cache note, with --cache, unless
+// `quiet`). `to_predict`: rows may lack labels, and labels are not checked
+// (ReadOptions::labels_optional).
 [[nodiscard]] ReadResult read_for_model(const std::string& path, std::size_t features, const LabelMap& labels,
-                                        const InputOptions& input, const FileReader& reader, bool quiet = true,
-                                        bool to_predict = false);
-
-// The "data" object of the JSON reports: path, rows, features, storage, values, labels, ...
-[[nodiscard]] nlohmann::json data_json(const std::string& path, const ReadResult& r);
-
-// "a9a: 32561 rows x 123 features, sparse (451592 values, 11.3%), labels ..., read in 0.0312 s"
-[[nodiscard]] std::string describe(const std::string& path, const ReadResult& read);
+                                        const ModelInput& trained_on, const InputOptions& input,
+                                        const FileReader& reader, bool quiet = true, bool to_predict = false);
 
 }  // namespace dsgd::cli

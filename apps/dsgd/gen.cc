@@ -17,19 +17,21 @@ Handler add_gen_command(CLI::App& app) {
     std::string output;
     std::string test_output;
     std::string format;
-    std::optional<int> threads;
+    std::optional<int> workers;
   };
   auto options = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand("gen", "Write a synthetic data set as LIBSVM or CSV text");
   add_data_options(*sub, options->data);
-  sub->add_option("-o,--output", options->output,
-                  "Training set file (written atomically; '-' for standard output, the message then on standard error)")
-      ->required();
-  sub->add_option("--test-output", options->test_output, "Also write the held-out test set to this file");
-  sub->add_option("--format", options->format, "libsvm or csv [default: csv for *.csv, else libsvm]")
-      ->check(CLI::IsMember({"libsvm", "csv"}));
-  sub->add_option("--threads", options->threads, "Threads generating the rows [default: hardware threads, at most 4]")
-      ->check(positive());
+  sub->add_option("-o,--output", options->output, "The training rows' file ('-': standard output)")
+      ->required()
+      ->type_name("FILE");
+  sub->add_option("--test-output", options->test_output, "Also write the held-out rows to this file")->type_name("FILE");
+  choice_option(sub->add_option("--format", options->format, "libsvm or csv [default: csv for *.csv, else libsvm]"),
+                {"libsvm", "csv"});
+  sub->add_option("-w,--workers", options->workers, "Threads generating the rows [default: hardware threads, at most 4]")
+      ->check(positive())
+      ->type_name("N");
+  add_old_spelling(*sub, "--threads", "--workers", options->workers)->check(positive());
   return [options] {
     Options& o = *options;
     o.data.resolve();
@@ -52,7 +54,7 @@ Handler add_gen_command(CLI::App& app) {
     const LabelMap labels = usual_labels(format_of(o.output));
     const auto write = [&](Split split, const std::string& path, AtomicFile& file) {
       const TextFormat format = format_of(path);
-      const Dataset data = generate_parallel(o.data.spec, split, static_cast<std::size_t>(o.threads.value_or(default_workers())));
+      const Dataset data = generate_parallel(o.data.spec, split, static_cast<std::size_t>(o.workers.value_or(default_workers())));
       write_text(data, file.stream(), format, labels);
       return data.rows();
     };

@@ -105,14 +105,17 @@ std::string help_hint(const CLI::App& app) {
 int main(int argc, char** argv) {
   remove_temporaries_on_signals();
   CLI::App app{
-      "dsgd trains binary logistic regression by synchronous data-parallel minibatch SGD: each worker\n"
-      "owns a shard of the rows, the workers sum their gradients every step, every worker applies the\n"
-      "same update. `dsgd train DATA --test TEST --model FILE` trains on a LIBSVM or CSV file;\n"
-      "`dsgd predict` and `dsgd eval` apply the model. `dsgd bench` with no options runs the seed\n"
-      "experiment (1,000,000 x 20, 8 epochs, batch 8192, sequential vs parallel); `dsgd study --report\n"
-      "DIR` sweeps the workers, fits a cost model and writes a report with plots.",
+      "dsgd: binary logistic regression by synchronous data-parallel SGD, on threads, MPI ranks or hosts.\n"
+      "  dsgd train DATA [MODEL]          train on a LIBSVM or CSV file (--test FILE scores a held-out file)\n"
+      "  dsgd predict DATA MODEL [OUTPUT] a probability (or --labels, a label) for each row\n"
+      "  dsgd eval DATA MODEL             accuracy, log-loss, AUC, precision, recall, F1\n"
+      "'dsgd COMMAND --help' lists a command's options; 'man dsgd' says more.",
       "dsgd"};
   const dsgd::cli::Commands commands = dsgd::cli::add_commands(app);
+  if (argc == 1) {  // nothing asked: how to ask
+    fmt::print("{}", app.help());
+    return 2;
+  }
 
   // CLI11 reports an unknown subcommand as a missing one; name it.
   if (argc > 1 && argv[1][0] != '-' &&

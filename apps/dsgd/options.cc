@@ -43,6 +43,41 @@ CLI::Validator probability() {
   return number_rule("PROBABILITY", [](double v) { return v >= 0 && v <= 1; }, "a probability, 0 to 1");
 }
 
+CLI::Validator one_of(std::vector<std::string> choices) {
+  return CLI::Validator(
+      [choices](std::string& text) -> std::string {
+        if (std::find(choices.begin(), choices.end(), text) != choices.end()) return {};
+        std::string list;
+        for (std::size_t k = 0; k < choices.size(); ++k)
+          list += (k == 0 ? "" : k + 1 == choices.size() ? " or " : ", ") + choices[k];
+        return "expected " + list + ", got '" + text + "'";
+      },
+      "", "one_of");
+}
+
+CLI::Option* choice_option(CLI::Option* option, const std::vector<std::string>& choices) {
+  std::string shown;
+  for (const std::string& c : choices) shown += (shown.empty() ? "" : "|") + c;
+  return option->check(one_of(choices))->type_name(shown);
+}
+
+namespace {
+// CLI11's help, but a switch's negation shows as --no-bias, not --no-bias{false}, and a
+// subcommand's usage names the program.
+class HelpFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_name(const CLI::Option* option, bool positional) const override {
+    std::string name = CLI::Formatter::make_option_name(option, positional);
+    for (std::size_t open; (open = name.find('{')) != std::string::npos;) {
+      const std::size_t close = name.find('}', open);
+      if (close == std::string::npos) break;
+      name.erase(open, close - open + 1);
+    }
+    return name;
+  }
+};
+}  // namespace
+
 void DataOptions::resolve() {
   spec.dtype = parse_dtype(dtype);
   spec.values = parse_sparse_values(values);
@@ -66,7 +101,7 @@ void TrainOptions::resolve(const DataOptions& data) {
       fmt::format("{} of rows, {} for {} worker{}", human_bytes(data_bytes), human_bytes(state), config.workers,
                   config.workers == 1 ? "" : "s"));
   if (!shortfall.empty())
-    throw ConfigError(fmt::format("-n {} x -d {}{} {}", s.samples, s.features,
+    throw ConfigError(fmt::format("-n {} x --features {}{} {}", s.samples, s.features,
                                   s.nnz > 0 ? fmt::format(" (--nnz {})", s.nnz) : "", shortfall));
 }
 
@@ -78,34 +113,49 @@ std::optional<AtomicFile> TrainOptions::open_json() const {
 }
 
 void add_data_options(CLI::App& app, DataOptions& data) {
-  auto* group = "Data (synthetic: x ~ N(0,1), or --nnz sparse features; true w ~ N(0,1), y = [x.w > 0])";
-  app.add_option("-n,--samples", data.spec.samples, "Training rows")->group(group)->check(positive());
-  app.add_option("-d,--features", data.spec.features, "Features per row")->group(group)->check(positive());
-  app.add_option("--test-samples", data.test_samples,
-                 "Held-out rows from the same true weights [default: 20% of --samples]; 0: none")
+  auto* group = "Synthetic data (x ~ N(0,1), or --nnz sparse features; true w ~ N(0,1); y = [x.w > 0])";
+  app.add_option("-n,--samples", data.spec.samples, "Training rows")->group(group)->check(positive())->type_name("N");
+  app.add_option("--features", data.spec.features, "Features per row (with DATA: the model's width)")
       ->group(group)
-      ->check(non_negative());
+      ->check(positive())
+      ->type_name("N");
+  add_old_spelling(app, "-d", "--features (-d is not the data: give DATA as the first argument)", data.spec.features)
+      ->check(positive());
+  app.add_option("--test-samples", data.test_samples,
+                 "Held-out rows from the same true weights; 0: none [default: 20% of --samples]")
+      ->group(group)
+      ->check(non_negative())
+      ->type_name("N");
   app.add_option("--noise", data.spec.noise, "Flip each label with this probability (0 to 0.5)")
       ->group(group)
-      ->check(non_negative());
+      ->check(non_negative())
+      ->type_name("X");
   app.add_option("--seed", data.spec.seed, field_help(*find_config_field("seed"), flag_of))
       ->group(group)
-      ->check(non_negative());
-  app.add_option("--dtype", data.dtype, "Storage of the features: f64, or f32 (sums still in double)")
+      ->check(non_negative())
+      ->type_name("N");
+  choice_option(app.add_option("--dtype", data.dtype, "Storage of the features: f64, or f32 (sums still in double)"),
+                {"f64", "f32"})
+      ->group(group);
+  app.add_option("--nnz", data.spec.nnz, "Sparse rows: this many non-zero features a row (up to 2^26); 0: dense rows")
       ->group(group)
-      ->check(CLI::IsMember({"f32", "f64"}));
-  app.add_option("--nnz", data.spec.nnz,
-                 "Sparse rows: this many distinct non-zero features a row, of -d (up to 2^26), stored CSR; 0: dense "
-                 "rows")
+      ->check(non_negative())
+      ->type_name("N");
+  app.add_option("--zipf", data.spec.zipf, "Sparse rows: the k-th most popular feature drawn with probability ~ k^-S")
       ->group(group)
-      ->check(non_negative());
-  app.add_option("--zipf", data.spec.zipf,
-                 "Sparse rows: feature k of popularity is drawn with probability ~ k^-S (Zipf's law; 0: uniform)")
-      ->group(group)
-      ->check(non_negative());
-  app.add_option("--values", data.values, "Sparse rows: their values, binary (1) or gaussian (N(0, 1))")
-      ->group(group)
-      ->check(CLI::IsMember({"binary", "gaussian"}));
+      ->check(non_negative())
+      ->type_name("S");
+  choice_option(app.add_option("--values", data.values, "Sparse rows: their values, binary (1) or gaussian (N(0, 1))"),
+                {"binary", "gaussian"})
+      ->group(group);
+}
+
+bool asked_for_synthetic(const CLI::App& app, const DataOptions& data) {
+  if (data.synthetic) return true;
+  for (const char* name : {"--samples", "--test-samples", "--noise", "--nnz", "--zipf", "--values"}) {
+    if (app.count(name) > 0) return true;
+  }
+  return false;
 }
 
 void reject(const CLI::App& app, std::initializer_list<const char*> names, const char* why) {
@@ -221,16 +271,21 @@ void add_train_options(CLI::App& app, TrainOptions& train, bool data_files) {
                      "Training", data_files);
   auto* group = "Training";
   app.add_option("--max-memory", train.max_memory,
-                 "Refuse a run whose data and training state would need more than this (e.g. 8G, 512M) "
-                 "[default: the memory the machine has available]")
+                 "Refuse a run that would need more memory than this (8G, 512M) [default: the memory available]")
       ->group(group)
-      ->transform(CLI::AsSizeValue(true));
-  app.add_option("--json", train.json, "Also write the report as JSON to this file")->group("Output");
-  app.add_flag("-q,--quiet", train.quiet, "No per-epoch progress lines")->group("Output");
+      ->transform(CLI::AsSizeValue(true))
+      ->type_name("SIZE")
+      ->default_str("");
+  app.add_option("--json", train.json, "Also write the report as JSON to this file")->group("Output")->type_name("FILE");
+  app.add_flag("-q,--quiet", train.quiet, "Print nothing but warnings and errors")->group("Output");
+  app.add_flag("-v,--verbose", train.verbose,
+               "Also print the engineering detail: time split, memory-bandwidth bounds (measured), communication")
+      ->group("Output");
 }
 
 Commands add_commands(CLI::App& app) {
   app.set_version_flag("--version", std::string("dsgd ") + version());
+  app.formatter(std::make_shared<HelpFormatter>());
   app.require_subcommand(1, 1);
   app.option_defaults()->always_capture_default()->disable_flag_override();
   return {{"train", add_train_command(app)}, {"predict", add_predict_command(app)},

@@ -20,6 +20,7 @@ namespace dsgd::cli {
 
 struct DataOptions {
   SyntheticSpec spec;
+  bool synthetic = false;  // train --synthetic: asked for synthetic data with every setting's default
   std::optional<std::size_t> test_samples;  // default: 20% of samples
   std::string dtype = "f64";
   std::string values = "binary";
@@ -33,7 +34,8 @@ struct TrainOptions {
   // TrainConfig's defaults (synthetic data) or take the data's (a data file, defaults.h).
   std::set<std::string, std::less<>> given;
   std::string json;
-  bool quiet = false;
+  bool quiet = false;    // warnings and errors only
+  bool verbose = false;  // the engineering detail too (and the bandwidth probe for its bounds)
   std::size_t max_memory = 0;  // bytes; 0: what the machine has available
   [[nodiscard]] bool is_given(std::string_view field) const { return given.contains(field); }
   [[nodiscard]] GivenField given_field() const {
@@ -48,6 +50,20 @@ struct TrainOptions {
 };
 
 void add_data_options(CLI::App& app, DataOptions& data);
+// Whether the command line set any option of the synthetic data but --features, --seed and
+// --dtype (which data files have too), or --synthetic: a train run that asked for synthetic data.
+[[nodiscard]] bool asked_for_synthetic(const CLI::App& app, const DataOptions& data);
+
+// An option's old spelling, kept working: hidden from the help, it sets `target` as `new_name`
+// does, with one line on standard error naming the new spelling.
+template <typename T>
+CLI::Option* add_old_spelling(CLI::App& app, const std::string& old_name, const std::string& new_name, T& target) {
+  return app.add_option(old_name, target)
+      ->group("")
+      ->each([old_name, new_name](const std::string&) {
+        std::fprintf(stderr, "dsgd: warning: %s is now %s\n", old_name.c_str(), new_name.c_str());
+      });
+}
 // Adds the configuration fields every training command has (--epochs --batch --lr
 // --warmup-epochs --schedule --lr-step-epochs --lr-step-factor --l2 --no-bias --shuffle
 // --optimizer --exchange --sync-every --overlap --workers) and --max-memory --json --quiet.
@@ -73,6 +89,11 @@ void reject(const CLI::App& app, std::initializer_list<const char*> names, const
 [[nodiscard]] CLI::Validator non_negative();
 [[nodiscard]] CLI::Validator probability();  // in [0, 1]; NaN refused
 [[nodiscard]] CLI::Validator fraction();     // in (0, 1)
+// One of `choices`; the help shows them as "a|b|c" (set as the option's type name by the caller
+// that wants it: choice_option does both).
+[[nodiscard]] CLI::Validator one_of(std::vector<std::string> choices);
+// `option` takes one of `choices`: checked, and shown so in the help.
+CLI::Option* choice_option(CLI::Option* option, const std::vector<std::string>& choices);
 
 // Each subcommand: add its options to `app` and return the handler to call once parsed.
 using Handler = std::function<int()>;

@@ -8,6 +8,7 @@
 #include "dsgd/model/logistic.h"
 #include "dsgd/model/metrics.h"
 #include "dsgd/report/report.h"
+#include "dsgd/report/training_report.h"
 #include "dsgd/timer.h"
 #include "files.h"
 #include "options.h"
@@ -17,18 +18,28 @@ namespace {
 
 struct ScoringOptions {
   std::string model;
+  std::string model_argument;  // MODEL, the second argument
   std::string data;
   InputOptions input;
-  std::optional<int> threads;
+  std::optional<int> workers;
+
+  // The model from --model or MODEL (one of them); throws ConfigError.
+  void settle_model() {
+    if (!model_argument.empty() && !model.empty())
+      throw ConfigError(fmt::format("the model is named twice: MODEL {} and --model {}", model_argument, model));
+    if (model.empty()) model = model_argument;
+    if (model.empty()) throw ConfigError("no model: give it as the second argument (DATA MODEL) or with --model");
+  }
 };
 
 void add_scoring_options(CLI::App& sub, ScoringOptions& o) {
-  sub.add_option("--model", o.model, "The model file (from dsgd train --model)")->required();
-  sub.add_option("data", o.data, "The data: LIBSVM/SVMlight or CSV, optionally gzip-compressed, '-' for standard "
-                                 "input; labels must be the model's (eval)")
-      ->required();
-  sub.add_option("--threads", o.threads, "Threads that parse the file [default: hardware threads, at most 4]")
-      ->check(positive());
+  sub.add_option("DATA", o.data, "LIBSVM or CSV rows (gzip too); '-' for standard input")->required()->type_name("");
+  sub.add_option("MODEL", o.model_argument, "The model file (dsgd's or LIBLINEAR's)")->type_name("");
+  sub.add_option("--model", o.model, "The model file, as MODEL")->type_name("FILE");
+  sub.add_option("-w,--workers", o.workers, "Threads that parse the file [default: hardware threads, at most 4]")
+      ->check(positive())
+      ->type_name("N");
+  add_old_spelling(sub, "--threads", "--workers", o.workers)->check(positive());
   add_input_options(sub, o.input, true);
 }
 
@@ -42,8 +53,8 @@ struct Scored {
 Scored score_file(const ScoringOptions& o, bool to_predict) {
   Model model = load_model(o.model);
   ReadResult read =
-      read_for_model(o.data, model.params.features(), model.labels, o.input,
-                     FileReader{nullptr, o.threads.value_or(default_workers())}, false, to_predict);
+      read_for_model(o.data, model.params.features(), model.labels, model.input, o.input,
+                     FileReader{nullptr, o.workers.value_or(default_workers())}, false, to_predict);
   std::vector<double> z = scores(model.params, read.data);
   std::size_t bad = 0, first = 0;
   for (std::size_t i = 0; i < z.size(); ++i) {
@@ -63,31 +74,32 @@ Handler add_predict_command(CLI::App& app) {
   struct Options {
     ScoringOptions scoring;
     std::string output;
+    std::string output_argument;  // OUTPUT, the third argument
     bool labels = false;
     double threshold = 0.5;
     std::string json;
   };
   auto options = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
-      "predict",
-      "Write the model's probability of the positive class for every row, one a line (or, with --labels, the "
-      "predicted label). Rows need no label: LIBSVM rows may start with index:value, and a CSV file of the model's "
-      "feature columns only (none named 'label') has none; labels present are ignored");
+      "predict", "Write the model's probability of the positive class for each row (or, with --labels, its label)");
   add_scoring_options(*sub, options->scoring);
-  sub->add_option("-o,--output", options->output,
-                  "Write here instead of to standard output ('-'); a file is written atomically, a device or FIFO "
-                  "written through, a symlink's target replaced");
-  sub->add_flag("--labels", options->labels,
-                "Write the predicted label instead, the model's label value (-1 or 1 for -1/+1 data, 0 or 1, 1 or 2, "
-                "...): the positive label where the probability > --threshold");
+  sub->add_option("OUTPUT", options->output_argument, "Write here (as -o does)")->type_name("");
+  sub->add_option("-o,--output", options->output, "Write here instead of to standard output")->type_name("FILE");
+  sub->add_flag("--labels", options->labels, "Write the predicted label (the model's label value) instead");
   sub->add_option("--threshold", options->threshold, "Decision threshold of --labels and of the JSON's count")
-      ->check(probability());
-  sub->add_option("--json", options->json,
-                  "Also write a summary as JSON to this file: rows, rows without a label, predicted positives, times");
+      ->check(probability())
+      ->type_name("P");
+  sub->add_option("--json", options->json, "Also write a summary as JSON to this file")->type_name("FILE");
   return [options] {
-    const Options& o = *options;
+    Options& o = *options;
+    o.scoring.settle_model();
+    if (!o.output_argument.empty()) {
+      if (!o.output.empty())
+        throw ConfigError(fmt::format("the output is named twice: OUTPUT {} and -o {}", o.output_argument, o.output));
+      o.output = o.output_argument;
+    }
     check_paths({{"-o", o.output.empty() ? "-" : o.output}, {"--json", o.json}},
-                {{"--model", o.scoring.model}, {"data", o.scoring.data}});
+                {{"MODEL", o.scoring.model}, {"DATA", o.scoring.data}});
     std::optional<AtomicFile> file;
     std::optional<AtomicFile> json;
     file.emplace(o.output.empty() ? "-" : o.output);
@@ -112,7 +124,7 @@ Handler add_predict_command(CLI::App& app) {
     if (json) {
       nlohmann::json report = report_header("predict");
       report.update({{"model", o.scoring.model},
-                                     {"data", data_json(o.scoring.data, s.read)},
+                                     {"data", to_json(summary_of(o.scoring.data, s.read))},
                                      {"rows", s.z.size()},
                                      {"unlabelled_rows", s.read.unlabelled},
                                      {"threshold", o.threshold},
@@ -136,16 +148,17 @@ Handler add_eval_command(CLI::App& app) {
   };
   auto options = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
-      "eval", "Score a model on labelled data: accuracy, log-loss, ROC AUC, precision, recall, F1, confusion matrix");
+      "eval", "Score a model on labelled rows: accuracy, log-loss, AUC, precision, recall, F1, confusion matrix");
   add_scoring_options(*sub, options->scoring);
-  sub->add_option("--json", options->json, "Also write the figures as JSON to this file");
+  sub->add_option("--json", options->json, "Also write the figures as JSON to this file")->type_name("FILE");
   sub->add_option("--threshold", options->threshold,
-                  "Decide positive where the probability > this (accuracy, precision, recall, F1, the confusion "
-                  "matrix; log-loss and AUC do not depend on it)")
-      ->check(probability());
+                  "Decide positive where the probability > P (all figures but log-loss and AUC)")
+      ->check(probability())
+      ->type_name("P");
   return [options] {
-    const Options& o = *options;
-    check_paths({{"--json", o.json}}, {{"--model", o.scoring.model}, {"data", o.scoring.data}});
+    Options& o = *options;
+    o.scoring.settle_model();
+    check_paths({{"--json", o.json}}, {{"MODEL", o.scoring.model}, {"DATA", o.scoring.data}});
     std::optional<AtomicFile> json;
     if (!o.json.empty()) json.emplace(o.json);
     const auto start = Clock::now();
@@ -160,7 +173,7 @@ Handler add_eval_command(CLI::App& app) {
       report["time_s"] = time_s;
       report["load_s"] = s.read.seconds;
       report["model"] = o.scoring.model;
-      report["data"] = data_json(o.scoring.data, s.read);
+      report["data"] = to_json(summary_of(o.scoring.data, s.read));
       write_json(*json, report);
     }
     return 0;

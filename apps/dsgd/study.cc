@@ -21,6 +21,7 @@
 #include "dsgd/report/study.h"
 #include "dsgd/train/config_fields.h"
 #include "dsgd/train/fit.h"
+#include "dsgd/report/training_report.h"
 #include "experiment.h"
 #include "files.h"
 #include "options.h"
@@ -309,7 +310,7 @@ void add_config_args(std::vector<std::string>& args, const TrainConfig& config, 
 // `dsgd train`'s arguments for the synthetic data of a point (resolved: every option explicit).
 std::vector<std::string> synthetic_args(const DataOptions& data) {
   const SyntheticSpec& s = data.spec;
-  std::vector<std::string> args = {"-n", std::to_string(s.samples), "-d", std::to_string(s.features),
+  std::vector<std::string> args = {"-n", std::to_string(s.samples), "--features", std::to_string(s.features),
                                    "--test-samples", std::to_string(s.test_samples), "--noise",
                                    fmt::format("{}", s.noise), "--seed", std::to_string(s.seed), "--dtype", data.dtype};
   if (s.nnz > 0)
@@ -322,7 +323,7 @@ std::vector<std::string> synthetic_args(const DataOptions& data) {
 // --features, 0 when not given).
 std::vector<std::string> file_args(const std::string& path, const std::string& test, const InputOptions& input,
                                    std::size_t features, std::uint64_t seed) {
-  std::vector<std::string> args = {path, "--input-format", input.input_format, "--storage", input.storage,
+  std::vector<std::string> args = {path, "--format", input.format, "--storage", input.storage,
                                    "--dtype", input.dtype, "--seed", std::to_string(seed)};
   if (!test.empty()) args.insert(args.end(), {"--test", test});
   if (!input.label_column.empty()) args.insert(args.end(), {"--label-column", input.label_column});
@@ -373,8 +374,7 @@ Handler add_study_command(CLI::App& app) {
   };
   auto options = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
-      "study", "A scaling study on synthetic data or on a data file: sweeps workers and settings, fits a cost model, "
-               "writes a report with plots (no options: the seed experiment at W = 1, 2, 4)");
+      "study", "Sweep workers and settings, fit a cost model, write a report (no options: the seed experiment)");
   sub->add_option("data", options->file,
                   "A LIBSVM/SVMlight or CSV file (optionally gzip-compressed) to study in place of synthetic data: read "
                   "once, then every point trains on it as 'dsgd train DATA' does, the settings not given taking the "
@@ -419,7 +419,7 @@ Handler add_study_command(CLI::App& app) {
   sub->add_option("--scaling", options->scaling,
                   "strong: the same rows for every worker count; weak: -n rows per worker (the data grows with W), "
                   "and the speedup is W x T(1) / T(W)")
-      ->check(CLI::IsMember({"strong", "weak"}))
+      ->check(one_of({"strong", "weak"}))
       ->capture_default_str()
       ->group(group);
   sub->add_option("-r,--repeat", options->repeat, "Timed runs a point; the point's time is their median")
@@ -514,10 +514,11 @@ Handler add_study_command(CLI::App& app) {
       ReadOptions read = o.input.read_options(cores);
       if (sub->count("--features") > 0) read.features = o.data.spec.features;
       file.emplace(FileStudy{reader(o.file, read), std::nullopt, std::filesystem::path(o.file).filename().string()});
-      fmt::print("Data  {}\n", describe(o.file, file->data));
+      fmt::print("Data    {}\n", describe(summary_of(o.file, file->data)));
       if (!o.test.empty()) {
-        file->test = read_for_model(o.test, file->data.data.features(), file->data.labels, o.input, reader);
-        fmt::print("Test  {}\n", describe(o.test, *file->test));
+        file->test = read_for_model(o.test, file->data.data.features(), file->data.labels,
+                                    ModelInput{file->data.format, file->data.csv}, o.input, reader);
+        fmt::print("Test    {}\n", describe(summary_of(o.test, *file->test)));
       }
     }
 

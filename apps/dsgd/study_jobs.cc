@@ -181,7 +181,7 @@ std::optional<JobRun> run_job(const JobBackend& backend, const JobShape& shape,
   argv.push_back(self_path());
   argv.emplace_back("train");
   argv.insert(argv.end(), train_args.begin(), train_args.end());
-  argv.insert(argv.end(), {"--backend", "mpi", "--threads-per-rank", std::to_string(shape.threads_per_rank), "--quiet",
+  argv.insert(argv.end(), {"--backend", "mpi", "--threads-per-rank", std::to_string(shape.threads_per_rank), "--quiet", "--verbose",
                            "--json", json_path});
   std::vector<std::string> env;
   if (::geteuid() == 0) env = {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"};

@@ -1,5 +1,5 @@
 // dsgd train: one training run, on a data file (train_file.cc) or on synthetic data, on threads
-// or (under mpirun) on a cluster, with its report.
+// or (under mpirun) on a cluster, reported as report/training_report.h lays it out.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -7,12 +7,15 @@
 
 #include "dsgd/error.h"
 #include "dsgd/model/kernel.h"
+#include "dsgd/report/training_report.h"
 #include "dsgd/train/config_fields.h"
+#include "dsgd/train/fit.h"
 #include "dsgd/train/memory.h"
 #include "dsgd/train/worker_count.h"
 #include "experiment.h"
 #include "options.h"
 #include "train_file.h"
+#include "training.h"
 
 namespace dsgd::cli {
 namespace {
@@ -27,6 +30,7 @@ void check_same_file_config(Cluster& cluster, const DataOptions& data, const Tra
       number_setting("--holdout", file.holdout.value_or(0.0)),
       {"--standardize", file.standardize ? (*file.standardize ? "on" : "off") : ""},
       number_setting("--cache", static_cast<double>(file.input.cache)),
+      number_setting("--verbose", static_cast<double>(train.verbose)),
   };
   for (const ConfigField& f : config_fields()) more.push_back(given_setting(flag_of(f.name), train.is_given(f.name)));
   for (const auto& [name, text] : {std::pair<const char*, const std::string&>{"DATA", file.data},
@@ -34,12 +38,78 @@ void check_same_file_config(Cluster& cluster, const DataOptions& data, const Tra
                                    {"--init", file.init},
                                    {"--weights", file.weights},
                                    {"--class-weight", file.class_weight},
-                                   {"--input-format", file.input.input_format},
+                                   {"--format", file.input.format},
                                    {"--storage", file.input.storage},
                                    {"--label-column", file.input.label_column},
                                    {"--dtype", file.input.dtype}})
     more.push_back({name, text});
   check_same_config(cluster, data.spec, train.config, backend, more);
+}
+
+// Training on synthetic data: generated (each process its own rows), trained through fit with
+// the settings as given (TrainConfig's defaults, not a data file's), scored on both splits.
+int train_synthetic(const DataOptions& data, TrainOptions& train, const BackendOptions& backend, TrainOutputs& out,
+                    Cluster* cluster) {
+  const SyntheticSpec& spec = data.spec;
+  const bool root = cluster == nullptr || cluster->rank() == 0;
+  const bool quiet = train.quiet || !root;
+  TrainConfig config = train.config;
+  TrainingReport report;
+  report.backend = cluster != nullptr ? "mpi" : "threads";
+  int threads = 1;
+  if (cluster == nullptr) {
+    // The workers that pay for a step of this data (unless given); the generation uses every core.
+    if (!train.is_given("workers")) {
+      const bool sparse = spec.nnz > 0;
+      const WorkerChoice choice = paying_workers(config.workers, [&](int w) {
+        return batch_work(static_cast<double>(config.batch), static_cast<double>(spec.samples), w,
+                          static_cast<double>(sparse ? spec.nnz : spec.features), sparse,
+                          static_cast<double>(spec.features));
+      });
+      config.workers = choice.workers;
+      report.workers_note = choice.why;
+    }
+    threads = config.workers;
+  } else {
+    threads = backend.threads();
+    report.ranks = cluster->size();
+    report.threads_per_rank = threads;
+  }
+  const Experiment rows = cluster == nullptr ? make_experiment(spec, std::max(config.workers, hardware_threads()), !quiet)
+                                             : make_local_experiment(spec, *cluster, threads, !quiet);
+  report.data = summary_of(spec, Split::kTrain, rows.generate_s, rows.generation);
+  if (spec.test_samples > 0) report.test = summary_of(spec, Split::kTest, 0.0);
+  if (!quiet) {
+    fmt::print("Data    {}\n", describe(report.data));
+    if (report.test) fmt::print("Test    synthetic: {} rows of the same true weights\n", report.test->rows);
+    print_training_plan(stdout, config, spec.samples, report.workers_note,
+                        cluster != nullptr ? fmt::format("{} ranks x {} threads", cluster->size(), threads) : "");
+  }
+
+  FitOptions options;
+  options.cluster = cluster;
+  options.threads = threads;
+  options.total_rows = spec.samples;
+  if (config.has_target()) {  // a target is met on the test rows, each worker scoring its share
+    options.holdout = &rows.test;
+    options.holdout_rows = spec.test_samples;
+  }
+  EpochTable table(stdout, config.epochs);
+  if (!quiet) options.on_epoch = [&](const EpochProgress& p) { table.row(p); };
+  // Every setting stands as given or as TrainConfig has it (synthetic data has no data defaults).
+  const GivenField everything = [](std::string_view) { return true; };
+  FitResult fitted = fit(rows.train, config, everything, options);
+  report.config = fitted.config;
+  report.run = std::move(fitted.run);
+  report.train = evaluate_rows(rows.train, report.run.model, cluster);
+  if (spec.test_samples > 0) report.test_scores = evaluate_rows(rows.test, report.run.model, cluster);
+  if (train.verbose) {
+    const double epochs = report.run.target.reached ? report.run.target.epoch : static_cast<double>(config.epochs);
+    report.bound = run_bounds(rows.train, epochs, threads, cluster);
+  }
+  nlohmann::json record = to_json(report.config);
+  record["data"] = to_json(report.data)["synthetic"];
+  return finish_training(report, Model{report.run.model, {0, 1}, std::move(record), "", {}}, train, out, cluster);
 }
 
 }  // namespace
@@ -52,78 +122,72 @@ Handler add_train_command(CLI::App& app) {
     FileTrainOptions file;
   };
   auto options = std::make_shared<Options>();
-  CLI::App* sub = app.add_subcommand(
-      "train", "Train on a LIBSVM/CSV file (or on synthetic data) and report accuracy, time and cost");
+  CLI::App* sub = app.add_subcommand("train", "Train a model on a LIBSVM or CSV file (or on synthetic data)");
   add_file_train_options(*sub, options->file, options->train);
-  add_data_options(*sub, options->data);
   add_train_options(*sub, options->train, true);
+  add_data_options(*sub, options->data);
+  sub->add_flag("--synthetic", options->data.synthetic,
+                "Train on synthetic data (implied by -n, --nnz and the group's other options)")
+      ->group(sub->get_option("--samples")->get_group());
   add_backend_options(*sub, options->backend);
   return [options, sub] {
     Options& o = *options;
-    if (!o.file.data.empty()) {
-      reject(*sub, {"--samples", "--test-samples", "--noise"}, "is for synthetic data, not with a data file");
+    FileTrainOptions& file = o.file;
+    if (!file.model_argument.empty()) {
+      if (!file.model.empty())
+        throw ConfigError(fmt::format("the model file is named twice: MODEL {} and -o {}", file.model_argument, file.model));
+      file.model = file.model_argument;
+    }
+    if (!file.data.empty()) {
+      if (o.data.synthetic) throw ConfigError("--synthetic trains on generated rows, not on DATA " + file.data);
+      reject(*sub, {"--samples", "--test-samples", "--noise", "--nnz", "--zipf", "--values"},
+             "is for synthetic data, not with a data file");
       o.backend.check(o.train);
-      o.file.input.dtype = o.data.dtype;
+      file.input.dtype = o.data.dtype;
       o.train.config.seed = o.data.spec.seed;
-      const std::size_t features = sub->count("--features") > 0 ? o.data.spec.features : 0;
-      if (!o.backend.mpi()) return train_from_file(o.file, o.train, features, FileReader{});
+      const std::size_t features = sub->count("--features") + sub->count("-d") > 0 ? o.data.spec.features : 0;
+      if (!o.backend.mpi()) return train_from_file(file, o.train, features, FileReader{});
       const std::unique_ptr<Cluster> cluster = join_mpi_cluster(o.backend.cluster_options());
       return run_on_cluster(*cluster, [&] {
         const FileReader reader{cluster.get(), o.backend.threads()};
         warn_if_bound_too_tightly(*cluster, reader.threads);
-        check_same_file_config(*cluster, o.data, o.train, o.backend, o.file, features);
-        return train_from_file(o.file, o.train, features, reader);
+        check_same_file_config(*cluster, o.data, o.train, o.backend, file, features);
+        return train_from_file(file, o.train, features, reader);
       });
     }
-    reject(*sub, {"--test", "--holdout", "--weights", "--class-weight", "--model", "--init", "--patience",
-                  "--standardize", "--no-standardize", "--scale",
-                  "--input-format", "--storage", "--format", "--label-column", "--cache"},
+    reject(*sub, {"--test", "--holdout", "--weights", "--class-weight", "--init", "--patience", "--standardize",
+                  "--no-standardize", "--scale", "--format", "--input-format", "--storage", "--label-column", "--cache",
+                  "--checkpoint", "--resume"},
            "needs a data file (dsgd train DATA ...)");
+    if (!asked_for_synthetic(*sub, o.data)) {  // nothing to train on
+      if (sub->count_all() > 1)  // (the count includes train itself)
+        throw ConfigError("no data to train on: give DATA (a LIBSVM or CSV file), or --synthetic for generated rows");
+      fmt::print("{}", sub->help("dsgd"));  // nothing asked at all: how to ask
+      return 2;
+    }
+    if (file.model_format != "dsgd") throw ConfigError("--model-format liblinear needs a data file (its labels)");
     o.data.resolve();
     o.backend.check(o.train);
     if (o.train.config.has_target() && o.data.spec.test_samples == 0)
       throw ConfigError("--target-accuracy and --target-loss are met on the test rows of synthetic data: "
                         "--test-samples must not be 0");
-    TrainReport report;
-    report.data = o.data.spec;
+    check_paths({{"-o", file.model}, {"--json", o.train.json}}, {});
     if (!o.backend.mpi()) {
       o.train.resolve(o.data);
-      std::optional<AtomicFile> json = o.train.open_json();
-      report.config = o.train.config;
-      // The generation uses every core (or every worker, if more), whatever the workers that train.
-      const int threads = std::max(report.config.workers, hardware_threads());
-      if (!o.train.is_given("workers")) {
-        const SyntheticSpec& spec = report.data;
-        const bool sparse = spec.nnz > 0;
-        const WorkerChoice choice = paying_workers(report.config.workers, [&](int w) {
-          return batch_work(static_cast<double>(report.config.batch), static_cast<double>(spec.samples), w,
-                            static_cast<double>(sparse ? spec.nnz : spec.features), sparse,
-                            static_cast<double>(spec.features));
-        });
-        report.config.workers = choice.workers;
-        if (!choice.why.empty()) fmt::print("Note: {}\n", choice.why);
-      }
-      const Experiment data = make_experiment(report.data, threads, !o.train.quiet);
-      const MachineBounds bounds = measure_bounds(report.config.workers, report.data);
-      report.env = environment_of(data);
-      report.result = run_scored(report.config, data, bounds, "train", o.train.quiet);
-      report.env.peak_resident_bytes = peak_resident_bytes();
-      print_report(stdout, report);
-      if (json) write_json(*json, to_json(report));
-      return 0;
+      TrainOutputs out = open_outputs(file.model, file.model_format, o.train, true);
+      return train_synthetic(o.data, o.train, o.backend, out, nullptr);
     }
     const std::unique_ptr<Cluster> cluster = join_mpi_cluster(o.backend.cluster_options());
     return run_on_cluster(*cluster, [&] {
-      ClusterSetup setup = prepare_cluster_run(*cluster, o.data, o.train, o.backend);
-      report.config = setup.config;
-      report.env = environment_of(setup.local, "mpi");
-      report.result = run_scored(report.config, setup.local, setup.bounds, "train",
-                                 o.train.quiet || cluster->rank() != 0, cluster.get(), setup.threads);
-      if (cluster->rank() == 0) {
-        print_report(stdout, report);
-        if (setup.json) write_json(*setup.json, to_json(report));
-      }
-      return 0;
+      const int threads = o.backend.threads();
+      warn_if_bound_too_tightly(*cluster, threads);
+      o.train.config.workers = cluster->size() * threads;
+      o.train.given.emplace("workers");
+      o.train.resolve(o.data);
+      check_same_config(*cluster, o.data.spec, o.train.config, o.backend,
+                        std::vector<Setting>{number_setting("--verbose", static_cast<double>(o.train.verbose))});
+      TrainOutputs out = open_outputs(file.model, file.model_format, o.train, cluster->rank() == 0, cluster.get());
+      return train_synthetic(o.data, o.train, o.backend, out, cluster.get());
     });
   };
 }

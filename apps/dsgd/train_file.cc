@@ -15,6 +15,7 @@
 #include "dsgd/model/metrics.h"
 #include "dsgd/report/bandwidth.h"
 #include "dsgd/report/report.h"
+#include "dsgd/report/training_report.h"
 #include "dsgd/text.h"
 #include "dsgd/train/checkpoint.h"
 #include "dsgd/train/defaults.h"
@@ -26,41 +27,42 @@
 #include "dsgd/train/worker_count.h"
 #include "dsgd/version.h"
 #include "experiment.h"
+#include "training.h"
 
 namespace dsgd::cli {
 
 void add_file_train_options(CLI::App& app, FileTrainOptions& file, TrainOptions& train) {
-  app.add_option("data", file.data,
-                 "Training data: a LIBSVM/SVMlight or CSV file, optionally gzip-compressed. Without it, train runs "
-                 "on synthetic data (the options of the Data group).");
+  app.add_option("DATA", file.data, "Training data: LIBSVM or CSV, gzip too; '-' for standard input")->type_name("");
+  app.add_option("MODEL", file.model_argument, "Write the model here (as -o does)")->type_name("");
   auto* group = "Data files";
-  app.add_option("--test", file.test, "Held-out file: scored at the end (accuracy, log-loss, AUC, precision, recall, "
-                                      "F1); with --patience and no --holdout, also the early-stopping set")
-      ->group(group);
-  app.add_option("--holdout", file.holdout,
-                 "Set aside this share of the training rows (chosen by a seeded hash of the row number) to stop early "
-                 "on; implies --patience 3")
+  app.add_option("--test", file.test, "Held-out file, scored at the end (and stopped early on, with --patience)")
       ->group(group)
-      ->check(fraction());
+      ->type_name("FILE");
+  app.add_option("--holdout", file.holdout,
+                 "Set aside this share of the training rows to stop early on (implies --patience 3)")
+      ->group(group)
+      ->check(fraction())
+      ->type_name("X");
   app.add_option("--weights", file.weights,
-                 "Sample weights: a file of one number >= 0 a line for each row of DATA, in its order (LIBLINEAR's "
-                 "instance weights, Vowpal Wabbit's importance weights). A row of weight 2 trains as the row written "
-                 "twice, 0 as the row left out: the gradient, the standardisation's moments, the training loss and "
-                 "the held-out loss early stopping watches are weighted; the final figures (Train, Held-out, Test) "
-                 "count every row once")
+                 "Row weights: one number >= 0 a line, a line for each row of DATA (weight 2: the row counted twice)")
       ->group(group)
       ->type_name("FILE");
   app.add_option("--class-weight", file.class_weight,
-                 "Multiply the weight of each row by its class's: POS,NEG (the positive class, label value 1 or the "
-                 "larger, then the negative), or balanced: each class half of the total weight, total / (2 x the "
-                 "class's total), scikit-learn's n / (2 n_class) when there are no --weights")
+                 "Multiply each row's weight by its class's: POS,NEG, or balanced (each class half the total)")
       ->group(group)
       ->type_name("balanced|POS,NEG");
   add_input_options(app, file.input, false);
+  auto* output = "Output";
+  app.add_option("-o,--output", file.model, "Write the model to this file ('-': standard output)")
+      ->group(output)
+      ->type_name("FILE");
+  add_old_spelling(app, "--model", "-o/--output", file.model);
+  choice_option(app.add_option("--model-format", file.model_format,
+                               "dsgd (text, with how it was trained), or liblinear (LIBLINEAR's -s 0 model file)"),
+                {"dsgd", "liblinear"})
+      ->group(output);
   auto* model = "Model";
-  app.add_option("--model", file.model, "Write the trained model to this file (text, versioned, atomic)")->group(model);
-  app.add_option("--init", file.init, "Start from this model (its labels, dimension and standardisation)")
-      ->group(model);
+  app.add_option("--init", file.init, "Start from this model and go on with its schedule")->group(model)->type_name("FILE");
   add_config_options(app, train, {"patience", "target_accuracy", "target_loss", "after_target", "target_every", "scale"},
                      model, true);
   app.add_flag_function(
@@ -69,19 +71,20 @@ void add_file_train_options(CLI::App& app, FileTrainOptions& file, TrainOptions&
       ->group(model);
   auto* faults = "Checkpoints";
   app.add_option("--checkpoint", file.checkpoint,
-                 "Write the training state into this folder (ckpt-STEP.dsgdckpt, atomically, by rank 0 while training "
-                 "goes on), so that --resume can go on from it to the same bits")
-      ->group(faults);
-  app.add_option("--checkpoint-every", file.checkpoint_every, "How often: every STEPS steps, or 'epoch'")
+                 "Write the training state into this folder as training goes, for --resume")
       ->group(faults)
-      ->capture_default_str();
+      ->type_name("DIR");
+  app.add_option("--checkpoint-every", file.checkpoint_every, "How often: every STEPS steps, or epoch")
+      ->group(faults)
+      ->type_name("STEPS|epoch");
   app.add_option("--keep-checkpoints", file.keep_checkpoints, "How many of the newest checkpoints to keep")
       ->group(faults)
-      ->check(positive());
+      ->check(positive())
+      ->type_name("N");
   app.add_option("--resume", file.resume,
-                 "Go on from the newest checkpoint in this folder (written by --checkpoint with the same data and "
-                 "options); the run ends with the bits of the run that wrote it")
-      ->group(faults);
+                 "Go on from the newest checkpoint in this folder (same data and options): the same bits at the end")
+      ->group(faults)
+      ->type_name("DIR");
 }
 
 namespace {
@@ -212,7 +215,7 @@ Checkpoints prepare_checkpoints(const FileTrainOptions& file, const TrainConfig&
   const bool root = cluster == nullptr || cluster->rank() == 0;
   nlohmann::json meta = {{"dsgd", version()},
                          {"config", to_json(config)},
-                         {"data", data_json(file.data, data)},
+                         {"data", to_json(summary_of(file.data, data))},
                          {"test", file.test},
                          {"holdout", file.holdout ? nlohmann::json(*file.holdout) : nlohmann::json(nullptr)},
                          {"init", file.init},
@@ -314,38 +317,6 @@ std::size_t epochs_trained(const std::string& path, const nlohmann::json& traini
   return 0;
 }
 
-// The bounds of a run: its epochs over this process's rows of X cannot take less than their
-// bytes / the read bandwidth its `threads` threads reach, nor, for sparse rows, than their
-// non-zeros at the rate those threads read random lines of a model of its width (each figure
-// once per boot, then cached: bandwidth.h); on a cluster every process measures now, at once
-// (ranks on one host share its bandwidth), and the slowest bound holds.
-struct FileBound {
-  double bandwidth_gbs = 0;  // this process's (rank 0's on a cluster)
-  double time_s = 0;
-  std::string source;
-  double random_reads_per_s = 0;  // sparse rows: this process's (rank 0's); 0 for dense rows
-  double random_time_s = 0;
-};
-FileBound file_bound(const Dataset& rows, std::size_t epochs, int threads, Cluster* cluster) {
-  const bool sparse = rows.layout() == Layout::kSparse;
-  const MachineBounds measured = measure_bounds(threads, sparse, rows.features(), cluster == nullptr);
-  FileBound b;
-  b.bandwidth_gbs = measured.bandwidth_gbs;
-  b.source = cluster != nullptr ? "measured now by every rank at once" : measured.source;
-  b.time_s = static_cast<double>(epochs) * static_cast<double>(rows.feature_bytes()) / (b.bandwidth_gbs * 1e9);
-  if (sparse && measured.random_reads_per_s > 0) {
-    b.random_reads_per_s = measured.random_reads_per_s;
-    b.random_time_s = static_cast<double>(epochs) * static_cast<double>(rows.values()) / b.random_reads_per_s;
-  }
-  if (cluster != nullptr) {
-    const std::vector<double> all = allgather_one<double>(cluster->comm(), b.time_s);
-    b.time_s = *std::max_element(all.begin(), all.end());
-    const std::vector<double> random = allgather_one<double>(cluster->comm(), b.random_time_s);
-    b.random_time_s = *std::max_element(random.begin(), random.end());
-  }
-  return b;
-}
-
 }  // namespace
 
 int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t features, FileReader reader) {
@@ -379,24 +350,10 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   if (config.patience > 0 && !file.holdout && file.test.empty())
     throw ConfigError("--patience needs held-out rows: give --holdout FRACTION or --test FILE");
   config.validate();
-  check_paths({{"--model", file.model}, {"--json", train.json}},
-              {{"data", file.data}, {"--test", file.test}, {"--init", file.init}, {"--weights", file.weights}});
-  // The output files (rank 0's) are opened first, so a bad path fails before any work; on a
-  // cluster every rank learns of it and ends with exit code 1, rank 0 saying why.
-  std::optional<AtomicFile> json;
-  std::optional<AtomicFile> model_file;
-  std::optional<InputError> unwritable;
-  try {
-    if (root && !train.json.empty()) json.emplace(train.json);
-    if (root && !file.model.empty()) model_file.emplace(file.model);
-  } catch (const InputError& e) {
-    if (cluster == nullptr) throw;
-    unwritable = e;
-  }
-  if (cluster != nullptr && any_worker(cluster->comm(), unwritable.has_value())) {
-    if (unwritable) throw SharedInputError(unwritable->file(), unwritable->line(), unwritable->message());
-    throw SharedInputError("", 0, "rank 0 could not open an output file");
-  }
+  check_paths({{"-o", file.model}, {"--json", train.json}},
+              {{"DATA", file.data}, {"--test", file.test}, {"--init", file.init}, {"--weights", file.weights}});
+  // The output files (rank 0's) are opened first, so a bad path fails before any work.
+  TrainOutputs out = open_outputs(file.model, file.model_format, train, root, cluster);
 
   std::optional<Scaling> asked;  // the user's scaling, checked before any data is read
   if (train.is_given("scale")) asked = config.scale;
@@ -412,29 +369,42 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
       throw ConfigError(fmt::format("--features {} differs from the {} features of --init {}", features,
                                     init->params.features(), file.init));
     read_options.features = init->params.features();
+    read_options.width_from = "--init " + file.init;
+    read_options.exact_width = true;
     read_options.labels = init->labels;
+    read_options.csv_schema = init->input.csv;
   }
   if (!file.class_weight.empty()) (void)parse_class_weights(file.class_weight);  // a bad value fails before the read
   ReadResult data = reader(file.data, read_options);
-  if (!quiet) fmt::print("Data  {}\n", describe(file.data, data));
+  TrainingReport report;
+  report.backend = cluster != nullptr ? "mpi" : "threads";
+  if (cluster != nullptr) {
+    report.ranks = cluster->size();
+    report.threads_per_rank = reader.threads;
+  }
+  report.data = summary_of(file.data, data);
+  if (!quiet) fmt::print("Data    {}\n", describe(report.data));
   if (cluster == nullptr && !train.is_given("workers")) {
     const DataWorkers choice = paying_data_workers(config, data.data, data.total_rows, given_field);
     config.workers = choice.workers;
-    if (!quiet && !choice.why.empty()) fmt::print("Note  {}\n", choice.why);
+    report.workers_note = choice.why;
   }
   const nlohmann::json weighting = weigh_rows(file, data, config, reader);
+  report.sample_weights = weighting;
   if (!quiet && !weighting.is_null()) fmt::print("Weights {}\n", describe_weights(weighting));
   check_training_memory(config, data, file, train.max_memory, reader.threads, cluster);
-  if (!quiet && !data.cache_note.empty()) fmt::print("Cache {}\n", data.cache_note);
+  if (!quiet && train.verbose && !data.cache_note.empty()) fmt::print("Cache   {}\n", data.cache_note);
   std::optional<ReadResult> test;
   if (!file.test.empty()) {
-    test = read_for_model(file.test, data.data.features(), data.labels, file.input, reader);
-    if (!quiet) fmt::print("Test  {}\n", describe(file.test, *test));
-    if (!quiet && !test->cache_note.empty()) fmt::print("Cache {}\n", test->cache_note);
+    test = read_for_model(file.test, data.data.features(), data.labels, ModelInput{data.format, data.csv}, file.input,
+                          reader);
+    report.test = summary_of(file.test, *test);
+    if (!quiet) fmt::print("Test    {}\n", describe(*report.test));
+    if (!quiet && train.verbose && !test->cache_note.empty()) fmt::print("Cache   {}\n", test->cache_note);
   }
 
   // The library's fit decides the rest (scaling: --init's, the user's or the data's; the data's
-  // defaults) and trains; the Init line, the checkpoints and --resume wait for the decided
+  // defaults) and trains; the plan, the checkpoints and --resume wait for the decided
   // configuration.
   FitOptions fit_options;
   fit_options.init = init ? &init->params : nullptr;
@@ -449,28 +419,34 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     fit_options.holdout = &test->data;
     fit_options.holdout_rows = test->total_rows;
   }
-  if (!quiet) fit_options.on_epoch = [&](const EpochProgress& p) { print_progress(stdout, "train", config.epochs, p); };
+  std::optional<EpochTable> table;
+  if (!quiet) fit_options.on_epoch = [&](const EpochProgress& p) { table->row(p); };
   std::optional<Checkpoints> checkpoints;
   fit_options.before_training = [&](const TrainConfig& decided, JobOf jobs) {
-    config = decided;  // (the progress lines count its epochs)
+    config = decided;
+    table.emplace(stdout, config.epochs);
     const std::size_t start_epoch = fit_options.start_epoch;
     if (!quiet && init) {
       if (start_epoch == 0) {
-        fmt::print("Init  {}: no record of the epochs it was trained for: the schedule starts again\n", file.init);
+        fmt::print("Init    {}: no record of the epochs it was trained for: the schedule starts again\n", file.init);
       } else {
-        fmt::print("Init  {}: trained for {} epoch{}; this run goes on with epochs {} to {} of the schedule{}\n",
-                   file.init, start_epoch, start_epoch == 1 ? "" : "s", start_epoch + 1, config.epochs,
-                   config.optimizer == Optimizer::kAdagrad ? " (adagrad's sums of squared gradients start again)" : "");
+        fmt::print("Init    {}: trained for {}; this run goes on with epochs {} to {}{}\n", file.init,
+                   plural(start_epoch, "epoch"), start_epoch + 1, config.epochs,
+                   config.optimizer == Optimizer::kAdagrad ? " (adagrad's sums start again)" : "");
       }
     }
-    if (!quiet && config.patience > 0 && !file.holdout)
-      fmt::print("Note  early stopping on --test {} (--patience {}): the test set chooses the epoch, so its final "
-                 "figures are optimistic; --holdout FRACTION stops on training rows set aside instead\n",
-                 file.test, config.patience);
+    if (!quiet) {
+      print_training_plan(stdout, config, data.total_rows, report.workers_note,
+                          cluster != nullptr ? fmt::format("{} ranks x {} threads", cluster->size(), reader.threads) : "");
+      if (config.patience > 0 && !file.holdout)
+        fmt::print("Note    early stopping on --test {}: the test set picks the epoch, so its figures are optimistic "
+                   "(--holdout X stops on training rows set aside)\n",
+                   file.test);
+    }
     checkpoints = prepare_checkpoints(file, config, data, weighting, cluster);
     if (!checkpoints->plan && !checkpoints->resume) return jobs;
     if (!quiet && checkpoints->resume)
-      fmt::print("Resume from epoch {}, step {} ({})\n", checkpoints->resume->epoch, checkpoints->resume->step,
+      fmt::print("Resume  from epoch {}, step {} ({})\n", checkpoints->resume->epoch, checkpoints->resume->step,
                  file.resume);
     return JobOf([inner = std::move(jobs), &checkpoints](int worker) {
       WorkerJob job = inner(worker);
@@ -482,114 +458,32 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   // The workers were decided above (the weights' totals are summed by worker shards).
   const GivenField decided_workers = [&](std::string_view field) { return field == "workers" || given_field(field); };
   FitResult fitted = fit(data.data, config, decided_workers, fit_options);
-  const RunResult& run = fitted.run;
   config = fitted.config;
+  report.config = fitted.config;
+  report.run = std::move(fitted.run);
   const std::optional<HoldoutSplit>& split = fitted.split;
+  const RunResult& run = report.run;
 
-  const auto evaluate_model = [&](const Dataset& rows) {
-    if (cluster != nullptr) return evaluate_all(rows, run.model, cluster->comm());
-    return evaluate_scores(scores(run.model, rows), rows.labels());
-  };
   // With --holdout, the training rows and the held-out rows are scored apart.
-  const Evaluation on_train = evaluate_model(split ? split->train : data.data);
-  std::optional<Evaluation> on_holdout;
-  if (split) on_holdout = evaluate_model(split->holdout);
-  std::optional<Evaluation> on_test;
-  if (test) on_test = evaluate_model(test->data);
-  const FileBound bound = file_bound(split ? split->train : data.data, run.epochs.size(),
-                                     cluster != nullptr ? reader.threads : config.workers, cluster);
-  if (!root) return 0;
-  const std::string where =
-      cluster != nullptr
-          ? fmt::format("{} x {}", plural(static_cast<std::size_t>(cluster->size()), "rank"),
-                        plural(static_cast<std::size_t>(reader.threads), "thread"))
-          : plural(static_cast<std::size_t>(config.workers), "thread");
-  const char* scaled = config.scale == Scaling::kStandardize ? "standardized"
-                       : config.scale == Scaling::kMaxAbs    ? "scaled by max |x|"
-                                                             : "not scaled";
-  fmt::print("Model {} weights + {}; {}; {}{} on {} ({}), {} steps\n", run.model.features(),
-             config.bias ? fmt::format("bias {:.6g}", run.model.bias) : "no bias", scaled,
-             plural(run.epochs.size(), "epoch"), config.patience > 0 ? fmt::format(" (kept epoch {})", run.best_epoch) : "",
-             plural(static_cast<std::size_t>(config.workers), "worker"), where, run.steps);
-  const double load_s = data.seconds + (test ? test->seconds : 0.0);
-  fmt::print("Time  loading {:.4f} s{}, training {:.4f} s\n", load_s,
-             test ? fmt::format(" (train {:.4f} s + test {:.4f} s)", data.seconds, test->seconds) : "", run.time_s);
-  print_time_split(stdout, run);
-  fmt::print("Bound memory bandwidth {:.1f} GB/s ({}): {} over {} of X take at least {:.3g} s; training took {:.2f}x "
-             "that\n",
-             bound.bandwidth_gbs, bound.source, plural(run.epochs.size(), "epoch"),
-             human_bytes(static_cast<double>((split ? split->train : data.data).feature_bytes())), bound.time_s,
-             run.time_s / bound.time_s);
-  if (bound.random_time_s > 0)
-    fmt::print("Bound random reads {:.0f} M/s ({}): {} non-zeros, one read each, take at least {:.3g} s; training "
-               "took {:.2f}x that\n",
-               bound.random_reads_per_s / 1e6, bound.source,
-               run.epochs.size() * (split ? split->train : data.data).values(),
-               bound.random_time_s, run.time_s / bound.random_time_s);
-  print_communication(stdout, run, run.model.features());
-  print_exchange(stdout, run, run.model.features());
-  if (config.has_target()) print_target(stdout, config, run);
-  print_evaluation(stdout, "Train", on_train);  // with --holdout: the rows not held out
-  if (on_holdout) print_evaluation(stdout, "Held-out", *on_holdout);
-  if (on_test) print_evaluation(stdout, "Test ", *on_test);
+  report.train = evaluate_rows(split ? split->train : data.data, run.model, cluster);
+  if (split) report.holdout = evaluate_rows(split->holdout, run.model, cluster);
+  if (test) report.test_scores = evaluate_rows(test->data, run.model, cluster);
+  if (train.verbose)
+    report.bound = run_bounds(split ? split->train : data.data, static_cast<double>(run.epochs.size()),
+                              cluster != nullptr ? reader.threads : config.workers, cluster);
+  report.init_path = file.init;
 
-  Model model{run.model, data.labels, nlohmann::json::object(), version()};
-  model.training = to_json(config);
-  model.training.update({{"data", file.data},
-                         {"rows", data.total_rows},
-                         {"holdout", file.holdout ? nlohmann::json(*file.holdout) : nlohmann::json(nullptr)},
-                         {"test", file.test.empty() ? nlohmann::json(nullptr) : nlohmann::json(file.test)},
-                         {"best_epoch", run.best_epoch},
-                         {"epochs_trained", run.best_epoch},
-                         {"sample_weights", weighting}});
-  if (init) model.training["init"] = file.init;
-  std::vector<AtomicFile*> outputs;  // committed together: both, or (a write failed) neither
-  if (model_file) {
-    put_model(model, *model_file);
-    outputs.push_back(&*model_file);
-  }
-  if (json) {
-    nlohmann::json report = report_header("train");
-    report.update({{"backend", cluster != nullptr ? "mpi" : "threads"},
-                   {"data", data_json(file.data, data)},
-                   {"sample_weights", weighting},
-                   {"config", to_json(config)},
-                   {"load_s", load_s},
-                   {"time_s", run.time_s},
-                   {"response_time_s", run.response_time_s},
-                   {"compute_s", run.compute_s},
-                   {"exchange_s", run.exchange_s},
-                   {"comm_s", run.comm_s},
-                   {"wait_s", run.wait_s},
-                   {"communication", communication_json(run)},
-                   {"exchange", exchange_json(run, config)},
-                   {"bound", bound_json(bound.bandwidth_gbs, bound.time_s, bound.source, bound.random_reads_per_s,
-                                        bound.random_time_s)},
-                   {"steps", run.steps},
-                   {"best_epoch", run.best_epoch},
-                   {"epochs", to_json(run.epochs)},
-                   {"train", to_json(on_train)},
-                   {"test", nullptr},
-                   {"weights", run.model.weights},
-                   {"bias", run.model.bias},
-                   {"model", file.model.empty() ? nlohmann::json(nullptr) : nlohmann::json(file.model)}});
-    if (cluster != nullptr) report["processes"] = {{"ranks", cluster->size()}, {"threads_per_rank", reader.threads}};
-    if (test) {
-      report["test_data"] = data_json(file.test, *test);
-      report["test"] = to_json(*on_test);
-    }
-    if (on_holdout) report["holdout"] = to_json(*on_holdout);
-    report["target"] = target_json(config, run);
-    report["early_stopping"] =
-        config.patience == 0
-            ? nlohmann::json(nullptr)
-            : nlohmann::json{{"on", split ? "holdout" : "test"}, {"patience", config.patience}, {"best_epoch", run.best_epoch}};
-    put_json(*json, report);
-    outputs.push_back(&*json);
-  }
-  commit_together(outputs);
-  if (model_file) fmt::print("Model written to {}\n", model_file->path() == "-" ? "standard output" : file.model);
-  return 0;
+  nlohmann::json record = to_json(config);
+  record.update({{"data", file.data},
+                 {"rows", data.total_rows},
+                 {"holdout", file.holdout ? nlohmann::json(*file.holdout) : nlohmann::json(nullptr)},
+                 {"test", file.test.empty() ? nlohmann::json(nullptr) : nlohmann::json(file.test)},
+                 {"best_epoch", run.best_epoch},
+                 {"epochs_trained", run.best_epoch},
+                 {"sample_weights", weighting}});
+  if (init) record["init"] = file.init;
+  return finish_training(report, Model{run.model, data.labels, std::move(record), "", ModelInput{data.format, data.csv}},
+                         train, out, cluster);
 }
 
 }  // namespace dsgd::cli

@@ -14,7 +14,9 @@ namespace dsgd::cli {
 struct FileTrainOptions {
   std::string data;
   std::string test;
-  std::string model;
+  std::string model;           // -o/--output (or MODEL)
+  std::string model_argument;  // MODEL, the second argument
+  std::string model_format = "dsgd";
   std::string init;
   std::optional<double> holdout;
   std::string weights;       // --weights FILE

@@ -32,7 +32,7 @@ median is shown; a tool whose first run took more than --slow seconds is run onc
 column says so). Nothing else may run on the machine meanwhile.
 
 Data sets (NAME or NAME:TEST in --data; a name alone is split: every fifth row tests):
-  seed         1M x 20 dense, noiseless (dsgd gen -n 1000000 -d 20, 200k test rows): the seed
+  seed         1M x 20 dense, noiseless (dsgd gen -n 1000000 --features 20, 200k test rows): the seed
                report's experiment, written as LIBSVM text into --work
   sparse       1M x 2^22 features, 40 non-zeros a row, Zipf 1.1, 5% label noise (dsgd gen)
   and any LIBSVM file: ijcnn1:ijcnn1.t, news20_binary.libsvm, ...

@@ -58,6 +58,14 @@ inline std::size_t progress_lines(const std::string& text) {
   return n;
 }
 
+// The rows of train's epoch table ("      3    0.437839    0.2    0.0003").
+inline std::size_t epoch_rows(const std::string& text) {
+  static const std::regex row(R"(^ +\d+ +(\d+\.\d{6}|n/a) .*)");
+  std::size_t n = 0;
+  for (const std::string& line : lines_of(text)) n += std::regex_match(line, row) ? 1 : 0;
+  return n;
+}
+
 // Built with += rather than "'" + s + "'", which trips GCC 12's false -Wrestrict at -O3.
 inline std::string quoted(const fs::path& path) {
   std::string word = "'";

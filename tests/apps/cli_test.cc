@@ -43,7 +43,8 @@ TEST_F(CliTest, HelpListsEachSubcommandsOptions) {
   for (const char* option : {"--samples", "--dtype", "--output", "--test-output", "--format"}) {
     EXPECT_NE(gen.out.find(option), std::string::npos) << option;
   }
-  EXPECT_EQ(gen.out.find("--workers"), std::string::npos) << "gen does not train";
+  EXPECT_NE(gen.out.find("--workers"), std::string::npos) << "gen's generating threads are --workers too";
+  EXPECT_EQ(gen.out.find("--epochs"), std::string::npos) << "gen does not train";
 }
 
 TEST_F(CliTest, VersionPrintsName) {
@@ -54,7 +55,7 @@ TEST_F(CliTest, VersionPrintsName) {
 
 TEST_F(CliTest, BadOptionsExitTwoWithOneLineError) {
   for (const char* args : {"train --bogus", "bench --batch 0", "bench --dtype f16", "bench --noise 0.7",
-                           "bench --workers 0", "bench --lr -1", "train --lr nan", "train --samples abc", "",
+                           "bench --workers 0", "bench --lr -1", "train --lr nan", "train --samples abc",
                            "frobnicate", "gen -n 10", "train --seed -1", "train --threads-per-rank 2",
                            "bench --timeout 5", "train --allreduce native", "train --backend mpi --workers 2",
                            "train --backend mpi --epochs 1 -n 100", "train -n 100 --no-bias=x",
@@ -64,6 +65,26 @@ TEST_F(CliTest, BadOptionsExitTwoWithOneLineError) {
     EXPECT_EQ(r.code, 2);
     expect_one_line_error(r);
   }
+}
+
+// With nothing to do, dsgd and dsgd train say how to ask (exit 2); train with options but no
+// data says what it lacks, and synthetic data is asked for by name.
+TEST_F(CliTest, WithoutDataCommandsPrintUsage) {
+  const Result top = dsgd("");
+  EXPECT_EQ(top.code, 2);
+  EXPECT_NE(top.out.find("Usage: dsgd"), std::string::npos) << top.out;
+  EXPECT_NE(top.out.find("dsgd train DATA [MODEL]"), std::string::npos) << top.out;
+  const Result train = dsgd("train");
+  EXPECT_EQ(train.code, 2);
+  EXPECT_NE(train.out.find("Usage: dsgd train [OPTIONS] [DATA] [MODEL]"), std::string::npos) << train.out;
+  EXPECT_EQ(epoch_rows(train.out), 0U) << "nothing trained";
+  const Result options_only = dsgd("train --epochs 2");
+  EXPECT_EQ(options_only.code, 2);
+  expect_one_line_error(options_only);
+  EXPECT_NE(options_only.err.find("--synthetic"), std::string::npos) << options_only.err;
+  const Result synthetic = dsgd("train --synthetic -q --epochs 1");
+  EXPECT_EQ(synthetic.code, 0) << synthetic.err;
+  EXPECT_TRUE(synthetic.out.empty()) << synthetic.out;
 }
 
 // Outside mpirun (this test's environment), --backend mpi says how to start it.
@@ -145,7 +166,7 @@ TEST_F(CliTest, BenchPrintsReportAndProgress) {
 }
 
 TEST_F(CliTest, GenWritesLibsvmAndCsv) {
-  const Result r = dsgd("gen -n 100 -d 3 -o F.libsvm --test-output T.csv");
+  const Result r = dsgd("gen -n 100 --features 3 -o F.libsvm --test-output T.csv");
   ASSERT_EQ(r.code, 0) << r.err;
 
   const std::vector<std::string> rows = lines_of(read_text(path("F.libsvm")));
@@ -167,7 +188,7 @@ TEST_F(CliTest, GenWritesLibsvmAndCsv) {
 }
 
 TEST_F(CliTest, UnwritableJsonPathFailsAndLeavesNoFile) {
-  const std::string train = "train -n 1000 -d 3 -e 1 --quiet --json ";
+  const std::string train = "train -n 1000 --features 3 -e 1 --quiet --json ";
   const Result missing_dir = dsgd(train + "/nonexistent-dir/x.json");
   EXPECT_EQ(missing_dir.code, 1);
   EXPECT_TRUE(missing_dir.err.starts_with("dsgd: error: /nonexistent-dir/x.json")) << missing_dir.err;
@@ -192,7 +213,7 @@ TEST_F(CliTest, UnwritableJsonPathFailsAndLeavesNoFile) {
 
 TEST_F(CliTest, TrainOnAFileWritesTheModelAndTheTestFigures) {
   const json j = dsgd_json("train -q " + data_file("heart_scale") + " --test " + data_file("heart_scale") +
-                               " --model m.txt",
+                               " -o m.txt",
                            "report.json");
   expect_keys(j, "test", {"accuracy", "log_loss", "auc", "precision", "recall", "f1", "confusion"});
   expect_keys(j, "data", {"rows", "features", "storage", "labels", "load_s"});
@@ -227,12 +248,12 @@ TEST_F(CliTest, TrainOnAFileWritesTheModelAndTheTestFigures) {
 
 TEST_F(CliTest, CacheIsWrittenThenLoadedAndGivesTheSameModel) {
   fs::copy_file(fs::path(DSGD_TEST_DATA) / "a9a.gz", path("a9a.gz"));
-  const Result first = dsgd("train a9a.gz --cache --epochs 3 --model first.txt");
+  const Result first = dsgd("train a9a.gz --cache --epochs 3 -o first.txt -v");
   ASSERT_EQ(first.code, 0) << first.err;
-  EXPECT_NE(first.out.find("Cache a9a.gz.dsgdcache written (there was none)"), std::string::npos) << first.out;
-  EXPECT_NE(first.out.find("Time  loading "), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("Cache   a9a.gz.dsgdcache written (there was none)"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("Time    "), std::string::npos) << first.out;
   ASSERT_TRUE(fs::exists(path("a9a.gz.dsgdcache")));
-  const json second = dsgd_json("train -q a9a.gz --cache --epochs 3 --model second.txt", "second.json");
+  const json second = dsgd_json("train -q a9a.gz --cache --epochs 3 -o second.txt", "second.json");
   EXPECT_TRUE(second.at("data").at("from_cache").get<bool>());
   EXPECT_EQ(read_text(path("first.txt")), read_text(path("second.txt")));
   // eval and predict take --cache too; a model's scores do not depend on where the rows came from.
@@ -252,7 +273,7 @@ TEST_F(CliTest, MalformedFilesExitOneWithFileAndLineAndLeaveNoModel) {
       {"empty.libsvm", ": empty file"},             {"one_class.libsvm", ": only one class"},
   };
   for (const auto& [name, message] : cases) {
-    const Result r = dsgd("train " + data_file(name) + " --model m.txt --json r.json");
+    const Result r = dsgd("train " + data_file(name) + " -o m.txt --json r.json");
     EXPECT_EQ(r.code, 1) << name;
     expect_one_line_error(r);
     EXPECT_NE(r.err.find(name + message), std::string::npos) << r.err;
@@ -260,7 +281,7 @@ TEST_F(CliTest, MalformedFilesExitOneWithFileAndLineAndLeaveNoModel) {
     EXPECT_FALSE(fs::exists(path("r.json"))) << name;
     EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 0) << name << ": temporaries left";
   }
-  const Result beyond = dsgd("train " + data_file("high_index.libsvm") + " --features 3 --model m.txt");
+  const Result beyond = dsgd("train " + data_file("high_index.libsvm") + " --features 3 -o m.txt");
   EXPECT_EQ(beyond.code, 1);
   EXPECT_NE(beyond.err.find("high_index.libsvm:2: feature index 7 beyond --features 3"), std::string::npos);
   EXPECT_FALSE(fs::exists(path("m.txt")));
@@ -269,7 +290,7 @@ TEST_F(CliTest, MalformedFilesExitOneWithFileAndLineAndLeaveNoModel) {
 // Numbers that overflow end with one line and exit 1: training that diverges writes no model
 // and no JSON; predict and eval on rows whose score is not finite name the file and the rows.
 TEST_F(CliTest, NonFiniteNumbersExitOneAndWriteNothing) {
-  const Result diverged = dsgd("train " + data_file("heart_scale") + " --workers 1 --lr 1e308 --model m.txt --json r.json");
+  const Result diverged = dsgd("train " + data_file("heart_scale") + " --workers 1 --lr 1e308 -o m.txt --json r.json");
   EXPECT_EQ(diverged.code, 1);
   EXPECT_TRUE(diverged.err.starts_with("dsgd: error: epoch ")) << diverged.err;  // stdout has the data line
   EXPECT_EQ(std::count(diverged.err.begin(), diverged.err.end(), '\n'), 1);
@@ -316,7 +337,7 @@ TEST_F(CliTest, MessagesShowInputBytesEscaped) {
 // holding one weight is refused by its count, not by an allocation.
 TEST_F(CliTest, MemoryIsAskedForNotGrabbed) {
   std::ofstream(path("wide.libsvm")) << "1 1:1\n-1 2:1 300000000:1\n1 3:1\n";
-  const Result wide = dsgd("train wide.libsvm --model m.txt");
+  const Result wide = dsgd("train wide.libsvm -o m.txt");
   EXPECT_EQ(wide.code, 1);
   EXPECT_NE(wide.err.find("wide.libsvm:2: feature index 300000000 needs "), std::string::npos) << wide.err;
   EXPECT_FALSE(fs::exists(path("m.txt")));
@@ -324,9 +345,9 @@ TEST_F(CliTest, MemoryIsAskedForNotGrabbed) {
   EXPECT_EQ(limited.code, 1);
   EXPECT_NE(limited.err.find("more than the 100.0 kB --max-memory allows"), std::string::npos) << limited.err;
   EXPECT_EQ(dsgd("train " + data_file("heart_scale") + " --max-memory 1G -q").code, 0);
-  const Result huge = dsgd("train -n 4000000000 -d 100");
+  const Result huge = dsgd("train -n 4000000000 --features 100");
   EXPECT_EQ(huge.code, 2);
-  EXPECT_NE(huge.err.find("-n 4000000000 x -d 100 needs "), std::string::npos) << huge.err;
+  EXPECT_NE(huge.err.find("-n 4000000000 x --features 100 needs "), std::string::npos) << huge.err;
   std::ofstream(path("claims.txt")) << "format dsgd-model 1\ndsgd 0.4.0\nfeatures 4000000000\nbias 0\nlabels -1 1\n"
                                        "standardized no\ntraining {}\nweights\n1\nend\n";
   const Result claims = dsgd("eval --model claims.txt " + data_file("heart_scale"));
@@ -339,8 +360,8 @@ TEST_F(CliTest, MemoryIsAskedForNotGrabbed) {
 TEST_F(CliTest, OutputsNeverReplaceInputsAndStaleTemporariesGo) {
   fs::copy_file(fs::path(DSGD_TEST_DATA) / "heart_scale", path("d.libsvm"));
   const auto before = fs::file_size(path("d.libsvm"));
-  for (const std::string args : {"train d.libsvm --model d.libsvm", "train d.libsvm --json ./d.libsvm",
-                                 "train d.libsvm --model m.txt --json m.txt", "gen -n 10 -o g.svm --test-output g.svm"}) {
+  for (const std::string args : {"train d.libsvm -o d.libsvm", "train d.libsvm --json ./d.libsvm",
+                                 "train d.libsvm -o m.txt --json m.txt", "gen -n 10 -o g.svm --test-output g.svm"}) {
     const Result r = dsgd(args);
     EXPECT_EQ(r.code, 2) << args;
     expect_one_line_error(r);
@@ -354,7 +375,7 @@ TEST_F(CliTest, OutputsNeverReplaceInputsAndStaleTemporariesGo) {
   const std::string alive = "m.txt.tmp." + name + "." + std::to_string(::getpid()) + ".abcdef";  // this test
   std::ofstream(path(dead)) << "half a model";
   std::ofstream(path(alive)) << "being written";
-  EXPECT_EQ(dsgd("train d.libsvm --model m.txt -q").code, 0);
+  EXPECT_EQ(dsgd("train d.libsvm -o m.txt -q").code, 0);
   EXPECT_FALSE(fs::exists(path(dead)));
   EXPECT_TRUE(fs::exists(path(alive)));
   EXPECT_TRUE(fs::exists(path("m.txt")));
@@ -376,7 +397,7 @@ TEST_F(CliTest, OutputsNeverReplaceInputsAndStaleTemporariesGo) {
 // SIGTERM while an output is being written: the temporary file is removed and the exit status
 // is the shell's 143.
 TEST_F(CliTest, SignalsRemoveTemporaries) {
-  const std::string command = "cd " + quoted(dir_) + " && exec " + quoted(DSGD_EXE) + " gen -n 4000000 -d 40 -o big.svm";
+  const std::string command = "cd " + quoted(dir_) + " && exec " + quoted(DSGD_EXE) + " gen -n 4000000 --features 40 -o big.svm";
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -401,11 +422,11 @@ TEST_F(CliTest, SignalsRemoveTemporaries) {
 // the uninterrupted run's model byte for byte; a checkpoint of other options, a corrupt one and
 // a folder without one are refused with one line.
 TEST_F(CliTest, AKilledRunResumesToTheSameBits) {
-  ASSERT_EQ(dsgd("gen -n 60000 -d 30 --noise 0.05 -o d.svm").code, 0);
+  ASSERT_EQ(dsgd("gen -n 60000 --features 30 --noise 0.05 -o d.svm").code, 0);
   const std::string opts = " d.svm --epochs 150 --workers 2 -q";
-  ASSERT_EQ(dsgd("train" + opts + " --model whole.txt").code, 0);
+  ASSERT_EQ(dsgd("train" + opts + " -o whole.txt").code, 0);
   const std::string command = "cd " + quoted(dir_) + " && exec " + quoted(DSGD_EXE) + " train" + opts +
-                              " --checkpoint ck --checkpoint-every 250 --model killed.txt";
+                              " --checkpoint ck --checkpoint-every 250 -o killed.txt";
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -424,7 +445,7 @@ TEST_F(CliTest, AKilledRunResumesToTheSameBits) {
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before it was killed";
   EXPECT_FALSE(fs::exists(path("killed.txt")));
-  const Result resumed = dsgd("train" + opts + " --resume ck --model resumed.txt");
+  const Result resumed = dsgd("train" + opts + " --resume ck -o resumed.txt");
   ASSERT_EQ(resumed.code, 0) << resumed.err;
   EXPECT_EQ(read_text(path("whole.txt")), read_text(path("resumed.txt")));
 
@@ -449,7 +470,7 @@ TEST_F(CliTest, BadModelsAndOptionsAreReportedPlainly) {
   expect_one_line_error(truncated);
   EXPECT_NE(truncated.err.find("truncated.txt:5: truncated model"), std::string::npos) << truncated.err;
 
-  ASSERT_EQ(dsgd("train -q " + data_file("heart_scale") + " --model m.txt").code, 0);
+  ASSERT_EQ(dsgd("train -q " + data_file("heart_scale") + " -o m.txt").code, 0);
   const Result wrong_labels = dsgd("eval --model m.txt " + data_file("labels_12.libsvm"));
   EXPECT_EQ(wrong_labels.code, 1);
   EXPECT_NE(wrong_labels.err.find("labels_12.libsvm:2: unknown label 2"), std::string::npos) << wrong_labels.err;
@@ -465,7 +486,7 @@ TEST_F(CliTest, BadModelsAndOptionsAreReportedPlainly) {
 }
 
 TEST_F(CliTest, HoldoutStopsEarlyAndInitWarmStarts) {
-  const json j = dsgd_json("train -q " + data_file("heart_scale") + " --holdout 0.3 --model m.txt", "r.json");
+  const json j = dsgd_json("train -q " + data_file("heart_scale") + " --holdout 0.3 -o m.txt", "r.json");
   EXPECT_EQ(j.at("config").at("patience"), 3);
   EXPECT_FALSE(j.at("epochs").at(0).at("holdout_loss").is_null());
   // A small rate from the saved model stays near it; from zero the same run is far worse.
@@ -500,7 +521,7 @@ TEST_F(CliTest, EveryExchangeWritesTheSameModel) {
   for (const char* mode : {"dense", "sparse", "auto"}) {
     const std::string model = std::string(mode) + ".txt";
     const json j = dsgd_json("train -q " + data_file("a9a.gz") + " --workers 2 --epochs 3 --l2 1e-4 --exchange " +
-                                 mode + " --model " + model,
+                                 mode + " -o " + model,
                              std::string(mode) + ".json");
     expect_keys(j, "exchange", {"mode", "update", "sparse_steps", "dense_steps", "bytes_per_step", "touched_share"});
     expect_keys(j, "", {"compute_s", "exchange_s", "comm_s", "wait_s", "communication"});
@@ -515,9 +536,11 @@ TEST_F(CliTest, EveryExchangeWritesTheSameModel) {
   }
   EXPECT_EQ(weights_of(models[0]), weights_of(models[1]));
   EXPECT_EQ(weights_of(models[0]), weights_of(models[2]));
-  const Result r = dsgd("train " + data_file("a9a.gz") + " --workers 2 --epochs 1");
+  const Result r = dsgd("train " + data_file("a9a.gz") + " --workers 2 --epochs 1 -v");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(has_line_starting(r.out, "Exchange  ")) << r.out;
+  const Result plain = dsgd("train " + data_file("a9a.gz") + " --workers 2 --epochs 1");
+  EXPECT_FALSE(has_line_starting(plain.out, "Exchange")) << "engineering detail is for --verbose: " << plain.out;
 }
 
 // A sparse file whose few count columns reach 1e8 is scaled by max |x| unless told otherwise,
@@ -531,7 +554,7 @@ TEST_F(CliTest, UnscaledSparseDataIsScaledByMaxAbs) {
       out << (y ? "+1" : "-1") << " " << 1 + a << ":1 " << 10 + b << ":0.5 40:" << (y ? 9e7 : 1e7) + i << "\n";
     }
   }
-  const json j = dsgd_json("train -q counts.svm --model m.txt", "scaled.json");
+  const json j = dsgd_json("train -q counts.svm -o m.txt", "scaled.json");
   EXPECT_EQ(j.at("config").at("scale"), "maxabs");
   const std::string model = read_text(path("m.txt"));
   EXPECT_NE(model.find("standardized yes"), std::string::npos);
@@ -554,7 +577,7 @@ TEST_F(CliTest, UnscaledSparseDataIsScaledByMaxAbs) {
 
 // gen --nnz: LIBSVM rows of exactly nnz ascending columns that train reads back as sparse.
 TEST_F(CliTest, GenWritesSparseRowsAsLibsvmOnly) {
-  const Result r = dsgd("gen -n 300 -d 100000 --nnz 7 --zipf 1.1 -o sparse.svm --test-output sparse.t.svm");
+  const Result r = dsgd("gen -n 300 --features 100000 --nnz 7 --zipf 1.1 -o sparse.svm --test-output sparse.t.svm");
   ASSERT_EQ(r.code, 0) << r.err;
   const std::vector<std::string> rows = lines_of(read_text(path("sparse.svm")));
   ASSERT_EQ(rows.size(), 300U);
@@ -582,7 +605,7 @@ TEST_F(CliTest, GenWritesSparseRowsAsLibsvmOnly) {
   const json narrow = dsgd_json("train -q " + data_file("a9a.gz") + " --epochs 1", "narrow.json");
   EXPECT_EQ(narrow.at("config").at("optimizer"), "sgd");
   EXPECT_EQ(dsgd_json("train -q sparse.svm --optimizer sgd --epochs 1", "sgd.json").at("config").at("optimizer"), "sgd");
-  const Result csv = dsgd("gen -n 10 -d 100 --nnz 3 -o sparse.csv");
+  const Result csv = dsgd("gen -n 10 --features 100 --nnz 3 -o sparse.csv");
   EXPECT_EQ(csv.code, 2);
   expect_one_line_error(csv);
   EXPECT_FALSE(fs::exists(path("sparse.csv")));
@@ -592,12 +615,12 @@ TEST_F(CliTest, GenWritesSparseRowsAsLibsvmOnly) {
 TEST_F(CliTest, DefaultWorkersPayForThemselves) {
   const Result small = dsgd("train " + data_file("heart_scale") + " --epochs 1");
   ASSERT_EQ(small.code, 0) << small.err;
-  EXPECT_NE(small.out.find("on 1 worker (1 thread)"), std::string::npos) << small.out;
+  EXPECT_NE(small.out.find(" x 1 worker "), std::string::npos) << small.out;
   if (std::thread::hardware_concurrency() >= 2) {
-    EXPECT_TRUE(has_line_starting(small.out, "Note  1 worker of ")) << small.out;
+    EXPECT_TRUE(has_line_starting(small.out, "Note    1 worker, not ")) << small.out;
     EXPECT_NE(small.out.find("--workers"), std::string::npos);
   }
   const Result forced = dsgd("train " + data_file("heart_scale") + " --epochs 1 --workers 2");
-  EXPECT_NE(forced.out.find("on 2 workers"), std::string::npos) << forced.out;
-  EXPECT_FALSE(has_line_starting(forced.out, "Note  ")) << forced.out;
+  EXPECT_NE(forced.out.find(" x 2 workers "), std::string::npos) << forced.out;
+  EXPECT_FALSE(has_line_starting(forced.out, "Note")) << forced.out;
 }

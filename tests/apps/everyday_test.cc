@@ -24,7 +24,7 @@ class Everyday : public CliTest {
  protected:
   void SetUp() override {
     CliTest::SetUp();
-    ASSERT_EQ(dsgd("train -q " + data_file("heart_scale") + " --model m.txt").code, 0);
+    ASSERT_EQ(dsgd("train -q " + data_file("heart_scale") + " -o m.txt").code, 0);
   }
 };
 
@@ -52,7 +52,7 @@ TEST_F(Everyday, PredictTakesRowsWithoutLabelsAndIgnoresLabels) {
 }
 
 TEST_F(Everyday, PredictReadsACsvOfTheModelsFeaturesOnly) {
-  ASSERT_EQ(dsgd("train -q " + data_file("breast_cancer.csv") + " --label-column malignant --model c.txt").code, 0);
+  ASSERT_EQ(dsgd("train -q " + data_file("breast_cancer.csv") + " --label-column malignant -o c.txt").code, 0);
   const Result labelled = dsgd("predict --model c.txt --label-column malignant " + data_file("breast_cancer.csv"));
   ASSERT_EQ(labelled.code, 0) << labelled.err;
   // breast_cancer.csv without its last column, the label.
@@ -61,11 +61,13 @@ TEST_F(Everyday, PredictReadsACsvOfTheModelsFeaturesOnly) {
   const Result bare = dsgd("predict --model c.txt bare.csv");
   ASSERT_EQ(bare.code, 0) << bare.err;
   EXPECT_EQ(bare.out, labelled.out);
-  // A width that is neither the model's features nor one more is refused, not zero-filled.
+  // A header that lacks one of the model's columns is refused, naming it, not zero-filled.
   ASSERT_EQ(std::system(("sed 's/,[^,]*$//' " + quoted(path("bare.csv")) + " > " + quoted(path("narrow.csv"))).c_str()), 0);
   const Result narrow = dsgd("predict --model c.txt narrow.csv");
   EXPECT_EQ(narrow.code, 1);
-  EXPECT_NE(narrow.err.find("narrow.csv:1: 29 columns, and the model has 30 features"), std::string::npos) << narrow.err;
+  EXPECT_NE(narrow.err.find("narrow.csv:1: no column 'worst_fractal_dimension': the model was trained on it"),
+            std::string::npos)
+      << narrow.err;
 }
 
 TEST_F(Everyday, PredictLabelsAreTheModelsOwnAndTheThresholdMoves) {
@@ -146,10 +148,10 @@ TEST_F(Everyday, DataFromPipesAndStandardInputTrainsTheSameBits) {
 
 TEST_F(Everyday, OutputsGoToStandardOutputDevicesFifosAndSymlinkTargets) {
   // "-": the model on standard output, the report on standard error.
-  const Result to_stdout = dsgd("train " + data_file("heart_scale") + " --model -");
+  const Result to_stdout = dsgd("train " + data_file("heart_scale") + " -o -");
   ASSERT_EQ(to_stdout.code, 0) << to_stdout.err;
   EXPECT_EQ(to_stdout.out, read_text(path("m.txt")));  // the same model, the same bits
-  EXPECT_NE(to_stdout.err.find("Model written to standard output"), std::string::npos) << to_stdout.err;
+  EXPECT_NE(to_stdout.err.find("; written to standard output"), std::string::npos) << to_stdout.err;
   EXPECT_FALSE(fs::exists(path("-")));
   // /dev/stdout is written through; the device link stays what it was.
   const Result dev = dsgd("predict --model m.txt -o /dev/stdout " + data_file("heart_scale"));
@@ -188,12 +190,12 @@ TEST_F(Everyday, OutputsGoToStandardOutputDevicesFifosAndSymlinkTargets) {
 }
 
 TEST_F(Everyday, GenWritesTrainAndTestFilesWithTheSameLabels) {
-  ASSERT_EQ(dsgd("gen -n 2000 -d 5 -o train.svm --test-output test.csv").code, 0);
-  ASSERT_EQ(dsgd("train -q train.svm --model g.txt").code, 0);
+  ASSERT_EQ(dsgd("gen -n 2000 --features 5 -o train.svm --test-output test.csv").code, 0);
+  ASSERT_EQ(dsgd("train -q train.svm -o g.txt").code, 0);
   const Result eval = dsgd("eval --model g.txt test.csv");
   EXPECT_EQ(eval.code, 0) << eval.err;
   // Generated data to standard output, the message on standard error.
-  const Result out = dsgd("gen -n 100 -d 3 -o -");
+  const Result out = dsgd("gen -n 100 --features 3 -o -");
   ASSERT_EQ(out.code, 0) << out.err;
   EXPECT_EQ(lines_of(out.out).size(), 100U);
   EXPECT_NE(out.err.find("to standard output"), std::string::npos) << out.err;
@@ -205,12 +207,12 @@ TEST_F(Everyday, StartedByMpirunWithoutTheMpiBackendRefuses) {
   const auto run = [&](const std::string& rank, const std::string& args) {
     return dsgd_env(env + rank, args);
   };
-  const Result rank0 = run("0", "train -q " + data_file("heart_scale") + " --model x.txt");
+  const Result rank0 = run("0", "train -q " + data_file("heart_scale") + " -o x.txt");
   EXPECT_EQ(rank0.code, 2);
   expect_one_line_error(rank0);
   EXPECT_NE(rank0.err.find("without --backend mpi"), std::string::npos) << rank0.err;
   EXPECT_FALSE(fs::exists(path("x.txt")));
-  const Result rank1 = run("1", "train -q " + data_file("heart_scale") + " --model x.txt");
+  const Result rank1 = run("1", "train -q " + data_file("heart_scale") + " -o x.txt");
   EXPECT_EQ(rank1.code, 2);
   EXPECT_TRUE(rank1.err.empty()) << rank1.err;  // only rank 0 speaks
   const Result predict = run("0", "predict --model m.txt " + data_file("heart_scale"));
@@ -229,12 +231,14 @@ TEST_F(Everyday, HeldOutRowsAndTrainingRowsAreScoredApart) {
   EXPECT_EQ(j.at("early_stopping").at("on"), "holdout");
   EXPECT_EQ(j.at("early_stopping").at("patience"), 3);
   const Result text = dsgd("train " + data_file("heart_scale") + " --holdout 0.3");
-  EXPECT_TRUE(has_line_starting(text.out, "Train (" + std::to_string(train_rows) + " rows)")) << text.out;
-  EXPECT_TRUE(has_line_starting(text.out, "Held-out (" + std::to_string(held_rows) + " rows)")) << text.out;
+  EXPECT_TRUE(has_line_starting(text.out, "Result  train ")) << text.out;
+  EXPECT_NE(text.out.find("(" + std::to_string(train_rows) + " rows)"), std::string::npos) << text.out;
+  EXPECT_TRUE(has_line_starting(text.out, "        held-out ")) << text.out;
+  EXPECT_NE(text.out.find("(" + std::to_string(held_rows) + " rows)"), std::string::npos) << text.out;
   // Early stopping on --test says that the test set chose the epoch.
   const Result on_test = dsgd("train " + data_file("heart_scale") + " --test " + data_file("heart_scale") +
                               " --patience 2");
-  EXPECT_NE(on_test.out.find("the test set chooses the epoch"), std::string::npos) << on_test.out;
+  EXPECT_NE(on_test.out.find("the test set picks the epoch"), std::string::npos) << on_test.out;
   const json t = dsgd_json("train -q " + data_file("heart_scale") + " --test " + data_file("heart_scale") +
                                " --patience 2",
                            "t.json");
@@ -308,7 +312,7 @@ TEST_F(Everyday, BadWeightsAreRefusedWithTheirLine) {
   const auto refused = [&](const std::string& weights, const std::string& options, int code,
                            const std::string& message) {
     std::ofstream(path("w.txt")) << weights;
-    const Result r = dsgd("train " + heart + " --weights w.txt " + options + " --model out.txt");
+    const Result r = dsgd("train " + heart + " --weights w.txt " + options + " -o out.txt");
     EXPECT_EQ(r.code, code) << weights;
     EXPECT_TRUE(r.err.starts_with("dsgd: error: ")) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
@@ -347,8 +351,8 @@ TEST_F(Everyday, EmptyValuesAndUnannouncedCsvAreNamed) {
   const std::string heart = data_file("heart_scale");
   for (const auto& [args, option] :
        std::vector<std::pair<std::string, std::string>>{{"predict --model m.txt " + heart + " -o ''", "--output"},
-                                                        {"train ''", "data"},
-                                                        {"train " + heart + " --model ''", "--model"},
+                                                        {"train ''", "DATA"},
+                                                        {"train " + heart + " -o ''", "--output"},
                                                         {"train " + heart + " --weights ''", "--weights"},
                                                         {"gen -n 10 -o ''", "--output"}}) {
     const Result r = dsgd(args);
@@ -360,9 +364,12 @@ TEST_F(Everyday, EmptyValuesAndUnannouncedCsvAreNamed) {
   const Result csv = dsgd_after("cat " + data_file("breast_cancer.csv") + " | ", "train -q -");
   EXPECT_EQ(csv.code, 1);
   EXPECT_NE(csv.err.find("stdin:1: bad label"), std::string::npos) << csv.err;
-  EXPECT_NE(csv.err.find("--input-format csv reads it as CSV"), std::string::npos) << csv.err;
-  EXPECT_EQ(dsgd_after("cat " + data_file("breast_cancer.csv") + " | ", "train -q - --input-format csv --epochs 1").code,
-            0);
+  EXPECT_NE(csv.err.find("--format csv reads it as CSV"), std::string::npos) << csv.err;
+  EXPECT_EQ(dsgd_after("cat " + data_file("breast_cancer.csv") + " | ", "train -q - --format csv --epochs 1").code, 0);
+  // The old spelling works, with one line naming the new one.
+  const Result old = dsgd_after("cat " + data_file("breast_cancer.csv") + " | ", "train -q - --input-format csv --epochs 1");
+  EXPECT_EQ(old.code, 0) << old.err;
+  EXPECT_EQ(old.err, "dsgd: warning: --input-format is now --format\n");
   // Numbers in messages as given, in one style.
   for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
            {"--holdout 2", "--holdout: must be a fraction strictly between 0 and 1, got 2"},
@@ -376,7 +383,11 @@ TEST_F(Everyday, EmptyValuesAndUnannouncedCsvAreNamed) {
   }
   const Result format = dsgd("train " + heart + " --format bogus");
   EXPECT_EQ(format.code, 2);
-  EXPECT_NE(format.err.find("dsgd: error: --storage: unknown storage 'bogus'"), std::string::npos) << format.err;
+  EXPECT_NE(format.err.find("dsgd: error: --format: expected auto, libsvm or csv, got bogus"), std::string::npos)
+      << format.err;
+  const Result storage = dsgd("train " + heart + " --format sparse");  // dsgd 0.5's --format was the storage
+  EXPECT_EQ(storage.code, 2);
+  EXPECT_NE(storage.err.find("sparse is a storage (--storage sparse)"), std::string::npos) << storage.err;
 }
 
 // Local SGD from the command line: reported as such, resumed mid-epoch from a checkpoint at an
@@ -398,7 +409,7 @@ TEST_F(Everyday, LocalSgdRunsReportAndResume) {
   EXPECT_EQ(between.code, 2);
   EXPECT_NE(between.err.find("--checkpoint-every 201 must be a multiple of --sync-every 4"), std::string::npos)
       << between.err;
-  const Result text = dsgd("train " + data_file("heart_scale") + " --workers 2 --sync-every epoch");
+  const Result text = dsgd("train " + data_file("heart_scale") + " --workers 2 --sync-every epoch -v");
   EXPECT_NE(text.out.find("Exchange  local SGD: "), std::string::npos) << text.out;
   // A target ends the run where the held-out rows meet it, and says so.
   const json target = dsgd_json(base + " --holdout 0.2 --target-accuracy 0.84 --target-every 8", "target.json");
@@ -419,7 +430,7 @@ TEST_F(Everyday, LocalSgdRunsReportAndResume) {
 
 // A synthetic run meets a target on its test rows, and stops there.
 TEST_F(Everyday, SyntheticRunsStopAtATargetOnTheTestRows) {
-  const std::string base = "train -q -n 20000 -d 20 --workers 2 --batch 500 --epochs 5";
+  const std::string base = "train -q -n 20000 --features 20 --workers 2 --batch 500 --epochs 5";
   const json whole = dsgd_json(base, "whole.json");
   EXPECT_TRUE(whole.at("target").is_null());
   const json met = dsgd_json(base + " --target-accuracy 0.9 --target-every 4", "met.json");
@@ -432,8 +443,9 @@ TEST_F(Everyday, SyntheticRunsStopAtATargetOnTheTestRows) {
   EXPECT_EQ(went_on.at("target").at("step"), met.at("target").at("step"));
   EXPECT_EQ(went_on.at("steps"), whole.at("steps"));
   EXPECT_EQ(went_on.at("weights"), whole.at("weights"));
-  const Result text = dsgd(base + " --target-loss 0.01");
+  const Result text = dsgd(base.substr(0, base.find(" -q")) + base.substr(base.find(" -q") + 3) + " --target-loss 0.01");
   EXPECT_TRUE(has_line_starting(text.out, "Target held-out log-loss <= 0.01: not met in 5 epochs")) << text.out;
+  EXPECT_TRUE(dsgd(base + " --target-loss 0.01").out.empty()) << "-q prints nothing on success";
   const Result none = dsgd(base + " --test-samples 0 --target-accuracy 0.9");
   EXPECT_EQ(none.code, 2);
   EXPECT_NE(none.err.find("--test-samples must not be 0"), std::string::npos) << none.err;
@@ -456,7 +468,7 @@ TEST_F(Everyday, OverlapRunsReportsAndResumesAtEpochEnds) {
   const Result mid_epoch = dsgd(base + " --checkpoint ck2 --checkpoint-every 50");
   EXPECT_EQ(mid_epoch.code, 2);
   EXPECT_NE(mid_epoch.err.find("--overlap takes checkpoints at epochs' ends only"), std::string::npos) << mid_epoch.err;
-  const Result text = dsgd("train " + data_file("heart_scale") + " --workers 2 --overlap --batch 16");
+  const Result text = dsgd("train " + data_file("heart_scale") + " --workers 2 --overlap --batch 16 -v");
   EXPECT_TRUE(has_line_starting(text.out, "Overlap   ")) << text.out;
   const Result sparse = dsgd(base + " --exchange sparse");
   EXPECT_EQ(sparse.code, 2);

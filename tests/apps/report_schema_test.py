@@ -41,17 +41,19 @@ def report(name, args, launcher=()):
 
 small = ["--samples", "4000", "--features", "6", "--epochs", "2", "--batch", "256"]
 reports = {
-    "train-synthetic": report("train-synthetic", ["train", "-q", *small, "--workers", "2"]),
+    "train-synthetic": report("train-synthetic", ["train", "-q", "-v", *small, "--workers", "2"]),
     "train-synthetic-sparse": report("train-synthetic-sparse",
-                                     ["train", "-q", "--samples", "4000", "--features", "5000", "--nnz", "8",
+                                     ["train", "-q", "-v", "--samples", "4000", "--features", "5000", "--nnz", "8",
                                       "--epochs", "2", "--workers", "2"]),
-    "train-file": report("train-file", ["train", "-q", heart, "--model", os.path.join(work, "m.txt")]),
+    "train-synthetic-plain": report("train-synthetic-plain", ["train", "-q", *small]),
+    "train-file": report("train-file", ["train", "-q", "-v", heart, "-o", os.path.join(work, "m.txt")]),
+    "train-file-plain": report("train-file-plain", ["train", "-q", heart]),
     "train-file-test": report("train-file-test", ["train", "-q", heart, "--test", heart, "--patience", "2"]),
     "train-file-weighted": report("train-file-weighted", ["train", "-q", heart, "--class-weight", "balanced"]),
     "train-file-target": report("train-file-target", ["train", "-q", heart, "--holdout", "0.3", "--workers", "2",
                                                       "--sync-every", "4", "--target-accuracy", "0.8",
                                                       "--target-every", "4"]),
-    "train-file-sparse": report("train-file-sparse", ["train", "-q", heart, "--storage", "sparse"]),
+    "train-file-sparse": report("train-file-sparse", ["train", "-q", "-v", heart, "--storage", "sparse"]),
     "train-file-holdout": report("train-file-holdout", ["train", "-q", heart, "--holdout", "0.3", "--workers", "2"]),
     "bench": report("bench", ["bench", *small, "--workers", "2"]),
     "eval": report("eval", ["eval", "--model", os.path.join(work, "m.txt"), heart]),
@@ -60,11 +62,11 @@ reports = {
 }
 if mpirun:
     launcher = (mpirun, "-np", "2", "--oversubscribe")
-    reports["train-file-mpi"] = report("train-file-mpi", ["train", "-q", heart, "--backend", "mpi"], launcher)
+    reports["train-file-mpi"] = report("train-file-mpi", ["train", "-q", "-v", heart, "--backend", "mpi"], launcher)
     reports["train-file-sparse-mpi"] = report("train-file-sparse-mpi",
-                                              ["train", "-q", heart, "--storage", "sparse", "--backend", "mpi"],
+                                              ["train", "-q", "-v", heart, "--storage", "sparse", "--backend", "mpi"],
                                               launcher)
-    reports["train-synthetic-mpi"] = report("train-synthetic-mpi", ["train", "-q", *small, "--backend", "mpi"],
+    reports["train-synthetic-mpi"] = report("train-synthetic-mpi", ["train", "-q", "-v", *small, "--backend", "mpi"],
                                             launcher)
 
 # One report everywhere: train on a file and on synthetic data share every key of the schema's
@@ -79,14 +81,22 @@ for name, j in reports.items():
             failures.append(f"{name}: lacks {sorted(missing)}")
         if j["command"] != "train":
             failures.append(f"{name}: command {j['command']}")
-file_keys = set(reports["train-file"] or {})
-synthetic_keys = set(reports["train-synthetic"] or {})
-if reports["train-file"] and reports["train-synthetic"] and not training_keys <= file_keys & synthetic_keys:
-    failures.append("train on a file and on synthetic data do not share the schema's training keys")
-# Sparse rows carry the random-read bound (reads of a model line per non-zero), dense rows not.
+# Every training report has exactly the same keys, whatever the data, backend and options.
+key_sets = {name: frozenset(j) for name, j in reports.items() if j is not None and name.startswith("train")}
+for name, keys in key_sets.items():
+    if "train-file" in key_sets and keys != key_sets["train-file"]:
+        failures.append(f"{name}: keys differ from train-file's: {sorted(keys ^ key_sets['train-file'])}")
+# With -v the bound is measured: sparse rows carry the random-read bound (reads of a model line
+# per non-zero), dense rows not; without -v there is none (no probe ran).
 for name, j in reports.items():
     if j is None or not name.startswith("train"):
         continue
+    if j["bound"] is None:
+        if name in ("train-file", "train-synthetic") or "sparse" in name:
+            failures.append(f"{name}: no bound with -v")
+        continue
+    if name.endswith("plain"):
+        failures.append(f"{name}: a bound without -v: {j['bound']}")
     sparse = "sparse" in name
     if sparse != ("random_time_s" in j["bound"]):
         failures.append(f"{name}: bound {j['bound']}: a random-read bound {'missing' if sparse else 'for dense rows'}")

@@ -160,7 +160,7 @@ TEST(Cache, OtherParseSettingsRebuildIt) {
   (void)read_data(path, with_cache({.label_column = "target"}));
   const ReadResult other = read_data(path, with_cache({.label_column = "2"}));
   EXPECT_FALSE(other.from_cache);
-  EXPECT_NE(other.cache_note.find("another --input-format or --label-column"), std::string::npos) << other.cache_note;
+  EXPECT_NE(other.cache_note.find("another --format or --label-column"), std::string::npos) << other.cache_note;
   EXPECT_EQ(rows_of(other.data), rows_of(read_data(path, {.label_column = "2"}).data));
 }
 

@@ -53,7 +53,7 @@ inline void expect_same_file(const ReadResult& a, const ReadResult& b) {
   EXPECT_EQ(a.lines, b.lines);
   EXPECT_EQ(a.highest_index, b.highest_index);
   EXPECT_EQ(a.labels, b.labels);
-  EXPECT_EQ(a.feature_names, b.feature_names);
+  EXPECT_EQ(a.csv, b.csv);
   EXPECT_EQ(a.data.layout(), b.data.layout());
   EXPECT_EQ(a.data.dtype(), b.data.dtype());
   EXPECT_EQ(a.data.features(), b.data.features());

@@ -260,7 +260,10 @@ TEST(CsvReader, HeaderAndLastColumnLabel) {
   const ReadResult r = read("header.csv");
   ASSERT_EQ(r.data.rows(), 3U);
   EXPECT_EQ(r.data.features(), 2U);
-  EXPECT_EQ(r.feature_names, (std::vector<std::string>{"x1", "x2"}));
+  ASSERT_TRUE(r.csv.has_value());
+  EXPECT_EQ(r.csv->columns, (std::vector<std::string>{"x1", "x2", "label"}));
+  EXPECT_EQ(r.csv->label, 2U);
+  EXPECT_EQ(r.csv->features(), (std::vector<std::string>{"x1", "x2"}));
   EXPECT_EQ(row(r.data, 0), (Row{{0, 1.5}}));
   EXPECT_EQ(r.labels, (LabelMap{0, 1}));
 }

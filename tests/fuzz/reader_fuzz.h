@@ -48,7 +48,7 @@ inline std::string difference(const ReadResult& a, const ReadResult& b) {
       a.dropped != b.dropped || a.first_dropped_line != b.first_dropped_line || a.format != b.format)
     return "the figures (rows, values, lines, highest index, dropped)";
   if (std::memcmp(&a.labels, &b.labels, sizeof(LabelMap)) != 0) return "the label mapping";
-  if (a.feature_names != b.feature_names) return "the feature names";
+  if (a.csv != b.csv) return "the CSV columns";
   if (x.layout() != y.layout() || x.dtype() != y.dtype() || x.rows() != y.rows() || x.features() != y.features() ||
       x.values() != y.values())
     return "the data set's shape";

@@ -33,11 +33,11 @@ on_hosts() {  # NAMESPACE_HOSTS OPTIONS... -- DSGD TRAIN OPTIONS...
 
 case $case in
 same)
-  "$dsgd" gen -n 6000 -d 262144 --nnz 30 --zipf 1.1 --noise 0.05 -o "$dir/sparse.svm" >"$log" 2>&1 || fail "gen failed"
+  "$dsgd" gen -n 6000 --features 262144 --nnz 30 --zipf 1.1 --noise 0.05 -o "$dir/sparse.svm" >"$log" 2>&1 || fail "gen failed"
   same_model() {  # DATA OPTIONS...
-    "$dsgd" train "$@" --workers "$hosts" --quiet --model "$dir/threads.model" >"$log" 2>&1 ||
+    "$dsgd" train "$@" --workers "$hosts" --quiet -o "$dir/threads.model" >"$log" 2>&1 ||
       fail "threads run failed: $*"
-    on_hosts -n "$hosts" -- "$dsgd" train --backend mpi "$@" --quiet --model "$dir/hosts.model" ||
+    on_hosts -n "$hosts" -- "$dsgd" train --backend mpi "$@" --quiet -o "$dir/hosts.model" ||
       fail "the run on $hosts hosts failed: $*"
     cmp -s "$dir/threads.model" "$dir/hosts.model" || fail "$hosts hosts differ from --workers $hosts: $*"
     echo "ok: $hosts namespace hosts = --workers $hosts: $*"
@@ -54,11 +54,11 @@ same)
   ;;
 kill|cut)
   timeout=3 slack=15  # (Open MPI took 5.8 to 12.8 s to end a job after a cut: the lost daemon's teardown)
-  "$dsgd" gen -n 40000 -d 20 --noise 0.05 -o "$dir/d.svm" >"$log" 2>&1 || fail "gen failed"
+  "$dsgd" gen -n 40000 --features 20 --noise 0.05 -o "$dir/d.svm" >"$log" 2>&1 || fail "gen failed"
   # 150 epochs: about 6 s of training on 3 namespace hosts of the 2-core VM (40 epochs, 1.7 s,
   # ended before most faults in a CI run: 3 trials in 15 tries)
   opts=("$dir/d.svm" --epochs 150 --quiet)
-  "$dsgd" train "${opts[@]}" --workers $hosts --model "$dir/whole.model" >"$log" 2>&1 || fail "the uninterrupted run failed"
+  "$dsgd" train "${opts[@]}" --workers $hosts -o "$dir/whole.model" >"$log" 2>&1 || fail "the uninterrupted run failed"
   trials=0 tries=0
   # Two trials a run (each costs about 30 s, mostly Open MPI's teardown); the victim and the
   # moment change from run to run.
@@ -73,7 +73,7 @@ kill|cut)
     after=$((after / 10)).$((after % 10))
     start=$(date +%s%N)
     on_hosts -n $hosts "--$case" "$victim@$after" -- "$dsgd" train --backend mpi "${opts[@]}" --timeout $timeout \
-      --checkpoint "$dir/ck" --checkpoint-every 100 --model "$dir/killed.model"
+      --checkpoint "$dir/ck" --checkpoint-every 100 -o "$dir/killed.model"
     rc=$?
     end=$(date +%s%N)
     # A job that ended before the fault, or was hit before its first checkpoint, is no trial;
@@ -92,7 +92,7 @@ kill|cut)
     grep -Eq "rank $victim is lost|ran rank $victim$|process rank $victim .*(exited|killed)|rank $victim .*signal" "$log" ||
       fail "no message naming rank $victim"
     ck=$(ls "$dir/ck" | grep '^ckpt-.*dsgdckpt$' | tail -n 1)
-    on_hosts -n $hosts -- "$dsgd" train --backend mpi "${opts[@]}" --resume "$dir/ck" --model "$dir/resumed.model" ||
+    on_hosts -n $hosts -- "$dsgd" train --backend mpi "${opts[@]}" --resume "$dir/ck" -o "$dir/resumed.model" ||
       fail "the resumed job failed"
     cmp -s "$dir/whole.model" "$dir/resumed.model" || fail "the resumed job's model differs from the uninterrupted one's"
     what="rank killed"
@@ -104,7 +104,7 @@ kill|cut)
 study)
   # dsgd study's hosts backend: each run a job across namespace hosts at a capped link rate, with
   # the held-out accuracy of the threads runs (the same weights).
-  "$dsgd" study -n 20000 -d 8 --epochs 2 --batch 512 -w 1,2 --vary backend=threads,hosts --link-rate 1gbit \
+  "$dsgd" study -n 20000 --features 8 --epochs 2 --batch 512 -w 1,2 --vary backend=threads,hosts --link-rate 1gbit \
     --repeat 1 --warmup 0 --no-convergence --report "$dir/study" >"$log" 2>&1 || fail "the study failed"
   if grep -q "skipped:" "$log"; then grep "skipped:" "$log" | head -n 1; exit 77; fi
   /usr/bin/python3 - "$dir/study/results.json" <<'PY' || fail "the hosts points differ from the threads points"

@@ -28,7 +28,7 @@ def weights(clf):
 def test_fit_gives_the_cli_weights_bit_for_bit(tmp_path, cli, workers):
     X, y = make_data()
     write_csv(tmp_path / "train.csv", X, y)
-    args = [cli, "train", str(tmp_path / "train.csv"), "--model", str(tmp_path / "m.model"), "--quiet"]
+    args = [cli, "train", str(tmp_path / "train.csv"), "-o", str(tmp_path / "m.model"), "--quiet"]
     if workers is not None:
         args += ["--workers", str(workers)]
     subprocess.run(args, check=True, capture_output=True)
@@ -222,7 +222,7 @@ def test_a_python_model_is_read_by_dsgd_predict(tmp_path, cli):
 def test_a_cli_model_predicts_in_python_as_in_dsgd_predict(tmp_path, cli):
     X, y = make_data()
     write_csv(tmp_path / "train.csv", X, y)
-    subprocess.run([cli, "train", str(tmp_path / "train.csv"), "--model", str(tmp_path / "m.model"), "--quiet"],
+    subprocess.run([cli, "train", str(tmp_path / "train.csv"), "-o", str(tmp_path / "m.model"), "--quiet"],
                    check=True, capture_output=True)
     out = subprocess.run([cli, "predict", str(tmp_path / "train.csv"), "--model", str(tmp_path / "m.model")],
                          check=True, capture_output=True, text=True).stdout

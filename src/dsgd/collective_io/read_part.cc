@@ -274,7 +274,7 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
                     .total_rows = rows,
                     .format = file->format,
                     .lines = line_prefix.back(),
-                    .feature_names = file->feature_names};
+                    .csv = file->schema};
   std::vector<SeenLabel> seen;
   for (const ParsedSummary& s : all) {
     result.values += s.values;

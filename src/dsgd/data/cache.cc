@@ -15,6 +15,7 @@
 
 #include "dsgd/data/atomic_file.h"
 #include "dsgd/data/parallel_for.h"
+#include "dsgd/data/reader.h"
 #include "dsgd/error.h"
 
 namespace dsgd::detail {
@@ -82,7 +83,11 @@ CacheHeader layout(const CacheContents& c) {
     h.label_lines[k] = labels[k].line;
   }
   std::uint64_t names = 0;
-  for (const std::string& n : c.feature_names) names += n.size() + 1;
+  if (c.csv) {
+    for (const std::string& n : c.csv->columns) names += n.size() + 1;
+    h.csv_header = c.csv->header ? 1 : 0;
+    h.csv_label = c.csv->label;
+  }
   h.labels_at = align64(sizeof(CacheHeader));
   h.offsets_at = align64(h.labels_at + c.rows);
   h.index_at = align64(h.offsets_at + (c.rows + 1) * sizeof(std::uint64_t));
@@ -123,7 +128,9 @@ void put_rows(const CacheHeader& h, const CacheContents& c,
 
 std::string names_text(const CacheContents& c) {
   std::string names;
-  for (const std::string& n : c.feature_names) names += n + '\n';
+  if (c.csv) {
+    for (const std::string& n : c.csv->columns) names += n + '\n';
+  }
   return names;
 }
 
@@ -250,7 +257,7 @@ std::optional<CacheFile> CacheFile::open(const std::string& path, const CacheSou
     return std::nullopt;
   }
   if (h.settings != source.settings) {
-    why = "it was written with another --input-format or --label-column";
+    why = "it was written with another --format or --label-column";
     return std::nullopt;
   }
   const std::uint64_t size = bytes.size();
@@ -269,11 +276,19 @@ std::optional<CacheFile> CacheFile::open(const std::string& path, const CacheSou
     return std::nullopt;
   }
   for (std::size_t k = 0; k < h.label_count; ++k) cache->labels_.push_back({h.label_values[k], h.label_lines[k]});
+  if (h.format != static_cast<std::uint32_t>(FileFormat::kCsv)) return cache;
+  CsvSchema& csv = cache->csv_.emplace();
   const std::string_view names = bytes.substr(h.names_at, h.names_bytes);
   for (std::size_t start = 0; start < names.size();) {
     const std::size_t end = names.find('\n', start);
-    cache->names_.emplace_back(names.substr(start, end - start));
+    csv.columns.emplace_back(names.substr(start, end - start));
     start = end + 1;
+  }
+  csv.header = h.csv_header == 1;
+  csv.label = h.csv_label;
+  if (csv.columns.size() < 2 || csv.label >= csv.columns.size() || h.csv_header > 1) {
+    why = "it is corrupt: its CSV columns do not add up";
+    return std::nullopt;
   }
   return cache;
 }

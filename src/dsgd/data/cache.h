@@ -7,7 +7,7 @@
 // values. It is memory-mapped, and every process reads only the rows it needs; sparse f64 data
 // is used in place, without a copy. Layout (native byte order, recorded in the header): the
 // header, then 64-byte aligned sections: label indices (u8 per row), row offsets (u64, rows +
-// 1), column indices (u32 per value), values (f64), the CSV feature names, and one XXH3-64
+// 1), column indices (u32 per value), values (f64), the CSV column names, and one XXH3-64
 // checksum per block of kCacheBlockRows rows (its label indices, offsets, indices and values). The header records the format version, the
 // text file's size and mtime, the parse settings, and a checksum over itself, the names and the
 // block checksums. A cache that does not match its text file, or whose checksums fail, is never
@@ -27,7 +27,7 @@
 
 namespace dsgd::detail {
 
-constexpr std::uint32_t kCacheFormatVersion = 1;
+constexpr std::uint32_t kCacheFormatVersion = 2;  // 2: every CSV column and the label's place
 constexpr std::size_t kCacheBlockRows = 4096;
 
 // What a cache must match to stand for a text file: its stamp, and the parse settings (the
@@ -59,7 +59,7 @@ struct CacheContents {
   std::size_t lines = 0;
   std::size_t highest_index = 0;
   std::vector<CachedLabel> labels;  // 1 or 2 distinct values, with their first lines
-  std::vector<std::string> feature_names;
+  std::optional<CsvSchema> csv;  // a CSV file's columns
   std::vector<const ParsedRows*> chunks;
   std::size_t first_row = 0;
   std::size_t first_value = 0;
@@ -117,10 +117,12 @@ struct CacheHeader {
   std::uint64_t index_at;    // u32 per value
   std::uint64_t values_at;   // f64 per value (then 64 bytes of padding: vector loads may read past)
   std::uint64_t names_at;
-  std::uint64_t names_bytes;  // the CSV feature names, each followed by '\n'
+  std::uint64_t names_bytes;  // the CSV file's column names (the label's too), each followed by '\n'
   std::uint64_t checksums_at;  // u64 per block of kCacheBlockRows rows
   std::uint64_t blocks;
   std::uint64_t file_bytes;
+  std::uint64_t csv_header;  // CSV: 1 when the file had a header row
+  std::uint64_t csv_label;   // CSV: the label's column
   std::uint64_t header_checksum;  // of this header (with 0 here), the names and the block checksums
 };
 
@@ -137,7 +139,7 @@ class CacheFile {
   [[nodiscard]] std::size_t lines() const noexcept;
   [[nodiscard]] std::size_t highest_index() const noexcept;
   [[nodiscard]] const std::vector<CachedLabel>& labels() const noexcept { return labels_; }
-  [[nodiscard]] const std::vector<std::string>& feature_names() const noexcept { return names_; }
+  [[nodiscard]] const std::optional<CsvSchema>& csv() const noexcept { return csv_; }
   // Non-zero values in rows [begin, end).
   [[nodiscard]] std::size_t values_in(std::size_t begin, std::size_t end) const noexcept;
 
@@ -160,7 +162,7 @@ class CacheFile {
 
   std::shared_ptr<const FileBytes> bytes_;  // shared with the data sets that read it in place
   std::vector<CachedLabel> labels_;
-  std::vector<std::string> names_;
+  std::optional<CsvSchema> csv_;
 };
 
 }  // namespace dsgd::detail

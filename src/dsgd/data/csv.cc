@@ -34,8 +34,94 @@ bool blank(std::string_view line) {
 
 }  // namespace
 
+namespace {
+
+// "a, b, c" (the first few names, then how many more).
+std::string listed(const std::vector<std::string>& names) {
+  constexpr std::size_t kShown = 6;
+  std::string out;
+  for (std::size_t k = 0; k < std::min(names.size(), kShown); ++k) out += (k == 0 ? "" : ", ") + quoted(names[k]);
+  if (names.size() > kShown) out += fmt::format(" and {} more", names.size() - kShown);
+  return out;
+}
+
+// The field `label_column` names (a header name, else a 0-based position); throws LineError.
+std::size_t named_field(const CsvColumns& c, const std::string& label_column) {
+  const auto named = std::find(c.names.begin(), c.names.end(), label_column);
+  if (c.header && named != c.names.end()) return static_cast<std::size_t>(named - c.names.begin());
+  std::size_t position = 0;
+  const auto [end, ec] = std::from_chars(label_column.data(), label_column.data() + label_column.size(), position);
+  if (ec != std::errc() || end != label_column.data() + label_column.size())
+    throw LineError{1, fmt::format("no column named {} for --label-column{}", quoted(label_column),
+                                   c.header ? "" : " (the file has no header row)")};
+  if (position >= c.names.size())
+    throw LineError{1, fmt::format("--label-column {} is out of range: the file has {} columns (0 to {})", position,
+                                   c.names.size(), c.names.size() - 1)};
+  return position;
+}
+
+// The features in file order, the label's field skipped.
+void features_in_order(CsvColumns& c) {
+  c.feature.assign(c.names.size(), kNoLabel);
+  std::size_t next = 0;
+  for (std::size_t k = 0; k < c.names.size(); ++k) {
+    if (k != c.label) c.feature[k] = next++;
+  }
+}
+
+// The columns of a file read for a model trained on a CSV file of `schema`'s columns.
+void map_to_schema(CsvColumns& c, const CsvSchema& schema, const std::string& label_column, bool label_optional) {
+  const std::vector<std::string> model = schema.features();
+  const std::size_t n = c.names.size();
+  if (c.header && schema.header) {  // by name, in any order
+    const std::string label_name = label_column.empty() ? schema.columns[schema.label] : label_column;
+    c.label = kNoLabel;
+    c.feature.assign(n, kNoLabel);
+    std::vector<bool> found(model.size(), false);
+    for (std::size_t k = 0; k < n; ++k) {
+      if (c.names[k] == label_name && c.label == kNoLabel) {
+        c.label = k;
+        continue;
+      }
+      const auto it = std::find(model.begin(), model.end(), c.names[k]);
+      if (it == model.end())
+        throw LineError{1, fmt::format("column {} is not one the model was trained on: its columns are {} features "
+                                       "({}) and the label {}",
+                                       quoted(c.names[k]), model.size(), listed(model), quoted(label_name))};
+      const auto j = static_cast<std::size_t>(it - model.begin());
+      if (found[j]) throw LineError{1, fmt::format("column {} appears twice", quoted(c.names[k]))};
+      found[j] = true;
+      c.feature[k] = j;
+    }
+    const auto missing = std::find(found.begin(), found.end(), false);
+    if (missing != found.end())
+      throw LineError{1, fmt::format("no column {}: the model was trained on it (its {} features: {})",
+                                     quoted(model[static_cast<std::size_t>(missing - found.begin())]), model.size(),
+                                     listed(model))};
+    if (c.label == kNoLabel && !label_optional)
+      throw LineError{1, fmt::format("no label column {}: the model was trained with that label", quoted(label_name))};
+    return;
+  }
+  // By position: the model's features in their order, the label where the model's was.
+  if (!label_column.empty()) {
+    c.label = named_field(c, label_column);
+  } else if (n == model.size() + 1) {
+    c.label = schema.label;
+  } else if (n == model.size() && label_optional) {
+    c.label = kNoLabel;
+  }
+  if (n != model.size() + (c.label == kNoLabel ? 0 : 1))
+    throw LineError{1, fmt::format("{} columns, and the model was trained on {} features and a label (column {} of "
+                                   "{}): expected {}{}",
+                                   n, model.size(), schema.label + 1, schema.columns.size(), model.size() + 1,
+                                   label_optional ? fmt::format(", or {} without the label", model.size()) : "")};
+  features_in_order(c);
+}
+
+}  // namespace
+
 CsvColumns csv_columns(std::string_view first_line, const std::string& label_column,
-                       std::size_t features_without_label) {
+                       std::size_t features_without_label, const CsvSchema* schema) {
   std::vector<std::string_view> fields;
   split_fields(first_line, fields);
   if (fields.size() < 2 && features_without_label == 0)
@@ -45,6 +131,10 @@ CsvColumns csv_columns(std::string_view first_line, const std::string& label_col
   c.header = std::any_of(fields.begin(), fields.end(), [&](std::string_view f) { return !parse_number(f, ignored); });
   for (std::size_t k = 0; k < fields.size(); ++k) {
     c.names.push_back(c.header ? std::string(fields[k]) : fmt::format("column {}", k + 1));
+  }
+  if (schema != nullptr && schema->columns.size() >= 2 && schema->label < schema->columns.size()) {
+    map_to_schema(c, *schema, label_column, features_without_label > 0);
+    return c;
   }
   c.label = fields.size() - 1;
   if (label_column.empty()) {
@@ -59,28 +149,26 @@ CsvColumns csv_columns(std::string_view first_line, const std::string& label_col
                                      fields.size(), features_without_label, features_without_label,
                                      features_without_label + 1)};
     }
-    return c;
+  } else {
+    c.label = named_field(c, label_column);
   }
-  const auto named = std::find(c.names.begin(), c.names.end(), label_column);
-  if (c.header && named != c.names.end()) {
-    c.label = static_cast<std::size_t>(named - c.names.begin());
-    return c;
-  }
-  std::size_t position = 0;
-  const auto [end, ec] = std::from_chars(label_column.data(), label_column.data() + label_column.size(), position);
-  if (ec != std::errc() || end != label_column.data() + label_column.size())
-    throw LineError{1, fmt::format("no column named {} for --label-column{}", quoted(label_column),
-                                   c.header ? "" : " (the file has no header row)")};
-  if (position >= fields.size())
-    throw LineError{1, fmt::format("--label-column {} is out of range: the file has {} columns (0 to {})", position,
-                                   fields.size(), fields.size() - 1)};
-  c.label = position;
+  features_in_order(c);
   return c;
 }
 
 void parse_csv(std::string_view text, const CsvColumns& columns, const ParseLimits& limits, ParsedRows& out) {
   std::vector<std::string_view> fields;
   const std::size_t expected = columns.names.size();
+  // A header in another order than the model's: each row's values go through a row buffer, so
+  // that they are added in column order.
+  bool in_order = true;
+  std::size_t features = 0;
+  for (const std::size_t j : columns.feature) {
+    if (j == kNoLabel) continue;
+    in_order = in_order && j == features;
+    ++features;
+  }
+  std::vector<double> row(in_order ? 0 : features);
   std::size_t pos = 0;
   while (pos < text.size()) {
     const std::size_t newline = text.find('\n', pos);
@@ -92,7 +180,6 @@ void parse_csv(std::string_view text, const CsvColumns& columns, const ParseLimi
     split_fields(line, fields);
     if (fields.size() != expected)
       throw LineError{out.lines, fmt::format("expected {} fields, found {}", expected, fields.size())};
-    std::size_t column = 0;  // feature column, 0-based (the label field is skipped)
     double label = 0;
     for (std::size_t k = 0; k < fields.size(); ++k) {
       double x = 0;
@@ -107,15 +194,22 @@ void parse_csv(std::string_view text, const CsvColumns& columns, const ParseLimi
         label = x;
         continue;
       }
+      const std::size_t column = columns.feature[k];
       if (limits.features != 0 && column + 1 > limits.features) {
         if (!limits.drop_beyond)
-          throw LineError{out.lines, fmt::format("column {} is feature {}, beyond --features {}", quoted(columns.names[k]),
-                                                 column + 1, limits.features)};
+          throw LineError{out.lines, fmt::format("column {} is feature {}, {}", quoted(columns.names[k]), column + 1,
+                                                 beyond(limits))};
         if (x != 0.0 && out.dropped++ == 0) out.first_dropped_line = out.lines;
-        ++column;
         continue;
       }
-      out.add_value(column++, x);
+      if (in_order) {
+        out.add_value(column, x);
+      } else {
+        row[column] = x;
+      }
+    }
+    if (!in_order) {
+      for (std::size_t j = 0; j < features; ++j) out.add_value(j, row[j]);
     }
     if (columns.label == kNoLabel) {
       out.add_missing_label();

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dsgd/data/csv_schema.h"
 #include "dsgd/huge_vector.h"
 
 namespace dsgd::detail {
@@ -23,9 +24,12 @@ struct LineError {
 struct ParseLimits {
   std::size_t features = 0;  // 0: no limit (the dimension comes from the data)
   bool drop_beyond = false;  // true: drop values beyond `features` (counted); false: LineError
+  std::string_view width_from = "--features";  // what set `features`, for the error
   // Rows may come without a label (data to predict on): LIBSVM rows that start with index:value.
   bool labels_optional = false;
 };
+// "beyond --features 13", or "beyond the 13 features of --init m.model".
+[[nodiscard]] std::string beyond(const ParseLimits& limits);
 
 // The arrays grow by appending; they sit on huge pages (page faults on a VM are dear: a 400 MB
 // file's rows fault in hundreds of thousands of 4 KiB pages otherwise).
@@ -101,19 +105,24 @@ struct RowStart {
 void parse_libsvm(std::string_view text, const ParseLimits& limits, ParsedRows& out);
 
 // The columns of a CSV file, from its first line.
-struct CsvColumns {
-  bool header = false;             // the first line names the columns (it is not a row)
-  std::vector<std::string> names;  // the header's names, or "column 1".. when there is none
-  std::size_t label = 0;           // which field is the label
-};
-// Decides from the first line whether there is a header (a field that is not a number) and
-// which field is the label: `label_column` names it or gives its 0-based position; empty
-// means the column named "label", else the last. With `features_without_label` (data to predict
-// on for a model of that many features), a file of exactly that many fields and no column named
-// "label" has no label column (label == kNoLabel). Throws LineError (line 1) if it cannot.
 constexpr std::size_t kNoLabel = static_cast<std::size_t>(-1);
+struct CsvColumns {
+  bool header = false;               // the first line names the columns (it is not a row)
+  std::vector<std::string> names;    // the header's names, or "column 1".. when there is none
+  std::size_t label = 0;             // which field is the label (kNoLabel: none)
+  std::vector<std::size_t> feature;  // each field's feature column, 0-based (kNoLabel for the label's)
+};
+// Decides from the first line whether there is a header (a field that is not a number), which
+// field is the label and which feature each other field is. Without a model's `schema`:
+// `label_column` names the label or gives its 0-based position; empty means the column named
+// "label", else the last; the features follow in file order. With `features_without_label`
+// (data to predict on for a model of that many features, schema or not), a file of exactly
+// that many fields and no label column has no label (label == kNoLabel). With the `schema` of
+// the CSV file a model was trained on: by name where both files have a header (any order; a
+// column the model lacks, one it needs that is missing, or a name twice is refused), else by
+// position (the label where the model's was). Throws LineError (line 1) if it cannot.
 [[nodiscard]] CsvColumns csv_columns(std::string_view first_line, const std::string& label_column,
-                                     std::size_t features_without_label = 0);
+                                     std::size_t features_without_label = 0, const CsvSchema* schema = nullptr);
 
 // CSV rows with the fields of `columns`: every row the same field count, no missing values.
 // Throws LineError.

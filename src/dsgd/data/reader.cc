@@ -10,6 +10,7 @@
 #include "dsgd/data/text_read.h"
 #include "dsgd/error.h"
 #include "dsgd/progress.h"
+#include "dsgd/text.h"
 #include "dsgd/timer.h"
 
 namespace dsgd {
@@ -21,9 +22,23 @@ FileFormat parse_file_format(std::string_view name) {
   throw ConfigError("unknown input format '" + std::string(name) + "' (expected auto, libsvm or csv)");
 }
 
-FileFormat format_of(std::string_view path) noexcept {
-  const auto ends_with = [&](std::string_view s) { return path.size() >= s.size() && path.substr(path.size() - s.size()) == s; };
-  return ends_with(".csv") || ends_with(".csv.gz") || ends_with(".CSV") ? FileFormat::kCsv : FileFormat::kLibsvm;
+std::optional<FileFormat> format_by_name(std::string_view path) noexcept {
+  if (path.ends_with(".gz")) path.remove_suffix(3);
+  const auto ends_with = [&](std::string_view s) {
+    return path.size() >= s.size() && std::equal(s.begin(), s.end(), path.end() - static_cast<std::ptrdiff_t>(s.size()),
+                                                 [](char a, char b) { return a == (b | 0x20); });
+  };
+  if (ends_with(".csv")) return FileFormat::kCsv;
+  if (ends_with(".libsvm") || ends_with(".svm") || ends_with(".svmlight")) return FileFormat::kLibsvm;
+  return std::nullopt;
+}
+
+FileFormat format_of(std::string_view path) noexcept { return format_by_name(path).value_or(FileFormat::kLibsvm); }
+
+FileFormat format_to_read(std::string_view path, const ReadOptions& options) noexcept {
+  if (options.format != FileFormat::kAuto) return options.format;
+  return format_by_name(path).value_or(options.unnamed_format == FileFormat::kAuto ? FileFormat::kLibsvm
+                                                                                   : options.unnamed_format);
 }
 
 Storage parse_storage(std::string_view name) {
@@ -62,27 +77,36 @@ void merge_labels(std::vector<SeenLabel>& seen, const std::vector<SeenLabel>& mo
 }
 
 TextFile::TextFile(const std::string& path, const ReadOptions& options) : bytes(path), format(options.format) {
-  if (format == FileFormat::kAuto) format = format_of(path);
+  format = format_to_read(path, options);
   rows = bytes.text();
   if (rows.find_first_not_of(" \t\r\n") == std::string_view::npos) throw InputError(path, 0, "empty file: no data rows");
   if (format != FileFormat::kCsv) return;
   const std::size_t newline = rows.find('\n');
   try {
     columns = csv_columns(rows.substr(0, newline), options.label_column,
-                          options.labels_optional ? options.features : 0);
+                          options.labels_optional ? options.features : 0,
+                          options.csv_schema ? &*options.csv_schema : nullptr);
   } catch (const LineError& e) {
     throw InputError(path, e.line, e.what);
   }
+  if (columns.label != kNoLabel) schema = CsvSchema{columns.header, columns.names, columns.label};
+  const auto feature_columns =
+      static_cast<std::size_t>(std::count_if(columns.feature.begin(), columns.feature.end(), [](std::size_t j) { return j != kNoLabel; }));
+  if (options.exact_width && options.features != 0 && feature_columns != options.features)
+    throw InputError(path, 1, fmt::format("{} feature columns{}, and {} has {} features: a model of another width",
+                                          feature_columns,
+                                          columns.label != kNoLabel ? " and the label " + quoted(columns.names[columns.label]) : "",
+                                          options.width_from, options.features));
   if (!columns.header) return;
   header_lines = 1;
   rows = newline == std::string_view::npos ? std::string_view() : rows.substr(newline + 1);
-  for (std::size_t k = 0; k < columns.names.size(); ++k) {
-    if (k != columns.label) feature_names.push_back(columns.names[k]);
-  }
 }
 
 ParsedPart TextFile::parse(std::string_view part, std::size_t first_line, const ReadOptions& options) const {
-  const ParseLimits limits{options.features, options.drop_beyond, options.labels_optional};
+  const ParseLimits limits{.features = options.features,
+                           .drop_beyond = options.drop_beyond,
+                           .width_from = options.width_from,
+                           .labels_optional = options.labels_optional};
   const std::vector<std::string_view> pieces = line_chunks(part, std::max(1, options.threads));
   ParsedPart out;
   out.chunks.resize(pieces.size());
@@ -184,7 +208,7 @@ std::pair<std::size_t, bool> shape(const std::string& path, const ReadOptions& o
 }
 
 CacheSource cache_source(const std::string& path, const ReadOptions& options) {
-  const FileFormat format = options.format == FileFormat::kAuto ? format_of(path) : options.format;
+  const FileFormat format = format_to_read(path, options);
   return {file_stamp(path),
           parse_settings_hash(static_cast<int>(format), format == FileFormat::kCsv ? options.label_column : "")};
 }
@@ -201,6 +225,14 @@ std::string unserved(const CacheFile& cache, const ReadOptions& options) {
         return "not used (a label unknown to the model is reported by line, from the text)";
     }
   }
+  // A model's CSV columns: the cache serves them only in the order they were cached in.
+  if (const std::optional<CsvSchema>& cached = cache.csv(); options.csv_schema && cached) {
+    const CsvSchema& model = *options.csv_schema;
+    const bool same = model.header && cached->header ? model.features() == cached->features()
+                                                     : model.columns.size() == cached->columns.size() &&
+                                                           model.label == cached->label;
+    if (!same) return "not used (its columns are not the model's, in the model's order: they are read from the text)";
+  }
   return {};
 }
 }  // namespace
@@ -209,11 +241,11 @@ ReadResult read_cache(const std::string& path, const CacheFile& cache, const Rea
                       std::size_t end) {
   ReadResult result{.data = Dataset(DType::kF64, 0, 1),
                     .total_rows = cache.rows(),
-                    .format = options.format == FileFormat::kAuto ? format_of(path) : options.format,
+                    .format = format_to_read(path, options),
                     .values = cache.values(),
                     .lines = cache.lines(),
                     .highest_index = cache.highest_index(),
-                    .feature_names = cache.feature_names(),
+                    .csv = cache.csv(),
                     .from_cache = true,
                     .cache_note = "loaded from " + cache_path_of(path)};
   std::vector<SeenLabel> seen;
@@ -241,6 +273,7 @@ std::optional<CacheFile> usable_cache(const std::string& path, const CacheSource
 std::string not_to_cache(const std::string& why, const ReadOptions& options, const ReadResult& result) {
   if (why.starts_with("not used")) return why;
   if (options.labels_optional) return "not written (a read to predict on does not check the labels)";
+  if (options.csv_schema) return "not written (a read for a model's CSV columns may reorder them)";
   if (result.dropped > 0 ||
       (options.drop_beyond && options.features != 0 && result.highest_index >= options.features))
     return "not written (a read for a model may leave out columns beyond its features)";
@@ -256,7 +289,7 @@ CacheContents cache_contents(const CacheSource& source, const TextFile& file, co
                          .values = result.values,
                          .lines = result.lines,
                          .highest_index = result.highest_index,
-                         .feature_names = file.feature_names,
+                         .csv = file.schema,
                          .first_row = first_row,
                          .first_value = first_value};
   for (const SeenLabel& l : seen) contents.labels.push_back({l.label, l.line});
@@ -311,7 +344,7 @@ ReadResult read_data(const std::string& path, const ReadOptions& options) {
     const bool csv_like = options.format == FileFormat::kAuto && file.format == FileFormat::kLibsvm &&
                           part.error->line == 1 && first_line.find(',') != std::string_view::npos;
     throw InputError(path, part.error->line,
-                     part.error->what + (csv_like ? " (read as LIBSVM, as a name without .csv is: --input-format csv "
+                     part.error->what + (csv_like ? " (read as LIBSVM, as a name without .csv is: --format csv "
                                                     "reads it as CSV)"
                                                   : ""));
   }
@@ -326,7 +359,7 @@ ReadResult read_data(const std::string& path, const ReadOptions& options) {
                     .dropped = part.dropped,
                     .first_dropped_line = part.first_dropped_line,
                     .unlabelled = part.unlabelled,
-                    .feature_names = file.feature_names};
+                    .csv = file.schema};
   result.labels = settle_labels(path, part.labels, part.rows, options);
   const auto [d, dense] = shape(path, options, part.rows, part.values, part.highest_index);
   result.data = build(part, result.labels, d, dense, options.dtype, 0);

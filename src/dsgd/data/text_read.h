@@ -60,7 +60,7 @@ struct TextFile {
   std::string_view rows;  // the text holding the rows
   std::size_t header_lines = 0;
   CsvColumns columns;
-  std::vector<std::string> feature_names;
+  std::optional<CsvSchema> schema;  // the file's columns, when it is CSV (and has a label)
 
   // Throws InputError for a file that cannot be read, is empty, or has a bad CSV header.
   TextFile(const std::string& path, const ReadOptions& options);

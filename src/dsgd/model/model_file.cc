@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <cstring>
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string_view>
@@ -35,6 +37,12 @@ void put_model(const Model& model, AtomicFile& file) {
   put("bias {}\n", p.bias);
   put("labels {} {}\n", model.labels.negative, model.labels.positive);
   put("standardized {}\n", s != nullptr ? "yes" : "no");
+  const ModelInput& in = model.input;
+  put("input {}\n", in.format == FileFormat::kCsv ? "csv" : in.format == FileFormat::kLibsvm ? "libsvm" : "unknown");
+  if (in.format == FileFormat::kCsv && in.csv) {
+    put("csv_columns {} label {} header {}\n", in.csv->columns.size(), in.csv->label, in.csv->header ? "yes" : "no");
+    for (const std::string& name : in.csv->columns) put("column {}\n", name);
+  }
   put("training {}\n", model.training.dump());
   put("weights\n");
   for (std::size_t j = 0; j < p.features(); ++j) {
@@ -45,6 +53,23 @@ void put_model(const Model& model, AtomicFile& file) {
     }
   }
   put("end\n");
+  std::fwrite(out.data(), 1, out.size(), file.stream());
+}
+
+void put_liblinear_model(const Model& model, AtomicFile& file) {
+  const auto whole = [](double v) { return std::isfinite(v) && v == std::round(v) && std::abs(v) < 2147483648.0; };
+  if (!whole(model.labels.negative) || !whole(model.labels.positive))
+    throw ConfigError(fmt::format("--model-format liblinear: LIBLINEAR writes labels as whole numbers, and this "
+                                  "model's are {} and {}",
+                                  model.labels.negative, model.labels.positive));
+  const RawWeights raw = model.params.raw_weights();
+  fmt::memory_buffer out;
+  // LIBLINEAR decides its first label where w . x > 0: the positive one.
+  fmt::format_to(std::back_inserter(out), "solver_type L2R_LR\nnr_class 2\nlabel {} {}\nnr_feature {}\nbias 1\nw\n",
+                 static_cast<long>(model.labels.positive), static_cast<long>(model.labels.negative),
+                 raw.weights.size());
+  for (const double w : raw.weights) fmt::format_to(std::back_inserter(out), "{:.17g} \n", w);
+  fmt::format_to(std::back_inserter(out), "{:.17g} \n", raw.bias);  // the bias feature's weight (its value is 1)
   std::fwrite(out.data(), 1, out.size(), file.stream());
 }
 
@@ -85,8 +110,9 @@ class ModelReader {
   }
 
   // The value of a "key value" line.
-  std::string_view field(std::string_view key) {
-    const std::string_view line = next("no '" + std::string(key) + "' line");
+  std::string_view field(std::string_view key) { return field_of(next("no '" + std::string(key) + "' line"), key); }
+  // The value of `line`, which must be "key value".
+  std::string_view field_of(std::string_view line, std::string_view key) const {
     if (line.substr(0, key.size()) != key || line.size() <= key.size() || line[key.size()] != ' ')
       fail(fmt::format("expected '{} ...', found {}", key, quoted(line, 60)));
     return line.substr(key.size() + 1);
@@ -128,17 +154,93 @@ class ModelReader {
   std::size_t line_ = 0;
 };
 
+// A LIBLINEAR model file, after its first line `solver_type`: logistic regression of two classes.
+Model read_liblinear(ModelReader& r, const std::string& path, std::string_view solver_line) {
+  const std::string_view solver = r.field_of(solver_line, "solver_type");
+  if (solver != "L2R_LR" && solver != "L1R_LR" && solver != "L2R_LR_DUAL")
+    r.fail(fmt::format("a LIBLINEAR model of solver {}: dsgd reads logistic regression (L2R_LR, L1R_LR, "
+                       "L2R_LR_DUAL: liblinear-train -s 0, 6 or 7)",
+                       quoted(solver, 40)));
+  const double classes = r.number(r.field("nr_class"), "class count");
+  if (classes != 2) r.fail(fmt::format("a LIBLINEAR model of {} classes: dsgd's models are binary", classes));
+  const std::vector<double> labels = r.numbers(r.field("label"), "label");
+  if (labels.size() != 2 || labels[0] == labels[1]) r.fail("'label' needs the two classes' labels");
+  const double features = r.number(r.field("nr_feature"), "feature count");
+  if (!(features >= 1 && features <= 4294967295.0 && features == std::floor(features)))
+    r.fail(fmt::format("bad feature count {}", features));
+  const double bias_value = r.number(r.field("bias"), "bias");
+  std::string_view line = r.next("no 'w' line");
+  while (!line.empty() && line != "w") {  // (later LIBLINEARs may add lines here, such as rho)
+    if (line.starts_with("rho ")) {
+      line = r.next("no 'w' line");
+      continue;
+    }
+    r.fail(fmt::format("expected 'w', found {}", quoted(line, 60)));
+  }
+  const auto d = static_cast<std::size_t>(features);
+  const std::size_t count = d + (bias_value >= 0 ? 1 : 0);
+  std::error_code size_error;
+  const std::uintmax_t bytes = std::filesystem::file_size(path, size_error);
+  std::vector<double> w;
+  w.reserve(std::min<std::size_t>(count, size_error ? 0 : static_cast<std::size_t>(bytes / 2)));
+  while (w.size() < count) {
+    const std::vector<double> v = r.numbers(r.next(fmt::format("{} of {} weights", w.size(), count)), "weight");
+    if (v.size() != 1) r.fail(fmt::format("expected one weight a line, found {} numbers", v.size()));
+    w.push_back(v[0]);
+  }
+  if (!r.at_end()) r.fail(fmt::format("more than the {} weights of {} features{}", count, d, bias_value >= 0 ? " and the bias" : ""));
+  // LIBLINEAR decides its first label where w . x > 0; dsgd's positive class is the larger label.
+  const double sign = labels[0] > labels[1] ? 1.0 : -1.0;
+  Model model;
+  model.labels = {std::min(labels[0], labels[1]), std::max(labels[0], labels[1])};
+  model.params.weights.resize(d);
+  for (std::size_t j = 0; j < d; ++j) model.params.weights[j] = sign * w[j];
+  model.params.bias = bias_value >= 0 ? sign * w[d] * bias_value : 0.0;
+  model.training = {{"source", "liblinear"}, {"solver_type", std::string(solver)}};
+  model.dsgd_version = "liblinear";
+  model.input.format = FileFormat::kLibsvm;
+  return model;
+}
+
+// The input section of a format 2 model: "input FORMAT", and for CSV its columns.
+void read_input(ModelReader& r, ModelInput& input) {
+  const std::string_view format = r.field("input");
+  if (format == "unknown") return;
+  if (format == "libsvm") {
+    input.format = FileFormat::kLibsvm;
+    return;
+  }
+  if (format != "csv") r.fail(fmt::format("'input' must be libsvm, csv or unknown, not {}", quoted(format, 40)));
+  input.format = FileFormat::kCsv;
+  const std::string_view line = r.field("csv_columns");
+  std::size_t columns = 0, label = 0;
+  char header[4] = {};
+  const std::string text(line);
+  int used = 0;
+  if (std::sscanf(text.c_str(), "%zu label %zu header %3s%n", &columns, &label, header, &used) != 3 ||
+      static_cast<std::size_t>(used) != text.size() || (std::strcmp(header, "yes") != 0 && std::strcmp(header, "no") != 0))
+    r.fail("expected 'csv_columns N label K header yes|no'");
+  if (columns < 2 || label >= columns) r.fail(fmt::format("{} CSV columns with the label at {}: not a CSV file's columns", columns, label));
+  CsvSchema& csv = input.csv.emplace();
+  csv.header = std::strcmp(header, "yes") == 0;
+  csv.label = label;
+  for (std::size_t k = 0; k < columns; ++k) csv.columns.emplace_back(r.field("column"));
+}
+
 }  // namespace
 
 Model load_model(const std::string& path) {
   ModelReader r(path);
+  const std::string_view first = r.next("no 'format' line");
+  if (first.starts_with("solver_type ")) return read_liblinear(r, path, first);
   Model model;
-  const std::string_view format = r.field("format");
+  const std::string_view format = r.field_of(first, "format");
   const std::string_view kName = "dsgd-model ";
   if (format.substr(0, kName.size()) != kName) r.fail("not a dsgd model (format line " + quoted(format, 60) + ")");
   const double file_version = r.number(format.substr(kName.size()), "format version");
-  if (file_version != kModelFormatVersion)
-    r.fail(fmt::format("model format version {}, but this dsgd reads version {}", file_version, kModelFormatVersion));
+  if (file_version != 1 && file_version != kModelFormatVersion)
+    r.fail(fmt::format("model format version {}, but this dsgd reads versions 1 to {}", file_version,
+                       kModelFormatVersion));
   model.dsgd_version = std::string(r.field("dsgd"));
   const double features = r.number(r.field("features"), "feature count");
   if (!(features >= 1 && features <= 4294967295.0 && features == static_cast<double>(static_cast<std::uint64_t>(features))))
@@ -152,6 +254,7 @@ Model load_model(const std::string& path) {
   const std::string_view standardized = r.field("standardized");
   if (standardized != "yes" && standardized != "no") r.fail("'standardized' must be yes or no");
   const bool has_standardization = standardized == "yes";
+  if (file_version >= 2) read_input(r, model.input);
   const std::string_view training = r.field("training");
   model.training = nlohmann::json::parse(training, nullptr, false);
   if (model.training.is_discarded() || !model.training.is_object()) r.fail("'training' is not a JSON object");

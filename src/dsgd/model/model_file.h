@@ -2,12 +2,16 @@
 // Model files: a self-describing, versioned text format, written atomically.
 //
 //   # dsgd logistic-regression model
-//   format dsgd-model 1
-//   dsgd 0.5.0
+//   format dsgd-model 2
+//   dsgd 0.6.0
 //   features 123
 //   bias -0.6931471805599453
 //   labels -1 1
 //   standardized no
+//   input csv                             (how the training file was read: libsvm, csv or unknown)
+//   csv_columns 124 label 0 header yes    (csv: the training file's columns, then one line each:)
+//   column malignant
+//   ...
 //   training {"epochs":8,...}            (the full configuration, as one line of JSON)
 //   weights
 //   0.25                                  (one line per feature: w, or "w mean scale" when
@@ -17,23 +21,33 @@
 // Numbers are written in the shortest form that reads back to the same bits, so a model
 // survives a save/load round trip exactly. Reading checks everything: the format and its
 // version, every number, the weight count against `features`, and the closing `end` line.
+// Format 1 (dsgd 0.5) is read too: it has no input section (the input is not known).
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "dsgd/data/atomic_file.h"
+#include "dsgd/data/csv_schema.h"
 #include "dsgd/data/labels.h"
+#include "dsgd/data/reader.h"
 #include "dsgd/model/linear_model.h"
 
 namespace dsgd {
 
-constexpr int kModelFormatVersion = 1;
+constexpr int kModelFormatVersion = 2;
+
+// How the model's training data was read, so that the files it scores are read alike.
+struct ModelInput {
+  FileFormat format = FileFormat::kAuto;  // kAuto: not known (a format 1 model, a LIBLINEAR model)
+  std::optional<CsvSchema> csv;           // CSV: the training file's columns
+};
 
 struct Model {
   LinearModel params;
   LabelMap labels;
   nlohmann::json training = nlohmann::json::object();  // how it was trained (options, seed, data)
   std::string dsgd_version;                            // filled by load_model; save writes ours
+  ModelInput input;                                    // how its training file was read
 };
 
 // Writes the model into `file` and commits it (open the AtomicFile before training, so an
@@ -43,7 +57,15 @@ void write_model(const Model& model, AtomicFile& file);
 void put_model(const Model& model, AtomicFile& file);
 // The same into a new AtomicFile at `path`.
 void save_model(const Model& model, const std::string& path);
-// Throws InputError "path:line: what" for anything malformed.
+// Throws InputError "path:line: what" for anything malformed. Reads LIBLINEAR's model files
+// too (a first line "solver_type ..."): logistic regression of two classes, as `liblinear-train
+// -s 0` (or -s 6, -s 7) writes them.
 [[nodiscard]] Model load_model(const std::string& path);
+
+// LIBLINEAR's model file of the same decisions and probabilities (liblinear-predict -b 1):
+// solver_type L2R_LR, the positive label first, the weights of the raw features (scaling
+// folded in) and the intercept as LIBLINEAR's bias feature (bias 1). Throws ConfigError for
+// labels LIBLINEAR cannot write (it writes them as whole numbers).
+void put_liblinear_model(const Model& model, AtomicFile& file);
 
 }  // namespace dsgd

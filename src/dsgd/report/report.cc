@@ -9,6 +9,7 @@
 #include "dsgd/model/kernel.h"
 #include "dsgd/text.h"
 #include "dsgd/train/memory.h"
+#include "dsgd/report/training_report.h"
 #include "dsgd/version.h"
 
 namespace dsgd {
@@ -41,13 +42,6 @@ double x_bytes(const SyntheticSpec& data) {
   const auto rows = static_cast<double>(data.samples);
   if (data.nnz == 0) return rows * static_cast<double>(data.features * size_of(data.dtype));
   return rows * static_cast<double>(data.nnz * (size_of(data.dtype) + sizeof(std::uint32_t)) + sizeof(std::uint64_t));
-}
-
-// Bytes of the synthetic training and test sets: X and the labels (one byte a row).
-double data_bytes(const SyntheticSpec& data) {
-  SyntheticSpec test = data;
-  test.samples = data.test_samples;
-  return x_bytes(data) + x_bytes(test) + static_cast<double>(data.samples + data.test_samples);
 }
 
 // Communication of rank 0 (every worker of the symmetric algorithms does the same).
@@ -329,33 +323,6 @@ void print_generation(std::FILE* out, const Environment& env) {
 }
 }  // namespace
 
-void print_report(std::FILE* out, const TrainReport& report) {
-  const RunReport& r = report.result;
-  fmt::print(out, "Samples: {} (test {})\nFeatures: {}\nEpochs: {}\nBatch: {} per worker\nWorkers: {}\n",
-             report.data.samples, report.data.test_samples, report.data.features, report.config.epochs,
-             report.config.batch, report.config.workers);
-  fmt::print(out, "Training time: {:.4f} s | train acc: {} | test acc: {} | test log-loss: {}\n", r.run.time_s,
-             score(r.train.accuracy), score(r.test.accuracy), score(r.test.log_loss, 5));
-  print_time_split(out, r.run);
-  fmt::print(out, "Response time: {:.4f} s (start of the run to its end; data generation {:.3f} s not included)\n",
-             r.run.response_time_s, report.env.generate_s);
-  print_generation(out, report.env);
-  if (report.env.peak_resident_bytes > 0 && report.env.backend == "threads") {
-    const double data = data_bytes(report.data);
-    const auto peak = static_cast<double>(report.env.peak_resident_bytes);
-    fmt::print(out, "Memory: peak resident {}, {:.2f}x the data's {} (training and test rows, features and labels)\n",
-               human_bytes(peak), peak / data, human_bytes(data));
-  }
-  print_communication(out, r.run, report.data.features);
-  print_exchange(out, r.run, report.data.features);
-  if (report.config.has_target()) print_target(out, report.config, r.run);
-  const std::string epochs = r.run.target.reached ? fmt::format("{:.3g}", r.run.target.epoch)  // (stopped early)
-                                                   : std::to_string(report.config.epochs);
-  fmt::print(out, "Memory-bandwidth bound ({}, {} x {} of X):\n", report.env.kernel_target, epochs,
-             human_bytes(x_bytes(report.data)));
-  print_bound(out, "this run", r);
-}
-
 void print_report(std::FILE* out, const BenchReport& report) {
   const RunReport& seq = report.sequential;
   const RunReport& par = report.parallel;
@@ -400,23 +367,7 @@ nlohmann::json report_header(const std::string& command) {
            {{"kernel_target", kernel_target()}, {"hardware_threads", std::thread::hardware_concurrency()}}}};
 }
 
-nlohmann::json synthetic_data_json(const SyntheticSpec& data, double generate_s) {
-  const bool sparse = data.nnz > 0;
-  return {{"source", "synthetic"},
-          {"path", nullptr},
-          {"rows", data.samples},
-          {"test_rows", data.test_samples},
-          {"features", data.features},
-          {"storage", sparse ? "sparse" : "dense"},
-          {"values", data.samples * (sparse ? data.nnz : data.features)},
-          {"load_s", generate_s}};
-}
-
 namespace {
-// The figures of a run's model on one set, as far as a synthetic run scores them.
-nlohmann::json metrics_json(const Metrics& m, std::size_t rows) {
-  return {{"rows", rows}, {"accuracy", m.accuracy}, {"log_loss", m.log_loss}};
-}
 // The header and the figures every training report shares with the file runs'.
 void add_run_keys(nlohmann::json& json, const std::string& command, const SyntheticSpec& data, const Environment& env) {
   json.update(report_header(command));
@@ -426,28 +377,11 @@ void add_run_keys(nlohmann::json& json, const std::string& command, const Synthe
   json["environment"]["generate_rows_s"] = env.generation.rows_s;
   json["environment"]["generated_bytes"] = env.generation.bytes;
   json["backend"] = env.backend;
-  json["data"] = synthetic_data_json(data, env.generate_s);
+  json["data"] = to_json(summary_of(data, Split::kTrain, env.generate_s, env.generation));
   json["sample_weights"] = nullptr;  // synthetic rows weigh 1
   json["load_s"] = env.generate_s;
 }
 }  // namespace
-
-nlohmann::json to_json(const TrainReport& report) {
-  const RunReport& r = report.result;
-  nlohmann::json json = run_json(r);
-  add_run_keys(json, "train", report.data, report.env);
-  json["target"] = target_json(report.config, r.run);  // met on the test rows
-  json["best_epoch"] = r.run.best_epoch;
-  json["train"] = metrics_json(r.train, report.data.samples);
-  json["test"] = report.data.test_samples > 0 ? metrics_json(r.test, report.data.test_samples) : nlohmann::json(nullptr);
-  json["model"] = nullptr;
-  json["early_stopping"] = nullptr;
-  json["config"] = config_json(report.data, report.config);
-  json["communication"] = communication_json(r.run);
-  json["exchange"] = exchange_json(r.run, report.config);
-  json["bound"] = bound_json(r.bandwidth_gbs, r.bound_s, r.bandwidth_source, r.random_reads_per_s, r.random_bound_s);
-  return json;
-}
 
 namespace {
 // A member of `j` at `path` ("communication.per_worker"): Error if it is not there.
@@ -526,9 +460,11 @@ RunReport run_report_from_json(const nlohmann::json& j) {
                                          : std::vector<double>{r.run.time_s};
   r.train = {number_at(j, "train.accuracy"), number_at(j, "train.log_loss")};
   r.test = {optional_number(j, "test.accuracy"), optional_number(j, "test.log_loss")};
-  r.bound_s = number_at(j, "bound.time_s");
-  r.bandwidth_gbs = number_at(j, "bound.read_bandwidth_gbs");
-  r.bandwidth_source = value_at<std::string>(j, "bound.source");
+  if (!member(j, "bound").is_null()) {  // (measured with --verbose only)
+    r.bound_s = number_at(j, "bound.time_s");
+    r.bandwidth_gbs = number_at(j, "bound.read_bandwidth_gbs");
+    r.bandwidth_source = value_at<std::string>(j, "bound.source");
+  }
   const double random_bound_s = optional_number(j, "bound.random_time_s");
   const double random_reads_per_s = optional_number(j, "bound.random_reads_per_s");
   r.random_bound_s = std::isnan(random_bound_s) ? 0.0 : random_bound_s;

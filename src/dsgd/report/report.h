@@ -41,13 +41,6 @@ struct Environment {
   GenerationTimes generation;  // generate_s split into first touch of the memory and the rows
 };
 
-struct TrainReport {
-  SyntheticSpec data;
-  TrainConfig config;
-  RunReport result;
-  Environment env;
-};
-
 struct BenchReport {
   SyntheticSpec data;
   TrainConfig config;  // config.workers: the parallel run's workers
@@ -60,15 +53,12 @@ struct BenchReport {
 // "[label] epoch 3/8  loss 0.123456  acc 0.98765  lr 0.2000  0.0123 s"
 void print_progress(std::FILE* out, const std::string& label, std::size_t epochs, const EpochProgress& p);
 
-void print_report(std::FILE* out, const TrainReport& report);
 void print_report(std::FILE* out, const BenchReport& report);
 
-[[nodiscard]] nlohmann::json to_json(const TrainReport& report);
-// The run of a train report's JSON read back (to_json(TrainReport)'s, and a data file run's,
-// which has the same keys): times, breakdown, steps, every worker's counters, epochs, weights,
-// scores and bounds; null numbers (NaN when written) read as NaN. How dsgd study reads the
-// report of a run it started in another process (an MPI job). Throws Error naming a missing or
-// mistyped key.
+// The run of a train report's JSON read back (training_report.h's to_json): times, breakdown,
+// steps, every worker's counters, epochs, weights, scores and bounds; null numbers (NaN when
+// written) read as NaN, a null bound as no bound (0). How dsgd study reads the report of a run
+// it started in another process (an MPI job). Throws Error naming a missing or mistyped key.
 [[nodiscard]] RunReport run_report_from_json(const nlohmann::json& report);
 [[nodiscard]] nlohmann::json to_json(const BenchReport& report);
 
@@ -114,8 +104,5 @@ void put_json(AtomicFile& file, const nlohmann::json& json);
 // What every JSON report begins with (schemas/report.schema.json): command, dsgd (the version)
 // and environment {kernel_target, hardware_threads}.
 [[nodiscard]] nlohmann::json report_header(const std::string& command);
-// The "data" object of a run on synthetic data (a file's comes from the CLI): source
-// "synthetic", rows, test_rows, features, storage, values, load_s (the generation).
-[[nodiscard]] nlohmann::json synthetic_data_json(const SyntheticSpec& data, double generate_s);
 
 }  // namespace dsgd

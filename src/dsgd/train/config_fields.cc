@@ -27,16 +27,15 @@ constexpr FieldRange kPositive{0, true};
 constexpr FieldRange kNonNegative{0, false};
 
 // The data's defaults, in words (train/defaults.h decides them).
-const std::string kEpochsDefault = fmt::format("{} (adagrad: about {} steps, 3 to {} epochs); after a warm start, this "
-                                               "many more",
-                                               kDataEpochs, kAdagradSteps, kDataEpochs);
+const std::string kEpochsDefault = fmt::format("{} (adagrad: about {} steps, 3 to {} epochs)", kDataEpochs, kAdagradSteps,
+                                               kDataEpochs);
 const std::string kBatchDefault = fmt::format("rows / (workers x {}), between {} and {}", kDataStepsPerEpoch,
                                               kDataMinBatch, kDataMaxBatch);
-const std::string kLrDefault = fmt::format("{} / (mean |x|^2 + 1) / workers, for the scaled x (adagrad: {} / workers)",
+const std::string kLrDefault = fmt::format("{} / (mean |x|^2 + 1) / workers (adagrad: {} / workers)",
                                            kDataRateScale, kAdagradRate);
 const std::string kStepEpochsDefault = fmt::format("{}", kDataStepEpochs);
 const std::string kOptimizerDefault =
-    fmt::format("adagrad where the data is stored sparse with {} columns or more, else sgd", kAdagradFromColumns);
+    fmt::format("adagrad for sparse data of {} columns or more, else sgd", kAdagradFromColumns);
 
 json steps_or_epoch(std::size_t steps) { return steps == 0 ? json("epoch") : json(steps); }
 std::size_t steps_of(const json& v) { return v.is_string() ? 0 : v.get<std::size_t>(); }
@@ -58,8 +57,7 @@ const std::array<ConfigField, 22> kFields = {{
      [](const TrainConfig& c) { return json(c.warmup_epochs); },
      [](TrainConfig& c, const json& v) { c.warmup_epochs = v.get<double>(); }},
     {"schedule", "--schedule", "schedule", FieldType::kChoice,
-     "The rate after the warm-up: constant; inverse-sqrt (the peak x sqrt(T/t), T one epoch or the warm-up); step "
-     "(x {lr_step_factor} every {lr_step_epochs})",
+     "The rate after the warm-up: constant, inverse-sqrt, or step (x {lr_step_factor} every {lr_step_epochs})",
      "step (adagrad: constant)", false, kSchedules, {},
      [](const TrainConfig& c) { return json(std::string(to_string(c.schedule))); },
      [](TrainConfig& c, const json& v) { c.schedule = parse_schedule(v.get<std::string>()); }},
@@ -72,79 +70,63 @@ const std::array<ConfigField, 22> kFields = {{
      [](const TrainConfig& c) { return json(c.step_factor); },
      [](TrainConfig& c, const json& v) { c.step_factor = v.get<double>(); }},
     {"bias", "--bias,!--no-bias", "fit_intercept", FieldType::kSwitch,
-     "Learn an intercept (not penalised by {l2}); without it z = x . w", "", false, {}, {},
+     "Learn an intercept (not penalised by {l2})", "", false, {}, {},
      [](const TrainConfig& c) { return json(c.bias); }, [](TrainConfig& c, const json& v) { c.bias = v.get<bool>(); }},
-    {"l2", "--l2", "l2", FieldType::kNumber, "L2 penalty: adds l2/2 |w|^2 to the mean log-loss (the bias is not penalised)",
+    {"l2", "--l2", "l2", FieldType::kNumber, "L2 penalty: adds l2/2 |w|^2 to the mean log-loss",
      "", false, {}, kNonNegative, [](const TrainConfig& c) { return json(c.l2); },
      [](TrainConfig& c, const json& v) { c.l2 = v.get<double>(); }},
     {"scale", "--scale", "scale", FieldType::kChoice,
-     "Feature scaling, stored in the model and folded into its weights: standardize ((x - mean) / std, the moments "
-     "from the training rows by an allreduce), maxabs (x / s, s the feature's largest |x| rounded up to a power of "
-     "two: zeros stay zeros, for sparse data), or none",
+     "Feature scaling, kept in the model: standardize ((x - mean) / std), maxabs (x / max |x|, zeros stay zeros), "
+     "or none",
      "standardize for dense data with some |x| > 1, maxabs for such sparse data, else none", true, kScalings, {},
      [](const TrainConfig& c) { return json(std::string(to_string(c.scale))); },
      [](TrainConfig& c, const json& v) { c.scale = parse_scaling(v.get<std::string>()); }},
     {"shuffle", "--shuffle,!--no-shuffle", "shuffle", FieldType::kSwitch,
-     "Shuffle each worker's shard every epoch (a seeded permutation)", "true", false, {}, {},
+     "Shuffle each worker's rows every epoch (seeded)", "true", false, {}, {},
      [](const TrainConfig& c) { return json(c.shuffle); }, [](TrainConfig& c, const json& v) { c.shuffle = v.get<bool>(); }},
     {"seed", "--seed", "random_state", FieldType::kCount,
-     "Seed of the synthetic data, of the held-out rows' choice and of the shuffles", "", false, {}, kNonNegative,
+     "Seed of the synthetic data, the held-out rows' choice and the shuffles", "", false, {}, kNonNegative,
      [](const TrainConfig& c) { return json(c.seed); }, [](TrainConfig& c, const json& v) { c.seed = v.get<std::uint64_t>(); }},
     {"workers", "-w,--workers", "workers", FieldType::kCount, "Workers that train, each a thread",
-     "the hardware threads, at most 4, fewer where more would not pay for themselves (the run says why)", true, {},
+     "the hardware threads, at most 4, fewer where more would not pay (the run says why)", true, {},
      FieldRange{1, false, 4096, false}, [](const TrainConfig& c) { return json(c.workers); },
      [](TrainConfig& c, const json& v) { c.workers = v.get<int>(); }},
     {"exchange", "--exchange", "exchange", FieldType::kChoice,
-     "How the workers sum sparse gradients each step: shared (threads of one process: their model replicas lie in "
-     "memory all of them read, and each touched column is summed and moved by one worker, into every replica), sparse "
-     "(each sends the indices and values its rows touched), dense (one allreduce of all d), or auto (shared for "
-     "threads once a replica is 32 MiB or more, else sparse while the lists are the cheaper to move); the same bits "
-     "every way. Dense data always exchanges densely",
+     "How workers sum sparse gradients: shared (threads: one model in shared memory), sparse (touched columns' lists), "
+     "dense (all d), or auto (by the cost of each); the same bits every way",
      "", false, kExchanges, {}, [](const TrainConfig& c) { return json(std::string(to_string(c.exchange))); },
      [](TrainConfig& c, const json& v) { c.exchange = parse_exchange(v.get<std::string>()); }},
     {"optimizer", "--optimizer", "optimizer", FieldType::kChoice,
-     "sgd: one rate for every column; adagrad: a column's rate divided by the root of its summed squared gradients, "
-     "so rare columns learn as fast as common ones",
+     "sgd (one rate), or adagrad (each column's rate over the root of its summed squared gradients)",
      kOptimizerDefault, false, kOptimizers, {},
      [](const TrainConfig& c) { return json(std::string(to_string(c.optimizer))); },
      [](TrainConfig& c, const json& v) { c.optimizer = parse_optimizer(v.get<std::string>()); }},
     {"sync_every", "--sync-every", "sync_every", FieldType::kStepsOrEpoch,
-     "When the workers communicate: 1, every step (the gradients summed as {exchange} says); K > 1, local SGD: each "
-     "worker takes K steps on its own rows with its own copy of the model, at the rate of one worker's batch ({lr}, "
-     "not {lr} x {workers}), then the models are averaged (one allreduce of d values), and at every epoch's end; or "
-     "epoch, once an epoch (Vowpal Wabbit's averaging per pass). The same seed and workers give the same bits on every "
-     "backend; only 1 gives the bits of sequential SGD on the global batch",
+     "1: sum the gradients every step; K > 1 or epoch: local SGD, each worker takes K steps (or an epoch) alone, "
+     "then the models are averaged",
      "", false, {}, {}, [](const TrainConfig& c) { return steps_or_epoch(c.sync_every); },
      [](TrainConfig& c, const json& v) { c.sync_every = steps_of(v); }},
     {"overlap", "--overlap", "overlap", FieldType::kSwitch,
-     "Overlap (pipelined SGD): each step's dense exchange travels while the worker computes the next step's gradient, "
-     "so every update but an epoch's first uses a gradient one step old (a different algorithm from plain SGD; the "
-     "same bits on every backend for the same seed and workers). The report says how much exchange time it hid. "
-     "Sparse data takes the dense exchange and update with it; checkpoints only at epochs' ends. Nothing to hide with "
-     "one worker: plain SGD",
+     "Send each step's gradient while the next is computed (updates use a gradient one step old; dense exchange)",
      "", false, {}, {}, [](const TrainConfig& c) { return json(c.overlap); },
      [](TrainConfig& c, const json& v) { c.overlap = v.get<bool>(); }},
     {"patience", "--patience", "", FieldType::kCount,
-     "Stop after this many epochs without a better held-out loss and keep the best epoch's model; 0: never (needs "
-     "held-out rows)",
+     "Stop after this many epochs without a better held-out loss, keeping the best epoch's model; 0: never",
      "", false, {}, kNonNegative, [](const TrainConfig& c) { return json(c.patience); },
      [](TrainConfig& c, const json& v) { c.patience = v.get<std::size_t>(); }},
     {"target_accuracy", "--target-accuracy", "", FieldType::kNumber,
-     "Stop once the held-out rows reach this accuracy, and report the step and the time it took: how strategies "
-     "({sync_every}, {overlap}, {exchange}, {workers}) are compared",
+     "Stop once the held-out rows reach this accuracy, and report when that was (to compare strategies)",
      "", false, {}, FieldRange{0, true, 1, false, true}, [](const TrainConfig& c) { return optional_number(c.target_accuracy); },
      [](TrainConfig& c, const json& v) { c.target_accuracy = number_of(v); }},
     {"target_loss", "--target-loss", "", FieldType::kNumber, "Stop once the held-out rows' mean log-loss is this or lower",
      "", false, {}, FieldRange{0, true, 0, true, true}, [](const TrainConfig& c) { return optional_number(c.target_loss); },
      [](TrainConfig& c, const json& v) { c.target_loss = number_of(v); }},
     {"target_every", "--target-every", "", FieldType::kStepsOrEpoch,
-     "Score the held-out rows for the target every STEPS steps as well as at every epoch's end, or only at epochs' "
-     "ends (epoch); each scoring is a pass over the held-out rows",
+     "Check the target every STEPS steps as well as at epochs' ends, or at epochs' ends only (epoch)",
      "", false, {}, {}, [](const TrainConfig& c) { return steps_or_epoch(c.target_every); },
      [](TrainConfig& c, const json& v) { c.target_every = steps_of(v); }},
     {"after_target", "--after-target", "", FieldType::kChoice,
-     "stop: end the run at the met target (its model is kept); continue: record where it was met and train to the "
-     "end, so that one run gives the time to the target and the final accuracy",
+     "At the target: stop (keep that model), or continue (record when, and train to the end)",
      "", false, kAfterTarget, {}, [](const TrainConfig& c) { return json(c.target_stop ? "stop" : "continue"); },
      [](TrainConfig& c, const json& v) { c.target_stop = v.get<std::string>() == "stop"; }},
 }};

@@ -37,14 +37,12 @@ WorkerChoice paying_workers(int most, const std::function<StepWork(int workers)>
     const StepWork work = work_of(most);
     const std::string what =
         step_seconds(work) < kMinStepSeconds
-            ? fmt::format("about {:.2g} us of work, too little to pay for synchronising them", 1e6 * step_seconds(work))
-            : fmt::format("up to {:.0f} of the {:.0f} columns each, whose exchange and update would cost more than "
-                          "the share of the kernel the others take",
+            ? fmt::format("{:.0f} rows a step each, {:.2g} us of work: too little to pay for their syncs",
+                          work.rows, 1e6 * step_seconds(work))
+            : fmt::format("up to {:.0f} of the {:.0f} columns a step each: their exchange would cost more than the "
+                          "kernel time it saves",
                           std::min(work.values, work.columns), work.columns);
-    choice.why = fmt::format("{} worker{} of {}: with {}, a step would give each {:.0f} rows x {:.1f} {} ({}) "
-                             "(--workers {} forces it)",
-                             w, w == 1 ? "" : "s", most, most, work.rows, work.rows > 0 ? work.values / work.rows : 0.0,
-                             work.sparse ? "non-zeros" : "values", what, most);
+    choice.why = fmt::format("{} worker{}, not {}: {} (--workers {} forces it)", w, w == 1 ? "" : "s", most, what, most);
   }
   return choice;
 }

@@ -25,14 +25,14 @@ case $case in
 kill|stop)
   timeout=3
   # Long enough to be mid-training when the signal comes (the watchdog ends it, not the epochs).
-  "$mpiexec" --oversubscribe -np 3 "$dsgd" train --backend mpi -n 30000 -d 8 --epochs 1000000 --batch 256 \
+  "$mpiexec" --oversubscribe -np 3 "$dsgd" train --backend mpi -n 30000 --features 8 --epochs 1000000 --batch 256 \
     --timeout $timeout >"$log" 2>&1 &
   job=$!
   for _ in $(seq 300); do  # wait until training runs (epoch lines appear)
-    grep -q "^\[train\] epoch" "$log" && break
+    grep -Eq "^ +[0-9]+ +[0-9]+\.[0-9]+ " "$log" && break
     sleep 0.1
   done
-  grep -q "^\[train\] epoch" "$log" || fail "training did not start"
+  grep -Eq "^ +[0-9]+ +[0-9]+\.[0-9]+ " "$log" || fail "training did not start"
   victim=$(pgrep -P $job -x dsgd | tail -n 1)
   [ -n "$victim" ] || fail "no rank process found"
   signal=$([ "$case" = kill ] && echo KILL || echo STOP)
@@ -70,10 +70,10 @@ file)
   same_model() {  # RANKS THREADS_PER_RANK OPTIONS...
     local np=$1 tpr=$2
     shift 2
-    "$dsgd" train "$@" --workers $((np * tpr)) --quiet --model "$dir/threads.model" >"$log" 2>&1 ||
+    "$dsgd" train "$@" --workers $((np * tpr)) --quiet -o "$dir/threads.model" >"$log" 2>&1 ||
       fail "threads run failed: $*"
     "$mpiexec" --oversubscribe --bind-to none -np "$np" "$dsgd" train --backend mpi --threads-per-rank "$tpr" "$@" \
-      --quiet --model "$dir/mpi.model" >"$log" 2>&1 || fail "mpi run failed: $*"
+      --quiet -o "$dir/mpi.model" >"$log" 2>&1 || fail "mpi run failed: $*"
     cmp -s "$dir/threads.model" "$dir/mpi.model" || fail "-np $np x $tpr differs from --workers $((np * tpr)): $*"
     echo "ok: -np $np x $tpr threads = --workers $((np * tpr)): $*"
   }
@@ -95,9 +95,9 @@ file)
   awk 'NF { n++; print; if (n % 7 == 3) print }' "$data/heart_scale" >"$dir/heart_twice"
   full=(--batch 100000 --epochs 5 --lr 0.5 --scale none --quiet)
   "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "$data/heart_scale" --weights "$dir/heart.weights" \
-    "${full[@]}" --model "$dir/weighted.model" >"$log" 2>&1 || fail "mpi run with weights failed"
+    "${full[@]}" -o "$dir/weighted.model" >"$log" 2>&1 || fail "mpi run with weights failed"
   "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "$dir/heart_twice" "${full[@]}" \
-    --model "$dir/twice.model" >"$log" 2>&1 || fail "mpi run on the doubled rows failed"
+    -o "$dir/twice.model" >"$log" 2>&1 || fail "mpi run on the doubled rows failed"
   paste <(sed -n '/^weights$/,/^end$/p' "$dir/weighted.model") <(sed -n '/^weights$/,/^end$/p' "$dir/twice.model") |
     awk 'NR > 1 && $1 != "end" { d = $1 - $2; if (d < 0) d = -d; m = $1 < 0 ? -$1 : $1; if (d > 1e-12 + 1e-10 * m) bad++; n++ }
          END { exit (n == 13 && bad == 0) ? 0 : 1 }' ||
@@ -106,21 +106,21 @@ file)
   # With the cache: the threads run writes it, each rank then loads only its rows of it.
   cp "$data/a9a.gz" "$dir/a9a.gz"
   same_model 2 1 "$dir/a9a.gz" --holdout 0.1 --cache
-  "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "$dir/a9a.gz" --cache --epochs 1 >"$log" 2>&1 ||
+  "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "$dir/a9a.gz" --cache --epochs 1 -v >"$log" 2>&1 ||
     fail "mpi run with the cache failed"
   grep -q "loaded from its cache" "$log" || fail "the ranks did not load the cache"
   # Without a cache, the ranks write it together; a threads run then loads it.
   rm "$dir/a9a.gz.dsgdcache"
-  "$mpiexec" --oversubscribe -np 3 "$dsgd" train --backend mpi "$dir/a9a.gz" --cache --epochs 2 \
-    --model "$dir/mpi.model" >"$log" 2>&1 || fail "mpi run writing the cache failed"
+  "$mpiexec" --oversubscribe -np 3 "$dsgd" train --backend mpi "$dir/a9a.gz" --cache --epochs 2 -v \
+    -o "$dir/mpi.model" >"$log" 2>&1 || fail "mpi run writing the cache failed"
   grep -q "written by the ranks together" "$log" || fail "the ranks did not write the cache"
-  "$dsgd" train "$dir/a9a.gz" --cache --epochs 2 --workers 3 --model "$dir/threads.model" >"$log" 2>&1 ||
+  "$dsgd" train "$dir/a9a.gz" --cache --epochs 2 -v --workers 3 -o "$dir/threads.model" >"$log" 2>&1 ||
     fail "threads run on the ranks' cache failed"
   grep -q "loaded from its cache" "$log" || fail "the threads run did not load the ranks' cache"
   cmp -s "$dir/threads.model" "$dir/mpi.model" || fail "the model from the ranks' cache differs"
   echo "ok: the ranks write the cache together, a threads run loads it"
   "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "$data/bad_value.libsvm" \
-    --model "$dir/bad.model" >"$log" 2>&1
+    -o "$dir/bad.model" >"$log" 2>&1
   rc=$?
   [ $rc -eq 1 ] || fail "a malformed file exited $rc, not 1"
   [ "$(grep -c "dsgd: error: .*bad_value.libsvm:2: bad value 'x' for feature 2" "$log")" = 1 ] ||
@@ -128,7 +128,7 @@ file)
   [ -z "$(ls "$dir" | grep bad)" ] || fail "a model file was left behind"
   echo "ok: malformed file reported once, exit 1, no model"
   "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "$data/heart_scale" \
-    --model "$dir/no/such/folder/m.model" >"$log" 2>&1
+    -o "$dir/no/such/folder/m.model" >"$log" 2>&1
   rc=$?
   [ $rc -eq 1 ] || fail "an unwritable model path exited $rc, not 1"
   [ "$(grep -c "dsgd: error: .*m.model: cannot create a file here" "$log")" = 1 ] ||
@@ -139,12 +139,12 @@ file)
 resume)
   dir=$(mktemp -d)
   trap 'rm -rf "$log" "$dir"; pkill -KILL -P "${job:-0}" 2>/dev/null' EXIT
-  "$dsgd" gen -n 40000 -d 20 --noise 0.05 -o "$dir/d.svm" >"$log" 2>&1 || fail "gen failed"
+  "$dsgd" gen -n 40000 --features 20 --noise 0.05 -o "$dir/d.svm" >"$log" 2>&1 || fail "gen failed"
   opts=("$dir/d.svm" --epochs 120 --quiet)
-  "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "${opts[@]}" --model "$dir/whole.model" >"$log" 2>&1 ||
+  "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "${opts[@]}" -o "$dir/whole.model" >"$log" 2>&1 ||
     fail "the uninterrupted job failed"
   "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "${opts[@]}" --checkpoint "$dir/ck" \
-    --checkpoint-every 200 --model "$dir/killed.model" >"$log" 2>&1 &
+    --checkpoint-every 200 -o "$dir/killed.model" >"$log" 2>&1 &
   job=$!
   for _ in $(seq 600); do  # until the third checkpoint is written
     [ "$(ls "$dir/ck" 2>/dev/null | grep -c '^ckpt-.*dsgdckpt$')" -ge 3 ] && break
@@ -158,9 +158,9 @@ resume)
   ls "$dir/ck" | grep -q tmp && fail "a checkpoint's temporary was left: $(ls "$dir/ck")"
   echo "ok: killed at $(ls "$dir/ck" | tail -n 1)"
   "$mpiexec" --oversubscribe -np 2 "$dsgd" train --backend mpi "${opts[@]}" --resume "$dir/ck" \
-    --model "$dir/resumed.model" >"$log" 2>&1 || fail "the resumed job failed"
+    -o "$dir/resumed.model" >"$log" 2>&1 || fail "the resumed job failed"
   cmp -s "$dir/whole.model" "$dir/resumed.model" || fail "the resumed job's model differs from the uninterrupted one's"
-  "$dsgd" train "${opts[@]}" --workers 2 --resume "$dir/ck" --model "$dir/threads.model" >"$log" 2>&1 ||
+  "$dsgd" train "${opts[@]}" --workers 2 --resume "$dir/ck" -o "$dir/threads.model" >"$log" 2>&1 ||
     fail "the threads run resumed from the job's checkpoint failed"
   cmp -s "$dir/whole.model" "$dir/threads.model" || fail "the threads run resumed from it differs"
   echo "ok: resumed on MPI and on threads, the uninterrupted job's model byte for byte"

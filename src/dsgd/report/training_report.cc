@@ -1,0 +1,236 @@
+#include "dsgd/report/training_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "dsgd/report/report.h"
+#include "dsgd/text.h"
+#include "dsgd/train/config_fields.h"
+#include "dsgd/train/memory.h"
+
+namespace dsgd {
+
+DataSummary summary_of(const std::string& path, const ReadResult& read) {
+  DataSummary d;
+  d.path = path;
+  d.rows = read.total_rows;
+  d.features = read.data.features();
+  d.values = read.values;
+  d.sparse = read.data.layout() == Layout::kSparse;
+  d.dtype = read.data.dtype();
+  d.labels = read.labels;
+  d.load_s = read.seconds;
+  d.from_cache = read.from_cache;
+  d.dropped_values = read.dropped;
+  return d;
+}
+
+DataSummary summary_of(const SyntheticSpec& spec, Split split, double generate_s, const GenerationTimes& times) {
+  DataSummary d;
+  d.rows = split == Split::kTrain ? spec.samples : spec.test_samples;
+  d.features = spec.features;
+  d.sparse = spec.nnz > 0;
+  d.values = d.rows * (d.sparse ? spec.nnz : spec.features);
+  d.dtype = spec.dtype;
+  d.labels = {0, 1};
+  d.load_s = generate_s;
+  d.synthetic = spec;
+  d.generation = times;
+  return d;
+}
+
+namespace {
+
+std::string labels_text(const LabelMap& labels) { return labels.text(0) + "/" + labels.text(1); }
+
+// A score with `digits` decimals, or n/a for a score of no rows (NaN).
+std::string score(double value, int digits) {
+  if (std::isnan(value)) return "n/a";
+  return fmt::format("{:.{}f}", value, digits);
+}
+
+}  // namespace
+
+std::string describe(const DataSummary& d) {
+  const double cells = static_cast<double>(d.rows) * static_cast<double>(d.features);
+  if (d.is_synthetic()) {
+    const SyntheticSpec& s = *d.synthetic;
+    const std::string storage =
+        d.sparse ? fmt::format("sparse ({} non-zeros a row, {}, Zipf {})", s.nnz, to_string(s.values), s.zipf)
+                 : fmt::format("dense {}", to_string(d.dtype));
+    return fmt::format("synthetic: {} rows x {} features, {}, labels 0/1{}, generated in {:.3g} s", d.rows, d.features,
+                       storage, s.noise > 0 ? fmt::format(" ({:g} flipped)", s.noise) : "", d.load_s);
+  }
+  const std::string storage =
+      d.sparse ? fmt::format("sparse ({:.3g}% non-zero)", cells > 0 ? 100.0 * static_cast<double>(d.values) / cells : 0.0)
+               : std::string("dense");
+  return fmt::format("{}: {} rows x {} features, {}, labels {}, {} in {:.3g} s", printable(d.path), d.rows, d.features,
+                     storage, labels_text(d.labels), d.from_cache ? "loaded from its cache" : "read", d.load_s);
+}
+
+nlohmann::json to_json(const DataSummary& d) {
+  nlohmann::json j = {{"source", d.is_synthetic() ? "synthetic" : "file"},
+                      {"path", d.is_synthetic() ? nlohmann::json(nullptr) : nlohmann::json(d.path)},
+                      {"rows", d.rows},
+                      {"features", d.features},
+                      {"storage", d.sparse ? "sparse" : "dense"},
+                      {"values", d.values},
+                      {"dtype", std::string(to_string(d.dtype))},
+                      {"labels", {{"negative", d.labels.negative}, {"positive", d.labels.positive}}},
+                      {"dropped_values", d.dropped_values},
+                      {"load_s", d.load_s},
+                      {"from_cache", d.from_cache}};
+  if (d.is_synthetic()) {
+    const SyntheticSpec& s = *d.synthetic;
+    j["synthetic"] = {{"samples", s.samples},
+                      {"test_samples", s.test_samples},
+                      {"noise", s.noise},
+                      {"seed", s.seed},
+                      {"nnz", s.nnz},
+                      {"zipf", s.zipf},
+                      {"values", std::string(to_string(s.values))},
+                      {"first_touch_s", d.generation.first_touch_s},
+                      {"generate_rows_s", d.generation.rows_s},
+                      {"generated_bytes", d.generation.bytes}};
+  }
+  return j;
+}
+
+void print_training_plan(std::FILE* out, const TrainConfig& c, std::size_t rows, const std::string& workers_note,
+                         const std::string& where) {
+  const double peak = c.lr * c.workers;
+  std::string rate = fmt::format("{} at {:.3g}", to_string(c.optimizer), peak);
+  if (c.schedule == LrSchedule::kStep) {
+    rate += fmt::format(", x{:g} every {:g} epochs", c.step_factor, c.step_epochs);
+  } else if (c.schedule == LrSchedule::kInverseSqrt) {
+    rate += ", falling as 1/sqrt(steps)";
+  }
+  if (c.workers > 1 && c.warmup_epochs > 0) rate += fmt::format(" (from {:.3g} over {:g} epochs)", c.lr, c.warmup_epochs);
+  const char* scaled = c.scale == Scaling::kStandardize ? "; standardized" : c.scale == Scaling::kMaxAbs ? "; scaled by max |x|" : "";
+  const std::size_t per_step = c.batch * static_cast<std::size_t>(c.workers);
+  fmt::print(out, "Train   {}, batch {} x {} ({} steps an epoch), {}{}{}\n", plural(c.epochs, "epoch"), c.batch,
+             plural(static_cast<std::size_t>(c.workers), "worker"), (rows + per_step - 1) / std::max<std::size_t>(per_step, 1),
+             rate, scaled, where.empty() ? "" : "; " + where);
+  if (!workers_note.empty()) fmt::print(out, "Note    {}\n", workers_note);
+  std::fflush(out);
+}
+
+void EpochTable::row(const EpochProgress& p) {
+  const int width = std::max<int>(5, static_cast<int>(std::to_string(epochs_).size()));
+  if (!header_) {
+    header_ = true;
+    held_out_ = !std::isnan(p.holdout_loss);
+    fmt::print(out_, "  {:>{}}  {:>10}{}  {:>8}  {:>9}\n", "epoch", width, "loss",
+               held_out_ ? fmt::format("  {:>13}  {:>12}", "held-out loss", "held-out acc") : "", "rate", "seconds");
+  }
+  const std::string held = held_out_ ? fmt::format("  {:>13}  {:>12}", score(p.holdout_loss, 6),
+                                                   score(p.holdout_accuracy, 5))
+                                     : "";
+  fmt::print(out_, "  {:>{}}  {:>10}{}  {:>8}  {:>9.4f}\n", p.epoch, width, score(p.loss, 6), held,
+             fmt::format("{:.4g}", p.lr), p.time_s);
+  std::fflush(out_);
+}
+
+namespace {
+
+void print_scores(std::FILE* out, const char* label, const Evaluation& e, bool first, bool verbose) {
+  fmt::print(out, "{:<8}{:<9}accuracy {}  log-loss {}  AUC {}{}  ({} rows)\n", first ? "Result" : "", label,
+             score(e.accuracy, 4), score(e.log_loss, 5), score(e.auc, 4),
+             verbose ? fmt::format("  precision {}  recall {}  F1 {}", score(e.precision, 4), score(e.recall, 4),
+                                   score(e.f1, 4))
+                     : "",
+             e.rows);
+}
+
+}  // namespace
+
+void print_training_summary(std::FILE* out, const TrainingReport& r, bool verbose) {
+  const RunResult& run = r.run;
+  const TrainConfig& c = r.config;
+  print_scores(out, "train", r.train, true, verbose);
+  if (r.holdout) print_scores(out, "held-out", *r.holdout, false, verbose);
+  if (r.test_scores) print_scores(out, "test", *r.test_scores, false, verbose);
+  if (c.has_target()) print_target(out, c, run);
+  const std::string kept = c.patience > 0 ? fmt::format(" (kept epoch {} of {})", run.best_epoch, run.epochs.size()) : "";
+  const std::string weights = fmt::format("{} weights{}{}", run.model.features(),
+                                          c.bias ? fmt::format(" + bias {:.6g}", run.model.bias) : "", kept);
+  if (r.model_path.empty()) {
+    fmt::print(out, "Model   {}; not saved (-o FILE saves it)\n", weights);
+  } else {
+    fmt::print(out, "Model   {}; written to {}\n", weights, r.model_path == "-" ? "standard output" : printable(r.model_path));
+  }
+  const double load_s = r.data.load_s + (r.test ? r.test->load_s : 0.0);
+  fmt::print(out, "Time    {:.4f} s: {} {:.4f} s, training {:.4f} s ({} steps)\n", load_s + run.time_s,
+             r.data.is_synthetic() ? "generating" : "loading", load_s, run.time_s, run.steps);
+  if (!verbose) return;
+
+  print_time_split(out, run);
+  if (r.bound) {
+    const RunBounds& b = *r.bound;
+    fmt::print(out, "Bound   memory bandwidth {:.1f} GB/s ({}): the epochs' X take at least {:.3g} s; training took {:.2f}x that\n",
+               b.bandwidth_gbs, b.source, b.time_s, run.time_s / b.time_s);
+    if (b.random_time_s > 0)
+      fmt::print(out, "Bound   random reads {:.0f} M/s: one read a non-zero takes at least {:.3g} s; training took {:.2f}x that\n",
+                 b.random_reads_per_s / 1e6, b.random_time_s, run.time_s / b.random_time_s);
+  }
+  if (run.per_worker.size() > 1) {  // one worker exchanges nothing
+    print_communication(out, run, run.model.features());
+    print_exchange(out, run, run.model.features());
+  }
+  if (r.peak_resident_bytes > 0)
+    fmt::print(out, "Memory  peak resident {} (this process)\n", human_bytes(static_cast<double>(r.peak_resident_bytes)));
+  print_evaluation(out, "Train", r.train);
+  if (r.holdout) print_evaluation(out, "Held-out", *r.holdout);
+  if (r.test_scores) print_evaluation(out, "Test", *r.test_scores);
+}
+
+nlohmann::json to_json(const TrainingReport& r) {
+  const RunResult& run = r.run;
+  nlohmann::json j = report_header("train");
+  j["environment"]["peak_resident_bytes"] = r.peak_resident_bytes;
+  const auto optional = [](const auto& value, auto&& make) {
+    return value ? nlohmann::json(make(*value)) : nlohmann::json(nullptr);
+  };
+  const auto evaluation = [](const Evaluation& e) { return to_json(e); };
+  j.update({{"backend", r.backend},
+            {"processes", r.backend == "mpi" ? nlohmann::json{{"ranks", r.ranks}, {"threads_per_rank", r.threads_per_rank}}
+                                             : nlohmann::json(nullptr)},
+            {"data", to_json(r.data)},
+            {"test_data", optional(r.test, [](const DataSummary& d) { return to_json(d); })},
+            {"sample_weights", r.sample_weights},
+            {"config", to_json(r.config)},
+            {"workers_note", r.workers_note.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.workers_note)},
+            {"load_s", r.data.load_s + (r.test ? r.test->load_s : 0.0)},
+            {"time_s", run.time_s},
+            {"response_time_s", run.response_time_s},
+            {"compute_s", run.compute_s},
+            {"exchange_s", run.exchange_s},
+            {"comm_s", run.comm_s},
+            {"wait_s", run.wait_s},
+            {"communication", communication_json(run)},
+            {"exchange", exchange_json(run, r.config)},
+            {"bound", optional(r.bound, [](const RunBounds& b) {
+               return bound_json(b.bandwidth_gbs, b.time_s, b.source, b.random_reads_per_s, b.random_time_s);
+             })},
+            {"steps", run.steps},
+            {"best_epoch", run.best_epoch},
+            {"epochs", to_json(run.epochs)},
+            {"train", to_json(r.train)},
+            {"holdout", optional(r.holdout, evaluation)},
+            {"test", optional(r.test_scores, evaluation)},
+            {"target", target_json(r.config, run)},
+            {"early_stopping", r.config.patience == 0
+                                   ? nlohmann::json(nullptr)
+                                   : nlohmann::json{{"on", r.holdout ? "holdout" : "test"},
+                                                    {"patience", r.config.patience},
+                                                    {"best_epoch", run.best_epoch}}},
+            {"weights", run.model.weights},
+            {"bias", run.model.bias},
+            {"model", r.model_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.model_path)},
+            {"init", r.init_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.init_path)}});
+  return j;
+}
+
+}  // namespace dsgd

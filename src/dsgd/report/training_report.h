@@ -1,0 +1,102 @@
+#pragma once
+// The report of one `dsgd train` run, on a data file or on synthetic data, on threads or MPI:
+// one text layout and one JSON shape (schemas/report.schema.json) whatever the data and the
+// backend. The command line fills a TrainingReport once the run is scored; rank 0 prints it.
+//
+// The text, in order: Data (and Test) lines, the Train line (what will run), the epoch table
+// as epochs end, then Result, Model and Time; --verbose adds the engineering detail (time split,
+// memory-bandwidth bounds, communication, exchange, peak memory, confusion matrices).
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "dsgd/data/labels.h"
+#include "dsgd/data/reader.h"
+#include "dsgd/data/synthetic.h"
+#include "dsgd/model/metrics.h"
+#include "dsgd/train/config.h"
+#include "dsgd/train/run.h"
+
+namespace dsgd {
+
+// What a run trained (or scored) on: a file read, or rows generated.
+struct DataSummary {
+  std::string path;  // "" for synthetic rows
+  std::size_t rows = 0;
+  std::size_t features = 0;
+  std::size_t values = 0;  // non-zeros
+  bool sparse = false;
+  DType dtype = DType::kF64;
+  LabelMap labels;
+  double load_s = 0;  // reading (or loading the cache), or generating
+  bool from_cache = false;
+  std::size_t dropped_values = 0;  // a test file's values beyond the model's features
+  std::optional<SyntheticSpec> synthetic;  // the generator's settings
+  GenerationTimes generation;              // synthetic: generate_s's split
+  [[nodiscard]] bool is_synthetic() const noexcept { return synthetic.has_value(); }
+};
+[[nodiscard]] DataSummary summary_of(const std::string& path, const ReadResult& read);
+// A split of synthetic data (its rows: spec.samples or spec.test_samples).
+[[nodiscard]] DataSummary summary_of(const SyntheticSpec& spec, Split split, double generate_s,
+                                     const GenerationTimes& times = {});
+// "a9a: 32561 rows x 123 features, sparse (11.3% non-zero), labels -1/+1, read in 0.031 s"
+[[nodiscard]] std::string describe(const DataSummary& data);
+// {source, path, rows, features, storage, values, dtype, labels, load_s, from_cache, dropped_values[, synthetic]}
+[[nodiscard]] nlohmann::json to_json(const DataSummary& data);
+
+// The memory-bandwidth bounds of a run (--verbose: measured, or from this boot's cache).
+struct RunBounds {
+  double bandwidth_gbs = 0;
+  double time_s = 0;  // the epochs' bytes of X at that bandwidth
+  std::string source;
+  double random_reads_per_s = 0;  // sparse rows; 0 for dense
+  double random_time_s = 0;       // the epochs' non-zeros at that rate
+};
+
+struct TrainingReport {
+  DataSummary data;
+  std::optional<DataSummary> test;
+  TrainConfig config;  // as trained
+  std::string backend = "threads";
+  int ranks = 1;
+  int threads_per_rank = 1;
+  std::string workers_note;  // why fewer workers ran than the machine has, or ""
+  nlohmann::json sample_weights;  // null: every row weighs 1
+  RunResult run;
+  Evaluation train;  // the training rows (with a holdout: those not held out)
+  std::optional<Evaluation> holdout;
+  std::optional<Evaluation> test_scores;
+  std::optional<RunBounds> bound;  // measured with --verbose only
+  std::string model_path;          // "" when no model was written
+  std::string init_path;           // --init
+  std::size_t peak_resident_bytes = 0;
+};
+
+// "Train   30 epochs of 17 steps, batch 16 on 1 worker, sgd at 3.5 (halved every 5 epochs)"
+// and, under it, why fewer workers than the machine has.
+void print_training_plan(std::FILE* out, const TrainConfig& config, std::size_t rows, const std::string& workers_note,
+                         const std::string& where);
+
+// The epoch table, a row as each epoch ends: epoch, training loss, held-out loss and accuracy
+// (when the run scores held-out rows every epoch), rate, seconds. The header comes with the
+// first row.
+class EpochTable {
+ public:
+  EpochTable(std::FILE* out, std::size_t epochs) : out_(out), epochs_(epochs) {}
+  void row(const EpochProgress& p);
+
+ private:
+  std::FILE* out_;
+  std::size_t epochs_;
+  bool header_ = false;
+  bool held_out_ = false;
+};
+
+// Result, Model and Time; with `verbose`, the engineering detail after them.
+void print_training_summary(std::FILE* out, const TrainingReport& report, bool verbose);
+
+[[nodiscard]] nlohmann::json to_json(const TrainingReport& report);
+
+}  // namespace dsgd
