@@ -368,9 +368,8 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
     if (features != 0 && features != init->params.features())
       throw ConfigError(fmt::format("--features {} differs from the {} features of --init {}", features,
                                     init->params.features(), file.init));
-    read_options.features = init->params.features();
-    read_options.width_from = "--init " + file.init;
-    read_options.exact_width = true;
+    read_options.model_features = init->params.features();
+    read_options.model_from = "--init " + file.init;
     read_options.labels = init->labels;
     read_options.csv_schema = init->input.csv;
   }

@@ -268,6 +268,49 @@ TEST(CsvReader, HeaderAndLastColumnLabel) {
   EXPECT_EQ(r.labels, (LabelMap{0, 1}));
 }
 
+// Read for a model trained on a CSV file: its columns by name in any order (on any number of
+// threads, with or without the cache the training read wrote), the label where the model's was
+// in a file without a header.
+TEST(CsvReader, AModelsColumnsAreMatchedByName) {
+  const std::string dir = ::testing::TempDir() + "dsgd_reader_schema_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/train.csv") << "y,a,b\n1,0.5,2\n0,-1,0\n1,0,1.5\n";
+  std::ofstream(dir + "/swapped.csv") << "b,a,y\n2,0.5,1\n0,-1,0\n1.5,0,1\n";
+  std::ofstream(dir + "/bare.csv") << "1,0.5,2\n0,-1,0\n1,0,1.5\n";
+  ReadOptions train;
+  train.label_column = "y";
+  train.cache = true;
+  const ReadResult trained = read(dir + "/train.csv", train);
+  ASSERT_TRUE(trained.csv.has_value());
+  EXPECT_EQ(trained.csv->label, 0U);
+  EXPECT_EQ(trained.csv->features(), (std::vector<std::string>{"a", "b"}));
+  for (const int threads : {1, 3}) {
+    for (const std::string name : {"swapped.csv", "bare.csv"}) {
+      ReadOptions o;
+      o.csv_schema = trained.csv;
+      o.labels = trained.labels;
+      o.features = 2;
+      o.drop_beyond = true;
+      o.threads = threads;
+      const ReadResult r = read(dir + "/" + name, o);
+      for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(row(r.data, i), row(trained.data, i)) << name << " row " << i;
+      EXPECT_EQ(std::vector<std::uint8_t>(r.data.labels().begin(), r.data.labels().end()),
+                std::vector<std::uint8_t>(trained.data.labels().begin(), trained.data.labels().end()));
+    }
+  }
+  // The training read's cache serves the model's columns only in its own order.
+  ReadOptions cached;
+  cached.label_column = "y";
+  cached.cache = true;
+  cached.csv_schema = CsvSchema{true, {"b", "a", "y"}, 2};
+  (void)read(dir + "/train.csv", train);  // (loaded from the cache it wrote)
+  const ReadResult other = read(dir + "/train.csv", cached);
+  EXPECT_FALSE(other.from_cache);
+  EXPECT_NE(other.cache_note.find("not the model's, in the model's order"), std::string::npos) << other.cache_note;
+  EXPECT_EQ(row(other.data, 0), (Row{{0, 2}, {1, 0.5}}));  // the model's order: b, then a
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CsvReader, WithoutHeaderEveryLineIsARow) {
   const ReadResult r = read("no_header.csv");
   EXPECT_EQ(r.data.rows(), 3U);

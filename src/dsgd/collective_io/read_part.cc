@@ -290,8 +290,8 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
   }
   // The same information on every process, so the same failure (if any) on every process.
   shared_errors(path, [&] {
+    const auto [d, dense] = shape(path, options, rows, result.values, result.highest_index, result.highest_index_line);
     result.labels = settle_labels(path, seen, rows, options);
-    const auto [d, dense] = shape(path, options, rows, result.values, result.highest_index);
     result.data = build(part, result.labels, d, dense, options.dtype, first_row_of(rows, rank));
     return 0;
   });

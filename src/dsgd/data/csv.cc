@@ -197,8 +197,8 @@ void parse_csv(std::string_view text, const CsvColumns& columns, const ParseLimi
       const std::size_t column = columns.feature[k];
       if (limits.features != 0 && column + 1 > limits.features) {
         if (!limits.drop_beyond)
-          throw LineError{out.lines, fmt::format("column {} is feature {}, {}", quoted(columns.names[k]), column + 1,
-                                                 beyond(limits))};
+          throw LineError{out.lines, fmt::format("column {} is feature {}, beyond --features {}",
+                                                 quoted(columns.names[k]), column + 1, limits.features)};
         if (x != 0.0 && out.dropped++ == 0) out.first_dropped_line = out.lines;
         continue;
       }

@@ -115,7 +115,7 @@ void parse_libsvm(std::string_view text, const ParseLimits& limits, ParsedRows& 
       previous = index;
       if (limits.features != 0 && index > limits.features) {
         if (!limits.drop_beyond)
-          throw LineError{line, fmt::format("feature index {} {}", index, beyond(limits))};
+          throw LineError{line, fmt::format("feature index {} beyond --features {}", index, limits.features)};
         if (out.dropped++ == 0) out.first_dropped_line = line;
         continue;
       }

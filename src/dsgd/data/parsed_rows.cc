@@ -6,11 +6,6 @@
 
 namespace dsgd::detail {
 
-std::string beyond(const ParseLimits& limits) {
-  if (limits.width_from == "--features") return "beyond --features " + std::to_string(limits.features);
-  return "beyond the " + std::to_string(limits.features) + " features of " + std::string(limits.width_from) +
-         ": the data is wider than that model";
-}
 
 void ParsedRows::add_label(double label) {
   labels.push_back(label);

@@ -24,12 +24,9 @@ struct LineError {
 struct ParseLimits {
   std::size_t features = 0;  // 0: no limit (the dimension comes from the data)
   bool drop_beyond = false;  // true: drop values beyond `features` (counted); false: LineError
-  std::string_view width_from = "--features";  // what set `features`, for the error
   // Rows may come without a label (data to predict on): LIBSVM rows that start with index:value.
   bool labels_optional = false;
 };
-// "beyond --features 13", or "beyond the 13 features of --init m.model".
-[[nodiscard]] std::string beyond(const ParseLimits& limits);
 
 // The arrays grow by appending; they sit on huge pages (page faults on a VM are dear: a 400 MB
 // file's rows fault in hundreds of thousands of 4 KiB pages otherwise).

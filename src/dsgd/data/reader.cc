@@ -92,21 +92,18 @@ TextFile::TextFile(const std::string& path, const ReadOptions& options) : bytes(
   if (columns.label != kNoLabel) schema = CsvSchema{columns.header, columns.names, columns.label};
   const auto feature_columns =
       static_cast<std::size_t>(std::count_if(columns.feature.begin(), columns.feature.end(), [](std::size_t j) { return j != kNoLabel; }));
-  if (options.exact_width && options.features != 0 && feature_columns != options.features)
+  if (options.model_features != 0 && feature_columns != options.model_features)
     throw InputError(path, 1, fmt::format("{} feature columns{}, and {} has {} features: a model of another width",
                                           feature_columns,
                                           columns.label != kNoLabel ? " and the label " + quoted(columns.names[columns.label]) : "",
-                                          options.width_from, options.features));
+                                          options.model_from, options.model_features));
   if (!columns.header) return;
   header_lines = 1;
   rows = newline == std::string_view::npos ? std::string_view() : rows.substr(newline + 1);
 }
 
 ParsedPart TextFile::parse(std::string_view part, std::size_t first_line, const ReadOptions& options) const {
-  const ParseLimits limits{.features = options.features,
-                           .drop_beyond = options.drop_beyond,
-                           .width_from = options.width_from,
-                           .labels_optional = options.labels_optional};
+  const ParseLimits limits{options.features, options.drop_beyond, options.labels_optional};
   const std::vector<std::string_view> pieces = line_chunks(part, std::max(1, options.threads));
   ParsedPart out;
   out.chunks.resize(pieces.size());
@@ -198,8 +195,14 @@ Dataset build(const ParsedPart& part, const LabelMap& labels, std::size_t d, boo
 }
 
 std::pair<std::size_t, bool> shape(const std::string& path, const ReadOptions& options, std::size_t rows,
-                                   std::size_t values, std::size_t highest) {
-  const std::size_t d = options.features != 0 ? options.features : highest;
+                                   std::size_t values, std::size_t highest, std::size_t highest_line) {
+  if (options.model_features != 0 && highest > options.model_features)
+    throw InputError(path, highest_line,
+                     fmt::format("feature index {}: the data has {} features and {} has {}: a model of another width",
+                                 highest, highest, options.model_from, options.model_features));
+  const std::size_t d = options.model_features != 0 ? options.model_features
+                        : options.features != 0      ? options.features
+                                                     : highest;
   if (d == 0) throw InputError(path, 0, "no row has any feature");
   const double density = static_cast<double>(values) / (static_cast<double>(rows) * static_cast<double>(d));
   const bool dense = options.storage == Storage::kDense ||
@@ -217,8 +220,10 @@ namespace {
 // Why a current cache cannot give what `options` ask for (empty when it can): the errors and
 // warnings of those cases name lines, which only the text has.
 std::string unserved(const CacheFile& cache, const ReadOptions& options) {
-  if (options.features != 0 && cache.highest_index() > options.features)
-    return fmt::format("not used (indices above {} are reported by line, from the text)", options.features);
+  for (const std::size_t limit : {options.features, options.model_features}) {
+    if (limit != 0 && cache.highest_index() > limit)
+      return fmt::format("not used (indices above {} are reported by line, from the text)", limit);
+  }
   if (options.labels && !options.labels_optional) {
     for (const CachedLabel& l : cache.labels()) {
       if (!options.labels->classify(l.value))
@@ -250,8 +255,8 @@ ReadResult read_cache(const std::string& path, const CacheFile& cache, const Rea
                     .cache_note = "loaded from " + cache_path_of(path)};
   std::vector<SeenLabel> seen;
   for (const CachedLabel& l : cache.labels()) seen.push_back({l.value, l.line});
+  const auto [d, dense] = shape(path, options, cache.rows(), cache.values(), cache.highest_index(), 0);
   result.labels = settle_labels(path, seen, cache.rows(), options);
-  const auto [d, dense] = shape(path, options, cache.rows(), cache.values(), cache.highest_index());
   result.data = cache.build(begin, end, result.labels, d, dense, options.dtype, options.threads);
   return result;
 }
@@ -360,8 +365,9 @@ ReadResult read_data(const std::string& path, const ReadOptions& options) {
                     .first_dropped_line = part.first_dropped_line,
                     .unlabelled = part.unlabelled,
                     .csv = file.schema};
+  // (The width first: data of another width than a model's is refused as that, not by its labels.)
+  const auto [d, dense] = shape(path, options, part.rows, part.values, part.highest_index, part.highest_index_line);
   result.labels = settle_labels(path, part.labels, part.rows, options);
-  const auto [d, dense] = shape(path, options, part.rows, part.values, part.highest_index);
   result.data = build(part, result.labels, d, dense, options.dtype, 0);
   if (options.cache) result.cache_note = write_cache_of(path, *source, file, part, result, options, why);
   result.seconds = seconds_since(start);

@@ -43,8 +43,10 @@ struct ReadOptions {
   // or, with drop_beyond (a test file read for a model), dropped and counted.
   std::size_t features = 0;
   bool drop_beyond = false;
-  std::string width_from = "--features";  // what set `features` ("--init m.model"), for its error
-  bool exact_width = false;  // a CSV file must have `features` feature columns (a model to go on training)
+  // A model to go on training (--init): the data may be narrower (LIBSVM), never wider, and a CSV
+  // file has exactly its feature columns; refused naming both widths and `model_from`.
+  std::size_t model_features = 0;
+  std::string model_from;
   // The known label mapping (a model's); otherwise the file's two label values, larger positive.
   std::optional<LabelMap> labels;
   // Data to predict on (needs `labels` and `features`, a model's): rows may come without a label

@@ -80,9 +80,10 @@ struct TextFile {
                             std::size_t first_row);
 
 // The dimension and storage (dense?) of a file of `rows` rows, `values` non-zeros, highest
-// index `highest`.
+// index `highest` (first on `highest_line`, 0: not known); throws InputError for data wider
+// than options.model_features.
 [[nodiscard]] std::pair<std::size_t, bool> shape(const std::string& path, const ReadOptions& options, std::size_t rows,
-                                                 std::size_t values, std::size_t highest);
+                                                 std::size_t values, std::size_t highest, std::size_t highest_line);
 
 // What a cache of `path` read with `options` must match.
 [[nodiscard]] CacheSource cache_source(const std::string& path, const ReadOptions& options);
