@@ -63,11 +63,12 @@ Handler add_gen_command(CLI::App& app) {
     std::vector<AtomicFile*> outputs = {&train_file};
     if (test_file) outputs.push_back(&*test_file);
     commit_together(outputs);
-    fmt::print("dsgd: wrote {} rows x {} features to {}, labels {}\n", train_rows, o.data.spec.features,
-               o.output == "-" ? "standard output" : o.output, labels.describe());
-    if (test_file)
-      fmt::print("dsgd: wrote {} rows x {} features to {}, labels {}\n", test_rows, o.data.spec.features,
-                 o.test_output == "-" ? "standard output" : o.test_output, labels.describe());
+    const auto wrote = [&](std::size_t rows, const std::string& path) {
+      fmt::print("Wrote   {} rows x {} features to {} (labels {}/{})\n", rows, o.data.spec.features,
+                 path == "-" ? "standard output" : path, labels.text(0), labels.text(1));
+    };
+    wrote(train_rows, o.output);
+    if (test_file) wrote(test_rows, o.test_output);
     return 0;
   };
 }

@@ -7,6 +7,7 @@
 #include "dsgd/error.h"
 #include "dsgd/model/logistic.h"
 #include "dsgd/model/metrics.h"
+#include "dsgd/text.h"
 #include "dsgd/report/report.h"
 #include "dsgd/report/training_report.h"
 #include "dsgd/timer.h"
@@ -165,8 +166,13 @@ Handler add_eval_command(CLI::App& app) {
     const Scored s = score_file(o.scoring, false);
     const Evaluation e = evaluate_scores(s.z, s.read.data.labels(), o.threshold);
     const double time_s = seconds_since(start);
-    fmt::print("Model {}: {} features, labels {}\n", o.scoring.model, s.model.params.features(), s.model.labels.describe());
-    print_evaluation(stdout, o.scoring.data, e);
+    const LinearModel& m = s.model.params;
+    fmt::print("Model   {}: {} weights{}, labels {}/{}{}\n", printable(o.scoring.model), m.features(),
+               m.bias != 0 ? fmt::format(" + bias {:.6g}", m.bias) : "", s.model.labels.text(0), s.model.labels.text(1),
+               m.standardization ? ", scaled" : "");
+    fmt::print("Data    {}\n", describe(summary_of(o.scoring.data, s.read)));
+    print_scores(stdout, "Result  ", e, true);
+    print_confusion(stdout, "", e, s.model.labels);
     if (json) {
       nlohmann::json report = report_header("eval");
       report.update(to_json(e));

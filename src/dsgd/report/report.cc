@@ -277,19 +277,30 @@ void print_progress(std::FILE* out, const std::string& label, std::size_t epochs
   std::fflush(out);
 }
 
-void print_evaluation(std::FILE* out, const std::string& title, const Evaluation& e) {
-  fmt::print(out, "{} ({} rows): accuracy {}  log-loss {}  AUC {}  precision {}  recall {}  F1 {}\n", title, e.rows,
-             score(e.accuracy), score(e.log_loss, 5), score(e.auc, 5), score(e.precision, 4), score(e.recall, 4),
-             score(e.f1, 4));
-  const std::size_t width = std::max<std::size_t>(
-      8, std::to_string(std::max({e.true_positives, e.false_positives, e.true_negatives, e.false_negatives})).size());
-  if (e.threshold != 0.5) fmt::print(out, "  decisions at probability > {}\n", e.threshold);
-  fmt::print(out, "  confusion matrix    predicted 0  predicted 1\n");
-  fmt::print(out, "    actual 0         {:>{}}  {:>{}}\n", e.true_negatives, width + 3, e.false_positives, width + 3);
-  fmt::print(out, "    actual 1         {:>{}}  {:>{}}\n", e.false_negatives, width + 3, e.true_positives, width + 3);
+void print_scores(std::FILE* out, const std::string& title, const Evaluation& e, bool full) {
+  fmt::print(out, "{}accuracy {}  log-loss {}  AUC {}{}  ({} rows)\n", title, score(e.accuracy), score(e.log_loss, 5),
+             score(e.auc, 4),
+             full ? fmt::format("  precision {}  recall {}  F1 {}", score(e.precision, 4), score(e.recall, 4),
+                                score(e.f1, 4))
+                  : "",
+             e.rows);
   if (e.non_finite > 0)
-    fmt::print(out, "  {} rows have a non-finite score (NaN or Inf; the first is row {}), not counted above\n",
+    fmt::print(out, "{:<8}{} rows have a non-finite score (NaN or Inf; the first is row {}), not counted\n", "",
                e.non_finite, e.first_non_finite + 1);
+}
+
+void print_confusion(std::FILE* out, const std::string& title, const Evaluation& e, const LabelMap& labels) {
+  const std::string negative = labels.text(0), positive = labels.text(1);
+  const std::size_t width = std::max<std::size_t>(
+      {12, std::to_string(std::max({e.true_positives, e.false_positives, e.true_negatives, e.false_negatives})).size(),
+       10 + std::max(negative.size(), positive.size())});
+  const std::string decided = e.threshold != 0.5 ? fmt::format(" (positive where the probability > {})", e.threshold) : "";
+  fmt::print(out, "{:<8}{:<12}{:>{}}  {:>{}}{}\n", title, "", "predicted " + negative, width, "predicted " + positive,
+             width, decided);
+  fmt::print(out, "{:<8}{:<12}{:>{}}  {:>{}}\n", "", "actual " + negative, e.true_negatives, width, e.false_positives,
+             width);
+  fmt::print(out, "{:<8}{:<12}{:>{}}  {:>{}}\n", "", "actual " + positive, e.false_negatives, width, e.true_positives,
+             width);
 }
 
 nlohmann::json to_json(const Evaluation& e) {

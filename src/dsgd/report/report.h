@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dsgd/data/atomic_file.h"
+#include "dsgd/data/labels.h"
 #include "dsgd/data/synthetic.h"
 #include "dsgd/model/metrics.h"
 #include "dsgd/train/config.h"
@@ -88,9 +89,12 @@ void print_time_split(std::FILE* out, const RunResult& run);
 // and, where MPI's own allreduce summed, that the bits may differ.
 void print_communication(std::FILE* out, const RunResult& run, std::size_t features);
 
-// "accuracy 0.8497  log-loss 0.32345  AUC 0.90121  precision 0.7200  recall 0.6012  F1 0.6553"
-// and the confusion matrix, indented under `title`.
-void print_evaluation(std::FILE* out, const std::string& title, const Evaluation& e);
+// "{title}accuracy 0.8497  log-loss 0.32345  AUC 0.9012  precision 0.7200  recall 0.6012  F1 0.6553
+// (16281 rows)" (`full`: with precision, recall and F1), and the rows of a non-finite score.
+void print_scores(std::FILE* out, const std::string& title, const Evaluation& e, bool full);
+// The confusion matrix under `title` (8 columns), in the labels' own values, and the threshold
+// of its decisions when it is not 0.5.
+void print_confusion(std::FILE* out, const std::string& title, const Evaluation& e, const LabelMap& labels);
 // {rows, accuracy, log_loss, auc, precision, recall, f1, confusion: {tp, fp, tn, fn}}; NaN as null.
 [[nodiscard]] nlohmann::json to_json(const Evaluation& e);
 

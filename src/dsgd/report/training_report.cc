@@ -60,13 +60,13 @@ std::string describe(const DataSummary& d) {
     const std::string storage =
         d.sparse ? fmt::format("sparse ({} non-zeros a row, {}, Zipf {})", s.nnz, to_string(s.values), s.zipf)
                  : fmt::format("dense {}", to_string(d.dtype));
-    return fmt::format("synthetic: {} rows x {} features, {}, labels 0/1{}, generated in {:.3g} s", d.rows, d.features,
+    return fmt::format("synthetic: {} rows x {} features, {}, labels 0/1{}, generated in {:.4f} s", d.rows, d.features,
                        storage, s.noise > 0 ? fmt::format(" ({:g} flipped)", s.noise) : "", d.load_s);
   }
   const std::string storage =
       d.sparse ? fmt::format("sparse ({:.3g}% non-zero)", cells > 0 ? 100.0 * static_cast<double>(d.values) / cells : 0.0)
                : std::string("dense");
-  return fmt::format("{}: {} rows x {} features, {}, labels {}, {} in {:.3g} s", printable(d.path), d.rows, d.features,
+  return fmt::format("{}: {} rows x {} features, {}, labels {}, {} in {:.4f} s", printable(d.path), d.rows, d.features,
                      storage, labels_text(d.labels), d.from_cache ? "loaded from its cache" : "read", d.load_s);
 }
 
@@ -133,25 +133,13 @@ void EpochTable::row(const EpochProgress& p) {
   std::fflush(out_);
 }
 
-namespace {
-
-void print_scores(std::FILE* out, const char* label, const Evaluation& e, bool first, bool verbose) {
-  fmt::print(out, "{:<8}{:<9}accuracy {}  log-loss {}  AUC {}{}  ({} rows)\n", first ? "Result" : "", label,
-             score(e.accuracy, 4), score(e.log_loss, 5), score(e.auc, 4),
-             verbose ? fmt::format("  precision {}  recall {}  F1 {}", score(e.precision, 4), score(e.recall, 4),
-                                   score(e.f1, 4))
-                     : "",
-             e.rows);
-}
-
-}  // namespace
 
 void print_training_summary(std::FILE* out, const TrainingReport& r, bool verbose) {
   const RunResult& run = r.run;
   const TrainConfig& c = r.config;
-  print_scores(out, "train", r.train, true, verbose);
-  if (r.holdout) print_scores(out, "held-out", *r.holdout, false, verbose);
-  if (r.test_scores) print_scores(out, "test", *r.test_scores, false, verbose);
+  print_scores(out, "Result  train    ", r.train, verbose);
+  if (r.holdout) print_scores(out, "        held-out ", *r.holdout, verbose);
+  if (r.test_scores) print_scores(out, "        test     ", *r.test_scores, verbose);
   if (c.has_target()) print_target(out, c, run);
   const std::string kept = c.patience > 0 ? fmt::format(" (kept epoch {} of {})", run.best_epoch, run.epochs.size()) : "";
   const std::string weights = fmt::format("{} weights{}{}", run.model.features(),
@@ -181,9 +169,9 @@ void print_training_summary(std::FILE* out, const TrainingReport& r, bool verbos
   }
   if (r.peak_resident_bytes > 0)
     fmt::print(out, "Memory  peak resident {} (this process)\n", human_bytes(static_cast<double>(r.peak_resident_bytes)));
-  print_evaluation(out, "Train", r.train);
-  if (r.holdout) print_evaluation(out, "Held-out", *r.holdout);
-  if (r.test_scores) print_evaluation(out, "Test", *r.test_scores);
+  print_confusion(out, "Train", r.train, r.data.labels);
+  if (r.holdout) print_confusion(out, "Held-out", *r.holdout, r.data.labels);
+  if (r.test_scores) print_confusion(out, "Test", *r.test_scores, r.data.labels);
 }
 
 nlohmann::json to_json(const TrainingReport& r) {
