@@ -107,7 +107,8 @@ void print_training_plan(std::FILE* out, const TrainConfig& c, std::size_t rows,
   } else if (c.schedule == LrSchedule::kInverseSqrt) {
     rate += ", falling as 1/sqrt(steps)";
   }
-  if (c.workers > 1 && c.warmup_epochs > 0) rate += fmt::format(" (from {:.3g} over {:g} epochs)", c.lr, c.warmup_epochs);
+  if (c.workers > 1 && c.warmup_epochs > 0)
+    rate += fmt::format(" (from {:.3g} over {:g} epoch{})", c.lr, c.warmup_epochs, c.warmup_epochs == 1 ? "" : "s");
   const char* scaled = c.scale == Scaling::kStandardize ? "; standardized" : c.scale == Scaling::kMaxAbs ? "; scaled by max |x|" : "";
   const std::size_t per_step = c.batch * static_cast<std::size_t>(c.workers);
   fmt::print(out, "Train   {}, batch {} x {} ({} steps an epoch), {}{}{}\n", plural(c.epochs, "epoch"), c.batch,
