@@ -16,6 +16,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "cli_fixture.h"
@@ -85,6 +86,52 @@ TEST_F(CliTest, WithoutDataCommandsPrintUsage) {
   const Result synthetic = dsgd("train --synthetic -q --epochs 1");
   EXPECT_EQ(synthetic.code, 0) << synthetic.err;
   EXPECT_TRUE(synthetic.out.empty()) << synthetic.out;
+}
+
+// Renamed options keep working, each with one line naming its new spelling; the new spellings
+// work without a word.
+TEST_F(CliTest, OldSpellingsWarnOnceAndWork) {
+  const std::string heart = data_file("heart_scale");
+  for (const auto& [old_args, new_args, warning] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"train -q " + heart + " --model a.txt", "train -q " + heart + " -o b.txt", "--model is now -o/--output"},
+           {"train -q " + heart + " --input-format libsvm -o a.txt", "train -q " + heart + " --format libsvm -o b.txt",
+            "--input-format is now --format"},
+           {"predict " + heart + " a.txt --threads 2", "predict " + heart + " a.txt --workers 2",
+            "--threads is now --workers"},
+           {"eval " + heart + " a.txt --threads 1", "eval " + heart + " a.txt -w 1", "--threads is now --workers"},
+           {"gen -n 10 -d 3 -o a.svm", "gen -n 10 --features 3 -o b.svm", "-d is now --features"}}) {
+    SCOPED_TRACE(old_args);
+    const Result old = dsgd(old_args);
+    const Result now = dsgd(new_args);
+    EXPECT_EQ(old.code, 0) << old.err;
+    EXPECT_EQ(now.code, 0) << now.err;
+    EXPECT_TRUE(old.err.starts_with("dsgd: warning: " + warning)) << old.err;
+    EXPECT_EQ(std::count(old.err.begin(), old.err.end(), '\n'), 1) << old.err;
+    EXPECT_EQ(now.err, "");
+    EXPECT_EQ(old.out.size(), now.out.size());  // (predict, eval: the same text)
+  }
+  EXPECT_EQ(read_text(path("a.txt")), read_text(path("b.txt")));
+  // The model is named once: MODEL and -o together are refused.
+  const Result twice = dsgd("train " + heart + " m.txt -o n.txt");
+  EXPECT_EQ(twice.code, 2);
+  expect_one_line_error(twice);
+}
+
+// The memory-bandwidth probe runs only where its figure is shown: a plain train writes nothing
+// under the cache folder (and allocates no probe buffer); -v measures it and caches it there.
+TEST_F(CliTest, OnlyVerboseRunsTheBandwidthProbe) {
+  const std::string heart = data_file("heart_scale");
+  const std::string cache = "XDG_CACHE_HOME=" + quoted(path("cache"));
+  for (const std::string& args : {"train -q " + heart, "train " + heart + " --workers 2 -o m.txt",
+                                  "eval " + heart + " m.txt", "predict " + heart + " m.txt -o p.txt",
+                                  std::string("train --synthetic -n 2000 -q")}) {
+    EXPECT_EQ(dsgd_env(cache, args).code, 0) << args;
+    EXPECT_FALSE(fs::exists(path("cache"))) << args << " wrote under its cache folder";
+  }
+  const Result verbose = dsgd_env(cache, "train " + heart + " -v");
+  EXPECT_EQ(verbose.code, 0) << verbose.err;
+  EXPECT_TRUE(has_line_starting(verbose.out, "Bound   memory bandwidth ")) << verbose.out;
+  EXPECT_TRUE(fs::exists(path("cache/dsgd/bandwidth.json")));
 }
 
 // Outside mpirun (this test's environment), --backend mpi says how to start it.
