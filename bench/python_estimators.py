@@ -32,7 +32,7 @@ import dsgd
 
 def load_seed(program, folder):
     train, test = os.path.join(folder, "seed.svm"), os.path.join(folder, "seed_test.svm")
-    subprocess.run([program, "gen", "-n", "1000000", "-d", "20", "--test-samples", "200000", "-o", train,
+    subprocess.run([program, "gen", "-n", "1000000", "--features", "20", "--test-samples", "200000", "-o", train,
                     "--test-output", test], check=True, capture_output=True)
     X, y = load_svmlight_file(train, n_features=20)
     Xt, yt = load_svmlight_file(test, n_features=20)

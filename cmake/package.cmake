@@ -11,3 +11,4 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/dsgdConfigVersion.c
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/dsgdConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/dsgdConfigVersion.cmake
         DESTINATION ${dsgd_cmake_dir})
 install(FILES LICENSE README.md CHANGELOG.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -59,8 +59,8 @@ from compare_liblinear import labels_of, split  # noqa: E402  (the 4:1 split and
 
 DEFAULT_SETS = ["seed", "ijcnn1:ijcnn1.t", "news20_binary.libsvm", "sparse"]
 SYNTHETIC = {
-    "seed": ["-n", "1000000", "-d", "20"],
-    "sparse": ["-n", "1000000", "-d", "4194304", "--nnz", "40", "--zipf", "1.1", "--noise", "0.05"],
+    "seed": ["-n", "1000000", "--features", "20"],
+    "sparse": ["-n", "1000000", "--features", "4194304", "--nnz", "40", "--zipf", "1.1", "--noise", "0.05"],
 }
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1"}
 

@@ -3,7 +3,7 @@
 //
 //   # dsgd logistic-regression model
 //   format dsgd-model 2
-//   dsgd 0.6.0
+//   dsgd 0.5.0
 //   features 123
 //   bias -0.6931471805599453
 //   labels -1 1
@@ -21,7 +21,7 @@
 // Numbers are written in the shortest form that reads back to the same bits, so a model
 // survives a save/load round trip exactly. Reading checks everything: the format and its
 // version, every number, the weight count against `features`, and the closing `end` line.
-// Format 1 (dsgd 0.5) is read too: it has no input section (the input is not known).
+// Format 1 (dsgd 0.4) is read too: it has no input section (the input is not known).
 #include <string>
 
 #include <nlohmann/json.hpp>
