@@ -1,7 +1,7 @@
 # Sourced by the scripts: the Debian packages a dsgd build needs (dsgd_packages), and
 # install_missing, which installs those of its arguments that are not installed yet (apt-get
 # update only then; sudo unless root). Safe to run again.
-dsgd_packages=(g++ cmake ninja-build libcli11-dev libfmt-dev nlohmann-json3-dev libhwy-dev zlib1g-dev libxxhash-dev
+dsgd_packages=(g++ cmake ninja-build ccache libcli11-dev libfmt-dev nlohmann-json3-dev libhwy-dev zlib1g-dev libxxhash-dev
                libgtest-dev libgmock-dev libbenchmark-dev libopenmpi-dev openmpi-bin help2man python3 python3-jsonschema
                liblinear-tools iproute2 procps pybind11-dev python3-dev python3-numpy python3-scipy python3-sklearn python3-pytest gnuplot-nox)
 # clang 14 with libFuzzer and its sanitizer runtimes, and llvm-symbolizer for the reports' stacks.

@@ -108,7 +108,11 @@ int train_synthetic(const DataOptions& data, TrainOptions& train, const BackendO
     report.bound = run_bounds(rows.train, epochs, threads, cluster);
   }
   nlohmann::json record = to_json(report.config);
-  record["data"] = to_json(report.data)["synthetic"];
+  record["data"] = {{"source", "synthetic"},         {"samples", spec.samples},
+                    {"features", spec.features},     {"test_samples", spec.test_samples},
+                    {"noise", spec.noise},           {"seed", spec.seed},
+                    {"dtype", to_string(spec.dtype)}, {"nnz", spec.nnz},
+                    {"zipf", spec.zipf},             {"values", to_string(spec.values)}};
   return finish_training(report, Model{report.run.model, {0, 1}, std::move(record), "", {}}, train, out, cluster);
 }
 

@@ -15,13 +15,28 @@
 
 namespace dsgd::testing_support {
 
-// A copy of test file `name` in a fresh folder of its own (so its cache is written there).
+// The folders copy_of made, removed when the test program ends.
+struct MadeFolders {
+  std::vector<std::string> paths;
+  ~MadeFolders() {
+    for (const std::string& p : paths) {
+      std::error_code ignored;
+      std::filesystem::remove_all(p, ignored);
+    }
+  }
+};
+inline MadeFolders& made_folders() {
+  static MadeFolders folders;
+  return folders;
+}
+
 // A copy of test file `name` in a folder of its own, new (mkdtemp: a folder a process of a
-// reused pid left behind is never met again).
+// reused pid left behind is never met again; so its cache is written there), removed at exit.
 inline std::string copy_of(const std::string& name) {
   namespace fs = std::filesystem;
   std::string pattern = (fs::path(testing::TempDir()) / "dsgd_test_XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
+  made_folders().paths.push_back(pattern);
   const fs::path to = fs::path(pattern) / name;
   fs::copy_file(fs::path(DSGD_TEST_DATA) / name, to, fs::copy_options::overwrite_existing);
   return to.string();

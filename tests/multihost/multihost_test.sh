@@ -71,7 +71,6 @@ kill|cut)
     victim=$((RANDOM % hosts)) after=$((15 + RANDOM % 21))
     [ "$case" = cut ] && victim=$((1 + RANDOM % (hosts - 1)))
     after=$((after / 10)).$((after % 10))
-    start=$(date +%s%N)
     on_hosts -n $hosts "--$case" "$victim@$after" -- "$dsgd" train --backend mpi "${opts[@]}" --timeout $timeout \
       --checkpoint "$dir/ck" --checkpoint-every 100 -o "$dir/killed.model"
     rc=$?
@@ -86,7 +85,10 @@ kill|cut)
       fail "the $case job left a model that is not the uninterrupted one"
     fi
     trials=$((trials + 1))
-    took=$(((end - start) / 1000000 - ${after%.*} * 1000 - ${after#*.} * 100))
+    # From the fault itself, as namespace-hosts stamped it (not from the namespaces' set-up).
+    at=$(grep -oE "(link cut|rank killed \(pid [0-9]+\)) at [0-9]+" "$log" | grep -oE "[0-9]+$" | head -n 1)
+    [ -n "$at" ] || fail "namespace-hosts did not say when the $case came"
+    took=$(((end - at) / 1000000))
     [ $took -le $(((timeout + slack) * 1000)) ] ||
       fail "the job ended $took ms after the $case, more than the timeout $timeout s and $slack s of teardown"
     grep -Eq "rank $victim is lost|ran rank $victim$|process rank $victim .*(exited|killed)|rank $victim .*signal" "$log" ||
