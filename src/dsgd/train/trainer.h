@@ -21,14 +21,14 @@
 #include "dsgd/comm/communicator.h"
 #include "dsgd/data/dataset.h"
 #include "dsgd/model/linear_model.h"
+#include "dsgd/train/callbacks.h"
 #include "dsgd/train/checkpoint.h"
 #include "dsgd/train/config.h"
 #include "dsgd/train/exchange.h"
 #include "dsgd/train/state.h"
+#include "dsgd/train/sync/local_gradient.h"
 
 namespace dsgd {
-
-using EpochCallback = std::function<void(const EpochProgress&)>;
 
 struct WorkerResult {
   LinearModel model;
@@ -43,12 +43,6 @@ struct WorkerResult {
   bool sparse_update = false;  // the lazy update on touched coordinates ran (update.h)
   double touched_share = 0;    // mean over steps of the share of the d coordinates the summed gradient touched
   TargetResult target;         // with a target (config.has_target()): whether and where it was met
-};
-
-// Rows [rows.begin, rows.end) of `data`; data == nullptr means none.
-struct Shard {
-  const Dataset* data = nullptr;
-  RowRange rows;
 };
 
 // What one worker works on.

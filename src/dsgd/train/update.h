@@ -88,7 +88,7 @@ inline constexpr std::size_t kSharedFromBytes = std::size_t{32} << 20;
 // data is sparse and the start model has no standardisation with a non-zero mean. A collective:
 // the lazy update with exchange shared, or auto with replicas of kSharedFromBytes or more,
 // shares the model between workers that can share memory (comm.shared_block); shared where
-// they cannot is a ConfigError.
+// they cannot is a ConfigError. The update refers to `config`, which must outlive it.
 [[nodiscard]] std::unique_ptr<Update> make_update(const TrainConfig& config, const LinearModel& start,
                                                   bool sparse_data, Communicator& comm);
 
