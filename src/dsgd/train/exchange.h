@@ -1,6 +1,6 @@
 #pragma once
-// How the workers combine their gradients each step: what is sent, and in which form. A
-// strategy is one class behind the Exchange seam; the trainer's loop does not change with it.
+// How the every-step synchronisation (sync/every_step.h) sums the workers' gradients: what is
+// sent, and in which form; one class a way, behind the Exchange seam.
 //
 // Contract. reduce() is a collective: every worker calls it once per step, in the same step,
 // with its own StepGradient (step_gradient.h), and afterwards every worker holds the same sum
@@ -20,8 +20,8 @@
 //            step's total entries (the same number on every worker), dense otherwise; the first
 //            step is dense (it counts the entries, and a first list of unknown size could be
 //            more than one MPI message carries).
-// Dense data has no touched sets: its exchange is always dense. With overlap (trainer.h) the
-// dense exchange runs in two halves (DenseExchange::start and finish), the next step's gradient
+// Dense data has no touched sets: its exchange is always dense. Overlap (sync/overlap.h) runs
+// the dense exchange in two halves (DenseExchange::start and finish), the next step's gradient
 // computed between them.
 #include <cstddef>
 #include <cstdint>
@@ -34,14 +34,14 @@
 
 namespace dsgd {
 
-// What the exchange did over a run.
+// What a run's synchronisation sent, and how often (each strategy fills its own fields).
 struct ExchangeStats {
   std::uint64_t dense_steps = 0;
   std::uint64_t sparse_steps = 0;
   std::uint64_t shared_steps = 0;
   std::uint64_t entries = 0;  // (index, value) pairs the workers sent in sparse steps, all together
-  // Local SGD (TrainConfig::sync_every != 1, trainer.h): steps taken without an exchange, and
-  // the model averages between them.
+  // Local SGD (sync/local_sgd.h): steps taken without an exchange, and the model averages
+  // between them.
   std::uint64_t local_steps = 0;
   std::uint64_t model_averages = 0;
   // Overlap (TrainConfig::overlap): steps whose exchange travelled while the next step's

@@ -1,18 +1,10 @@
 #pragma once
-// The SPMD training loop: the same code for 1 and for W workers, on any Communicator.
-//
-// Every worker owns a contiguous shard of the rows. In each step it computes the gradient sum of
-// its next micro-batch (up to `batch` rows; none once its shard is used up: the local step),
-// the workers sum (gradient, row count, loss, hits, bias gradient) as the Exchange strategy
-// decides (exchange.h: dense, sparse or auto; the same bits), and every worker applies the
-// identical update (update.h)
-//   w -= lr(step) * (gradient_sum / global_count + l2 * w),   b -= lr(step) * bias_sum / global_count
-// to its own replica of the model. Dividing the sum by the global count weighs every row the
-// same, also when batches differ in size (short last batches, uneven shards); with sample
-// weights the sums and the count are weighted (kernel.h), so a row of weight 2 is the row
-// twice. All workers agree on the number of steps per epoch up front (from the largest shard,
-// found by an allreduce), so nobody skips a collective. Standardisation moments and the held-out loss for early stopping
-// are allreduced the same way, so every worker takes the same decisions.
+// The SPMD training loop, the same for 1 and for W workers on any Communicator: each worker
+// takes steps on its shard of the rows, the synchronisation strategy (sync/sync.h) sums and
+// applies them, and the callbacks (callbacks.h) see every step and epoch. Guarantees: every
+// worker ends with the same model, the same seed and workers give the same bits on every
+// backend, and one worker is sequential SGD. Called by run.h's train_on_threads and
+// train_on_cluster, one call a worker.
 #include <atomic>
 #include <cstddef>
 #include <functional>
