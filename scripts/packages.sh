@@ -7,6 +7,10 @@ dsgd_packages=(g++ cmake ninja-build ccache libcli11-dev libfmt-dev nlohmann-jso
 # clang 14 with libFuzzer and its sanitizer runtimes, and llvm-symbolizer for the reports' stacks.
 dsgd_fuzz_packages=(clang-14 libclang-rt-14-dev llvm-14)
 
+# ccache (in every build: setup.sh and the presets) keeps what it compiled in ~/.cache/ccache;
+# paths under this checkout are hashed relative to it, so another clone of it hits the cache too.
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
+
 install_missing() {
   local missing=() p sudo=""
   for p in "$@"; do

@@ -71,7 +71,8 @@ void check_paths(const NamedPaths& outputs, const NamedPaths& inputs) {
 
 void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype) {
   auto* group = "Data files";
-  app.add_option("--format", input.format, "auto (CSV for *.csv, *.csv.gz; else LIBSVM), libsvm or csv")
+  app.add_option("--format", input.format,
+                 "auto (by the name: *.csv CSV, *.libsvm or *.svm LIBSVM; else LIBSVM, or a model's own), libsvm or csv")
       ->group(group)
       ->type_name("auto|libsvm|csv")
       ->check(CLI::Validator(
@@ -90,7 +91,7 @@ void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype) {
                 {"auto", "dense", "sparse"})
       ->group(group);
   app.add_option("--label-column", input.label_column,
-                 "CSV: the label's column, by header name or 0-based position [default: 'label', else the last]")
+                 "CSV: the label's column, by header name or 0-based position [default: a model's; 'label'; the last]")
       ->group(group)
       ->type_name("NAME|N");
   app.add_flag("--cache", input.cache,

@@ -82,7 +82,7 @@ int train_synthetic(const DataOptions& data, TrainOptions& train, const BackendO
   if (!quiet) {
     fmt::print("Data    {}\n", describe(report.data));
     if (report.test) fmt::print("Test    synthetic: {} rows of the same true weights\n", report.test->rows);
-    print_training_plan(stdout, config, spec.samples, report.workers_note,
+    print_training_plan(stdout, config, 0, report.workers_note,
                         cluster != nullptr ? fmt::format("{} ranks x {} threads", cluster->size(), threads) : "");
   }
 

@@ -375,6 +375,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   }
   if (!file.class_weight.empty()) (void)parse_class_weights(file.class_weight);  // a bad value fails before the read
   ReadResult data = reader(file.data, read_options);
+  if (file.model_format == "liblinear") require_liblinear_labels(data.labels);  // (before training, not after)
   TrainingReport report;
   report.backend = cluster != nullptr ? "mpi" : "threads";
   if (cluster != nullptr) {
@@ -435,7 +436,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
       }
     }
     if (!quiet) {
-      print_training_plan(stdout, config, data.total_rows, report.workers_note,
+      print_training_plan(stdout, config, start_epoch, report.workers_note,
                           cluster != nullptr ? fmt::format("{} ranks x {} threads", cluster->size(), reader.threads) : "");
       if (config.patience > 0 && !file.holdout)
         fmt::print("Note    early stopping on --test {}: the test set picks the epoch, so its figures are optimistic "

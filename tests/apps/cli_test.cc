@@ -662,12 +662,12 @@ TEST_F(CliTest, GenWritesSparseRowsAsLibsvmOnly) {
 TEST_F(CliTest, DefaultWorkersPayForThemselves) {
   const Result small = dsgd("train " + data_file("heart_scale") + " --epochs 1");
   ASSERT_EQ(small.code, 0) << small.err;
-  EXPECT_NE(small.out.find(" x 1 worker "), std::string::npos) << small.out;
+  EXPECT_NE(small.out.find(" x 1 worker,"), std::string::npos) << small.out;
   if (std::thread::hardware_concurrency() >= 2) {
     EXPECT_TRUE(has_line_starting(small.out, "Note    1 worker, not ")) << small.out;
     EXPECT_NE(small.out.find("--workers"), std::string::npos);
   }
   const Result forced = dsgd("train " + data_file("heart_scale") + " --epochs 1 --workers 2");
-  EXPECT_NE(forced.out.find(" x 2 workers "), std::string::npos) << forced.out;
+  EXPECT_NE(forced.out.find(" x 2 workers,"), std::string::npos) << forced.out;
   EXPECT_FALSE(has_line_starting(forced.out, "Note")) << forced.out;
 }

@@ -80,6 +80,44 @@ TEST_F(CliTest, ACsvModelReadsItsLabelColumnAndHeaderByName) {
   EXPECT_NE(no_label.err.find("no label column 'y'"), std::string::npos) << no_label.err;
 }
 
+// A warm start on a file whose header is in another order keeps the model's order: the model it
+// writes reads both files alike. A header that names a column twice is refused at training (a
+// model reads its columns by name); a file without a header takes a column named "label" as
+// the label; --label-column may give a position where the files have headers too.
+TEST_F(CliTest, CsvColumnsByNameHoldThroughWarmStartsAndLabelsByNameOrPlace) {
+  write_csv(path("t.csv"), {"y", "a", "b"}, kRows);
+  write_csv(path("swapped.csv"), {"b", "y", "a"}, reordered({2, 0, 1}));
+  ASSERT_EQ(dsgd("train -q t.csv first.model --label-column y --epochs 2").code, 0);
+  const Result warm = dsgd("train -q swapped.csv second.model --init first.model --epochs 2");
+  ASSERT_EQ(warm.code, 0) << warm.err;
+  EXPECT_NE(read_text(path("second.model")).find("column y\ncolumn a\ncolumn b\n"), std::string::npos)
+      << "the model's columns in its own order";
+  const json original = dsgd_json("eval t.csv second.model", "o.json");
+  const json swapped = dsgd_json("eval swapped.csv second.model", "s.json");
+  EXPECT_EQ(original.at("log_loss"), swapped.at("log_loss"));
+  EXPECT_EQ(dsgd("predict t.csv second.model").out, dsgd("predict swapped.csv second.model").out);
+  // --label-column as a position, with headers on both sides.
+  const json by_position = dsgd_json("eval swapped.csv second.model --label-column 1", "p.json");
+  EXPECT_EQ(by_position.at("log_loss"), swapped.at("log_loss"));
+
+  std::ofstream(path("twice.csv")) << "a,a,label\n1,2,0\n3,4,1\n";
+  const Result twice = dsgd("train twice.csv");
+  EXPECT_EQ(twice.code, 1);
+  expect_one_line_error(twice);
+  EXPECT_NE(twice.err.find("twice.csv:1: the header names column 'a' twice"), std::string::npos) << twice.err;
+
+  // A model of a file without a header (label last) reads a file whose header puts "label" first.
+  ASSERT_EQ(std::system(("tail -n +2 " + quoted(path("t.csv")) + " | awk -F, -v OFS=, '{ print $2, $3, $1 }' > " +
+                         quoted(path("bare.csv")))
+                            .c_str()),
+            0);
+  ASSERT_EQ(dsgd("train -q bare.csv bare.model --epochs 2").code, 0);
+  write_csv(path("labelled.csv"), {"label", "a", "b"}, kRows);
+  EXPECT_EQ(dsgd("predict labelled.csv bare.model").out, dsgd("predict bare.csv bare.model").out);
+  EXPECT_EQ(dsgd_json("eval labelled.csv bare.model", "l.json").at("log_loss"),
+            dsgd_json("eval bare.csv bare.model", "b.json").at("log_loss"));
+}
+
 TEST_F(CliTest, AReorderedCsvHeaderScoresAsTheOriginal) {
   const std::string csv = data_file("breast_cancer.csv");
   ASSERT_EQ(dsgd("train -q " + csv + " m.txt --label-column malignant --epochs 3").code, 0);

@@ -3,7 +3,7 @@
 
     shell_blocks_test.py DSGD_DIR SOURCE_DIR
 
-Each document's blocks run in order, with bash -e, in one scratch folder of their own that
+Each document's blocks run in order, with bash -euo pipefail, in one scratch folder of their own that
 holds a copy of examples/ (the shipped data files), with DSGD_DIR (the built dsgd) first on
 PATH, HOME in the scratch folder (nothing written outside it) and Open MPI allowed to run as
 root. A block right after the line `<!-- not run by the docs test: WHY -->` is skipped and
@@ -38,7 +38,7 @@ for doc in documents:
             skipped.append(f"{where}: {match.group('why').strip()}")
             continue
         try:
-            run = subprocess.run(["bash", "-eu", "-c", match.group("body")], cwd=scratch, env=env,
+            run = subprocess.run(["bash", "-euo", "pipefail", "-c", match.group("body")], cwd=scratch, env=env,
                                  capture_output=True, text=True, timeout=300)
             code, err = run.returncode, run.stderr
         except subprocess.TimeoutExpired:

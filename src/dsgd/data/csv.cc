@@ -73,21 +73,25 @@ void features_in_order(CsvColumns& c) {
 void map_to_schema(CsvColumns& c, const CsvSchema& schema, const std::string& label_column, bool label_optional) {
   const std::vector<std::string> model = schema.features();
   const std::size_t n = c.names.size();
+  // The label: --label-column's (a name or a position), else the model's label's name where
+  // both files have a header, else the column named "label" in a header, else the model's place.
+  const auto named = [&](const std::string& name) {
+    const auto it = std::find(c.names.begin(), c.names.end(), name);
+    return c.header && it != c.names.end() ? static_cast<std::size_t>(it - c.names.begin()) : kNoLabel;
+  };
   if (c.header && schema.header) {  // by name, in any order
     const std::string label_name = label_column.empty() ? schema.columns[schema.label] : label_column;
-    c.label = kNoLabel;
+    c.label = label_column.empty() ? named(label_name) : named_field(c, label_column);
     c.feature.assign(n, kNoLabel);
     std::vector<bool> found(model.size(), false);
     for (std::size_t k = 0; k < n; ++k) {
-      if (c.names[k] == label_name && c.label == kNoLabel) {
-        c.label = k;
-        continue;
-      }
+      if (k == c.label) continue;
       const auto it = std::find(model.begin(), model.end(), c.names[k]);
       if (it == model.end())
         throw LineError{1, fmt::format("column {} is not one the model was trained on: its columns are {} features "
                                        "({}) and the label {}",
-                                       quoted(c.names[k]), model.size(), listed(model), quoted(label_name))};
+                                       quoted(c.names[k]), model.size(), listed(model),
+                                       quoted(schema.columns[schema.label]))};
       const auto j = static_cast<std::size_t>(it - model.begin());
       if (found[j]) throw LineError{1, fmt::format("column {} appears twice", quoted(c.names[k]))};
       found[j] = true;
@@ -102,9 +106,12 @@ void map_to_schema(CsvColumns& c, const CsvSchema& schema, const std::string& la
       throw LineError{1, fmt::format("no label column {}: the model was trained with that label", quoted(label_name))};
     return;
   }
-  // By position: the model's features in their order, the label where the model's was.
+  // By position: the model's features in their order, the other column the label.
   if (!label_column.empty()) {
     c.label = named_field(c, label_column);
+  } else if (const std::size_t by_name = named(schema.header ? schema.columns[schema.label] : "label");
+             by_name != kNoLabel) {
+    c.label = by_name;
   } else if (n == model.size() + 1) {
     c.label = schema.label;
   } else if (n == model.size() && label_optional) {
@@ -135,6 +142,14 @@ CsvColumns csv_columns(std::string_view first_line, const std::string& label_col
   if (schema != nullptr && schema->columns.size() >= 2 && schema->label < schema->columns.size()) {
     map_to_schema(c, *schema, label_column, features_without_label > 0);
     return c;
+  }
+  if (c.header) {  // a model keeps the names, and reads its data by them: each must be one column's
+    std::vector<std::string_view> sorted(fields.begin(), fields.end());
+    std::sort(sorted.begin(), sorted.end());
+    if (const auto twice = std::adjacent_find(sorted.begin(), sorted.end()); twice != sorted.end())
+      throw LineError{1, fmt::format("the header names column {} twice: rename one (a model reads its columns by "
+                                     "name)",
+                                     quoted(*twice))};
   }
   c.label = fields.size() - 1;
   if (label_column.empty()) {

@@ -89,7 +89,12 @@ TextFile::TextFile(const std::string& path, const ReadOptions& options) : bytes(
   } catch (const LineError& e) {
     throw InputError(path, e.line, e.what);
   }
-  if (columns.label != kNoLabel) schema = CsvSchema{columns.header, columns.names, columns.label};
+  // The rows' columns: the file's own, or (read for a model) the model's, which they are in then.
+  if (options.csv_schema) {
+    schema = options.csv_schema;
+  } else if (columns.label != kNoLabel) {
+    schema = CsvSchema{columns.header, columns.names, columns.label};
+  }
   const auto feature_columns =
       static_cast<std::size_t>(std::count_if(columns.feature.begin(), columns.feature.end(), [](std::size_t j) { return j != kNoLabel; }));
   if (options.model_features != 0 && feature_columns != options.model_features)
@@ -233,7 +238,7 @@ std::string unserved(const CacheFile& cache, const ReadOptions& options) {
   // A model's CSV columns: the cache serves them only in the order they were cached in.
   if (const std::optional<CsvSchema>& cached = cache.csv(); options.csv_schema && cached) {
     const CsvSchema& model = *options.csv_schema;
-    const bool same = model.header && cached->header ? model.features() == cached->features()
+    const bool same = model.header && cached->header ? model.columns == cached->columns && model.label == cached->label
                                                      : model.columns.size() == cached->columns.size() &&
                                                            model.label == cached->label;
     if (!same) return "not used (its columns are not the model's, in the model's order: they are read from the text)";
@@ -250,7 +255,7 @@ ReadResult read_cache(const std::string& path, const CacheFile& cache, const Rea
                     .values = cache.values(),
                     .lines = cache.lines(),
                     .highest_index = cache.highest_index(),
-                    .csv = cache.csv(),
+                    .csv = options.csv_schema ? options.csv_schema : cache.csv(),
                     .from_cache = true,
                     .cache_note = "loaded from " + cache_path_of(path)};
   std::vector<SeenLabel> seen;

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "dsgd/data/reader.h"
 #include "dsgd/error.h"
 
 namespace dsgd {
@@ -70,7 +71,7 @@ void write_rows(const View& view, TextFormat format, const LabelMap& labels, std
 }  // namespace
 
 TextFormat format_for_path(std::string_view path) noexcept {
-  return path.size() >= 4 && path.substr(path.size() - 4) == ".csv" ? TextFormat::kCsv : TextFormat::kLibsvm;
+  return format_of(path) == FileFormat::kCsv ? TextFormat::kCsv : TextFormat::kLibsvm;  // (the readers' rule)
 }
 
 TextFormat parse_text_format(std::string_view name) {

@@ -38,7 +38,8 @@ void put_model(const Model& model, AtomicFile& file) {
   put("labels {} {}\n", model.labels.negative, model.labels.positive);
   put("standardized {}\n", s != nullptr ? "yes" : "no");
   const ModelInput& in = model.input;
-  put("input {}\n", in.format == FileFormat::kCsv ? "csv" : in.format == FileFormat::kLibsvm ? "libsvm" : "unknown");
+  // (A CSV input without its columns is written as unknown: format 2 has no CSV without them.)
+  put("input {}\n", in.format == FileFormat::kCsv && in.csv ? "csv" : in.format == FileFormat::kLibsvm ? "libsvm" : "unknown");
   if (in.format == FileFormat::kCsv && in.csv) {
     put("csv_columns {} label {} header {}\n", in.csv->columns.size(), in.csv->label, in.csv->header ? "yes" : "no");
     for (const std::string& name : in.csv->columns) put("column {}\n", name);
@@ -56,12 +57,16 @@ void put_model(const Model& model, AtomicFile& file) {
   std::fwrite(out.data(), 1, out.size(), file.stream());
 }
 
-void put_liblinear_model(const Model& model, AtomicFile& file) {
+void require_liblinear_labels(const LabelMap& labels) {
   const auto whole = [](double v) { return std::isfinite(v) && v == std::round(v) && std::abs(v) < 2147483648.0; };
-  if (!whole(model.labels.negative) || !whole(model.labels.positive))
-    throw ConfigError(fmt::format("--model-format liblinear: LIBLINEAR writes labels as whole numbers, and this "
-                                  "model's are {} and {}",
-                                  model.labels.negative, model.labels.positive));
+  if (!whole(labels.negative) || !whole(labels.positive))
+    throw ConfigError(fmt::format("--model-format liblinear: LIBLINEAR writes labels as whole numbers, and these "
+                                  "are {} and {}",
+                                  labels.negative, labels.positive));
+}
+
+void put_liblinear_model(const Model& model, AtomicFile& file) {
+  require_liblinear_labels(model.labels);
   const RawWeights raw = model.params.raw_weights();
   fmt::memory_buffer out;
   // LIBLINEAR decides its first label where w . x > 0: the positive one.
@@ -255,6 +260,9 @@ Model load_model(const std::string& path) {
   if (standardized != "yes" && standardized != "no") r.fail("'standardized' must be yes or no");
   const bool has_standardization = standardized == "yes";
   if (file_version >= 2) read_input(r, model.input);
+  if (model.input.csv && model.input.csv->columns.size() != d + 1)
+    r.fail(fmt::format("{} CSV columns, for a model of {} features: expected {} (the features and the label)",
+                       model.input.csv->columns.size(), d, d + 1));
   const std::string_view training = r.field("training");
   model.training = nlohmann::json::parse(training, nullptr, false);
   if (model.training.is_discarded() || !model.training.is_object()) r.fail("'training' is not a JSON object");

@@ -67,5 +67,7 @@ void save_model(const Model& model, const std::string& path);
 // folded in) and the intercept as LIBLINEAR's bias feature (bias 1). Throws ConfigError for
 // labels LIBLINEAR cannot write (it writes them as whole numbers).
 void put_liblinear_model(const Model& model, AtomicFile& file);
+// Throws that ConfigError for labels LIBLINEAR cannot write (to say so before training).
+void require_liblinear_labels(const LabelMap& labels);
 
 }  // namespace dsgd

@@ -98,22 +98,24 @@ nlohmann::json to_json(const DataSummary& d) {
   return j;
 }
 
-void print_training_plan(std::FILE* out, const TrainConfig& c, std::size_t rows, const std::string& workers_note,
+void print_training_plan(std::FILE* out, const TrainConfig& c, std::size_t start_epoch, const std::string& workers_note,
                          const std::string& where) {
-  const double peak = c.lr * c.workers;
+  // Local SGD steps at one worker's rate; the others at lr x workers, reached by a warm-up.
+  const bool local_sgd = c.workers > 1 && c.sync_every != 1;
+  const double peak = local_sgd ? c.lr : c.lr * c.workers;
   std::string rate = fmt::format("{} at {:.3g}", to_string(c.optimizer), peak);
   if (c.schedule == LrSchedule::kStep) {
     rate += fmt::format(", x{:g} every {:g} epochs", c.step_factor, c.step_epochs);
   } else if (c.schedule == LrSchedule::kInverseSqrt) {
     rate += ", falling as 1/sqrt(steps)";
   }
-  if (c.workers > 1 && c.warmup_epochs > 0)
+  if (!local_sgd && c.workers > 1 && c.warmup_epochs > 0)
     rate += fmt::format(" (from {:.3g} over {:g} epoch{})", c.lr, c.warmup_epochs, c.warmup_epochs == 1 ? "" : "s");
   const char* scaled = c.scale == Scaling::kStandardize ? "; standardized" : c.scale == Scaling::kMaxAbs ? "; scaled by max |x|" : "";
-  const std::size_t per_step = c.batch * static_cast<std::size_t>(c.workers);
-  fmt::print(out, "Train   {}, batch {} x {} ({} steps an epoch), {}{}{}\n", plural(c.epochs, "epoch"), c.batch,
-             plural(static_cast<std::size_t>(c.workers), "worker"), (rows + per_step - 1) / std::max<std::size_t>(per_step, 1),
-             rate, scaled, where.empty() ? "" : "; " + where);
+  const std::string epochs = start_epoch > 0 ? fmt::format("epochs {} to {}", start_epoch + 1, c.epochs)
+                                             : plural(c.epochs, "epoch");
+  fmt::print(out, "Train   {}, batch {} x {}, {}{}{}\n", epochs, c.batch,
+             plural(static_cast<std::size_t>(c.workers), "worker"), rate, scaled, where.empty() ? "" : "; " + where);
   if (!workers_note.empty()) fmt::print(out, "Note    {}\n", workers_note);
   std::fflush(out);
 }

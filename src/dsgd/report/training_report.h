@@ -74,10 +74,10 @@ struct TrainingReport {
   std::size_t peak_resident_bytes = 0;
 };
 
-// "Train   30 epochs of 17 steps, batch 16 on 1 worker, sgd at 3.5 (halved every 5 epochs)"
-// and, under it, why fewer workers than the machine has.
-void print_training_plan(std::FILE* out, const TrainConfig& config, std::size_t rows, const std::string& workers_note,
-                         const std::string& where);
+// "Train   30 epochs, batch 16 x 1 worker, sgd at 3.5, x0.5 every 5 epochs" (a warm start:
+// "epochs 6 to 35"), and, under it, why fewer workers ran than the machine has.
+void print_training_plan(std::FILE* out, const TrainConfig& config, std::size_t start_epoch,
+                         const std::string& workers_note, const std::string& where);
 
 // The epoch table, a row as each epoch ends: epoch, training loss, held-out loss and accuracy
 // (when the run scores held-out rows every epoch), rate, seconds. The header comes with the

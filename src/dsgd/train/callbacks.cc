@@ -47,7 +47,9 @@ bool TargetWatch::reach(TrainingView& v, double loss, double accuracy) {
 // Between epochs' ends, every target_every steps (where the workers share one model: the
 // synchronisation refused the other steps): the model is stored and scored.
 bool TargetWatch::after_step(TrainingView& v) {
-  if (v.target->reached || config_.target_every == 0 || v.state.step % config_.target_every != 0) return false;
+  if (v.target->reached || config_.target_every == 0 || v.state.step % config_.target_every != 0 ||
+      !v.sync.agreed_after(v.state.step))
+    return false;
   v.sync.update().store(v.state.model);
   const PassSums held = holdout_sums(v.holdout, v.state.model.raw_weights(), v.comm);
   if (held.count == 0 || !met(held.loss / held.count, held.correct / held.count)) return false;
@@ -67,7 +69,7 @@ bool EarlyStopping::after_epoch(TrainingView& v) {
     return false;
   }
   const EpochProgress& last = s.epochs.back();
-  if (std::isnan(last.holdout_loss))
+  if (v.held_rows == 0)
     throw ConfigError(fmt::format("early stopping ({}) needs held-out rows, and there are none", field("patience")));
   if (last.holdout_loss < s.best_loss) {
     s.best_loss = last.holdout_loss;
@@ -120,7 +122,7 @@ void CheckpointWrite::finish() {
 // Every so many steps within an epoch (a checkpoint at its last step waits for the epoch's end,
 // which adds the progress line and the held-out score).
 bool CheckpointWrite::after_step(TrainingView& v) {
-  if (writer_ && plan_.every_steps > 0 && v.state.step % plan_.every_steps == 0)
+  if (writer_ && plan_.every_steps > 0 && v.state.step % plan_.every_steps == 0 && v.sync.agreed_after(v.state.step))
     write(snapshot_of(v.state, v.step_in_epoch, *v.epoch_sums, v.sync.update()));
   return false;
 }

@@ -40,6 +40,7 @@ struct TrainingView {
   std::size_t steps = 0;         // steps an epoch
   std::size_t step_in_epoch = 0; // steps done in the current epoch (after_step)
   const PassSums* epoch_sums = nullptr;  // the current epoch's sums so far (after_step)
+  double held_rows = 0;          // the held-out rows scored at this epoch's end (after_epoch)
   Clock::time_point start;       // of the run's first step
   TargetResult* target = nullptr;
 };
@@ -101,10 +102,9 @@ class InterruptWatch final : public Callback {
 
 // Rank 0 writes the checkpoints, one file at a time, in a thread of its own, so that no worker
 // waits in a collective while a file is written; a failed write is rethrown at the next
-// checkpoint or at the run's end.
+// checkpoint or at the run's end. (The synchronisation refused a plan it cannot keep.)
 class CheckpointWrite final : public Callback {
  public:
-  // Throws ConfigError for a plan the run's synchronisation cannot keep.
   CheckpointWrite(const CheckpointPlan& plan, bool writer);
   ~CheckpointWrite() override;
   bool after_step(TrainingView& v) override;

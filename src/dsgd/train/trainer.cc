@@ -120,10 +120,6 @@ LinearModel starting_model(const TrainConfig& config, const WorkerJob& job, Comm
   return model;
 }
 
-}  // namespace
-
-namespace {
-
 // The model a run goes on from, and the step it starts at: a warm start's epoch, or a
 // checkpoint's step (its weights restored into the update). Returns the checkpoint's step in
 // its epoch (0 otherwise) and fills `sums` with its epoch's sums so far.
@@ -199,7 +195,7 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   WorkerResult result;
   const CommStats comm_before = comm.stats();  // count this run only
   const std::size_t first_run_step = state.step;  // steps before this call: a warm start's, a resumed run's
-  TrainingView view{config, comm, *sync, state, job.holdout, steps, 0, &epoch_sums, Clock::now(), &result.target};
+  TrainingView view{config, comm, *sync, state, job.holdout, steps, 0, &epoch_sums, 0, Clock::now(), &result.target};
   std::vector<std::uint32_t> order(config.shuffle ? rows : 0);
   double touched = 0;
   double lr = 0;
@@ -233,6 +229,7 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
                             held.count > 0 ? held.correct / held.count : std::nan(""), lr,
                             seconds_since(epoch_start)});
     epoch_sums = {};
+    view.held_rows = held.count;
     for (const auto& c : callbacks) {
       if (c->after_epoch(view)) {
         stopped = true;

@@ -75,8 +75,8 @@ run a9a_resumed "${a9a[@]}" --resume ck
 run a9a_sparse_mpi mpi 2 1 a9a.gz --epochs 3 --exchange sparse
 run a9a_adagrad_hybrid mpi 2 2 a9a.gz --epochs 3 --optimizer adagrad --l2 1e-4
 run synthetic_dense_mpi mpi 2 1 --synthetic -n 20000 --features 12 --noise 0.05 --epochs 3 --shuffle
-[[ $record == --record ]] && { echo "recorded $count models for the $target kernel in $recorded"; exit 0; }
 [[ $failed -eq 0 ]] || exit 1
+[[ $record == --record ]] && { echo "recorded $count models for the $target kernel in $recorded"; exit 0; }
 # The runs that must agree with each other do, as well as with the recordings.
 same() {  # A B WHAT: the same model, its record of the options aside (the training line)
   [[ ! -e out/$1.model || ! -e out/$2.model ]] ||
