@@ -9,8 +9,8 @@
 
 #include "dsgd/data/synthetic.h"
 #include "dsgd/model/kernel.h"
-#include "dsgd/report/bandwidth.h"
-#include "dsgd/timer.h"
+#include "dsgd/analysis/bandwidth.h"
+#include "dsgd/base/timer.h"
 
 namespace {
 

@@ -20,14 +20,14 @@
 #include <string>
 #include <thread>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "dsgd/model/logistic.h"
 #include "dsgd/model/model_file.h"
 #include "dsgd/report/report.h"
-#include "dsgd/train/config.h"
-#include "dsgd/train/config_fields.h"
-#include "dsgd/train/fit.h"
-#include "dsgd/version.h"
+#include "dsgd/train/config/config.h"
+#include "dsgd/train/config/config_fields.h"
+#include "dsgd/train/loop/fit.h"
+#include "dsgd/base/version.h"
 
 namespace py = pybind11;
 

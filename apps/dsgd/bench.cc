@@ -8,7 +8,7 @@
 #include <algorithm>
 
 #include "dsgd/model/kernel.h"
-#include "dsgd/train/worker_count.h"
+#include "dsgd/train/config/worker_count.h"
 #include "experiment.h"
 #include "options.h"
 

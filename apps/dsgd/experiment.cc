@@ -9,14 +9,15 @@
 #include <cstdio>
 #include <functional>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "dsgd/model/kernel.h"
-#include "dsgd/progress.h"
-#include "dsgd/text.h"
-#include "dsgd/timer.h"
-#include "dsgd/report/bandwidth.h"
-#include "dsgd/train/config_fields.h"
-#include "dsgd/train/run.h"
+#include "dsgd/model/evaluation.h"
+#include "dsgd/base/progress.h"
+#include "dsgd/base/text.h"
+#include "dsgd/base/timer.h"
+#include "dsgd/analysis/bandwidth.h"
+#include "dsgd/train/config/config_fields.h"
+#include "dsgd/train/loop/run.h"
 
 namespace dsgd::cli {
 void BackendOptions::check(const TrainOptions& train) const {

@@ -7,10 +7,10 @@
 #include <optional>
 
 #include "dsgd/collective_io/read_part.h"
-#include "dsgd/data/atomic_file.h"
-#include "dsgd/error.h"
-#include "dsgd/progress.h"
-#include "dsgd/train/run.h"
+#include "dsgd/base/atomic_file.h"
+#include "dsgd/base/error.h"
+#include "dsgd/base/progress.h"
+#include "dsgd/train/loop/run.h"
 
 namespace dsgd::cli {
 

@@ -3,9 +3,9 @@
 
 #include <optional>
 
-#include "dsgd/data/atomic_file.h"
+#include "dsgd/base/atomic_file.h"
 #include "dsgd/data/writer.h"
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "files.h"
 #include "options.h"
 

@@ -16,9 +16,9 @@
 #include <unistd.h>
 #include <exception>
 
-#include "dsgd/data/atomic_file.h"
-#include "dsgd/error.h"
-#include "dsgd/text.h"
+#include "dsgd/base/atomic_file.h"
+#include "dsgd/base/error.h"
+#include "dsgd/base/text.h"
 #include "options.h"
 
 namespace {

@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <thread>
 
-#include "dsgd/error.h"
-#include "dsgd/train/config_fields.h"
-#include "dsgd/train/memory.h"
-#include "dsgd/version.h"
+#include "dsgd/base/error.h"
+#include "dsgd/train/config/config_fields.h"
+#include "dsgd/train/config/memory.h"
+#include "dsgd/base/version.h"
 
 namespace dsgd::cli {
 namespace {

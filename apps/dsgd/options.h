@@ -10,11 +10,11 @@
 #include <utility>
 #include <vector>
 
-#include "dsgd/data/atomic_file.h"
+#include "dsgd/base/atomic_file.h"
 #include "dsgd/data/synthetic.h"
-#include "dsgd/train/config.h"
-#include "dsgd/train/defaults.h"
-#include "dsgd/train/worker_count.h"
+#include "dsgd/train/config/config.h"
+#include "dsgd/train/config/defaults.h"
+#include "dsgd/train/config/worker_count.h"
 
 namespace dsgd::cli {
 

@@ -4,13 +4,13 @@
 #include <cmath>
 #include <cstdio>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "dsgd/model/logistic.h"
 #include "dsgd/model/metrics.h"
-#include "dsgd/text.h"
+#include "dsgd/base/text.h"
 #include "dsgd/report/report.h"
 #include "dsgd/report/training_report.h"
-#include "dsgd/timer.h"
+#include "dsgd/base/timer.h"
 #include "files.h"
 #include "options.h"
 

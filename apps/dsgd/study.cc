@@ -15,12 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "dsgd/model/kernel.h"
 #include "dsgd/model/metrics.h"
-#include "dsgd/report/study.h"
-#include "dsgd/train/config_fields.h"
-#include "dsgd/train/fit.h"
+#include "dsgd/report/study_report.h"
+#include "dsgd/train/config/config_fields.h"
+#include "dsgd/train/loop/fit.h"
 #include "dsgd/report/training_report.h"
 #include "experiment.h"
 #include "files.h"

@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 
 extern char** environ;
 

@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <functional>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "dsgd/model/kernel.h"
 #include "dsgd/report/training_report.h"
-#include "dsgd/train/config_fields.h"
-#include "dsgd/train/fit.h"
-#include "dsgd/train/memory.h"
-#include "dsgd/train/worker_count.h"
+#include "dsgd/train/config/config_fields.h"
+#include "dsgd/train/loop/fit.h"
+#include "dsgd/train/config/memory.h"
+#include "dsgd/train/config/worker_count.h"
 #include "experiment.h"
 #include "options.h"
 #include "train_file.h"

@@ -7,7 +7,7 @@
 
 #include "files.h"
 #include "options.h"
-#include "dsgd/train/defaults.h"
+#include "dsgd/train/config/defaults.h"
 
 namespace dsgd::cli {
 

@@ -4,11 +4,12 @@
 
 #include <algorithm>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "dsgd/report/report.h"
-#include "dsgd/train/memory.h"
-#include "dsgd/train/run.h"
-#include "dsgd/version.h"
+#include "dsgd/model/evaluation.h"
+#include "dsgd/train/config/memory.h"
+#include "dsgd/train/loop/run.h"
+#include "dsgd/base/version.h"
 #include "experiment.h"
 
 namespace dsgd::cli {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "dsgd/comm/cluster.h"
-#include "dsgd/data/atomic_file.h"
+#include "dsgd/base/atomic_file.h"
 #include "dsgd/model/model_file.h"
 #include "dsgd/report/training_report.h"
 #include "options.h"

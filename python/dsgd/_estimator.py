@@ -11,7 +11,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from . import _dsgd
 
-# The library's table of configuration fields (src/dsgd/train/config_fields.h): the keyword
+# The library's table of configuration fields (src/dsgd/train/config/config_fields.h): the keyword
 # arguments that are training options are its fields with a keyword, in its order; each one's
 # help, default and check come from it (the C++ side checks the values and names the keyword).
 _FIELDS = [f for f in _dsgd.config_fields() if f["keyword"]]

@@ -1,4 +1,4 @@
-#include "dsgd/progress.h"
+#include "dsgd/base/progress.h"
 
 #include <gtest/gtest.h>
 

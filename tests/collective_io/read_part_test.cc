@@ -16,7 +16,7 @@
 #include "dsgd/collective_io/read_part.h"
 #include "dsgd/comm/thread_comm.h"
 #include "dsgd/data/reader.h"
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "read_results.h"
 
 namespace dsgd {

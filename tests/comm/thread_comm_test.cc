@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd {
 namespace {

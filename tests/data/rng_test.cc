@@ -1,4 +1,4 @@
-#include "dsgd/data/rng.h"
+#include "dsgd/base/rng.h"
 
 #include <gtest/gtest.h>
 

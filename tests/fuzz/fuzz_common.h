@@ -17,7 +17,7 @@
 #include <string_view>
 #include <typeinfo>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd::fuzz {
 

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <string>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd {
 namespace {

@@ -152,7 +152,7 @@ def test_bad_parameters_raise_with_the_parameter_named(params, error, words):
 
 
 def test_the_parameters_are_the_librarys_configuration_fields():
-    """The estimator's keyword arguments are the table's (src/dsgd/train/config_fields.h), in its
+    """The estimator's keyword arguments are the table's (src/dsgd/train/config/config_fields.h), in its
     order, each defaulting to the library's default or, where the data decides it, to None."""
     import inspect
     from dsgd import _dsgd

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "dsgd/report/report.h"
 #include "dsgd/report/training_report.h"
 

@@ -1,5 +1,5 @@
 // dsgd study's report: the files it writes, their contents, and what happens without gnuplot.
-#include "dsgd/report/study.h"
+#include "dsgd/report/study_report.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,7 +1,7 @@
 // The table of configuration fields: every field of TrainConfig is in it once, its text round
 // trip is exact, its checks refuse what validate refuses, and messages name fields so that a
 // front end can rename them.
-#include "dsgd/train/config_fields.h"
+#include "dsgd/train/config/config_fields.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd {
 namespace {

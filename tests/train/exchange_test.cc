@@ -2,7 +2,7 @@
 // every worker count and with shuffling; the lazy update is the dense update where the
 // arithmetic is the same and matches it to rounding where L2 is kept as a scale factor; auto
 // picks the cheaper form; bytes follow the touched columns, not d.
-#include "dsgd/train/exchange.h"
+#include "dsgd/train/sync/exchange.h"
 
 #include <gtest/gtest.h>
 
@@ -10,13 +10,13 @@
 #include <vector>
 
 #include "dsgd/comm/thread_comm.h"
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "dsgd/data/synthetic.h"
 #include "dsgd/model/kernel.h"
-#include "dsgd/train/run.h"
-#include "dsgd/train/scaling.h"
-#include "dsgd/train/update.h"
-#include "dsgd/train/worker_count.h"
+#include "dsgd/train/loop/run.h"
+#include "dsgd/train/config/scaling.h"
+#include "dsgd/train/update/update.h"
+#include "dsgd/train/config/worker_count.h"
 
 namespace dsgd {
 namespace {

@@ -9,7 +9,7 @@
 #include "dsgd/data/reader.h"
 #include "dsgd/model/metrics.h"
 #include "dsgd/model/model_file.h"
-#include "dsgd/train/run.h"
+#include "dsgd/train/loop/run.h"
 
 namespace dsgd {
 namespace {

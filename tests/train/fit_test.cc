@@ -1,4 +1,4 @@
-// fit (train/fit.h): the library's entry point for data in memory. The data's defaults fill the
+// fit (train/loop/fit.h): the library's entry point for data in memory. The data's defaults fill the
 // fields not given and only those; borrowed rows train as owned ones; a stop request ends every
 // worker at the same epoch's end; bad starts are refused.
 #include <gtest/gtest.h>
@@ -8,8 +8,8 @@
 #include <string_view>
 
 #include "dsgd/data/synthetic.h"
-#include "dsgd/error.h"
-#include "dsgd/train/fit.h"
+#include "dsgd/base/error.h"
+#include "dsgd/train/loop/fit.h"
 
 namespace dsgd {
 namespace {

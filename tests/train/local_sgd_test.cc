@@ -10,9 +10,9 @@
 
 #include "dsgd/data/holdout.h"
 #include "dsgd/data/synthetic.h"
-#include "dsgd/error.h"
-#include "dsgd/train/config_fields.h"
-#include "dsgd/train/run.h"
+#include "dsgd/base/error.h"
+#include "dsgd/train/config/config_fields.h"
+#include "dsgd/train/loop/run.h"
 
 namespace dsgd {
 namespace {

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "dsgd/data/synthetic.h"
-#include "dsgd/error.h"
-#include "dsgd/train/run.h"
+#include "dsgd/base/error.h"
+#include "dsgd/train/loop/run.h"
 
 namespace dsgd {
 namespace {

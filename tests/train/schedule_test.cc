@@ -1,4 +1,4 @@
-#include "dsgd/train/schedule.h"
+#include "dsgd/train/config/schedule.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "dsgd/train/trainer.h"
+#include "dsgd/train/loop/trainer.h"
 
 #include <gtest/gtest.h>
 
@@ -7,11 +7,11 @@
 
 #include "dsgd/comm/thread_comm.h"
 #include "dsgd/data/synthetic.h"
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "dsgd/model/kernel.h"
 #include "dsgd/model/logistic.h"
 #include "dsgd/model/metrics.h"
-#include "dsgd/train/run.h"
+#include "dsgd/train/loop/run.h"
 
 namespace dsgd {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "dsgd/data/synthetic.h"
 #include "dsgd/model/kernel.h"
-#include "dsgd/train/run.h"
+#include "dsgd/train/loop/run.h"
 
 namespace dsgd {
 namespace {

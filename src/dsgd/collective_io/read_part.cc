@@ -8,11 +8,11 @@
 #include <random>
 #include <utility>
 
-#include "dsgd/data/atomic_file.h"
+#include "dsgd/base/atomic_file.h"
 #include "dsgd/data/file_bytes.h"
 #include "dsgd/data/text_read.h"
-#include "dsgd/error.h"
-#include "dsgd/timer.h"
+#include "dsgd/base/error.h"
+#include "dsgd/base/timer.h"
 
 namespace dsgd {
 namespace {

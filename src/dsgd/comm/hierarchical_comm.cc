@@ -1,9 +1,9 @@
-#include "dsgd/timer.h"
+#include "dsgd/base/timer.h"
 #include "dsgd/comm/hierarchical_comm.h"
 
 #include <algorithm>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd {
 namespace {

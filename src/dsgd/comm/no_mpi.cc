@@ -1,7 +1,7 @@
 // The cluster entry points of a dsgd built without MPI (CMake compiles this file instead of
 // comm/mpi/ when MPI is not found).
 #include "dsgd/comm/cluster.h"
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd {
 

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <thread>
 
-#include "dsgd/error.h"
-#include "dsgd/timer.h"
+#include "dsgd/base/error.h"
+#include "dsgd/base/timer.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>

@@ -1,4 +1,4 @@
-#include "dsgd/timer.h"
+#include "dsgd/base/timer.h"
 #include "dsgd/comm/thread_comm.h"
 
 #include <algorithm>
@@ -6,8 +6,8 @@
 #include <mutex>
 #include <thread>
 
-#include "dsgd/range.h"
-#include "dsgd/error.h"
+#include "dsgd/base/range.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd {
 namespace {

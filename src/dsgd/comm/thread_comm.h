@@ -20,7 +20,7 @@
 
 #include "dsgd/comm/communicator.h"
 #include "dsgd/comm/spin_barrier.h"
-#include "dsgd/huge_vector.h"
+#include "dsgd/base/huge_vector.h"
 
 namespace dsgd {
 

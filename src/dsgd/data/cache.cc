@@ -13,10 +13,10 @@
 #include <cstring>
 #include <functional>
 
-#include "dsgd/data/atomic_file.h"
-#include "dsgd/data/parallel_for.h"
-#include "dsgd/data/reader.h"
-#include "dsgd/error.h"
+#include "dsgd/base/atomic_file.h"
+#include "dsgd/base/parallel_for.h"
+#include "dsgd/data/file_format.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd::detail {
 

@@ -5,7 +5,7 @@
 #include <charconv>
 
 #include "dsgd/data/parsed_rows.h"
-#include "dsgd/text.h"
+#include "dsgd/base/text.h"
 
 namespace dsgd::detail {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd {
 

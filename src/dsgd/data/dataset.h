@@ -14,8 +14,8 @@
 #include <string_view>
 #include <variant>
 
-#include "dsgd/aligned_memory.h"
-#include "dsgd/range.h"
+#include "dsgd/base/aligned_memory.h"
+#include "dsgd/base/range.h"
 
 namespace dsgd {
 

@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd {
 namespace {

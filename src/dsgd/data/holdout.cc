@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "dsgd/data/rng.h"
+#include "dsgd/base/rng.h"
 
 namespace dsgd {
 namespace {

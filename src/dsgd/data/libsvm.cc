@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "dsgd/data/parsed_rows.h"
-#include "dsgd/text.h"
+#include "dsgd/base/text.h"
 
 namespace dsgd::detail {
 namespace {

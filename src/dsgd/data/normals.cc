@@ -13,7 +13,7 @@
 #include <numbers>
 
 #include "dsgd/data/normals.h"
-#include "dsgd/data/rng.h"
+#include "dsgd/base/rng.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace dsgd::HWY_NAMESPACE {

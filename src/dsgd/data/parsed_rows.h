@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "dsgd/data/csv_schema.h"
-#include "dsgd/huge_vector.h"
+#include "dsgd/base/huge_vector.h"
 
 namespace dsgd::detail {
 

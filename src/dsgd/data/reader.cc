@@ -6,47 +6,14 @@
 #include <optional>
 #include <utility>
 
-#include "dsgd/data/parallel_for.h"
+#include "dsgd/base/parallel_for.h"
 #include "dsgd/data/text_read.h"
-#include "dsgd/error.h"
-#include "dsgd/progress.h"
-#include "dsgd/text.h"
-#include "dsgd/timer.h"
+#include "dsgd/base/error.h"
+#include "dsgd/base/progress.h"
+#include "dsgd/base/text.h"
+#include "dsgd/base/timer.h"
 
 namespace dsgd {
-
-FileFormat parse_file_format(std::string_view name) {
-  if (name == "auto") return FileFormat::kAuto;
-  if (name == "libsvm" || name == "svmlight") return FileFormat::kLibsvm;
-  if (name == "csv") return FileFormat::kCsv;
-  throw ConfigError("unknown input format '" + std::string(name) + "' (expected auto, libsvm or csv)");
-}
-
-std::optional<FileFormat> format_by_name(std::string_view path) noexcept {
-  if (path.ends_with(".gz")) path.remove_suffix(3);
-  const auto ends_with = [&](std::string_view s) {
-    return path.size() >= s.size() && std::equal(s.begin(), s.end(), path.end() - static_cast<std::ptrdiff_t>(s.size()),
-                                                 [](char a, char b) { return a == (b | 0x20); });
-  };
-  if (ends_with(".csv")) return FileFormat::kCsv;
-  if (ends_with(".libsvm") || ends_with(".svm") || ends_with(".svmlight")) return FileFormat::kLibsvm;
-  return std::nullopt;
-}
-
-FileFormat format_of(std::string_view path) noexcept { return format_by_name(path).value_or(FileFormat::kLibsvm); }
-
-FileFormat format_to_read(std::string_view path, const ReadOptions& options) noexcept {
-  if (options.format != FileFormat::kAuto) return options.format;
-  return format_by_name(path).value_or(options.unnamed_format == FileFormat::kAuto ? FileFormat::kLibsvm
-                                                                                   : options.unnamed_format);
-}
-
-Storage parse_storage(std::string_view name) {
-  if (name == "auto") return Storage::kAuto;
-  if (name == "dense") return Storage::kDense;
-  if (name == "sparse") return Storage::kSparse;
-  throw ConfigError("unknown storage '" + std::string(name) + "' (expected auto, dense or sparse)");
-}
 
 namespace detail {
 
@@ -330,7 +297,6 @@ std::string write_cache_of(const std::string& path, const CacheSource& source, c
 
 }  // namespace detail
 
-std::string cache_path_of(const std::string& data_path) { return data_path + ".dsgdcache"; }
 
 ReadResult read_data(const std::string& path, const ReadOptions& options) {
   using namespace detail;  // the steps of a read (text_read.h)

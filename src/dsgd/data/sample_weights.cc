@@ -7,8 +7,8 @@
 
 #include "dsgd/data/file_bytes.h"
 #include "dsgd/data/parsed_rows.h"
-#include "dsgd/error.h"
-#include "dsgd/text.h"
+#include "dsgd/base/error.h"
+#include "dsgd/base/text.h"
 
 namespace dsgd {
 

@@ -14,10 +14,10 @@
 
 #include "dsgd/data/margins.h"
 #include "dsgd/data/normals.h"
-#include "dsgd/data/rng.h"
-#include "dsgd/error.h"
-#include "dsgd/progress.h"
-#include "dsgd/timer.h"
+#include "dsgd/base/rng.h"
+#include "dsgd/base/error.h"
+#include "dsgd/base/progress.h"
+#include "dsgd/base/timer.h"
 
 namespace dsgd {
 namespace {

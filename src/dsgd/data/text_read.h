@@ -15,7 +15,7 @@
 #include "dsgd/data/cache.h"
 #include "dsgd/data/file_bytes.h"
 #include "dsgd/data/parsed_rows.h"
-#include "dsgd/data/reader.h"
+#include "dsgd/data/read_options.h"
 
 namespace dsgd::detail {
 

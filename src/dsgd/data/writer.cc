@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "dsgd/data/reader.h"
-#include "dsgd/error.h"
+#include "dsgd/data/file_format.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd {
 namespace {

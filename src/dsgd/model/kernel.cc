@@ -12,7 +12,7 @@
 
 #include <algorithm>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "dsgd/model/kernel.h"
 
 HWY_BEFORE_NAMESPACE();

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "dsgd/model/kernel.h"
 
 namespace dsgd {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "dsgd/model/kernel.h"
 #include "dsgd/model/logistic.h"
 

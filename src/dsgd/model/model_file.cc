@@ -1,6 +1,6 @@
 #include "dsgd/model/model_file.h"
 
-#include "dsgd/text.h"
+#include "dsgd/base/text.h"
 
 #include <fmt/format.h>
 
@@ -15,10 +15,10 @@
 #include <string_view>
 #include <vector>
 
-#include "dsgd/data/atomic_file.h"
+#include "dsgd/base/atomic_file.h"
 #include "dsgd/data/parsed_rows.h"
-#include "dsgd/error.h"
-#include "dsgd/version.h"
+#include "dsgd/base/error.h"
+#include "dsgd/base/version.h"
 
 namespace dsgd {
 

@@ -26,7 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dsgd/data/atomic_file.h"
+#include "dsgd/base/atomic_file.h"
 #include "dsgd/data/csv_schema.h"
 #include "dsgd/data/labels.h"
 #include "dsgd/data/reader.h"

@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "dsgd/huge_vector.h"
+#include "dsgd/base/huge_vector.h"
 
 namespace dsgd {
 

@@ -5,12 +5,12 @@
 #include <cmath>
 #include <thread>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "dsgd/model/kernel.h"
-#include "dsgd/text.h"
-#include "dsgd/train/memory.h"
-#include "dsgd/report/training_report.h"
-#include "dsgd/version.h"
+#include "dsgd/base/text.h"
+#include "dsgd/train/config/memory.h"
+#include "dsgd/report/data_summary.h"
+#include "dsgd/base/version.h"
 
 namespace dsgd {
 

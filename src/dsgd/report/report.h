@@ -8,13 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dsgd/data/atomic_file.h"
+#include "dsgd/base/atomic_file.h"
 #include "dsgd/data/labels.h"
 #include "dsgd/data/synthetic.h"
 #include "dsgd/model/metrics.h"
-#include "dsgd/train/config.h"
-#include "dsgd/train/config_fields.h"  // to_json(TrainConfig)
-#include "dsgd/train/run.h"
+#include "dsgd/train/config/config.h"
+#include "dsgd/train/config/config_fields.h"  // to_json(TrainConfig)
+#include "dsgd/train/loop/run.h"
 
 namespace dsgd {
 

@@ -10,9 +10,10 @@
 #include "dsgd/comm/cluster.h"
 #include "dsgd/comm/hierarchical_comm.h"
 #include "dsgd/comm/mpi/mpi_comm.h"
+#include "dsgd/model/evaluation.h"
 #include "dsgd/comm/thread_comm.h"
 #include "dsgd/data/synthetic.h"
-#include "dsgd/train/run.h"
+#include "dsgd/train/loop/run.h"
 
 namespace dsgd {
 namespace {

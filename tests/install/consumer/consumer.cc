@@ -3,7 +3,7 @@
 
 #include <dsgd/data/reader.h>
 #include <dsgd/model/metrics.h>
-#include <dsgd/train/run.h>
+#include <dsgd/train/loop/run.h>
 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;

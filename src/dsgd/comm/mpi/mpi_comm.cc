@@ -1,4 +1,4 @@
-#include "dsgd/timer.h"
+#include "dsgd/base/timer.h"
 #include "dsgd/comm/mpi/mpi_comm.h"
 
 #include <fmt/format.h>
@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "dsgd/range.h"
-#include "dsgd/error.h"
+#include "dsgd/base/range.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd {
 namespace {

@@ -23,8 +23,8 @@
 #include <string>
 
 #include "dsgd/comm/cluster.h"
-#include "dsgd/error.h"
-#include "dsgd/timer.h"
+#include "dsgd/base/error.h"
+#include "dsgd/base/timer.h"
 
 namespace dsgd {
 

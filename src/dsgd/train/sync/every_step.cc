@@ -1,6 +1,6 @@
 #include "dsgd/train/sync/every_step.h"
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd {
 

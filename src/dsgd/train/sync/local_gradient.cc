@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "dsgd/model/kernel.h"
-#include "dsgd/timer.h"
+#include "dsgd/base/timer.h"
 
 namespace dsgd {
 namespace {

@@ -6,8 +6,8 @@
 
 #include "dsgd/comm/communicator.h"
 #include "dsgd/data/dataset.h"
-#include "dsgd/train/step_gradient.h"
-#include "dsgd/train/update.h"
+#include "dsgd/train/update/step_gradient.h"
+#include "dsgd/train/update/update.h"
 
 namespace dsgd {
 

@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "dsgd/error.h"
-#include "dsgd/train/model_average.h"
+#include "dsgd/base/error.h"
+#include "dsgd/train/sync/model_average.h"
 
 namespace dsgd {
 LocalSgdSync::LocalSgdSync(const TrainConfig& config, const LinearModel& start, bool sparse, Communicator& comm)

@@ -7,10 +7,7 @@
 #include <cmath>
 #include <string>
 
-#include "dsgd/error.h"
-#include "dsgd/train/sync/every_step.h"
-#include "dsgd/train/sync/local_sgd.h"
-#include "dsgd/train/sync/overlap.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd {
 
@@ -45,12 +42,6 @@ std::size_t Sync::apply(StepGradient& g, const StepContext& work, bool unchecked
     check_finite(std::isfinite(g.sums.residual), "gradient", work);
   }
   return update_->apply(g, work.lr);
-}
-
-std::unique_ptr<Sync> make_sync(const TrainConfig& config, const LinearModel& start, bool sparse, Communicator& comm) {
-  if (comm.size() > 1 && config.sync_every != 1) return std::make_unique<LocalSgdSync>(config, start, sparse, comm);
-  if (comm.size() > 1 && config.overlap) return std::make_unique<OverlapSync>(config, start, comm);
-  return std::make_unique<EveryStepSync>(config, start, sparse, comm);
 }
 
 }  // namespace dsgd

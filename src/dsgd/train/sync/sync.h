@@ -4,7 +4,7 @@
 // ahead by the step before), what is sent and when, the update, its timers and counters, the
 // combinations of options it refuses, and when every worker holds the same model. The loop
 // (trainer.cc) only asks it for steps; a new strategy is a new file here and a line in
-// make_sync (sync.cc).
+// make_sync (strategies.cc).
 //
 // Strategies:
 //  - every step (every_step.cc): the gradients summed every step by an Exchange (exchange.h:
@@ -22,12 +22,12 @@
 #include "dsgd/comm/communicator.h"
 #include "dsgd/model/kernel.h"
 #include "dsgd/model/linear_model.h"
-#include "dsgd/timer.h"
-#include "dsgd/train/checkpoint.h"
-#include "dsgd/train/config.h"
-#include "dsgd/train/exchange.h"
+#include "dsgd/base/timer.h"
+#include "dsgd/train/state/checkpoint.h"
+#include "dsgd/train/config/config.h"
+#include "dsgd/train/sync/exchange.h"
 #include "dsgd/train/sync/local_gradient.h"
-#include "dsgd/train/update.h"
+#include "dsgd/train/update/update.h"
 
 namespace dsgd {
 
@@ -100,12 +100,6 @@ class Sync {
   Clock::duration compute_time_{};
   Clock::duration exchange_time_{};
 };
-
-// The strategy `config` asks for on `comm` (local SGD and overlap need more than one worker:
-// with one they are every-step SGD), with its update from `start` for data stored `sparse`. A
-// collective (the update may share memory between the workers).
-[[nodiscard]] std::unique_ptr<Sync> make_sync(const TrainConfig& config, const LinearModel& start, bool sparse,
-                                              Communicator& comm);
 
 // Throws DivergedError naming the step when `finite` is false: "epoch 2, step 6 of 17: the
 // training loss is not finite (learning rate 1e+308): training diverged; ...".

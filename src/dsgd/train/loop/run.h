@@ -1,0 +1,84 @@
+#pragma once
+// Launching a training run: the SPMD loop of trainer.h on a backend, with the per-worker results
+// gathered into one RunResult.
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dsgd/comm/cluster.h"
+#include "dsgd/comm/communicator.h"
+#include "dsgd/model/metrics.h"
+#include "dsgd/data/dataset.h"
+#include "dsgd/data/holdout.h"
+#include "dsgd/train/config/config.h"
+#include "dsgd/train/loop/trainer.h"
+
+namespace dsgd {
+
+struct RunResult {
+  LinearModel model;                   // rank 0's (all workers hold the same bits)
+  std::size_t steps = 0;               // per worker = number of syncs of the gradient
+  std::size_t best_epoch = 0;          // the epoch whose model was kept
+  double time_s = 0;                   // training loop, slowest worker
+  double response_time_s = 0;          // call to return: thread start, training, join
+  double compute_s = 0;                // means over the workers
+  double exchange_s = 0;               // all of the exchange, communication and waiting included
+  double comm_s = 0;
+  double wait_s = 0;
+  std::vector<CommStats> per_worker;   // each worker's own counters
+  std::vector<EpochProgress> epochs;
+  std::string algorithm;               // the communicator's reduction
+  bool bytes_measured = true;          // false where MPI's own allreduce moved the bytes
+  ExchangeStats exchange;              // rank 0's (every worker takes the same decisions)
+  bool sparse_update = false;          // the lazy update on touched columns ran
+  double touched_share = 0;            // mean share of the d columns a step's summed gradient touched
+  TargetResult target;                 // rank 0's (every worker finds the same)
+};
+
+// Folds the workers' results (index = rank) into a RunResult (response_time_s left to the caller).
+[[nodiscard]] RunResult combine(std::vector<WorkerResult> workers, std::string algorithm);
+
+// The rows process `rank` of `processes`, each running `threads` workers, holds: the union of
+// its workers' shards, global workers rank * threads .. rank * threads + threads - 1.
+[[nodiscard]] RowRange process_rows(std::size_t global_rows, int processes, int threads, int rank) noexcept;
+
+// The job of global worker k (0 <= k < config.workers), as this process can build it from the
+// rows it holds.
+using JobOf = std::function<WorkerJob(int worker)>;
+
+// The usual jobs: worker k trains on shard_range(global rows, workers, k) of the training rows,
+// and scores shard_range of the held-out rows (when given), of which this process holds `train`
+// and `holdout` (their first_row() says where they start: process_rows() for a cluster).
+[[nodiscard]] JobOf balanced_jobs(const TrainConfig& config, const Dataset& train, std::size_t global_train_rows,
+                                  const Dataset* holdout = nullptr, std::size_t global_holdout_rows = 0,
+                                  const LinearModel* init = nullptr);
+
+// The jobs of a run with held-out rows set aside from the training file (holdout.h): worker k
+// trains on the kept rows of its file shard shard_range(global_rows, workers, k) and scores
+// the held-out ones, the same rows on every backend. `split` holds this process's file rows.
+[[nodiscard]] JobOf holdout_jobs(const TrainConfig& config, const HoldoutSplit& split, std::size_t global_rows,
+                                 const LinearModel* init = nullptr);
+
+// Trains on a cluster, running `threads` workers in this process (threads inside the process,
+// the cluster between processes); config.workers must be processes x threads, and job_of must
+// be able to build the jobs of this process's workers rank * threads .. rank * threads +
+// threads - 1. Every process must call it. The result is the same on every process and covers
+// all workers (time_s the slowest, per_worker every one).
+[[nodiscard]] RunResult train_on_cluster(const TrainConfig& config, Cluster& cluster, int threads,
+                                         const JobOf& job_of, const EpochCallback& on_epoch = {});
+
+// The sum of one value per worker in the global worker tree order (tree_sum): `local` holds the
+// values of this process's workers (all of them on threads, where comm is null; its threads'
+// on a cluster), and every backend and split gives the same bits.
+[[nodiscard]] double worker_sum(std::span<const double> local, ClusterComm* comm);
+
+// Trains with config.workers threads (persistent for the run) on the jobs job_of gives.
+[[nodiscard]] RunResult train_on_threads(const TrainConfig& config, const JobOf& job_of,
+                                         const EpochCallback& on_epoch = {});
+// The same on all rows of `data`, worker k owning shard_range(rows, workers, k).
+[[nodiscard]] RunResult train_on_threads(const TrainConfig& config, const Dataset& data,
+                                         const EpochCallback& on_epoch = {});
+
+}  // namespace dsgd

@@ -1,5 +1,0 @@
-#include "dsgd/version.h"
-
-namespace dsgd {
-const char* version() noexcept { return DSGD_VERSION; }
-}  // namespace dsgd
