@@ -1,21 +1,12 @@
 #pragma once
-// The seed report's runtime model, T = T_compute / W + T_sync + T_comm, fitted to measured runs
-// (dsgd study): a handful of machine costs, each non-negative, found by least squares on the
-// runs' relative errors, then used to predict every measured point and points beyond the
-// machine (more workers; hosts joined by a network of given latency and bandwidth).
-//
+// The seed report's runtime model, T = T_compute / W + T_sync + T_comm, fitted to the runs of a
+// study: a handful of machine costs, each non-negative, found by least squares on the runs'
+// relative errors, then used to predict the points measured and points beyond the machine
+// (more workers; hosts joined by a network of given latency and bandwidth). Called by
+// analysis/study.cc. docs/design.md ("The scaling study") explains the terms:
 //   T = epochs x rows per worker x row_s[kernel] x max(1, W / cores)
 //     + syncs x (level_s[link] x ceil(log2 W) + crowd_s[link] x max(0, W / cores - 1))
 //     + byte_moved_s[link] x bytes each worker sent and received
-//
-// row_s[kernel] is the cost of a row for each kind of row (dense d = 20 f64, sparse 40
-// non-zeros, ...: a kernel's cost is not linear in a row's bytes: wide dense rows are
-// compute-bound where narrow ones are memory-bound); level_s the cost of one level of the
-// pairwise reduction tree; crowd_s what a sync costs where workers outnumber the cores (a
-// waiting worker has to be scheduled in); byte_moved_s the cost of a byte exchanged. The three
-// exchange costs are the link's, one set for each way workers exchange ("threads": shared
-// memory; "mpi": ranks over Open MPI's transports; "hosts": namespace hosts over TCP): a row
-// costs the same on every backend, a sync does not.
 #include <cstddef>
 #include <span>
 #include <string>

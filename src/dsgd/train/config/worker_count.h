@@ -1,19 +1,9 @@
 #pragma once
-// How many workers pay for themselves. A synchronous step costs every worker a synchronisation
-// and an exchange on top of its share of the compute, so when one worker's share of a step is
-// small (small files, tiny batches, few values a row) more workers make a run slower. The
-// choice is deterministic, from the data's shape alone (the same command gives the same worker
-// count, hence the same bits, on every run): one worker's step is estimated as
-//   rows x kRowSeconds + values x (kDenseValueSeconds | kSparseValueSeconds),
-// and W workers pay when that estimate for each of them is at least kMinStepSeconds, about
-// twice what a synchronisation and an exchange of that step cost on threads (calibrated on the
-// project's 2-core VM, where a step of less work ran slower on 2 workers than on 1). Sparse
-// steps must also save more kernel work than the exchange adds: each worker lists the columns
-// it touched and adds in every other worker's, at least min(values, columns) entries a worker at
-// about a value's cost, against the (W - 1) / W of the kernel the others take, so
-//   values x (W - 1) >= min(values, columns) x W
-// (a9a's 123 columns pay on 2 workers; news20's 62061, with 5000 values a step, do not: every
-// worker also updates every column any of them touched, the same work as one worker alone).
+// How many workers pay for themselves: the most, up to those asked for, whose share of a step
+// outweighs what its synchronisation and exchange cost, decided from the data's shape alone
+// (so a command always picks the same count, and the same bits). Called once, when a run on a
+// data file resolves its settings (defaults.h). The rule and its constants, calibrated on the
+// project's 2-core VM, are in docs/design.md ("Workers that pay for themselves").
 #include <cstddef>
 #include <functional>
 #include <string>

@@ -1,28 +1,13 @@
 #pragma once
-// The update: how a worker's weights change with each step's global gradient, and the form it
-// keeps them in between steps. Every worker applies the same update to its own copy.
-//
-//  - DenseUpdate (dense data, or a model standardised with means): every step touches all d
-//    weights, w -= lr / n * (g + n * l2 * w), with the standardisation's chain rule on g; the
-//    kernel reads the raw-space weights, recomputed each step when standardised.
-//  - LazyUpdate (sparse data, unscaled or scaled without a shift): the weights are kept in raw
-//    space as alpha * u, so that the L2 decay of all d weights is one multiplication of alpha
-//    (folded back into u when alpha gets small) and a step only reads and writes the
-//    coordinates its gradient touched: u_j -= lr / (n alpha) * g_j / s_j^2 (s_j the feature's
-//    scale, 1 without scaling). With l2 = 0 and no scaling it is exactly the dense update. u
-//    sits interleaved with the step's gradient (slots[k j] = u_j, slots[k j + 1] = g_j, and
-//    with adagrad slots[3 j + 2] its summed squares; see step_gradient.h): the random accesses
-//    of a sparse step then touch one line per column.
-//  - The lazy update on a shared model (exchange shared, threads of one process): every
-//    worker's replica and touched set lie in one block all of them read. After the exchange
-//    (which sums the pass sums only) each column any worker touched is moved by exactly one
-//    worker: the one that touched it, or, touched by several, the one whose turn its run of
-//    4096 columns is. It sums the replicas' gradients of the column in the workers' tree order
-//    (the dense allreduce's bits), clears them, and writes the new weight (and squares) into
-//    every replica; a barrier closes the step. So no list is built or copied, and the update's
-//    work is split between the workers instead of repeated by each.
-// With adagrad (config.optimizer) a column moves by lr * m_j / sqrt(sum of m_j^2 so far), m_j its
-// mean gradient this step; the bias and the L2 decay stay as with sgd.
+// The update: how a worker's weights move with each step's summed gradient (sgd or adagrad, L2),
+// and the form it keeps them in between steps. Every worker applies the same update to its own
+// copy, so all hold the same bits. Made by make_update for a run's synchronisation (sync/).
+//  - DenseUpdate: every step moves all d weights (dense data, or a model standardised with means).
+//  - LazyUpdate: a sparse step moves only the columns it touched, the weights kept as alpha * u
+//    beside the gradient's slots (step_gradient.h); with l2 = 0 and no scaling it is exactly
+//    the dense update. On a shared model (threads) each touched column is moved by one worker,
+//    summing the replicas' gradients in the workers' tree order.
+// docs/design.md ("Sparse, wide data") gives the formulas and the layout.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
