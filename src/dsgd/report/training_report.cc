@@ -26,7 +26,7 @@ std::string score(double value, int digits) {
 void print_training_plan(std::FILE* out, const TrainConfig& c, std::size_t start_epoch, const std::string& workers_note,
                          const std::string& where) {
   // Local SGD steps at one worker's rate; the others at lr x workers, reached by a warm-up.
-  const bool local_sgd = c.workers > 1 && c.sync_every != 1;
+  const bool local_sgd = c.local_sgd();
   const double peak = local_sgd ? c.lr : c.lr * c.workers;
   std::string rate = fmt::format("{} at {:.3g}", to_string(c.optimizer), peak);
   if (c.schedule == LrSchedule::kStep) {

@@ -83,6 +83,9 @@ struct TrainConfig {
   // false: a met target is recorded (step, time, figures) and training goes on to its end, so
   // that one run gives both the time to the target and the final accuracy.
   bool target_stop = true;
+  // Local SGD (sync_every != 1 on more than one worker): each worker steps on its own batch at
+  // one worker's rate, lr, without the scaling by the worker count and its warm-up.
+  [[nodiscard]] bool local_sgd() const noexcept { return workers > 1 && sync_every != 1; }
   [[nodiscard]] bool has_target() const noexcept { return !std::isnan(target_accuracy) || !std::isnan(target_loss); }
 
   // Throws ConfigError naming (error.h's field()) the field that is out of its range

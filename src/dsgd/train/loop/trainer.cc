@@ -182,10 +182,8 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   const std::unique_ptr<Sync> sync =
       make_sync(config, state.model, job.train.data->layout() == Layout::kSparse, comm);
   const std::size_t steps = steps_per_epoch(largest_shard(comm, rows), config.batch);
-  // Local SGD steps on one worker's batch, so at the rate of one worker's batch: lr, without the
-  // linear scaling by the worker count (and so without its warm-up).
   TrainConfig schedule_config = config;
-  if (comm.size() > 1 && config.sync_every != 1) schedule_config.workers = 1;
+  if (config.local_sgd()) schedule_config.workers = 1;  // (one worker's rate)
   const LearningRate schedule(schedule_config, steps);
   PassSums epoch_sums;
   std::size_t first_step = go_on(config, job, steps, state, *sync, epoch_sums);  // (a resume goes on mid-epoch)

@@ -7,7 +7,7 @@
 namespace dsgd {
 
 std::unique_ptr<Sync> make_sync(const TrainConfig& config, const LinearModel& start, bool sparse, Communicator& comm) {
-  if (comm.size() > 1 && config.sync_every != 1) return std::make_unique<LocalSgdSync>(config, start, sparse, comm);
+  if (config.local_sgd()) return std::make_unique<LocalSgdSync>(config, start, sparse, comm);
   if (comm.size() > 1 && config.overlap) return std::make_unique<OverlapSync>(config, start, comm);
   return std::make_unique<EveryStepSync>(config, start, sparse, comm);
 }
