@@ -74,7 +74,7 @@ Handler add_bench_command(CLI::App& app) {
       std::vector<RunReport> parallel_runs;
       for (int r = 0; r < o.repeat; ++r) {
         parallel_runs.push_back(run_scored(report.config, setup.local, setup.bounds, "parallel",
-                                           o.train.quiet || r > 0 || !root, cluster.get(), threads));
+                                           o.train.quiet || r > 0 || !root, *cluster, threads));
       }
       report.parallel = median_run(std::move(parallel_runs));
       if (!root) return 0;

@@ -17,6 +17,7 @@
 #include "dsgd/base/timer.h"
 #include "dsgd/analysis/bandwidth.h"
 #include "dsgd/train/config/config_fields.h"
+#include "dsgd/train/loop/fit.h"
 #include "dsgd/train/loop/run.h"
 
 namespace dsgd::cli {
@@ -117,28 +118,21 @@ void set_bounds(RunReport& report, const MachineBounds& bounds, double epochs, c
 }
 
 RunReport run_scored(const TrainConfig& config, const Experiment& data, const MachineBounds& bounds,
-                     const std::string& label, bool quiet, Cluster* cluster, int threads) {
-  EpochCallback progress;
-  if (!quiet) {
-    progress = [&](const EpochProgress& p) { print_progress(stdout, label, config.epochs, p); };
+                     const std::string& label, bool quiet, Cluster& cluster, std::optional<int> threads) {
+  FitOptions options;
+  options.cluster = cluster;
+  options.threads = threads;
+  options.total_rows = data.global_train_rows;
+  if (config.has_target()) {  // a target is met on the test rows, each worker scoring its share
+    options.holdout = &data.test;
+    options.holdout_rows = data.global_test_rows;
   }
+  if (!quiet) options.on_epoch = [&](const EpochProgress& p) { print_progress(stdout, label, config.epochs, p); };
   RunReport report;
-  // A target is met on the test rows, each worker scoring its share of them.
-  const Dataset* scored = config.has_target() ? &data.test : nullptr;
-  if (cluster == nullptr) {
-    report.run = train_on_threads(config, balanced_jobs(config, data.train, data.train.rows(), scored,
-                                                        data.global_test_rows),
-                                  progress);
-    report.train = evaluate(data.train, report.run.model);
-    report.test = evaluate(data.test, report.run.model);
-  } else {
-    report.run = train_on_cluster(config, *cluster, threads,
-                                  balanced_jobs(config, data.train, data.global_train_rows, scored,
-                                                data.global_test_rows),
-                                  progress);
-    report.train = evaluate_on_cluster(data.train, report.run.model, cluster->comm());
-    report.test = evaluate_on_cluster(data.test, report.run.model, cluster->comm());
-  }
+  // Every setting as given (synthetic data has no data defaults), the workers too.
+  report.run = fit(data.train, config, [](std::string_view) { return true; }, options).run;
+  report.train = evaluate_on_cluster(data.train, report.run.model, cluster.comm());
+  report.test = evaluate_on_cluster(data.test, report.run.model, cluster.comm());
   // The epochs run: a met target ends the run early.
   const double epochs = report.run.target.reached ? report.run.target.epoch : static_cast<double>(config.epochs);
   set_bounds(report, bounds, epochs, data.train, data.global_train_rows);

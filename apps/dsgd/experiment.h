@@ -67,12 +67,13 @@ struct MachineBounds {
 void set_bounds(RunReport& report, const MachineBounds& bounds, double epochs, const Dataset& rows,
                 std::size_t global_rows);
 
-// Trains with `config` on the threads backend (or, given a cluster, on it with `threads` per
-// process), printing progress as `label` unless quiet, and scores the weights on both sets.
-// `bounds` are those of all the run's cores together.
+// Fits `config` as it is (every field given) on `cluster` (`threads` a process when its
+// processes are MPI ranks; this process's config.workers threads by default), printing progress
+// as `label` unless quiet, and scores the weights on both sets. `bounds` are those of all the
+// run's cores together.
 [[nodiscard]] RunReport run_scored(const TrainConfig& config, const Experiment& data, const MachineBounds& bounds,
-                                   const std::string& label, bool quiet, Cluster* cluster = nullptr,
-                                   int threads = 1);
+                                   const std::string& label, bool quiet, Cluster& cluster = this_process(),
+                                   std::optional<int> threads = std::nullopt);
 
 // The run of median time among repetitions of one configuration, with every repetition's time.
 // Throws Error if the repetitions did not all end with the same bits: dsgd is deterministic.

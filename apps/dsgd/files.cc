@@ -122,12 +122,13 @@ ReadResult FileReader::operator()(const std::string& path, ReadOptions options) 
     throw ConfigError(fmt::format("--cache needs a data file named by its path, and {} is {}: leave out --cache",
                                   path == "-" ? "'-'" : path,
                                   path == "-" ? "standard input" : "a stream (a pipe, FIFO or device)"));
-  if (cluster != nullptr && !regular && (path == "-" || std::filesystem::exists(path, error)))
+  const int processes = cluster.get().size();
+  if (processes > 1 && !regular && (path == "-" || std::filesystem::exists(path, error)))
     throw ConfigError(fmt::format("under MPI every rank reads its rows of {} itself: {} cannot be shared that way; "
                                   "give a regular file",
                                   path == "-" ? "'-'" : path, path == "-" ? "standard input" : "a stream"));
   options.threads = threads;
-  if (cluster == nullptr) {
+  if (processes == 1) {
     options.threads = parse_threads(path, threads);
     std::optional<Progress> progress;
     if (show_progress && regular) {
@@ -136,8 +137,7 @@ ReadResult FileReader::operator()(const std::string& path, ReadOptions options) 
     }
     return read_data(path, options);
   }
-  const int processes = cluster->size();
-  return read_data_part(path, options, cluster->comm(), [&](std::size_t rows, int rank) {
+  return read_data_part(path, options, cluster.get().comm(), [&](std::size_t rows, int rank) {
     return process_rows(rows, processes, threads, rank).begin;
   });
 }

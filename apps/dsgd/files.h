@@ -34,17 +34,18 @@ void check_paths(const NamedPaths& outputs, const NamedPaths& inputs);
 void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype);
 
 // Where a command reads its data files: all of a file in this process (with `threads` threads),
-// or on a cluster each process its own rows (process_rows of its `threads` workers).
+// or on a cluster of several processes each its own rows (process_rows of its `threads` workers).
 struct FileReader {
-  Cluster* cluster = nullptr;
+  std::reference_wrapper<Cluster> cluster = this_process();
   int threads = 1;
   // A progress bar on standard error while a regular file's text is parsed in one process (it
   // shows only when the parse takes a while).
   bool show_progress = false;
+  bool mpi = false;  // the processes are MPI ranks, each running `threads` workers
 
   [[nodiscard]] ReadResult operator()(const std::string& path, ReadOptions options) const;
   // Whether this process prints and writes the results (rank 0, or the only process).
-  [[nodiscard]] bool root() const noexcept { return cluster == nullptr || cluster->rank() == 0; }
+  [[nodiscard]] bool root() const noexcept { return cluster.get().rank() == 0; }
 };
 
 // Reads a file to score with a model of `features` features and `labels`, trained on a file

@@ -55,7 +55,7 @@ Scored score_file(const ScoringOptions& o, bool to_predict) {
   Model model = load_model(o.model);
   ReadResult read =
       read_for_model(o.data, model.params.features(), model.labels, model.input, o.input,
-                     FileReader{nullptr, o.workers.value_or(default_workers())}, false, to_predict);
+                     FileReader{this_process(), o.workers.value_or(default_workers())}, false, to_predict);
   std::vector<double> z = scores(model.params, read.data);
   std::size_t bad = 0, first = 0;
   for (std::size_t i = 0; i < z.size(); ++i) {

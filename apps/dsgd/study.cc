@@ -510,7 +510,7 @@ Handler add_study_command(CLI::App& app) {
     if (on_file) {  // read once, with every core
       o.input.dtype = o.data.dtype;
       o.train.config.seed = o.data.spec.seed;
-      const FileReader reader{nullptr, cores, true};
+      const FileReader reader{this_process(), cores, true};
       ReadOptions read = o.input.read_options(cores);
       if (sub->count("--features") > 0) read.features = o.data.spec.features;
       file.emplace(FileStudy{reader(o.file, read), std::nullopt, std::filesystem::path(o.file).filename().string()});
@@ -624,10 +624,10 @@ Handler add_study_command(CLI::App& app) {
                                     point_data.dtype, made->generate_s};
           StudyPoint p = make_point(series, w, study.cores, described, static_cast<double>(train.config.epochs), median);
           if (o.convergence && made->test.rows() > 0) {
-            const RunResult scored =
-                train_on_threads(train.config, balanced_jobs(train.config, made->train, made->train.rows(),
-                                                             &made->test, made->test.rows()));
-            p.convergence = scored.epochs;
+            FitOptions scored;
+            scored.holdout = &made->test;
+            scored.holdout_rows = made->test.rows();
+            p.convergence = fit(made->train, train.config, [](std::string_view) { return true; }, scored).run.epochs;
           }
           print_point(p, label);
           study.points.push_back(std::move(p));

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "dsgd/base/error.h"
+#include "dsgd/model/evaluation.h"
 #include "dsgd/model/kernel.h"
 #include "dsgd/report/training_report.h"
 #include "dsgd/train/config/config_fields.h"
@@ -47,48 +48,38 @@ void check_same_file_config(Cluster& cluster, const DataOptions& data, const Tra
 }
 
 // Training on synthetic data: generated (each process its own rows), trained through fit with
-// the settings as given (TrainConfig's defaults, not a data file's), scored on both splits.
-int train_synthetic(const DataOptions& data, TrainOptions& train, const BackendOptions& backend, TrainOutputs& out,
-                    Cluster* cluster) {
+// the settings as given (TrainConfig's defaults, not a data file's; the workers those that pay,
+// unless given), scored on both splits.
+int train_synthetic(const DataOptions& data, TrainOptions& train, const BackendOptions& backend,
+                    const std::string& model_path, Cluster& cluster) {
   const SyntheticSpec& spec = data.spec;
-  const bool root = cluster == nullptr || cluster->rank() == 0;
-  const bool quiet = train.quiet || !root;
-  TrainConfig config = train.config;
+  const bool quiet = train.quiet || cluster.rank() != 0;
+  TrainOutputs out = open_outputs(model_path, "dsgd", train, cluster);
   TrainingReport report;
-  report.backend = cluster != nullptr ? "mpi" : "threads";
-  int threads = 1;
-  if (cluster == nullptr) {
-    // The workers that pay for a step of this data (unless given); the generation uses every core.
-    if (!train.is_given("workers")) {
-      const bool sparse = spec.nnz > 0;
-      const WorkerChoice choice = paying_workers(config.workers, [&](int w) {
-        return batch_work(static_cast<double>(config.batch), static_cast<double>(spec.samples), w,
-                          static_cast<double>(sparse ? spec.nnz : spec.features), sparse,
-                          static_cast<double>(spec.features));
-      });
-      config.workers = choice.workers;
-      report.workers_note = choice.why;
-    }
-    threads = config.workers;
-  } else {
-    threads = backend.threads();
-    report.ranks = cluster->size();
-    report.threads_per_rank = threads;
+  const std::optional<int> fixed = backend.mpi() ? std::optional<int>(backend.threads()) : std::nullopt;
+  if (backend.mpi()) {
+    report.backend = "mpi";
+    report.ranks = cluster.size();
+    report.threads_per_rank = backend.threads();
   }
-  const Experiment rows = cluster == nullptr ? make_experiment(spec, std::max(config.workers, hardware_threads()), !quiet)
-                                             : make_local_experiment(spec, *cluster, threads, !quiet);
+  const Experiment rows = make_local_experiment(spec, cluster, fixed.value_or(hardware_threads()), !quiet);
+  const GivenField given = [&](std::string_view field) { return field != "workers" || train.is_given("workers"); };
+  const DataWorkers workers = decide_workers(train.config, rows.train, spec.samples, given, cluster, fixed);
+  TrainConfig config = train.config;
+  config.workers = workers.workers;
+  report.workers_note = workers.why;
   report.data = summary_of(spec, Split::kTrain, rows.generate_s, rows.generation);
   if (spec.test_samples > 0) report.test = summary_of(spec, Split::kTest, 0.0);
   if (!quiet) {
     fmt::print("Data    {}\n", describe(report.data));
     if (report.test) fmt::print("Test    synthetic: {} rows of the same true weights\n", report.test->rows);
     print_training_plan(stdout, config, 0, report.workers_note,
-                        cluster != nullptr ? fmt::format("{} ranks x {} threads", cluster->size(), threads) : "");
+                        backend.mpi() ? fmt::format("{} ranks x {} threads", cluster.size(), workers.threads) : "");
   }
 
   FitOptions options;
   options.cluster = cluster;
-  options.threads = threads;
+  options.threads = workers.threads;
   options.total_rows = spec.samples;
   if (config.has_target()) {  // a target is met on the test rows, each worker scoring its share
     options.holdout = &rows.test;
@@ -101,11 +92,11 @@ int train_synthetic(const DataOptions& data, TrainOptions& train, const BackendO
   FitResult fitted = fit(rows.train, config, everything, options);
   report.config = fitted.config;
   report.run = std::move(fitted.run);
-  report.train = evaluate_rows(rows.train, report.run.model, cluster);
-  if (spec.test_samples > 0) report.test_scores = evaluate_rows(rows.test, report.run.model, cluster);
+  report.train = evaluate_all(rows.train, report.run.model, cluster.comm());
+  if (spec.test_samples > 0) report.test_scores = evaluate_all(rows.test, report.run.model, cluster.comm());
   if (train.verbose) {
     const double epochs = report.run.target.reached ? report.run.target.epoch : static_cast<double>(config.epochs);
-    report.bound = run_bounds(rows.train, epochs, threads, cluster);
+    report.bound = run_bounds(rows.train, epochs, workers.threads, cluster);
   }
   nlohmann::json record = to_json(report.config);
   record["data"] = {{"source", "synthetic"},         {"samples", spec.samples},
@@ -153,7 +144,7 @@ Handler add_train_command(CLI::App& app) {
       if (!o.backend.mpi()) return train_from_file(file, o.train, features, FileReader{});
       const std::unique_ptr<Cluster> cluster = join_mpi_cluster(o.backend.cluster_options());
       return run_on_cluster(*cluster, [&] {
-        const FileReader reader{cluster.get(), o.backend.threads()};
+        const FileReader reader{*cluster, o.backend.threads(), false, true};
         warn_if_bound_too_tightly(*cluster, reader.threads);
         check_same_file_config(*cluster, o.data, o.train, o.backend, file, features);
         return train_from_file(file, o.train, features, reader);
@@ -178,8 +169,7 @@ Handler add_train_command(CLI::App& app) {
     check_paths({{"-o", file.model}, {"--json", o.train.json}}, {});
     if (!o.backend.mpi()) {
       o.train.resolve(o.data);
-      TrainOutputs out = open_outputs(file.model, file.model_format, o.train, true);
-      return train_synthetic(o.data, o.train, o.backend, out, nullptr);
+      return train_synthetic(o.data, o.train, o.backend, file.model, this_process());
     }
     const std::unique_ptr<Cluster> cluster = join_mpi_cluster(o.backend.cluster_options());
     return run_on_cluster(*cluster, [&] {
@@ -190,8 +180,7 @@ Handler add_train_command(CLI::App& app) {
       o.train.resolve(o.data);
       check_same_config(*cluster, o.data.spec, o.train.config, o.backend,
                         std::vector<Setting>{number_setting("--verbose", static_cast<double>(o.train.verbose))});
-      TrainOutputs out = open_outputs(file.model, file.model_format, o.train, cluster->rank() == 0, cluster.get());
-      return train_synthetic(o.data, o.train, o.backend, out, cluster.get());
+      return train_synthetic(o.data, o.train, o.backend, file.model, *cluster);
     });
   };
 }

@@ -8,6 +8,7 @@
 #include "files.h"
 #include "options.h"
 #include "dsgd/train/config/defaults.h"
+#include "dsgd/train/state/resume.h"
 
 namespace dsgd::cli {
 
@@ -23,20 +24,16 @@ struct FileTrainOptions {
   std::string class_weight;  // --class-weight balanced|POS,NEG
   std::optional<bool> standardize;  // --standardize (true), --no-standardize (false)
   InputOptions input;
-  std::string checkpoint;              // --checkpoint DIR
-  std::string checkpoint_every = "epoch";  // STEPS or epoch
-  std::size_t keep_checkpoints = 3;
-  std::string resume;                  // --resume DIR
+  CheckpointSettings checkpoints;  // --checkpoint DIR, --checkpoint-every, --keep-checkpoints, --resume DIR
 };
 
 // Adds DATA and the options only file training has: its files, and the configuration fields
 // of early stopping, targets and scaling (bound into train).
 void add_file_train_options(CLI::App& app, FileTrainOptions& file, TrainOptions& train);
 
-// Trains on file.data with train's settings where `reader` reads it: on threads (config.workers
-// from --workers) or on a cluster (reader.threads workers per process; every process calls it).
-// The fields not in train.given take the data's defaults (defaults.h). `features` is
-// --features (0 when not given).
+// Trains on file.data with train's settings where `reader` reads it: on this process's threads,
+// or on MPI ranks of reader.threads workers each (every process calls it). The fields not in
+// train.given take the data's defaults (defaults.h). `features` is --features (0 when not given).
 int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t features, FileReader reader);
 
 }  // namespace dsgd::cli

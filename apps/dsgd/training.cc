@@ -15,53 +15,47 @@
 namespace dsgd::cli {
 
 TrainOutputs open_outputs(const std::string& model_path, const std::string& model_format, const TrainOptions& train,
-                          bool root, Cluster* cluster) {
+                          Cluster& cluster) {
   TrainOutputs out;
   out.model_path = model_path;
   out.liblinear = model_format == "liblinear";
   std::optional<InputError> unwritable;
   try {
+    const bool root = cluster.rank() == 0;
     if (root && !train.json.empty()) out.json.emplace(train.json);
     if (root && !model_path.empty()) out.model.emplace(model_path);
   } catch (const InputError& e) {
-    if (cluster == nullptr) throw;
     unwritable = e;
   }
-  if (cluster != nullptr && any_worker(cluster->comm(), unwritable.has_value())) {
+  if (any_worker(cluster.comm(), unwritable.has_value())) {
     if (unwritable) throw SharedInputError(unwritable->file(), unwritable->line(), unwritable->message());
     throw SharedInputError("", 0, "rank 0 could not open an output file");
   }
   return out;
 }
 
-Evaluation evaluate_rows(const Dataset& rows, const LinearModel& model, Cluster* cluster) {
-  if (cluster != nullptr) return evaluate_all(rows, model, cluster->comm());
-  return evaluate_scores(scores(model, rows), rows.labels());
-}
-
-RunBounds run_bounds(const Dataset& rows, double epochs, int threads, Cluster* cluster) {
+RunBounds run_bounds(const Dataset& rows, double epochs, int threads, Cluster& cluster) {
   const bool sparse = rows.layout() == Layout::kSparse;
-  const MachineBounds measured = measure_bounds(threads, sparse, rows.features(), cluster == nullptr);
+  const bool alone = cluster.size() == 1;
+  const MachineBounds measured = measure_bounds(threads, sparse, rows.features(), alone);
   RunBounds b;
   b.bandwidth_gbs = measured.bandwidth_gbs;
-  b.source = cluster != nullptr ? "measured now by every rank at once" : measured.source;
+  b.source = alone ? measured.source : "measured now by every rank at once";
   b.time_s = epochs * static_cast<double>(rows.feature_bytes()) / (b.bandwidth_gbs * 1e9);
   if (sparse && measured.random_reads_per_s > 0) {
     b.random_reads_per_s = measured.random_reads_per_s;
     b.random_time_s = epochs * static_cast<double>(rows.values()) / b.random_reads_per_s;
   }
-  if (cluster != nullptr) {
-    const std::vector<double> all = allgather_one<double>(cluster->comm(), b.time_s);
-    b.time_s = *std::max_element(all.begin(), all.end());
-    const std::vector<double> random = allgather_one<double>(cluster->comm(), b.random_time_s);
-    b.random_time_s = *std::max_element(random.begin(), random.end());
-  }
+  const std::vector<double> all = allgather_one<double>(cluster.comm(), b.time_s);
+  b.time_s = *std::max_element(all.begin(), all.end());
+  const std::vector<double> random = allgather_one<double>(cluster.comm(), b.random_time_s);
+  b.random_time_s = *std::max_element(random.begin(), random.end());
   return b;
 }
 
 int finish_training(TrainingReport& report, Model model, const TrainOptions& train, TrainOutputs& out,
-                    Cluster* cluster) {
-  if (cluster != nullptr && cluster->rank() != 0) return 0;
+                    const Cluster& cluster) {
+  if (cluster.rank() != 0) return 0;
   report.model_path = out.model ? out.model_path : "";
   report.peak_resident_bytes = peak_resident_bytes();
   if (!train.quiet) print_training_summary(stdout, report, train.verbose);

@@ -20,23 +20,20 @@ struct TrainOutputs {
   std::string model_path;
   bool liblinear = false;  // --model-format liblinear
 };
-// Opens -o (`model_path`) and --json on the root process; on a cluster a failure ends every
-// rank alike (exit code 1, rank 0 saying why).
+// Opens -o (`model_path`) and --json on rank 0; a failure ends every rank alike (exit code 1,
+// rank 0 saying why).
 [[nodiscard]] TrainOutputs open_outputs(const std::string& model_path, const std::string& model_format,
-                                        const TrainOptions& train, bool root, Cluster* cluster = nullptr);
-
-// The full evaluation of `model` on `rows` (this process's; on a cluster, every rank's together).
-[[nodiscard]] Evaluation evaluate_rows(const Dataset& rows, const LinearModel& model, Cluster* cluster);
+                                        const TrainOptions& train, Cluster& cluster);
 
 // The bounds of `epochs` over `rows` (this process's) with `threads` threads a process: from
-// this boot's figures on threads; on a cluster every process measures now, at once (ranks on
-// one host share its bandwidth), and the slowest process's bound holds.
-[[nodiscard]] RunBounds run_bounds(const Dataset& rows, double epochs, int threads, Cluster* cluster);
+// this boot's figures in one process; on a cluster of several every process measures now, at
+// once (ranks on one host share its bandwidth), and the slowest process's bound holds.
+[[nodiscard]] RunBounds run_bounds(const Dataset& rows, double epochs, int threads, Cluster& cluster);
 
 // The end of a run: the report printed (root, unless --quiet: the summary; the rest was printed
 // as the run went), the model (`model`'s parameters, labels, input and record; the report's
 // run) and the JSON report written and committed together. Returns the exit code.
 int finish_training(TrainingReport& report, Model model, const TrainOptions& train, TrainOutputs& out,
-                    Cluster* cluster);
+                    const Cluster& cluster);
 
 }  // namespace dsgd::cli

@@ -312,7 +312,7 @@ TEST(Scaling, MaxAbsScalesArePowersOfTwoAtOrAboveTheLargestValue) {
   for (std::size_t k = 0; k < values.size(); ++k) {
     if (data.indices()[k] % 10 == 0) values[k] *= static_cast<double>(1 + (data.indices()[k] % 7)) * 1e7;
   }
-  const Standardization s = maxabs_scaling(data, {0, data.rows()}, nullptr);
+  const Standardization s = maxabs_scaling(data, {0, data.rows()}, this_process().comm());
   std::vector<double> largest(200, 0.0);
   for (std::size_t k = 0; k < values.size(); ++k)
     largest[data.indices()[k]] = std::max(largest[data.indices()[k]], std::abs(values[k]));
@@ -327,7 +327,7 @@ TEST(Scaling, MaxAbsScalesArePowersOfTwoAtOrAboveTheLargestValue) {
   std::vector<Standardization> parts(3);
   run_threads(3, [&](Communicator& comm) {
     const RowRange rows = shard_range(data.rows(), 3, static_cast<std::size_t>(comm.rank()));
-    parts[static_cast<std::size_t>(comm.rank())] = maxabs_scaling(data, rows, &comm);
+    parts[static_cast<std::size_t>(comm.rank())] = maxabs_scaling(data, rows, comm);
   });
   for (const Standardization& p : parts) EXPECT_EQ(p.scale, s.scale);
 

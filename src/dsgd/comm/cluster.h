@@ -1,7 +1,9 @@
 #pragma once
-// A cluster: the processes of one distributed job (MPI ranks, on one or many hosts), each running
-// one or more workers. This header knows nothing of MPI: the MPI backend (comm/mpi/) implements
-// it when dsgd is built with MPI, and join_mpi_cluster says plainly when it is not.
+// A cluster: the processes of one run (MPI ranks, on one or many hosts), each running one or
+// more workers. A run on this machine's threads alone is the cluster of one process
+// (LocalCluster), so code that agrees, sums or gathers across processes has no case of its own
+// for it. This header knows nothing of MPI: the MPI backend (comm/mpi/) implements it when dsgd
+// is built with MPI, and join_mpi_cluster says plainly when it is not.
 #include <memory>
 #include <span>
 
@@ -58,6 +60,25 @@ class Cluster {
   // Ends every process of the job with `code`, after a failure on this one.
   [[noreturn]] virtual void abort(int code) noexcept = 0;
 };
+
+// The cluster of this process alone: rank 0 of 1. Its collectives move nothing (allreduce_parts
+// is the tree sum of this process's parts, allgather_parts hands the parts back), and abort ends
+// the process. One for each run; not shared between threads that run at once.
+class LocalCluster final : public Cluster {
+ public:
+  LocalCluster();
+  ~LocalCluster() override;
+  [[nodiscard]] int rank() const noexcept override { return 0; }
+  [[nodiscard]] int size() const noexcept override { return 1; }
+  [[nodiscard]] ClusterComm& comm() noexcept override { return *comm_; }
+  [[noreturn]] void abort(int code) noexcept override;
+
+ private:
+  std::unique_ptr<ClusterComm> comm_;
+};
+
+// The calling thread's cluster of one process (a LocalCluster that lives as long as the thread).
+[[nodiscard]] Cluster& this_process() noexcept;
 
 enum class AllreduceAlgorithm {
   kDeterministic,  // all-to-all of slices, ordered sums, all-gather: the same bits as threads

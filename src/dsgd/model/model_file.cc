@@ -295,4 +295,15 @@ Model load_model(const std::string& path) {
   return model;
 }
 
+std::size_t epochs_trained(const Model& model, const std::string& path) {
+  for (const char* key : {"epochs_trained", "best_epoch"}) {
+    if (!model.training.is_object() || !model.training.contains(key)) continue;
+    const nlohmann::json& v = model.training.at(key);
+    if (!v.is_number_unsigned() || v.get<std::size_t>() > (std::size_t{1} << 40))
+      throw InputError(path, 0, fmt::format("the training record's {} is {}, not a count of epochs", key, v.dump()));
+    return v.get<std::size_t>();
+  }
+  return 0;
+}
+
 }  // namespace dsgd

@@ -62,6 +62,11 @@ void save_model(const Model& model, const std::string& path);
 // -s 0` (or -s 6, -s 7) writes them.
 [[nodiscard]] Model load_model(const std::string& path);
 
+// The epochs the model at `path` was trained for, from its training record: epochs_trained, or
+// (models of dsgd 0.4) best_epoch; 0 when neither is there. Throws InputError for a value that
+// is not a count of epochs.
+[[nodiscard]] std::size_t epochs_trained(const Model& model, const std::string& path);
+
 // LIBLINEAR's model file of the same decisions and probabilities (liblinear-predict -b 1):
 // solver_type L2R_LR, the positive label first, the weights of the raw features (scaling
 // folded in) and the intercept as LIBLINEAR's bias feature (bias 1). Throws ConfigError for

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dsgd/base/error.h"
 #include "dsgd/train/loop/run.h"
 #include "dsgd/train/config/scaling.h"
 #include "dsgd/train/loop/trainer.h"
@@ -55,13 +56,13 @@ std::size_t data_batch(std::size_t rows, int workers) noexcept {
                                  kDataMaxBatch);
 }
 
-Scaling default_scaling(const Dataset& data, Cluster* cluster) {
-  if (!has_values_beyond_one(data, cluster != nullptr ? &cluster->comm() : nullptr)) return Scaling::kNone;
+Scaling default_scaling(const Dataset& data, Cluster& cluster) {
+  if (!has_values_beyond_one(data, cluster.comm())) return Scaling::kNone;
   return data.layout() == Layout::kDense ? Scaling::kStandardize : Scaling::kMaxAbs;
 }
 
 std::optional<LinearModel> decide_scaling(TrainConfig& config, const Dataset& data, bool scale_given,
-                                          const LinearModel* init, Cluster* cluster) {
+                                          const LinearModel* init, Cluster& cluster) {
   if (init != nullptr) {
     config.scale = scaling_of(*init);
     return std::nullopt;
@@ -70,25 +71,28 @@ std::optional<LinearModel> decide_scaling(TrainConfig& config, const Dataset& da
   if (config.scale != Scaling::kMaxAbs) return std::nullopt;
   LinearModel start;
   start.weights.assign(data.features(), 0.0);
-  start.standardization = maxabs_scaling(data, {0, data.rows()}, cluster != nullptr ? &cluster->comm() : nullptr);
+  start.standardization = maxabs_scaling(data, {0, data.rows()}, cluster.comm());
   return start;
 }
 
-DataWorkers paying_data_workers(const TrainConfig& config, const Dataset& data, std::size_t total_rows,
-                                const GivenField& given) {
+DataWorkers decide_workers(const TrainConfig& config, const Dataset& data, std::size_t total_rows,
+                           const GivenField& given, const Cluster& cluster, std::optional<int> threads) {
+  if (threads) return {cluster.size() * *threads, *threads, ""};
+  if (cluster.size() > 1) throw Error("decide_workers: the threads of each process of a cluster must be given");
+  if (given("workers")) return {config.workers, config.workers, ""};
   const bool sparse = data.layout() == Layout::kSparse;
   const double rows = static_cast<double>(total_rows);
   const double per_row = sparse ? static_cast<double>(data.values()) / static_cast<double>(std::max<std::size_t>(data.rows(), 1))
                                 : static_cast<double>(data.features());
-  const WorkerChoice choice = paying_workers(config.workers, [&](int w) {
+  const WorkerChoice choice = paying_workers(default_workers(), [&](int w) {
     const auto batch = static_cast<double>(given("batch") ? config.batch : data_batch(total_rows, w));
     return batch_work(batch, rows, w, per_row, sparse, static_cast<double>(data.features()));
   });
-  return {choice.workers, choice.why};
+  return {choice.workers, choice.workers, choice.why};
 }
 
 void apply_data_defaults(TrainConfig& config, const Dataset& data, std::size_t total_rows, const GivenField& given,
-                         Cluster* cluster, int threads, const LinearModel* start) {
+                         Cluster& cluster, int threads, const LinearModel* start) {
   const std::size_t rows = total_rows;
   if (!given("optimizer")) {
     const bool wide = data.layout() == Layout::kSparse && data.features() >= kAdagradFromColumns;
@@ -112,12 +116,11 @@ void apply_data_defaults(TrainConfig& config, const Dataset& data, std::size_t t
     // the workers' tree order, so that every backend computes the same bits.
     double mean = static_cast<double>(data.features());  // standardised features
     if (config.scale != Scaling::kStandardize) {
-      const int first = cluster != nullptr ? cluster->rank() * threads : 0;
-      const int count = cluster != nullptr ? threads : config.workers;
+      const int first = cluster.rank() * threads;
       const std::vector<double>* scale =
           start != nullptr && start->standardization ? &start->standardization->scale : nullptr;
-      const std::vector<double> sums = shard_squared_sums(data, rows, config.workers, first, count, scale);
-      mean = worker_sum(sums, cluster != nullptr ? &cluster->comm() : nullptr) / static_cast<double>(rows);
+      const std::vector<double> sums = shard_squared_sums(data, rows, config.workers, first, threads, scale);
+      mean = worker_sum(sums, cluster.comm()) / static_cast<double>(rows);
     }
     config.lr = kDataRateScale / (mean + 1.0) / static_cast<double>(config.workers);
   }

@@ -46,32 +46,37 @@ using GivenField = std::function<bool(std::string_view field)>;
 // The scaling data gets where the caller chose none: unscaled features (some |x| > 1 in any
 // process's rows) are standardised when stored dense, scaled by their largest |x| when sparse
 // (which keeps zeros zero); features within [-1, 1] are left as they are.
-[[nodiscard]] Scaling default_scaling(const Dataset& data, Cluster* cluster);
+[[nodiscard]] Scaling default_scaling(const Dataset& data, Cluster& cluster);
 
 // The scaling training takes, set in config.scale: the warm start's (`init`, when given), the
 // caller's (config.scale as it is, when `scale_given`), or default_scaling. A maxabs scaling is
 // found here, over every process's rows (the rate's default depends on it), and training starts
 // from the model returned: zero weights and that scaling (nothing otherwise).
 [[nodiscard]] std::optional<LinearModel> decide_scaling(TrainConfig& config, const Dataset& data, bool scale_given,
-                                                        const LinearModel* init, Cluster* cluster);
+                                                        const LinearModel* init, Cluster& cluster);
 
-// The most workers, from config.workers down to 1, that pay for themselves on this data
-// (worker_count.h), the batch being config.batch where given and data_batch otherwise; `why`
-// says why fewer were taken.
+// The workers of a run and the threads of each process, decided once (fit calls it; so does
+// `dsgd train FILE`, which sums its row weights by worker shards before fitting): on a cluster
+// whose processes run a fixed number of `threads` (MPI's --threads-per-rank), processes x
+// threads; in one process, config.workers where `given` names "workers", else the most, up to
+// default_workers(), that pay for a step of this data (worker_count.h), the batch being
+// config.batch where given and data_batch otherwise. `why` says why fewer were taken.
 struct DataWorkers {
   int workers = 1;
+  int threads = 1;  // this process's worker threads
   std::string why;
 };
-[[nodiscard]] DataWorkers paying_data_workers(const TrainConfig& config, const Dataset& data, std::size_t total_rows,
-                                              const GivenField& given);
+[[nodiscard]] DataWorkers decide_workers(const TrainConfig& config, const Dataset& data, std::size_t total_rows,
+                                         const GivenField& given, const Cluster& cluster,
+                                         std::optional<int> threads);
 
 // Sets the fields `given` does not name (config.scale and config.workers decided already):
 // optimizer, batch, epochs, rate, schedule and shuffling. `data` holds rows data.first_row() ..
 // of the `total_rows` (all of them, or this process's on a cluster of processes running
-// `threads` workers each); `start` is the model training starts from (its scaling is the one
+// `threads` workers each: config.workers in one process); `start` is the model training starts from (its scaling is the one
 // trained with), if any. The same on every backend.
 void apply_data_defaults(TrainConfig& config, const Dataset& data, std::size_t total_rows, const GivenField& given,
-                         Cluster* cluster, int threads, const LinearModel* start);
+                         Cluster& cluster, int threads, const LinearModel* start);
 
 // fn(local rows) for the rows of each of this process's workers (rows data.first_row() .. of
 // `data`, worker k of `workers` owning shard_range(total_rows, workers, k)), for workers

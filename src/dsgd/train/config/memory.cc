@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -58,6 +59,31 @@ std::string memory_shortfall(std::size_t needed, std::size_t limit, const std::s
                      human_bytes(static_cast<double>(limit)),
                      given ? fmt::format("{} allows", field("max_memory"))
                            : fmt::format("this machine has available ({} sets the limit)", field("max_memory")));
+}
+
+void check_training_memory(const TrainConfig& config, const ReadResult& data, const std::string& path,
+                           std::size_t max_memory, int threads, Cluster& cluster) {
+  const bool sparse = data.data.layout() == Layout::kSparse;
+  TrainConfig worst = config;
+  worst.optimizer = Optimizer::kAdagrad;
+  worst.scale = sparse ? Scaling::kMaxAbs : Scaling::kStandardize;
+  const std::size_t d = data.data.features();
+  const double state = static_cast<double>(worker_state_bytes(worst, d, sparse)) * threads;
+  std::string failure = memory_shortfall(static_cast<std::size_t>(std::min(state, 1e19)), max_memory,
+                                         fmt::format("the training state of {} worker{}, {} each, for {} columns",
+                                                     threads, threads == 1 ? "" : "s", human_bytes(state / threads), d));
+  // The first process that lacks the memory speaks for all.
+  const std::vector<std::uint8_t> failed = allgather_one<std::uint8_t>(cluster.comm(), failure.empty() ? 0 : 1);
+  const auto first = std::find(failed.begin(), failed.end(), 1);
+  if (first == failed.end()) return;
+  if (cluster.size() > 1) {
+    const int rank = static_cast<int>(first - failed.begin());
+    failure = fmt::format("{} (rank {})", broadcast_text(cluster.comm(), failure, rank), rank);
+  }
+  // The file's own index set d: a bad input, with its line; --features: a bad option.
+  if (d == data.highest_index && data.highest_index > 0)
+    throw SharedInputError(path, data.highest_index_line, fmt::format("feature index {} {}", d, failure));
+  throw ConfigError(fmt::format("--features {} {}", d, failure));
 }
 
 }  // namespace dsgd

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <string>
 
+#include "dsgd/comm/cluster.h"
+#include "dsgd/data/reader.h"
 #include "dsgd/train/config/config.h"
 
 namespace dsgd {
@@ -30,5 +32,13 @@ namespace dsgd {
 // else why not: "needs 9.60 GB (DETAIL), more than the 8.00 GB ...", for a message that names
 // the cause first ("a9a:12: feature index 300000000 needs ...").
 [[nodiscard]] std::string memory_shortfall(std::size_t needed, std::size_t limit, const std::string& detail);
+
+// Refuses, before anything sized by d is made, a run on `data` (read from `path`) whose
+// training state would not fit in `max_memory` (0: what is available): `threads` workers in
+// this process, with adagrad and scaling assumed (an upper estimate). The cause is named by the
+// line that set d: the file's highest index (InputError) or --features (ConfigError). Every
+// process calls it; all give the first failing process's message.
+void check_training_memory(const TrainConfig& config, const ReadResult& data, const std::string& path,
+                           std::size_t max_memory, int threads, Cluster& cluster);
 
 }  // namespace dsgd

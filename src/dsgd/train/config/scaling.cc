@@ -32,13 +32,13 @@ void for_each_value(const Dataset& data, RowRange rows, Fn&& fn) {
 
 }  // namespace
 
-Standardization maxabs_scaling(const Dataset& data, RowRange rows, Communicator* comm) {
+Standardization maxabs_scaling(const Dataset& data, RowRange rows, Communicator& comm) {
   const std::size_t d = data.features();
   std::vector<double> largest(d, 0.0);
   for_each_value(data, rows, [&](std::size_t j, double a) {
     if (a > largest[j]) largest[j] = a;  // NaN and infinity are refused by the readers
   });
-  if (comm != nullptr && comm->size() > 1) {
+  if (comm.size() > 1) {
     // The others' maxima, as (column, max) for the columns they hold: max is exact in any order.
     struct Entry {
       std::uint64_t column;
@@ -48,7 +48,7 @@ Standardization maxabs_scaling(const Dataset& data, RowRange rows, Communicator*
     for (std::size_t j = 0; j < d; ++j) {
       if (largest[j] > 0) mine.push_back({j, largest[j]});
     }
-    for (const std::vector<Entry>& theirs : allgather<Entry>(*comm, mine)) {
+    for (const std::vector<Entry>& theirs : allgather<Entry>(comm, mine)) {
       for (const Entry& e : theirs) {
         if (e.column < d && e.largest > largest[e.column]) largest[e.column] = e.largest;
       }
@@ -59,10 +59,10 @@ Standardization maxabs_scaling(const Dataset& data, RowRange rows, Communicator*
   return s;
 }
 
-bool has_values_beyond_one(const Dataset& data, Communicator* comm) {
+bool has_values_beyond_one(const Dataset& data, Communicator& comm) {
   bool beyond = false;
   for_each_value(data, {0, data.rows()}, [&](std::size_t, double a) { beyond = beyond || a > 1.0; });
-  return comm != nullptr ? any_worker(*comm, beyond) : beyond;
+  return any_worker(comm, beyond);
 }
 
 Scaling scaling_of(const LinearModel& model) noexcept {

@@ -11,26 +11,20 @@
 namespace dsgd {
 
 FitResult fit(const Dataset& data, TrainConfig config, const GivenField& given, const FitOptions& options) {
-  Cluster* const cluster = options.cluster;
+  Cluster& cluster = options.cluster;
   const std::size_t total_rows = options.total_rows != 0 ? options.total_rows : data.rows();
   if (total_rows == 0) throw ConfigError("fit: the data has no rows");
   if (options.init != nullptr && options.init->features() != data.features())
     throw ConfigError("fit: the initial model has " + std::to_string(options.init->features()) +
                       " features and the data " + std::to_string(data.features()));
   FitResult out;
-  if (cluster != nullptr) {
-    config.workers = cluster->size() * options.threads;
-  } else if (!given("workers")) {
-    config.workers = default_workers();
-    const DataWorkers choice = paying_data_workers(config, data, total_rows, given);
-    config.workers = choice.workers;
-    out.note = choice.why;
-  }
+  const DataWorkers decided = decide_workers(config, data, total_rows, given, cluster, options.threads);
+  config.workers = decided.workers;
+  out.note = decided.why;
   config.validate();
   const std::optional<LinearModel> scaled_start = decide_scaling(config, data, given("scale"), options.init, cluster);
   const LinearModel* start = options.init != nullptr ? options.init : scaled_start ? &*scaled_start : nullptr;
-  apply_data_defaults(config, data, total_rows, given, cluster, cluster != nullptr ? options.threads : config.workers,
-                      start);
+  apply_data_defaults(config, data, total_rows, given, cluster, decided.threads, start);
   if (options.start_epoch > 0) config.epochs += options.start_epoch;
 
   JobOf jobs;
@@ -38,7 +32,7 @@ FitResult fit(const Dataset& data, TrainConfig config, const GivenField& given, 
     out.split = split_holdout(data, options.holdout_fraction, config.seed);
     std::vector<double> counts = {static_cast<double>(out.split->holdout.rows()),
                                   static_cast<double>(out.split->train.rows())};
-    if (cluster != nullptr) cluster->comm().allreduce_sum(counts);
+    cluster.comm().allreduce_sum(counts);
     if (counts[0] == 0 || counts[1] == 0)
       throw ConfigError(fmt::format("{} {} leaves {} held-out and {} training rows of {}", field("holdout"),
                                     options.holdout_fraction, counts[0], counts[1], total_rows));
@@ -55,8 +49,7 @@ FitResult fit(const Dataset& data, TrainConfig config, const GivenField& given, 
     };
   }
   if (options.before_training) jobs = options.before_training(config, std::move(jobs));
-  out.run = cluster != nullptr ? train_on_cluster(config, *cluster, options.threads, jobs, options.on_epoch)
-                               : train_on_threads(config, jobs, options.on_epoch);
+  out.run = train_on(config, cluster, decided.threads, jobs, options.on_epoch);
   out.config = config;
   return out;
 }

@@ -29,11 +29,12 @@ struct FitOptions {
   // Set by another thread or a signal handler: the run throws Interrupted at the next epoch's end.
   const std::atomic<bool>* stop = nullptr;
   EpochCallback on_epoch;
-  // A cluster of processes, each running `threads` workers (config.workers is then processes x
-  // threads, given or not) on its rows of the data: `data` holds rows data.first_row() .. of
-  // total_rows. Null: every row is in `data`, on this process's threads.
-  Cluster* cluster = nullptr;
-  int threads = 1;
+  // The processes that train, each on its rows of the data (`data` holds rows data.first_row()
+  // .. of total_rows), and the worker threads of each when fixed (MPI's --threads-per-rank:
+  // config.workers is then processes x threads, given or not). By default this process alone,
+  // its threads decided by decide_workers (defaults.h).
+  std::reference_wrapper<Cluster> cluster = this_process();
+  std::optional<int> threads;
   std::size_t total_rows = 0;  // 0: data.rows()
   // Held-out rows for early stopping (config.patience) and targets: a share of the data's rows
   // set aside (holdout_fraction, chosen by a seeded hash of the row number, data/holdout.h), or
@@ -54,9 +55,8 @@ struct FitResult {
   std::optional<HoldoutSplit> split;
 };
 
-// Trains on the rows of `data` (its sample weights, if any, weigh the rows). On threads, where
-// `given` does not name "workers", config.workers is ignored: up to default_workers() run, fewer
-// where more would not pay (worker_count.h). Every process of a cluster calls it alike.
+// Trains on the rows of `data` (its sample weights, if any, weigh the rows), the workers decided
+// by decide_workers. Every process of a cluster calls it alike.
 // Throws ConfigError for a configuration that cannot run.
 [[nodiscard]] FitResult fit(const Dataset& data, TrainConfig config, const GivenField& given,
                             const FitOptions& options = {});

@@ -45,15 +45,11 @@ RowRange process_rows(std::size_t global_rows, int processes, int threads, int r
           shard_range(global_rows, workers, first + static_cast<std::size_t>(threads) - 1).end};
 }
 
-double worker_sum(std::span<const double> local, ClusterComm* comm) {
+double worker_sum(std::span<const double> local, ClusterComm& comm) {
   std::vector<const double*> parts;
   for (const double& v : local) parts.push_back(&v);
   double sum = 0;
-  if (comm == nullptr) {
-    tree_sum(parts, 0, 1, &sum);
-  } else {
-    comm->allreduce_parts(parts, {&sum, 1});
-  }
+  comm.allreduce_parts(parts, {&sum, 1});
   return sum;
 }
 
@@ -146,6 +142,14 @@ RunResult train_on_cluster(const TrainConfig& config, Cluster& cluster, int thre
   global.bytes_measured = cluster.comm().bytes_measured();
   global.response_time_s = seconds_since(start);
   return global;
+}
+
+RunResult train_on(const TrainConfig& config, Cluster& cluster, int threads, const JobOf& job_of,
+                   const EpochCallback& on_epoch) {
+  if (cluster.size() > 1) return train_on_cluster(config, cluster, threads, job_of, on_epoch);
+  if (config.workers != threads)
+    throw ConfigError(fmt::format("{} workers configured, but {} threads run", config.workers, threads));
+  return train_on_threads(config, job_of, on_epoch);
 }
 
 RunResult train_on_threads(const TrainConfig& config, const JobOf& job_of, const EpochCallback& on_epoch) {

@@ -70,9 +70,14 @@ using JobOf = std::function<WorkerJob(int worker)>;
                                          const JobOf& job_of, const EpochCallback& on_epoch = {});
 
 // The sum of one value per worker in the global worker tree order (tree_sum): `local` holds the
-// values of this process's workers (all of them on threads, where comm is null; its threads'
-// on a cluster), and every backend and split gives the same bits.
-[[nodiscard]] double worker_sum(std::span<const double> local, ClusterComm* comm);
+// values of this process's workers, and every backend and split gives the same bits.
+[[nodiscard]] double worker_sum(std::span<const double> local, ClusterComm& comm);
+
+// Trains on `cluster` with `threads` workers in this process: a cluster of one process runs
+// train_on_threads (threads == config.workers), one of several train_on_cluster. The same bits
+// either way.
+[[nodiscard]] RunResult train_on(const TrainConfig& config, Cluster& cluster, int threads, const JobOf& job_of,
+                                 const EpochCallback& on_epoch = {});
 
 // Trains with config.workers threads (persistent for the run) on the jobs job_of gives.
 [[nodiscard]] RunResult train_on_threads(const TrainConfig& config, const JobOf& job_of,

@@ -115,7 +115,7 @@ LinearModel starting_model(const TrainConfig& config, const WorkerJob& job, Comm
   } else {
     model.weights.assign(d, 0.0);
     if (config.scale == Scaling::kStandardize) model.standardization = global_standardization(job.train, d, comm);
-    if (config.scale == Scaling::kMaxAbs) model.standardization = maxabs_scaling(*job.train.data, job.train.rows, &comm);
+    if (config.scale == Scaling::kMaxAbs) model.standardization = maxabs_scaling(*job.train.data, job.train.rows, comm);
   }
   return model;
 }
