@@ -44,7 +44,7 @@ Handler add_bench_command(CLI::App& app) {
       if (json) write_json(*json, to_json(report));
     };
     if (!o.backend.mpi()) {
-      o.train.resolve(o.data);
+      o.train.resolve(o.data.spec);
       std::optional<AtomicFile> json = o.train.open_json();
       report.config = o.train.config;
       TrainConfig sequential = report.config;

@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "dsgd/base/error.h"
+#include "dsgd/data/synthetic_fields.h"
 #include "dsgd/model/kernel.h"
 #include "dsgd/model/evaluation.h"
 #include "dsgd/base/progress.h"
@@ -163,18 +164,10 @@ Setting given_setting(std::string name, bool given) { return {std::move(name), g
 void check_same_config(Cluster& cluster, const SyntheticSpec& data, const TrainConfig& config,
                        const BackendOptions& backend, std::span<const Setting> more) {
   std::vector<Setting> settings = {
-      number_setting("--samples", static_cast<double>(data.samples)),
-      number_setting("--features", static_cast<double>(data.features)),
-      number_setting("--test-samples", static_cast<double>(data.test_samples)),
-      number_setting("--noise", data.noise),
-      {"--seed", std::to_string(data.seed)},
-      {"--dtype", std::string(to_string(data.dtype))},
-      number_setting("--nnz", static_cast<double>(data.nnz)),
-      number_setting("--zipf", data.zipf),
-      {"--values", std::string(to_string(data.values))},
       number_setting("--threads-per-rank", static_cast<double>(backend.threads())),
       {"--allreduce", backend.allreduce.value_or("deterministic")},
   };
+  for (const SyntheticField& f : synthetic_fields()) settings.push_back({std::string(f.flag), f.text(data)});
   for (const ConfigField& f : config_fields()) settings.push_back({flag_of(f.name), value_text(f, config)});
   settings.insert(settings.end(), more.begin(), more.end());
   // Every rank's settings, one value a line.
@@ -228,7 +221,7 @@ ClusterSetup prepare_cluster_run(Cluster& cluster, const DataOptions& data, Trai
   warn_if_bound_too_tightly(cluster, threads);
   train.config.workers = cluster.size() * threads;
   train.given.emplace("workers");
-  train.resolve(data);
+  train.resolve(data.spec);
   check_same_config(cluster, data.spec, train.config, backend);
   std::optional<AtomicFile> json = cluster.rank() == 0 ? train.open_json() : std::nullopt;
   Experiment local = make_local_experiment(data.spec, cluster, threads, !train.quiet && cluster.rank() == 0);

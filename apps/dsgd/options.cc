@@ -85,12 +85,12 @@ void DataOptions::resolve() {
   validate(spec);
 }
 
-void TrainOptions::resolve(const DataOptions& data) {
+void TrainOptions::resolve(const SyntheticSpec& data) {
   if (!is_given("workers")) config.workers = default_workers();
-  config.seed = data.spec.seed;
+  config.seed = data.seed;
   config.validate();
   // The rows of both splits and every worker's state, before any of it is made.
-  const SyntheticSpec& s = data.spec;
+  const SyntheticSpec& s = data;
   const double rows = static_cast<double>(s.samples) + static_cast<double>(s.test_samples);
   const double value_bytes = s.dtype == DType::kF32 ? 4.0 : 8.0;
   const double data_bytes = s.nnz > 0 ? rows * (static_cast<double>(s.nnz) * (4.0 + value_bytes) + 9.0)

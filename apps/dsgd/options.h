@@ -43,7 +43,7 @@ struct TrainOptions {
   }
   // Fills config.workers (default_workers() unless given) and config.seed (a data option);
   // validates the config and refuses a run the memory cannot hold.
-  void resolve(const DataOptions& data);
+  void resolve(const SyntheticSpec& data);
   // The --json file, opened (as a temporary) before the run, so that an unwritable path fails
   // at once; empty when --json was not given.
   [[nodiscard]] std::optional<AtomicFile> open_json() const;

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "dsgd/base/error.h"
+#include "dsgd/data/synthetic_fields.h"
 #include "dsgd/model/evaluation.h"
 #include "dsgd/model/kernel.h"
 #include "dsgd/report/training_report.h"
@@ -99,11 +100,8 @@ int train_synthetic(const DataOptions& data, TrainOptions& train, const BackendO
     report.bound = run_bounds(rows.train, epochs, workers.threads, cluster);
   }
   nlohmann::json record = to_json(report.config);
-  record["data"] = {{"source", "synthetic"},         {"samples", spec.samples},
-                    {"features", spec.features},     {"test_samples", spec.test_samples},
-                    {"noise", spec.noise},           {"seed", spec.seed},
-                    {"dtype", to_string(spec.dtype)}, {"nnz", spec.nnz},
-                    {"zipf", spec.zipf},             {"values", to_string(spec.values)}};
+  record["data"] = to_json(spec);
+  record["data"]["source"] = "synthetic";
   return finish_training(report, Model{report.run.model, {0, 1}, std::move(record), "", {}}, train, out, cluster);
 }
 
@@ -168,7 +166,7 @@ Handler add_train_command(CLI::App& app) {
                         "--test-samples must not be 0");
     check_paths({{"-o", file.model}, {"--json", o.train.json}}, {});
     if (!o.backend.mpi()) {
-      o.train.resolve(o.data);
+      o.train.resolve(o.data.spec);
       return train_synthetic(o.data, o.train, o.backend, file.model, this_process());
     }
     const std::unique_ptr<Cluster> cluster = join_mpi_cluster(o.backend.cluster_options());
@@ -177,7 +175,7 @@ Handler add_train_command(CLI::App& app) {
       warn_if_bound_too_tightly(*cluster, threads);
       o.train.config.workers = cluster->size() * threads;
       o.train.given.emplace("workers");
-      o.train.resolve(o.data);
+      o.train.resolve(o.data.spec);
       check_same_config(*cluster, o.data.spec, o.train.config, o.backend,
                         std::vector<Setting>{number_setting("--verbose", static_cast<double>(o.train.verbose))});
       return train_synthetic(o.data, o.train, o.backend, file.model, *cluster);
