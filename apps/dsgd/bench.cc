@@ -13,6 +13,17 @@
 #include "options.h"
 
 namespace dsgd::cli {
+namespace {
+
+// A run's progress lines, labelled (none when quiet).
+EpochCallback progress(std::string label, const TrainConfig& config, bool quiet) {
+  if (quiet) return {};
+  return [label = std::move(label), epochs = config.epochs](const EpochProgress& p) {
+    print_progress(stdout, label, epochs, p);
+  };
+}
+
+}  // namespace
 
 Handler add_bench_command(CLI::App& app) {
   struct Options {
@@ -56,8 +67,8 @@ Handler add_bench_command(CLI::App& app) {
       std::vector<RunReport> sequential_runs, parallel_runs;
       for (int r = 0; r < o.repeat; ++r) {  // alternating, so a change in machine load hits both alike
         const bool quiet = o.train.quiet || r > 0;
-        sequential_runs.push_back(run_scored(sequential, data, bounds_1, "sequential", quiet));
-        parallel_runs.push_back(run_scored(report.config, data, bounds_w, "parallel", quiet));
+        sequential_runs.push_back(run_scored(sequential, data, bounds_1, progress("sequential", sequential, quiet)));
+        parallel_runs.push_back(run_scored(report.config, data, bounds_w, progress("parallel", report.config, quiet)));
       }
       report.sequential = median_run(std::move(sequential_runs));
       report.parallel = median_run(std::move(parallel_runs));
@@ -73,8 +84,9 @@ Handler add_bench_command(CLI::App& app) {
       report.env = environment_of(setup.local, "mpi");
       std::vector<RunReport> parallel_runs;
       for (int r = 0; r < o.repeat; ++r) {
-        parallel_runs.push_back(run_scored(report.config, setup.local, setup.bounds, "parallel",
-                                           o.train.quiet || r > 0 || !root, *cluster, threads));
+        parallel_runs.push_back(run_scored(report.config, setup.local, setup.bounds,
+                                           progress("parallel", report.config, o.train.quiet || r > 0 || !root),
+                                           *cluster, threads));
       }
       report.parallel = median_run(std::move(parallel_runs));
       if (!root) return 0;
@@ -85,7 +97,7 @@ Handler add_bench_command(CLI::App& app) {
       const MachineBounds bounds_1 = measure_bounds(1, report.data);
       std::vector<RunReport> sequential_runs;
       for (int r = 0; r < o.repeat; ++r) {
-        sequential_runs.push_back(run_scored(sequential, all, bounds_1, "sequential", o.train.quiet || r > 0));
+        sequential_runs.push_back(run_scored(sequential, all, bounds_1, progress("sequential", sequential, o.train.quiet || r > 0)));
       }
       report.sequential = median_run(std::move(sequential_runs));
       finish(setup.json);

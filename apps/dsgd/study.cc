@@ -19,6 +19,7 @@
 #include "dsgd/data/synthetic_fields.h"
 #include "dsgd/model/kernel.h"
 #include "dsgd/model/metrics.h"
+#include "dsgd/analysis/study_points.h"
 #include "dsgd/report/study_report.h"
 #include "dsgd/train/config/config_fields.h"
 #include "dsgd/train/loop/fit.h"
@@ -155,116 +156,11 @@ NamedNetwork parse_network(const std::string& text) {
   return {fmt::format("{} us, {} Gbit/s", parts[0], parts[1]), {latency_us * 1e-6, gbps * 1e9 / 8}};
 }
 
-// What a point records of its data: its size, its storage and the time it took to make or read.
-struct PointData {
-  std::size_t rows = 0;
-  std::size_t features = 0;
-  std::size_t nnz = 0;  // non-zeros a row (the mean, rounded, for a sparse file); 0: dense
-  std::string dtype;
-  double load_s = 0;
-};
-
-// A measured point from the median of its runs, with the cost model's sample of it.
-StudyPoint make_point(const std::string& series, int workers, int cores, const PointData& data, double epochs,
-                      const RunReport& median, const std::string& backend = "threads") {
-  StudyPoint p;
-  p.series = series;
-  p.workers = workers;
-  p.rows = data.rows;
-  p.features = data.features;
-  p.nnz = data.nnz;
-  p.dtype = data.dtype;
-  p.times_s = median.times_s;
-  p.median_s = median.run.time_s;
-  p.min_s = *std::min_element(p.times_s.begin(), p.times_s.end());
-  p.max_s = *std::max_element(p.times_s.begin(), p.times_s.end());
-  p.compute_s = median.run.compute_s;
-  p.exchange_s = median.run.exchange_s;
-  p.comm_s = median.run.comm_s;
-  p.wait_s = median.run.wait_s;
-  p.load_s = data.load_s;
-  p.steps = static_cast<double>(median.run.steps);
-  const CommStats& c0 = median.run.per_worker.front();
-  const double moved = static_cast<double>(c0.bytes_sent + c0.bytes_received);
-  p.bytes_per_step = p.steps > 0 ? moved / p.steps : 0;
-  p.test_accuracy = median.test.accuracy;
-  p.test_log_loss = median.test.log_loss;
-  p.bound_s = median.bound_s;
-  p.bandwidth_gbs = median.bandwidth_gbs;
-  p.random_bound_s = median.random_bound_s;
-  p.sample = {workers,
-              cores,
-              epochs,
-              static_cast<double>(data.rows) / workers,
-              p.nnz > 0 ? fmt::format("sparse d={} nnz={} {}", p.features, p.nnz, p.dtype)
-                        : fmt::format("dense d={} {}", p.features, p.dtype),
-              backend,
-              workers > 1 ? static_cast<double>(c0.syncs) : 0.0,
-              workers > 1 ? moved : 0.0,
-              p.median_s};
-  return p;
-}
-
 void print_point(const StudyPoint& p, const std::string& label) {
   fmt::print("{:<28} W={:<3} median {:.4f} s over {} runs (min {:.4f}, max {:.4f}); held-out accuracy {}\n",
              label, p.workers, p.median_s, p.times_s.size(), p.min_s, p.max_s,
              std::isfinite(p.test_accuracy) ? fmt::format("{:.4f}", p.test_accuracy) : std::string("n/a (no --test)"));
   std::fflush(stdout);
-}
-
-// A study on a data file: read once (and its --test file), then every point trains through the
-// library's fit, as `dsgd train FILE` does: the fields not given take the data's defaults
-// (scaling, optimizer, batch, epochs, rate), decided for each worker count.
-struct FileStudy {
-  ReadResult data;
-  std::optional<ReadResult> test;
-  std::string label;
-};
-
-// One run of a point on a file: fit's run, scored on the test rows, with its bounds. With
-// `score_epochs`, the test rows are also scored at every epoch's end (the convergence run).
-RunReport run_on_file(const FileStudy& file, const TrainConfig& config, const GivenField& given,
-                      const MachineBounds& bounds, bool score_epochs) {
-  FitOptions options;
-  if (score_epochs && file.test) {
-    options.holdout = &file.test->data;
-    options.holdout_rows = file.test->total_rows;
-  }
-  RunReport report;
-  report.run = fit(file.data.data, config, given, options).run;
-  const Metrics none{std::nan(""), std::nan("")};
-  report.test = file.test ? evaluate(file.test->data, report.run.model) : none;
-  const Dataset& x = file.data.data;
-  set_bounds(report, bounds, static_cast<double>(report.run.epochs.size()), x, x.rows());
-  report.times_s = {report.run.time_s};
-  return report;
-}
-
-PointData described(const FileStudy& file) {
-  const Dataset& x = file.data.data;
-  const bool sparse = x.layout() == Layout::kSparse;
-  return {x.rows(), x.features(),
-          sparse ? static_cast<std::size_t>(std::lround(static_cast<double>(x.values()) / std::max(1.0, static_cast<double>(x.rows()))))
-                 : 0,
-          std::string(to_string(x.dtype())), file.data.seconds + (file.test ? file.test->seconds : 0.0)};
-}
-
-// A point of a file study: `warmup` untimed runs, `repeat` timed ones, and the convergence run.
-StudyPoint file_point(const FileStudy& file, TrainConfig config, const GivenField& given, int workers, int cores,
-                      int warmup, int repeat, bool convergence) {
-  config.workers = workers;
-  const Dataset& x = file.data.data;
-  const bool sparse = x.layout() == Layout::kSparse;
-  const MachineBounds bounds = measure_bounds(std::min(workers, cores), sparse, x.features());
-  for (int r = 0; r < warmup; ++r) (void)run_on_file(file, config, given, bounds, false);
-  std::vector<RunReport> runs;
-  for (int r = 0; r < repeat; ++r) runs.push_back(run_on_file(file, config, given, bounds, false));
-  const RunReport median = median_run(std::move(runs));
-  StudyPoint p =
-      make_point("", workers, cores, described(file), static_cast<double>(median.run.epochs.size()), median);
-  if (convergence && file.test)
-    p.convergence = run_on_file(file, config, given, bounds, true).run.epochs;
-  return p;
 }
 
 // The configuration fields a job is given: those `pass` names (given or swept) and, on synthetic
@@ -525,9 +421,9 @@ StudyPoint synthetic_point(Sweep& sweep, const SyntheticSpec& spec, const TrainC
   const int threads = std::min(w, sweep.study.cores);
   const auto key = std::make_pair(threads, point.nnz > 0 ? point.features : 0);
   if (!sweep.bounds.contains(key)) sweep.bounds[key] = measure_bounds(threads, point);
-  for (int r = 0; r < o.warmup; ++r) (void)run_scored(train.config, made, sweep.bounds[key], "warm-up", true);
+  for (int r = 0; r < o.warmup; ++r) (void)run_scored(train.config, made, sweep.bounds[key]);
   std::vector<RunReport> runs;
-  for (int r = 0; r < o.repeat; ++r) runs.push_back(run_scored(train.config, made, sweep.bounds[key], "", true));
+  for (int r = 0; r < o.repeat; ++r) runs.push_back(run_scored(train.config, made, sweep.bounds[key]));
   const RunReport median = median_run(std::move(runs));
   const PointData about{point.samples, point.features, point.nnz, std::string(to_string(point.dtype)),
                         made.generate_s};

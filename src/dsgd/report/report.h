@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dsgd/analysis/experiment.h"
 #include "dsgd/base/atomic_file.h"
 #include "dsgd/data/labels.h"
 #include "dsgd/data/synthetic.h"
@@ -17,21 +18,6 @@
 #include "dsgd/train/loop/run.h"
 
 namespace dsgd {
-
-// One training run and its scores.
-struct RunReport {
-  RunResult run;                 // the run of median time when repeated
-  std::vector<double> times_s;   // every repetition's time_s, in run order
-  Metrics train;
-  Metrics test;
-  double bound_s = 0;      // epochs x bytes of X / read bandwidth of as many cores as workers
-  double bandwidth_gbs = 0;
-  std::string bandwidth_source;  // "measured now", or when and where it was cached (bandwidth.h)
-  // Sparse data: epochs x non-zeros / random-read rate, the rate measured on a buffer the size of
-  // the model's arrays (the kernel's reads and writes of the weights land at random places).
-  double random_bound_s = 0;
-  double random_reads_per_s = 0;
-};
 
 // The machine-side facts a report states next to the results.
 struct Environment {
