@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "dsgd/collective_io/file_reader.h"
 #include "dsgd/comm/cluster.h"
 #include "dsgd/data/reader.h"
 #include "dsgd/model/model_file.h"
@@ -32,21 +33,6 @@ void check_paths(const NamedPaths& outputs, const NamedPaths& inputs);
 // Adds --format (and its old name --input-format) --storage --label-column --cache (and --dtype
 // unless the command has it already).
 void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype);
-
-// Where a command reads its data files: all of a file in this process (with `threads` threads),
-// or on a cluster of several processes each its own rows (process_rows of its `threads` workers).
-struct FileReader {
-  std::reference_wrapper<Cluster> cluster = this_process();
-  int threads = 1;
-  // A progress bar on standard error while a regular file's text is parsed in one process (it
-  // shows only when the parse takes a while).
-  bool show_progress = false;
-  bool mpi = false;  // the processes are MPI ranks, each running `threads` workers
-
-  [[nodiscard]] ReadResult operator()(const std::string& path, ReadOptions options) const;
-  // Whether this process prints and writes the results (rank 0, or the only process).
-  [[nodiscard]] bool root() const noexcept { return cluster.get().rank() == 0; }
-};
 
 // Reads a file to score with a model of `features` features and `labels`, trained on a file
 // read as `trained_on` says (a name that does not give the format takes the model's; a CSV

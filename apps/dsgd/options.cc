@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "dsgd/analysis/experiment.h"
 #include "dsgd/base/error.h"
 #include "dsgd/train/config/config_fields.h"
 #include "dsgd/train/config/memory.h"
@@ -89,20 +90,7 @@ void TrainOptions::resolve(const SyntheticSpec& data) {
   if (!is_given("workers")) config.workers = default_workers();
   config.seed = data.seed;
   config.validate();
-  // The rows of both splits and every worker's state, before any of it is made.
-  const SyntheticSpec& s = data;
-  const double rows = static_cast<double>(s.samples) + static_cast<double>(s.test_samples);
-  const double value_bytes = s.dtype == DType::kF32 ? 4.0 : 8.0;
-  const double data_bytes = s.nnz > 0 ? rows * (static_cast<double>(s.nnz) * (4.0 + value_bytes) + 9.0)
-                                      : rows * (static_cast<double>(s.features) * value_bytes + 1.0);
-  const double state = static_cast<double>(worker_state_bytes(config, s.features, s.nnz > 0)) * config.workers;
-  const std::string shortfall = memory_shortfall(
-      static_cast<std::size_t>(std::min(data_bytes + state, 1e19)), max_memory,
-      fmt::format("{} of rows, {} for {} worker{}", human_bytes(data_bytes), human_bytes(state), config.workers,
-                  config.workers == 1 ? "" : "s"));
-  if (!shortfall.empty())
-    throw ConfigError(fmt::format("-n {} x --features {}{} {}", s.samples, s.features,
-                                  s.nnz > 0 ? fmt::format(" (--nnz {})", s.nnz) : "", shortfall));
+  check_experiment_memory(data, config, max_memory);
 }
 
 std::optional<AtomicFile> TrainOptions::open_json() const {

@@ -20,6 +20,7 @@
 #include "dsgd/model/kernel.h"
 #include "dsgd/model/metrics.h"
 #include "dsgd/analysis/study_points.h"
+#include "dsgd/analysis/sweep.h"
 #include "dsgd/report/study_report.h"
 #include "dsgd/train/config/config_fields.h"
 #include "dsgd/train/loop/fit.h"
@@ -31,30 +32,6 @@
 
 namespace dsgd::cli {
 namespace {
-
-// One axis of --vary: a data setting or a configuration field, and its values.
-struct Axis {
-  std::string name;
-  std::vector<std::string> values;
-};
-
-// The synthetic-data settings --vary sweeps (data/synthetic_fields.h); not the seed (one a study).
-bool is_data_axis(std::string_view name) {
-  return name != "seed" && name != "test_samples" && find_synthetic_field(name) != nullptr;
-}
-
-std::vector<std::string> split_list(const std::string& text, const std::string& what) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = text.find(',', start);
-    out.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (out.back().empty()) throw ConfigError(fmt::format("{}: an empty value in '{}'", what, text));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
 
 // A number of a list of --workers or --network: finite, or ConfigError naming `what`.
 double list_number(const std::string& text, const std::string& what) {
@@ -74,75 +51,6 @@ std::vector<int> worker_counts(const std::string& text, const std::string& what,
       throw ConfigError(fmt::format("{}: {} is not a worker count from 1 to {}", what, w, most));
     out.push_back(static_cast<int>(n));
   }
-  return out;
-}
-
-Axis parse_axis(const std::string& text) {
-  const std::size_t eq = text.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw ConfigError(fmt::format("--vary: '{}' is not NAME=V1,V2,... (e.g. batch=4096,8192)", text));
-  Axis axis{text.substr(0, eq), split_list(text.substr(eq + 1), "--vary " + text.substr(0, eq))};
-  if (axis.name == "workers") throw ConfigError("--vary workers: the workers are swept by --workers");
-  if (axis.name == "seed") throw ConfigError("--vary seed: a study keeps one seed (--seed)");
-  if (axis.name == "backend") {
-    for (const std::string& v : axis.values) {
-      if (!is_backend(v))
-        throw ConfigError(fmt::format("--vary backend: '{}' is not threads, mpi, hybrid or hosts", v));
-    }
-    return axis;
-  }
-  if (!is_data_axis(axis.name) && find_config_field(axis.name) == nullptr)
-    throw ConfigError(fmt::format("--vary: no setting '{}' (backend; a data setting: samples, features, nnz, dtype, "
-                                  "zipf, values, noise; or a training field such as batch, lr, exchange, sync_every)",
-                                  axis.name));
-  for (const std::string& v : axis.values) {  // checked now, not after an hour of sweeping
-    SyntheticSpec spec;
-    TrainConfig config;
-    if (is_data_axis(axis.name)) {
-      find_synthetic_field(axis.name)->set(spec, "--vary " + axis.name, v);
-      continue;
-    }
-    try {
-      set_field(config, axis.name, v);
-    } catch (const ConfigError& e) {  // "--batch: must be ...": said of --vary batch
-      const std::string message = e.named(flag_of);
-      const std::string prefix = flag_of(axis.name) + ": ";
-      throw ConfigError(fmt::format("--vary {}: {}", axis.name,
-                                    message.starts_with(prefix) ? message.substr(prefix.size()) : message));
-    }
-  }
-  return axis;
-}
-
-// A study's starting point: the data and configuration every --vary combination starts from.
-struct Base {
-  std::string label;
-  SyntheticSpec spec;
-  TrainConfig config;
-};
-
-std::string size_label(std::size_t n) {
-  if (n % 1'000'000 == 0) return fmt::format("{}M", n / 1'000'000);
-  if (n % 1'000 == 0) return fmt::format("{}k", n / 1'000);
-  return std::to_string(n);
-}
-
-// The seed report's three experiments (its section on the runs): 1M x 20, 8 epochs, batch 8192;
-// 150k x 64, 6 epochs, warm-up 3; 600k x 256, batch 16384.
-std::vector<Base> seed_bases(const SyntheticSpec& spec, const TrainConfig& config) {
-  std::vector<Base> out;
-  const auto add = [&](std::size_t rows, std::size_t d, std::size_t epochs, double warmup, std::size_t batch) {
-    Base b{fmt::format("{} x {}", size_label(rows), d), spec, config};
-    b.spec.samples = rows;
-    b.spec.features = d;
-    b.config.epochs = epochs;
-    b.config.warmup_epochs = warmup;
-    b.config.batch = batch;
-    out.push_back(b);
-  };
-  add(1'000'000, 20, 8, 1, 8192);
-  add(150'000, 64, 6, 3, 8192);
-  add(600'000, 256, 8, 1, 16384);
   return out;
 }
 
@@ -292,39 +200,17 @@ void add_study_options(CLI::App& sub, StudyOptions& o) {
       ->group(group);
 }
 
-// What every point of a study shares: the parsed options, the swept axes, the backends of
-// processes, the data file (read once), and the machine bounds measured so far.
-struct Sweep {
-  const StudyOptions& o;
-  std::vector<Axis> axes;
-  std::vector<int> workers;
-  GivenField given_or_varied;  // a file's points take the data's defaults for the other fields
-  JobBackend job_backend;
-  std::optional<FileStudy> file;
-  std::size_t features_given = 0;  // --features, 0 when not given
-  std::map<std::pair<int, std::size_t>, MachineBounds> bounds;  // (threads, features of a sparse model)
-  std::optional<Experiment> made;  // the synthetic rows of this combination's last point
-  std::size_t made_rows = 0;
-  Study& study;
-
-  [[nodiscard]] const Axis* axis(std::string_view name) const {
-    const auto a = std::find_if(axes.begin(), axes.end(), [&](const Axis& x) { return x.name == name; });
-    return a == axes.end() ? nullptr : &*a;
-  }
-};
-
 // Checks the options against each other and against the data they study (a data file or not),
-// and the backends of processes swept, before any point runs.
-void check_study(const CLI::App& sub, const StudyOptions& o, Sweep& sweep) {
-  const bool on_file = !o.file.empty();
-  if (on_file) {
+// and the backends of processes swept, before any point runs; returns the jobs' backend.
+JobBackend check_study(const CLI::App& sub, const StudyOptions& o, const SweepPlan& plan) {
+  if (!o.file.empty()) {
     reject(sub, {"--samples", "--test-samples", "--noise", "--nnz", "--zipf", "--values", "--seed-sweeps"},
            "is for synthetic data, not with a data file");
     if (o.scaling == "weak")
       throw ConfigError("--scaling weak grows synthetic data with the workers; a data file's rows stay as they are "
                         "(strong scaling)");
     check_paths({}, {{"data", o.file}, {"--test", o.test}});
-    for (const Axis& axis : sweep.axes) {
+    for (const Axis& axis : plan.axes) {
       if (is_data_axis(axis.name))
         throw ConfigError(fmt::format("--vary {}: a setting of synthetic data, not of a data file", axis.name));
     }
@@ -332,18 +218,19 @@ void check_study(const CLI::App& sub, const StudyOptions& o, Sweep& sweep) {
     reject(sub, {"--test", "--input-format", "--storage", "--format", "--label-column", "--cache"},
            "needs a data file (dsgd study DATA ...)");
   }
-  const Axis* backend = sweep.axis("backend");
+  const Axis* backend = plan.axis("backend");
   const std::vector<std::string> backends = backend != nullptr ? backend->values : std::vector<std::string>{"threads"};
   const auto sweeps = [&](const char* name) { return std::find(backends.begin(), backends.end(), name) != backends.end(); };
   if (sub.count("--threads-per-rank") > 0 && !sweeps("hybrid"))
     throw ConfigError("--threads-per-rank is for the hybrid backend (--vary backend=...,hybrid)");
   if (sub.count("--link-rate") > 0 && !sweeps("hosts"))
     throw ConfigError("--link-rate is for the hosts backend (--vary backend=...,hosts)");
-  sweep.job_backend.threads_per_rank = o.threads_per_rank;
-  sweep.job_backend.link_rate = o.link_rate;
-  if (sweeps("hosts")) sweep.job_backend.hosts_script = found_hosts_script();
+  JobBackend jobs;
+  jobs.threads_per_rank = o.threads_per_rank;
+  jobs.link_rate = o.link_rate;
+  if (sweeps("hosts")) jobs.hosts_script = found_hosts_script();
   for (const std::string& b : backends) {
-    JobBackend check = sweep.job_backend;
+    JobBackend check = jobs;
     check.name = b;
     check_job_backend(check);
   }
@@ -353,6 +240,7 @@ void check_study(const CLI::App& sub, const StudyOptions& o, Sweep& sweep) {
     if (::access(o.report.c_str(), W_OK | X_OK) != 0)
       throw InputError(o.report, 0, fmt::format("cannot write into the report folder: {}", std::strerror(errno)));
   }
+  return jobs;
 }
 
 // The data file and its --test file, read once with every core.
@@ -371,115 +259,33 @@ FileStudy read_study_file(StudyOptions& o, std::size_t features_given, int cores
   return file;
 }
 
-// The synthetic rows of a point: --scaling weak grows them with the workers; the test rows are
-// a fifth of them unless --test-samples was given.
-SyntheticSpec point_spec(const Sweep& sweep, SyntheticSpec spec, int workers) {
-  if (sweep.o.scaling == "weak") spec.samples *= static_cast<std::size_t>(workers);
-  if (!sweep.o.data.test_samples || sweep.o.seed_sweeps) spec.test_samples = spec.samples / 5;
-  validate(spec);
-  return spec;
-}
-
 // A point on a backend of processes: each run a `dsgd train` job that makes or reads its data.
-std::optional<StudyPoint> job_point(Sweep& sweep, const SyntheticSpec& spec, const TrainConfig& config,
-                                    const JobBackend& backend, int w, const std::string& label) {
-  const StudyOptions& o = sweep.o;
-  const SyntheticSpec point = sweep.file ? spec : point_spec(sweep, spec, w);
-  std::vector<std::string> args =
-      sweep.file ? file_args(o.file, o.test, o.input, sweep.features_given, spec.seed) : synthetic_args(point);
-  add_config_args(args, config, sweep.given_or_varied, !sweep.file);
+std::optional<StudyPoint> job_point(const StudyOptions& o, const SweepPlan& plan, JobBackend backend,
+                                    std::size_t features_given, int cores, const SyntheticSpec& spec,
+                                    const TrainConfig& config, int w, const std::string& label) {
+  const SyntheticSpec point = plan.file != nullptr ? spec : point_spec(plan, spec, w);
+  std::vector<std::string> args = plan.file != nullptr
+                                      ? file_args(o.file, o.test, o.input, features_given, spec.seed)
+                                      : synthetic_args(point);
+  add_config_args(args, config, plan.given_or_varied, plan.file == nullptr);
   std::string skipped;
   const std::optional<JobRun> job = job_runs(backend, args, w, o.warmup, o.repeat, skipped);
   if (!job) {
     fmt::print("{:<28} W={:<3} skipped: {}\n", label, w, skipped);
     return std::nullopt;
   }
-  PointData about = sweep.file ? described(*sweep.file)
-                               : PointData{point.samples, point.features, point.nnz,
-                                           std::string(to_string(point.dtype)), job->load_s};
+  PointData about = plan.file != nullptr ? described(*plan.file)
+                                         : PointData{point.samples, point.features, point.nnz,
+                                                     std::string(to_string(point.dtype)), job->load_s};
   about.load_s = job->load_s;
-  const double epochs =
-      sweep.file ? static_cast<double>(job->report.run.epochs.size()) : static_cast<double>(config.epochs);
-  return make_point("", w, sweep.study.cores, about, epochs, job->report, backend.name);
-}
-
-// A point on this process's threads, on synthetic rows (made again only when their size changes).
-StudyPoint synthetic_point(Sweep& sweep, const SyntheticSpec& spec, const TrainConfig& config, int w) {
-  const StudyOptions& o = sweep.o;
-  const SyntheticSpec point = point_spec(sweep, spec, w);
-  TrainOptions train = o.train;
-  train.config = config;
-  train.config.workers = w;
-  train.given.insert("workers");
-  train.resolve(point);
-  if (!sweep.made || sweep.made_rows != point.samples) {
-    sweep.made.reset();
-    sweep.made.emplace(make_experiment(point, sweep.study.cores));
-    sweep.made_rows = point.samples;
-  }
-  const Experiment& made = *sweep.made;
-  const int threads = std::min(w, sweep.study.cores);
-  const auto key = std::make_pair(threads, point.nnz > 0 ? point.features : 0);
-  if (!sweep.bounds.contains(key)) sweep.bounds[key] = measure_bounds(threads, point);
-  for (int r = 0; r < o.warmup; ++r) (void)run_scored(train.config, made, sweep.bounds[key]);
-  std::vector<RunReport> runs;
-  for (int r = 0; r < o.repeat; ++r) runs.push_back(run_scored(train.config, made, sweep.bounds[key]));
-  const RunReport median = median_run(std::move(runs));
-  const PointData about{point.samples, point.features, point.nnz, std::string(to_string(point.dtype)),
-                        made.generate_s};
-  StudyPoint p = make_point("", w, sweep.study.cores, about, static_cast<double>(train.config.epochs), median);
-  if (o.convergence && made.test.rows() > 0) {
-    FitOptions scored;
-    scored.holdout = &made.test;
-    scored.holdout_rows = made.test.rows();
-    p.convergence = fit(made.train, train.config, [](std::string_view) { return true; }, scored).run.epochs;
-  }
-  return p;
-}
-
-// Every combination of the axes' values (the first axis outermost) from `base`, at every
-// worker count, measured into sweep.study.
-void sweep_base(Sweep& sweep, const Base& base, bool several_bases) {
-  std::vector<std::size_t> at(sweep.axes.size(), 0);
-  while (true) {
-    SyntheticSpec spec = base.spec;
-    TrainConfig config = base.config;
-    JobBackend backend = sweep.job_backend;
-    std::string series = several_bases ? base.label : "";
-    for (std::size_t a = 0; a < sweep.axes.size(); ++a) {
-      const Axis& axis = sweep.axes[a];
-      const std::string& v = axis.values[at[a]];
-      if (axis.name == "backend") backend.name = v;
-      else if (is_data_axis(axis.name)) set_synthetic(spec, axis.name, v);
-      else set_field(config, axis.name, v);
-      series += fmt::format("{}{}={}", series.empty() ? "" : " ", axis.name, v);
-    }
-    const std::string label = series.empty() ? base.label : series;
-    sweep.made.reset();  // (each combination makes its own rows)
-    for (const int w : sweep.workers) {
-      std::optional<StudyPoint> p;
-      if (backend.name != "threads") {
-        p = job_point(sweep, spec, config, backend, w, label);
-      } else if (sweep.file) {
-        p = file_point(*sweep.file, config, sweep.given_or_varied, w, sweep.study.cores, sweep.o.warmup,
-                       sweep.o.repeat, sweep.o.convergence);
-      } else {
-        p = synthetic_point(sweep, spec, config, w);
-      }
-      if (!p) continue;
-      p->series = series;
-      print_point(*p, label);
-      sweep.study.points.push_back(std::move(*p));
-    }
-    std::size_t a = sweep.axes.size();
-    while (a > 0 && ++at[a - 1] == sweep.axes[a - 1].values.size()) at[--a] = 0;
-    if (a == 0) break;
-  }
+  const double epochs = plan.file != nullptr ? static_cast<double>(job->report.run.epochs.size())
+                                             : static_cast<double>(config.epochs);
+  return make_point("", w, cores, about, epochs, job->report, backend.name);
 }
 
 // The bases a study sweeps from: the data file, the seed's three experiments, or -n x -d.
-std::vector<Base> study_bases(const StudyOptions& o, const Sweep& sweep) {
-  if (sweep.file) return {{sweep.file->label, o.data.spec, o.train.config}};
+std::vector<Base> study_bases(const StudyOptions& o, const FileStudy* file) {
+  if (file != nullptr) return {{file->label, o.data.spec, o.train.config}};
   if (o.seed_sweeps) {
     if (o.train.is_given("epochs") || o.train.is_given("batch") || o.train.is_given("warmup_epochs"))
       throw ConfigError("--seed-sweeps sets --epochs, --batch and --warmup-epochs of each experiment itself");
@@ -488,39 +294,61 @@ std::vector<Base> study_bases(const StudyOptions& o, const Sweep& sweep) {
   return {{fmt::format("{} x {}", size_label(o.data.spec.samples), o.data.spec.features), o.data.spec, o.train.config}};
 }
 
-std::string study_title(const StudyOptions& o, const Sweep& sweep, const Base& first) {
+std::string study_title(const StudyOptions& o, const FileStudy* file, const Base& first) {
   if (o.seed_sweeps) return "dsgd study: the seed report's experiments";
-  if (sweep.file) return fmt::format("dsgd study: {}", sweep.file->label);
+  if (file != nullptr) return fmt::format("dsgd study: {}", file->label);
   return fmt::format("dsgd study: {}{}", first.label,
                      o.data.spec.nnz > 0 ? fmt::format(" (nnz {})", o.data.spec.nnz) : "");
+}
+
+// The sweep's plan from the options (every list and axis parsed and checked).
+SweepPlan plan_of(const StudyOptions& o) {
+  SweepPlan plan;
+  plan.workers = worker_counts(o.workers, "--workers", 1024);
+  for (const std::string& v : o.vary) plan.axes.push_back(parse_axis(v));
+  plan.weak = o.scaling == "weak";
+  plan.warmup = o.warmup;
+  plan.repeat = o.repeat;
+  plan.convergence = o.convergence;
+  plan.test_samples_given = o.data.test_samples.has_value() && !o.seed_sweeps;
+  plan.max_memory = o.train.max_memory;
+  return plan;
 }
 
 int run_study(const CLI::App& sub, StudyOptions& o) {
   if (o.file.empty()) o.data.resolve();  // the spec every synthetic point starts from
   o.train.config.seed = o.data.spec.seed;
-  Study study;
-  Sweep sweep{o, {}, worker_counts(o.workers, "--workers", 1024), {}, {}, {}, 0, {}, {}, 0, study};
+  SweepPlan plan = plan_of(o);
   const std::vector<int> more = worker_counts(o.more_workers, "--predict-workers", 1'000'000);
-  for (const std::string& v : o.vary) sweep.axes.push_back(parse_axis(v));
-  sweep.given_or_varied = [&](std::string_view field) {
-    return field == "workers" || o.train.is_given(field) || sweep.axis(field) != nullptr;
+  plan.given_or_varied = [&](std::string_view field) {
+    return field == "workers" || o.train.is_given(field) || plan.axis(field) != nullptr;
   };
-  check_study(sub, o, sweep);
+  const JobBackend jobs = check_study(sub, o, plan);
   std::vector<NamedNetwork> networks;
   for (const std::string& n : o.networks) networks.push_back(parse_network(n));
+  Study study;
   study.cores = hardware_threads();
-  sweep.features_given = sub.count("--features") > 0 ? o.data.spec.features : 0;
-  if (!o.file.empty()) sweep.file.emplace(read_study_file(o, sweep.features_given, study.cores));
-  const std::vector<Base> bases = study_bases(o, sweep);
-  study.title = study_title(o, sweep, bases.front());
+  const std::size_t features_given = sub.count("--features") > 0 ? o.data.spec.features : 0;
+  std::optional<FileStudy> file;
+  if (!o.file.empty()) file.emplace(read_study_file(o, features_given, study.cores));
+  plan.file = file ? &*file : nullptr;
+  plan.job_point = [&](const SyntheticSpec& spec, const TrainConfig& config, const std::string& backend, int w,
+                       const std::string& label) {
+    JobBackend on = jobs;
+    on.name = backend;
+    return job_point(o, plan, on, features_given, study.cores, spec, config, w, label);
+  };
+  plan.on_point = print_point;
+  const std::vector<Base> bases = study_bases(o, plan.file);
+  study.title = study_title(o, plan.file, bases.front());
   study.scaling = o.scaling;
   // A file's default batch is a share of the rows, the same global batch for every W.
-  study.fixed_global_batch = sweep.file && !sweep.given_or_varied("batch");
+  study.fixed_global_batch = file && !plan.given_or_varied("batch");
   study.repeat = o.repeat;
   study.warmup = o.warmup;
   study.kernel_target = kernel_target();
   if (o.seed_sweeps) study.seed.push_back({"1M x 20", 4, 0.0776, "the seed's Python multiprocessing, 4 workers"});
-  for (const Base& base : bases) sweep_base(sweep, base, bases.size() > 1);
+  sweep(plan, bases, study);
   fit_study(study, more, networks);
   print_study(stdout, study);
   if (!o.report.empty()) {

@@ -27,7 +27,6 @@ extern char** environ;
 namespace dsgd::cli {
 namespace {
 
-constexpr std::string_view kBackends[] = {"threads", "mpi", "hybrid", "hosts"};
 
 std::string self_path() {
   std::error_code error;
@@ -125,9 +124,6 @@ int run_program(const std::vector<std::string>& argv, const std::vector<std::str
 
 }  // namespace
 
-bool is_backend(std::string_view name) noexcept {
-  return std::find(std::begin(kBackends), std::end(kBackends), name) != std::end(kBackends);
-}
 
 std::optional<JobShape> job_shape(const JobBackend& backend, int workers, std::string& why) {
   if (backend.name != "hybrid") return JobShape{workers, 1};

@@ -20,9 +20,6 @@ struct JobBackend {
   std::string hosts_script;  // hosts: the namespace-hosts script (found_hosts_script())
 };
 
-// The backend names --vary backend takes.
-[[nodiscard]] bool is_backend(std::string_view name) noexcept;
-
 // The ranks and threads a rank for `workers` workers; nullopt with `why` filled when the
 // backend cannot run that many (hybrid: workers not a multiple of threads_per_rank).
 struct JobShape {

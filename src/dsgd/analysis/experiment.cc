@@ -1,5 +1,7 @@
 #include "dsgd/analysis/experiment.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -8,6 +10,7 @@
 #include "dsgd/base/progress.h"
 #include "dsgd/base/timer.h"
 #include "dsgd/model/evaluation.h"
+#include "dsgd/train/config/memory.h"
 #include "dsgd/train/loop/fit.h"
 
 namespace dsgd {
@@ -100,6 +103,22 @@ RunReport median_run(std::vector<RunReport> runs) {
   RunReport median = std::move(*order[order.size() / 2]);
   median.times_s = std::move(times);
   return median;
+}
+
+void check_experiment_memory(const SyntheticSpec& s, const TrainConfig& config, std::size_t max_memory) {
+  // The rows of both splits and every worker's state, before any of it is made.
+  const double rows = static_cast<double>(s.samples) + static_cast<double>(s.test_samples);
+  const double value_bytes = s.dtype == DType::kF32 ? 4.0 : 8.0;
+  const double data_bytes = s.nnz > 0 ? rows * (static_cast<double>(s.nnz) * (4.0 + value_bytes) + 9.0)
+                                      : rows * (static_cast<double>(s.features) * value_bytes + 1.0);
+  const double state = static_cast<double>(worker_state_bytes(config, s.features, s.nnz > 0)) * config.workers;
+  const std::string shortfall = memory_shortfall(
+      static_cast<std::size_t>(std::min(data_bytes + state, 1e19)), max_memory,
+      fmt::format("{} of rows, {} for {} worker{}", human_bytes(data_bytes), human_bytes(state), config.workers,
+                  config.workers == 1 ? "" : "s"));
+  if (!shortfall.empty())
+    throw ConfigError(fmt::format("-n {} x --features {}{} {}", s.samples, s.features,
+                                  s.nnz > 0 ? fmt::format(" (--nnz {})", s.nnz) : "", shortfall));
 }
 
 }  // namespace dsgd

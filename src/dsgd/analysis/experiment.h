@@ -66,6 +66,11 @@ struct MachineBounds {
 void set_bounds(RunReport& report, const MachineBounds& bounds, double epochs, const Dataset& rows,
                 std::size_t global_rows);
 
+// Refuses (ConfigError, naming -n, --features and --nnz) an experiment whose rows of both splits
+// and config.workers workers' state would not fit in `max_memory` (0: what is available),
+// before any of it is made.
+void check_experiment_memory(const SyntheticSpec& spec, const TrainConfig& config, std::size_t max_memory);
+
 // Fits `config` as it is (every field given) on `cluster` (`threads` a process when its
 // processes are MPI ranks; this process's config.workers threads by default), with `on_epoch`
 // after each epoch, and scores the weights on both sets. `bounds` are those of all the run's

@@ -21,4 +21,13 @@ struct RowRange {
   return {begin, begin + base + (worker < extra ? 1 : 0)};
 }
 
+// The rows process `rank` of `processes`, each running `threads` workers, holds: the union of
+// its workers' shards, global workers rank * threads .. rank * threads + threads - 1.
+[[nodiscard]] constexpr RowRange process_rows(std::size_t global_rows, int processes, int threads, int rank) noexcept {
+  const auto workers = static_cast<std::size_t>(processes) * static_cast<std::size_t>(threads);
+  const auto first = static_cast<std::size_t>(rank) * static_cast<std::size_t>(threads);
+  return {shard_range(global_rows, workers, first).begin,
+          shard_range(global_rows, workers, first + static_cast<std::size_t>(threads) - 1).end};
+}
+
 }  // namespace dsgd

@@ -38,13 +38,6 @@ RunResult combine(std::vector<WorkerResult> workers, std::string algorithm) {
   return run;
 }
 
-RowRange process_rows(std::size_t global_rows, int processes, int threads, int rank) noexcept {
-  const auto workers = static_cast<std::size_t>(processes) * static_cast<std::size_t>(threads);
-  const auto first = static_cast<std::size_t>(rank) * static_cast<std::size_t>(threads);
-  return {shard_range(global_rows, workers, first).begin,
-          shard_range(global_rows, workers, first + static_cast<std::size_t>(threads) - 1).end};
-}
-
 double worker_sum(std::span<const double> local, ClusterComm& comm) {
   std::vector<const double*> parts;
   for (const double& v : local) parts.push_back(&v);

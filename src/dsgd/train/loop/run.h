@@ -40,10 +40,6 @@ struct RunResult {
 // Folds the workers' results (index = rank) into a RunResult (response_time_s left to the caller).
 [[nodiscard]] RunResult combine(std::vector<WorkerResult> workers, std::string algorithm);
 
-// The rows process `rank` of `processes`, each running `threads` workers, holds: the union of
-// its workers' shards, global workers rank * threads .. rank * threads + threads - 1.
-[[nodiscard]] RowRange process_rows(std::size_t global_rows, int processes, int threads, int rank) noexcept;
-
 // The job of global worker k (0 <= k < config.workers), as this process can build it from the
 // rows it holds.
 using JobOf = std::function<WorkerJob(int worker)>;
