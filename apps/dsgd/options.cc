@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "dsgd/train/sync/strategies.h"
 #include "dsgd/analysis/experiment.h"
 #include "dsgd/base/error.h"
 #include "dsgd/train/config/config_fields.h"
@@ -89,7 +90,7 @@ void DataOptions::resolve() {
 void TrainOptions::resolve(const SyntheticSpec& data) {
   if (!is_given("workers")) config.workers = default_workers();
   config.seed = data.seed;
-  config.validate();
+  check_config(config);
   check_experiment_memory(data, config, max_memory);
 }
 

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "dsgd/train/sync/strategies.h"
 #include "dsgd/base/error.h"
 #include "dsgd/base/text.h"
 #include "dsgd/base/version.h"
@@ -131,7 +132,7 @@ void resolve_file_settings(const FileTrainOptions& file, TrainOptions& train) {
   if (config.patience > 0 && !file.holdout && file.test.empty())
     throw ConfigError("--patience needs held-out rows: give --holdout FRACTION or --test FILE");
   if (!file.class_weight.empty()) (void)parse_class_weights(file.class_weight);  // a bad value fails before the read
-  config.validate();
+  check_config(config);
 }
 
 // --init's model, checked against --scale and --features, and how the data must be read for it.

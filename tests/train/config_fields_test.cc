@@ -2,6 +2,7 @@
 // trip is exact, its checks refuse what validate refuses, and messages name fields so that a
 // front end can rename them.
 #include "dsgd/train/config/config_fields.h"
+#include "dsgd/train/sync/strategies.h"
 
 #include <gtest/gtest.h>
 
@@ -104,8 +105,8 @@ TEST(ConfigFields, BadTextIsRefusedNamingTheField) {
   EXPECT_EQ(c.lr, TrainConfig{}.lr);
 }
 
-// validate() checks every field's range with the table's rule, and the rules between fields,
-// naming the fields as each front end names them.
+// validate() checks every field's range with the table's rule, and check_config the rules of
+// the strategies too, naming the fields as each front end names them.
 TEST(ConfigFields, ValidateNamesFieldsAsTheFrontEndDoes) {
   TrainConfig c;
   c.batch = 0;
@@ -114,9 +115,9 @@ TEST(ConfigFields, ValidateNamesFieldsAsTheFrontEndDoes) {
   c.batch = 1;
   c.overlap = true;
   c.sync_every = 4;
-  EXPECT_EQ(refusal([&] { c.validate(); }),
+  EXPECT_EQ(refusal([&] { check_config(c); }),
             "overlap hides each step's exchange; with sync_every 4 the steps between averages exchange nothing");
-  EXPECT_EQ(refusal([&] { c.validate(); }, flags),
+  EXPECT_EQ(refusal([&] { check_config(c); }, flags),
             "--overlap hides each step's exchange; with --sync_every 4 the steps between averages exchange nothing");
   c.overlap = false;
   c.sync_every = 1;

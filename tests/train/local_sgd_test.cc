@@ -8,6 +8,7 @@
 #include <cmath>
 #include <vector>
 
+#include "dsgd/train/sync/strategies.h"
 #include "dsgd/data/holdout.h"
 #include "dsgd/data/synthetic.h"
 #include "dsgd/base/error.h"
@@ -125,7 +126,7 @@ TEST(LocalSgdRuns, DivergenceStopsEveryWorkerAtTheSameAverage) {
 TEST(LocalSgdRuns, TheSharedModelIsRefused) {
   TrainConfig c = local_config(2, 4);
   c.exchange = ExchangeMode::kShared;
-  EXPECT_THROW(c.validate(), ConfigError);
+  EXPECT_THROW(check_config(c), ConfigError);
   set_field(c, "sync_every", "epoch");
   EXPECT_EQ(c.sync_every, kSyncEveryEpoch);
   set_field(c, "sync_every", "12");

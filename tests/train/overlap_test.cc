@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "dsgd/train/sync/strategies.h"
 #include "dsgd/data/synthetic.h"
 #include "dsgd/base/error.h"
 #include "dsgd/train/loop/run.h"
@@ -125,12 +126,12 @@ INSTANTIATE_TEST_SUITE_P(DenseAndSparse, Overlap, ::testing::Bool());
 TEST(OverlapConfig, RefusesWhatItCannotOverlap) {
   TrainConfig c = overlap_config(2);
   c.sync_every = 4;
-  EXPECT_THROW(c.validate(), ConfigError);
+  EXPECT_THROW(check_config(c), ConfigError);
   c.sync_every = 1;
   c.exchange = ExchangeMode::kSparse;
-  EXPECT_THROW(c.validate(), ConfigError);
+  EXPECT_THROW(check_config(c), ConfigError);
   c.exchange = ExchangeMode::kShared;
-  EXPECT_THROW(c.validate(), ConfigError);
+  EXPECT_THROW(check_config(c), ConfigError);
   c.exchange = ExchangeMode::kDense;
   EXPECT_NO_THROW(c.validate());
 }

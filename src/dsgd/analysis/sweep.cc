@@ -1,3 +1,4 @@
+#include "dsgd/train/sync/strategies.h"
 #include "dsgd/analysis/sweep.h"
 
 #include <fmt/format.h>
@@ -130,7 +131,7 @@ StudyPoint synthetic_point(Points& points, const SyntheticSpec& spec, TrainConfi
   const SyntheticSpec point = point_spec(plan, spec, w);
   config.workers = w;
   config.seed = point.seed;
-  config.validate();
+  check_config(config);
   check_experiment_memory(point, config, plan.max_memory);
   if (!points.made || points.made_rows != point.samples) {
     points.made.reset();

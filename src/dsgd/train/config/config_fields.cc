@@ -291,16 +291,6 @@ void TrainConfig::validate() const {
   if (!std::isfinite(lr * std::max(1, workers)))
     throw ConfigError(fmt::format("{} x {} must stay a finite number (the rate after the warm-up is {} x {})",
                                   field("lr"), field("workers"), field("lr"), field("workers")));
-  if (sync_every != 1 && exchange == ExchangeMode::kShared)
-    throw ConfigError(fmt::format("{} keeps a model on every worker: it cannot take {} shared, one model the workers "
-                                  "share",
-                                  field("sync_every"), field("exchange")));
-  if (overlap && sync_every != 1)
-    throw ConfigError(fmt::format("{} hides each step's exchange; with {} {} the steps between averages exchange nothing",
-                                  field("overlap"), field("sync_every"), to_string_sync_every(sync_every)));
-  if (overlap && (exchange == ExchangeMode::kSparse || exchange == ExchangeMode::kShared))
-    throw ConfigError(fmt::format("{} starts a dense allreduce and computes while it travels: it cannot take {} {}",
-                                  field("overlap"), field("exchange"), to_string(exchange)));
 }
 
 }  // namespace dsgd

@@ -1,3 +1,4 @@
+#include "dsgd/train/sync/strategies.h"
 #include "dsgd/train/loop/fit.h"
 
 #include <fmt/format.h>
@@ -21,7 +22,7 @@ FitResult fit(const Dataset& data, TrainConfig config, const GivenField& given, 
   const DataWorkers decided = decide_workers(config, data, total_rows, given, cluster, options.threads);
   config.workers = decided.workers;
   out.note = decided.why;
-  config.validate();
+  check_config(config);
   const std::optional<LinearModel> scaled_start = decide_scaling(config, data, given("scale"), options.init, cluster);
   const LinearModel* start = options.init != nullptr ? options.init : scaled_start ? &*scaled_start : nullptr;
   apply_data_defaults(config, data, total_rows, given, cluster, decided.threads, start);

@@ -1,3 +1,4 @@
+#include "dsgd/train/sync/strategies.h"
 #include "dsgd/train/loop/run.h"
 
 #include <algorithm>
@@ -88,7 +89,7 @@ JobOf holdout_jobs(const TrainConfig& config, const HoldoutSplit& split, std::si
 
 RunResult train_on_cluster(const TrainConfig& config, Cluster& cluster, int threads, const JobOf& job_of,
                            const EpochCallback& on_epoch) {
-  config.validate();
+  check_config(config);
   if (config.workers != cluster.size() * threads)
     throw ConfigError(fmt::format("{} workers configured, but {} processes x {} threads run", config.workers,
                                   cluster.size(), threads));
@@ -146,7 +147,7 @@ RunResult train_on(const TrainConfig& config, Cluster& cluster, int threads, con
 }
 
 RunResult train_on_threads(const TrainConfig& config, const JobOf& job_of, const EpochCallback& on_epoch) {
-  config.validate();
+  check_config(config);
   const auto start = Clock::now();
   std::vector<WorkerResult> results(static_cast<std::size_t>(config.workers));
   std::string algorithm;

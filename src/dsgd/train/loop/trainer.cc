@@ -168,7 +168,7 @@ std::vector<std::unique_ptr<Callback>> callbacks_of(const TrainConfig& config, c
 
 WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Communicator& comm,
                           const EpochCallback& on_epoch) {
-  config.validate();
+  check_config(config);
   if (comm.size() != config.workers)
     throw ConfigError("the communicator has " + std::to_string(comm.size()) + " workers, the configuration " +
                       std::to_string(config.workers));

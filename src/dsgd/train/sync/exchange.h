@@ -1,28 +1,15 @@
 #pragma once
 // How the every-step synchronisation (sync/every_step.h) sums the workers' gradients: what is
-// sent, and in which form; one class a way, behind the Exchange seam.
+// sent, and in which form; one class a way (dense, sparse, shared, auto; the table in
+// docs/design.md, "Sparse, wide data"), behind the Exchange seam.
 //
 // Contract. reduce() is a collective: every worker calls it once per step, in the same step,
 // with its own StepGradient (step_gradient.h), and afterwards every worker holds the same sum
 // over all workers, bit for bit, whichever strategy ran: the sums follow the pairwise tree over
 // the global worker index (tree_sum) in every coordinate, so a coordinate that only some
-// workers touched adds up exactly as in the dense sum, where the others add +0.
-//  - dense:  one allreduce of the d-vector and the pass sums (the seed's O(W x d) per step);
-//  - sparse: every worker sends the (ascending indices, values) of the coordinates its rows
-//            touched and the pass sums (an all-gather of bytes), and each worker adds the
-//            others' lists into its own in the tree order: O(touched) per step, not O(d);
-//  - shared: the workers share one model (threads of one process; see Update::shares_model):
-//            only the pass sums are summed, and the update adds the workers' gradients of each
-//            column where they lie, in the same tree order. Nothing is copied.
-//  - auto:   shared where the workers can share memory; elsewhere sparse while the lists are
-//            cheaper to move than the dense vector (12 bytes an entry against 16 bytes a
-//            coordinate for the dense reduce-scatter + all-gather), judged from the previous
-//            step's total entries (the same number on every worker), dense otherwise; the first
-//            step is dense (it counts the entries, and a first list of unknown size could be
-//            more than one MPI message carries).
-// Dense data has no touched sets: its exchange is always dense. Overlap (sync/overlap.h) runs
-// the dense exchange in two halves (DenseExchange::start and finish), the next step's gradient
-// computed between them.
+// workers touched adds up exactly as in the dense sum, where the others add +0. Dense data has
+// no touched sets: its exchange is always dense. Overlap (sync/overlap.h) runs the dense
+// exchange in two halves (DenseExchange::start and finish).
 #include <cstddef>
 #include <cstdint>
 #include <memory>

@@ -15,6 +15,13 @@ LocalSgdSync::LocalSgdSync(const TrainConfig& config, const LinearModel& start, 
   gradient_ = gradient_for(start.features());
 }
 
+void LocalSgdSync::refuse_options(const TrainConfig& config) {
+  if (config.sync_every != 1 && config.exchange == ExchangeMode::kShared)
+    throw ConfigError(fmt::format("{} keeps a model on every worker: it cannot take {} shared, one model the workers "
+                                  "share",
+                                  field("sync_every"), field("exchange")));
+}
+
 void LocalSgdSync::refuse(const TrainConfig& config, const CheckpointPlan* plan, bool) const {
   // A checkpoint holds one model: only where the replicas were just averaged.
   if (plan != nullptr && plan->every_steps > 0 &&

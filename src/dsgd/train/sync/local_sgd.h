@@ -15,6 +15,8 @@ namespace dsgd {
 class LocalSgdSync final : public Sync {
  public:
   LocalSgdSync(const TrainConfig& config, const LinearModel& start, bool sparse, Communicator& comm);
+  // Throws ConfigError for the options local SGD cannot take with config.sync_every != 1.
+  static void refuse_options(const TrainConfig& config);
   void refuse(const TrainConfig& config, const CheckpointPlan* plan, bool resume_in_epoch) const override;
   StepOutcome step(const StepContext& work) override;
   [[nodiscard]] bool agreed_after(std::size_t steps_done) const override;

@@ -14,6 +14,16 @@ OverlapSync::OverlapSync(const TrainConfig& config, const LinearModel& start, Co
   current_ = gradient_.get();
 }
 
+void OverlapSync::refuse_options(const TrainConfig& config) {
+  if (!config.overlap) return;
+  if (config.sync_every != 1)
+    throw ConfigError(fmt::format("{} hides each step's exchange; with {} {} the steps between averages exchange nothing",
+                                  field("overlap"), field("sync_every"), to_string_sync_every(config.sync_every)));
+  if (config.exchange == ExchangeMode::kSparse || config.exchange == ExchangeMode::kShared)
+    throw ConfigError(fmt::format("{} starts a dense allreduce and computes while it travels: it cannot take {} {}",
+                                  field("overlap"), field("exchange"), to_string(config.exchange)));
+}
+
 void OverlapSync::refuse(const TrainConfig&, const CheckpointPlan* plan, bool resume_in_epoch) const {
   if ((plan != nullptr && plan->every_steps > 0) || resume_in_epoch)
     throw ConfigError(fmt::format("{} takes checkpoints at epochs' ends only ({} epoch), and resumes there: between "

@@ -16,6 +16,8 @@ class OverlapSync final : public Sync {
  public:
   OverlapSync(const TrainConfig& config, const LinearModel& start, Communicator& comm);
   void refuse(const TrainConfig& config, const CheckpointPlan* plan, bool resume_in_epoch) const override;
+  // Throws ConfigError for the options overlap cannot take with config.overlap.
+  static void refuse_options(const TrainConfig& config);
   StepOutcome step(const StepContext& work) override;
   [[nodiscard]] bool agreed_after(std::size_t) const override { return true; }
   [[nodiscard]] ExchangeStats stats() const override;

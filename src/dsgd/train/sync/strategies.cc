@@ -6,6 +6,12 @@
 
 namespace dsgd {
 
+void check_config(const TrainConfig& config) {
+  config.validate();
+  LocalSgdSync::refuse_options(config);
+  OverlapSync::refuse_options(config);
+}
+
 std::unique_ptr<Sync> make_sync(const TrainConfig& config, const LinearModel& start, bool sparse, Communicator& comm) {
   if (config.local_sgd()) return std::make_unique<LocalSgdSync>(config, start, sparse, comm);
   if (comm.size() > 1 && config.overlap) return std::make_unique<OverlapSync>(config, start, comm);

@@ -1,6 +1,8 @@
 #pragma once
-// The registry of synchronisation strategies (sync.h): which one a configuration asks for.
-// Called once a run by the loop (trainer.cc); a new strategy adds its line to make_sync.
+// The registry of synchronisation strategies (sync.h): which one a configuration asks for, and
+// the option combinations each refuses. make_sync is called once a run by the loop
+// (trainer.cc); check_config by every front end before any work. A new strategy adds its line
+// to make_sync (and to check_config, if it refuses options).
 #include <memory>
 
 #include "dsgd/comm/communicator.h"
@@ -13,6 +15,10 @@ namespace dsgd {
 // The strategy `config` asks for on `comm` (local SGD and overlap need more than one worker:
 // with one they are every-step SGD), with its update from `start` for data stored `sparse`. A
 // collective (the update may share memory between the workers).
+// TrainConfig::validate (each field's range, the rules between fields), then the option
+// combinations each strategy refuses (its refuse_options); throws ConfigError.
+void check_config(const TrainConfig& config);
+
 [[nodiscard]] std::unique_ptr<Sync> make_sync(const TrainConfig& config, const LinearModel& start, bool sparse,
                                               Communicator& comm);
 
