@@ -13,7 +13,7 @@
 
 #include "dsgd/data/cache.h"
 #include "dsgd/data/reader.h"
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "read_results.h"
 
 namespace dsgd {

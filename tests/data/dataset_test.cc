@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd {
 namespace {

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "dsgd/data/reader.h"
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd {
 namespace {

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "dsgd/data/parsed_rows.h"
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 
 namespace dsgd {
 namespace {

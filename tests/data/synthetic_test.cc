@@ -1,8 +1,10 @@
 #include "dsgd/data/synthetic.h"
+#include "dsgd/data/synthetic_fields.h"
+#include "dsgd/base/error.h"
 
 #include <gtest/gtest.h>
 
-#include "dsgd/error.h"
+#include "dsgd/base/error.h"
 #include "read_results.h"
 
 #include <algorithm>
@@ -202,6 +204,43 @@ TEST(SparseSynthetic, LabelsAreTheSignOfTheTrueMargin) {
     for (std::uint64_t k = v.offsets[i]; k < v.offsets[i + 1]; ++k) margin += v.value[k] * w[v.index[k]];
     ASSERT_EQ(v.y[i], margin > 0 ? 1 : 0) << "row " << i;
   }
+}
+
+// Every synthetic-data setting reads back the text it writes, and refuses what is not its kind.
+TEST(SyntheticFields, EverySettingRoundTripsItsText) {
+  SyntheticSpec spec;
+  spec.samples = 1234;
+  spec.features = 56;
+  spec.test_samples = 78;
+  spec.noise = 0.1;
+  spec.seed = 18446744073709551615ULL;
+  spec.dtype = DType::kF32;
+  spec.nnz = 9;
+  spec.zipf = 1.25;
+  spec.values = SparseValues::kGaussian;
+  SyntheticSpec copy;
+  for (const SyntheticField& f : synthetic_fields()) set_synthetic(copy, f.name, f.text(spec));
+  EXPECT_EQ(to_json(copy), to_json(spec));
+  EXPECT_EQ(to_json(spec).size(), synthetic_fields().size());
+  EXPECT_EQ(to_json(spec)["dtype"], "f32");
+  EXPECT_EQ(to_json(spec)["seed"], 18446744073709551615ULL);
+  const auto refusal = [](std::string_view name, std::string_view text) {
+    SyntheticSpec s;
+    try {
+      set_synthetic(s, name, text);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(refusal("samples", "-1"), "samples: '-1' is not a count");
+  EXPECT_EQ(refusal("samples", "1.5"), "samples: '1.5' is not a count");
+  EXPECT_EQ(refusal("noise", "x"), "noise: 'x' is not a number");
+  EXPECT_EQ(refusal("noise", "inf"), "noise: 'inf' is not a number");
+  EXPECT_EQ(refusal("dtype", "f16"), "dtype: 'f16' is not f32 or f64");
+  EXPECT_EQ(refusal("values", "ones"), "values: 'ones' is not binary or gaussian");
+  EXPECT_EQ(refusal("colour", "red"), "no synthetic-data setting 'colour'");
+  EXPECT_EQ(find_synthetic_field("zipf")->sparse_only, true);
 }
 
 }  // namespace

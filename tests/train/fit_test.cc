@@ -9,7 +9,9 @@
 
 #include "dsgd/data/synthetic.h"
 #include "dsgd/base/error.h"
+#include "dsgd/train/config/worker_count.h"
 #include "dsgd/train/loop/fit.h"
+#include "dsgd/train/state/resume.h"
 
 namespace dsgd {
 namespace {
@@ -104,6 +106,48 @@ TEST(Fit, RefusesAStartOfOtherFeaturesAndEmptyData) {
   TrainConfig bad;
   bad.batch = 0;
   EXPECT_THROW((void)fit(data, bad, given({"batch"}), {}), ConfigError);
+}
+
+// The one place a run's workers are decided: fixed threads a process (MPI) give processes x
+// threads; in one process, the workers given, else those that pay (at most default_workers()).
+TEST(DecideWorkers, FixedThreadsGivenWorkersOrThoseThatPay) {
+  const Dataset data = data_of(12, 0);
+  TrainConfig config;
+  config.workers = 3;
+  LocalCluster alone;
+  const DataWorkers fixed = decide_workers(config, data, data.rows(), given({}), alone, 2);
+  EXPECT_EQ(fixed.workers, 2);
+  EXPECT_EQ(fixed.threads, 2);
+  const DataWorkers asked = decide_workers(config, data, data.rows(), given({"workers"}), alone, std::nullopt);
+  EXPECT_EQ(asked.workers, 3);
+  EXPECT_EQ(asked.threads, 3);
+  EXPECT_TRUE(asked.why.empty());
+  // 3000 rows of 12 columns: a step of the data's batch is far under the work that pays a worker.
+  const DataWorkers paid = decide_workers(config, data, data.rows(), given({}), alone, std::nullopt);
+  EXPECT_EQ(paid.workers, 1);
+  EXPECT_EQ(paid.threads, 1);
+  if (default_workers() > 1) EXPECT_FALSE(paid.why.empty());
+  // fit decides the same.
+  EXPECT_EQ(fit(data, config, given({})).config.workers, paid.workers);
+}
+
+// A checkpoint goes on only with a run of the same description: the first key that differs is
+// named ("path" keys aside: where the data lies may change).
+TEST(Resume, FirstDifferenceNamesTheKey) {
+  const nlohmann::json a = {{"config", {{"batch", 64}, {"lr", 0.1}}}, {"data", {{"path", "a"}, {"rows", 10}}}};
+  nlohmann::json b = a;
+  EXPECT_EQ(first_difference(a, b), "");
+  b["data"]["path"] = "elsewhere";
+  EXPECT_EQ(first_difference(a, b), "");
+  b["config"]["lr"] = 0.2;
+  EXPECT_EQ(first_difference(a, b), "config.lr");
+  b = a;
+  b["data"]["bytes"] = 5;
+  EXPECT_EQ(first_difference(a, b), "data.bytes");
+  b = a;
+  b.erase("config");
+  EXPECT_EQ(first_difference(a, b), "config");
+  EXPECT_EQ(first_difference(nlohmann::json(1), nlohmann::json(2)), "(all)");
 }
 
 }  // namespace
