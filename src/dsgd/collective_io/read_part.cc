@@ -183,6 +183,32 @@ void agree_on_copies(Communicator& comm, const std::string& path, const CopyStam
   }
 }
 
+// With options.cache: this process's rows of a current cache, where the cache serves every
+// process (each checks the blocks of its rows); nullopt with `why` filled where it does not.
+// `source` is the cache's source, for writing it afterwards.
+std::optional<ReadResult> read_cache_part(const std::string& path, const ReadOptions& options, Communicator& comm,
+                                          const FirstRowOf& first_row_of, std::optional<CacheSource>& source,
+                                          std::string& why) {
+  const int processes = comm.size();
+  const int rank = comm.rank();
+  const auto my_rows = [&](std::size_t rows) {
+    return std::pair<std::size_t, std::size_t>(first_row_of(rows, rank),
+                                               rank + 1 < processes ? first_row_of(rows, rank + 1) : rows);
+  };
+  std::optional<CacheFile> cache;
+  agree_on_failure(comm, path, failure_of([&] { source = cache_source(path, options); }));
+  agree_on_copies(comm, path, CopyStamp{source->stamp.size, source->stamp.mtime_ns, 0, 0});
+  agree_on_failure(comm, path, failure_of([&] { cache = usable_cache(path, *source, options, my_rows, why); }));
+  if (any_worker(comm, !cache)) {
+    if (why.empty()) why = "another rank found its rows corrupt";
+    return std::nullopt;
+  }
+  // Its errors (a single class, no model label) come from the header: the same on every rank.
+  const auto [begin, end] = my_rows(cache->rows());
+  // Copies: clang 14 (C++20) refuses a lambda that captures a structured binding.
+  return shared_errors(path, [&, first = begin, last = end] { return read_cache(path, *cache, options, first, last); });
+}
+
 }  // namespace
 
 ReadResult read_data_part(const std::string& path, const ReadOptions& options, Communicator& comm,
@@ -194,26 +220,10 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
   std::optional<CacheSource> source;
   std::string why;  // with options.cache: why the cache was not used
   if (options.cache) {
-    // The cache serves only if it does for every process (each checks the blocks of its rows).
-    const auto my_rows = [&](std::size_t rows) {
-      return std::pair<std::size_t, std::size_t>(first_row_of(rows, rank),
-                                                 rank + 1 < processes ? first_row_of(rows, rank + 1) : rows);
-    };
-    std::optional<CacheFile> cache;
-    agree_on_failure(comm, path, failure_of([&] { source = cache_source(path, options); }));
-    agree_on_copies(comm, path, CopyStamp{source->stamp.size, source->stamp.mtime_ns, 0, 0});
-    agree_on_failure(comm, path, failure_of([&] { cache = usable_cache(path, *source, options, my_rows, why); }));
-    if (!any_worker(comm, !cache)) {
-      // Its errors (a single class, no model label) come from the header: the same on every rank.
-      const auto [begin, end] = my_rows(cache->rows());
-      // Copies: clang 14 (C++20) refuses a lambda that captures a structured binding.
-      ReadResult result = shared_errors(path, [&, first = begin, last = end] {
-        return read_cache(path, *cache, options, first, last);
-      });
-      result.seconds = seconds_since(start);
-      return result;
+    if (std::optional<ReadResult> cached = read_cache_part(path, options, comm, first_row_of, source, why)) {
+      cached->seconds = seconds_since(start);
+      return std::move(*cached);
     }
-    if (why.empty()) why = "another rank found its rows corrupt";
   }
   std::optional<TextFile> file;
   FileStamp stamp;
