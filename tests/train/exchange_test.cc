@@ -92,6 +92,7 @@ TEST_P(Exchanges, SparseSharedAutoAndDenseGiveTheSameBits) {
   ASSERT_EQ(data.layout(), Layout::kSparse);
   for (const Optimizer optimizer : {Optimizer::kSgd, Optimizer::kAdagrad}) {
     std::vector<std::vector<double>> weights;
+    std::uint64_t sparse_columns = 0;  // the columns the sparse exchange's workers each moved
     const auto modes = workers > 1 ? std::vector{ExchangeMode::kDense, ExchangeMode::kSparse, ExchangeMode::kAuto,
                                                  ExchangeMode::kShared}
                                    : std::vector{ExchangeMode::kDense, ExchangeMode::kSparse, ExchangeMode::kAuto};
@@ -108,6 +109,19 @@ TEST_P(Exchanges, SparseSharedAutoAndDenseGiveTheSameBits) {
       if (mode == ExchangeMode::kSparse) EXPECT_EQ(e.sparse_steps, run.steps);
       if (mode == ExchangeMode::kShared) EXPECT_EQ(e.shared_steps, run.steps);
       if (mode == ExchangeMode::kAuto) EXPECT_EQ(e.shared_steps, 0U);  // 3000 columns: lists and dense
+      // The update is divided where the model is shared: each column the step touched is moved
+      // by one worker; elsewhere every worker moves all of them.
+      ASSERT_EQ(run.work.size(), static_cast<std::size_t>(workers));
+      std::uint64_t moved = 0;
+      for (const WorkerWork& w : run.work) {
+        moved += w.columns_updated;
+        EXPECT_LE(w.update_s, w.compute_s);
+      }
+      if (mode == ExchangeMode::kSparse) {
+        sparse_columns = run.work.front().columns_updated;
+        for (const WorkerWork& w : run.work) EXPECT_EQ(w.columns_updated, sparse_columns);
+      }
+      if (mode == ExchangeMode::kShared) EXPECT_EQ(moved, sparse_columns);
       weights.push_back(weights_and_bias(run));
     }
     for (std::size_t m = 1; m < modes.size(); ++m)

@@ -70,6 +70,7 @@ nlohmann::json run_json(const RunReport& r) {
           {"test_accuracy", r.test.accuracy},
           {"test_log_loss", r.test.log_loss},
           {"compute_s", r.run.compute_s},
+          {"update_s", r.run.update_s},
           {"comm_s", r.run.comm_s},
           {"wait_s", r.run.wait_s},
           {"steps", r.run.steps},
@@ -139,9 +140,13 @@ nlohmann::json to_json(const std::vector<EpochProgress>& epochs) {
 
 nlohmann::json communication_json(const RunResult& run) {
   nlohmann::json per_worker = nlohmann::json::array();
-  for (const CommStats& s : run.per_worker) {
+  for (std::size_t k = 0; k < run.per_worker.size(); ++k) {
+    const CommStats& s = run.per_worker[k];
+    const WorkerWork w = k < run.work.size() ? run.work[k] : WorkerWork{};
     per_worker.push_back({{"syncs", s.syncs}, {"bytes_sent", s.bytes_sent}, {"bytes_received", s.bytes_received},
-                          {"comm_s", s.comm_s}, {"wait_s", s.wait_s}});
+                          {"comm_s", s.comm_s}, {"wait_s", s.wait_s}, {"compute_s", w.compute_s},
+                          {"update_s", w.update_s}, {"exchange_s", w.exchange_s},
+                          {"columns_updated", w.columns_updated}});
   }
   const CommStats& s = rank0(run);
   // MPI_Allreduce moves bytes we cannot see: null rather than a guess.
@@ -264,8 +269,9 @@ nlohmann::json target_json(const TrainConfig& config, const RunResult& run) {
 
 void print_time_split(std::FILE* out, const RunResult& run) {
   fmt::print(out,
-             "  compute {:.4f} s, exchange {:.4f} s (communication {:.4f} s, waiting {:.4f} s) (mean per worker)\n",
-             run.compute_s, run.exchange_s, run.comm_s, run.wait_s);
+             "  compute {:.4f} s (update {:.4f} s), exchange {:.4f} s (communication {:.4f} s, waiting {:.4f} s) (mean "
+             "per worker)\n",
+             run.compute_s, run.update_s, run.exchange_s, run.comm_s, run.wait_s);
 }
 
 void print_progress(std::FILE* out, const std::string& label, std::size_t epochs, const EpochProgress& p) {
@@ -356,6 +362,7 @@ void print_report(std::FILE* out, const BenchReport& report) {
   row("test log-loss", seq.test.log_loss, par.test.log_loss, 5);
   row("time (s)", seq.run.time_s, par.run.time_s, 4);
   row("  compute (s)", seq.run.compute_s, par.run.compute_s, 4);
+  row("    update (s)", seq.run.update_s, par.run.update_s, 4);
   row("  exchange (s)", seq.run.exchange_s, par.run.exchange_s, 4);
   row("    communication (s)", seq.run.comm_s, par.run.comm_s, 4);
   row("    waiting (s)", seq.run.wait_s, par.run.wait_s, 4);
@@ -446,6 +453,7 @@ RunReport run_report_from_json(const nlohmann::json& j) {
   r.run.time_s = number_at(j, "time_s");
   r.run.response_time_s = number_at(j, "response_time_s");
   r.run.compute_s = number_at(j, "compute_s");
+  if (j.contains("update_s")) r.run.update_s = number_at(j, "update_s");  // (reports of dsgd 0.5 and later)
   r.run.exchange_s = number_at(j, "exchange_s");
   r.run.comm_s = number_at(j, "comm_s");
   r.run.wait_s = number_at(j, "wait_s");
@@ -459,6 +467,9 @@ RunReport run_report_from_json(const nlohmann::json& j) {
     r.run.per_worker.push_back({value_at<std::uint64_t>(w, "syncs"), value_at<std::uint64_t>(w, "bytes_sent"),
                                 value_at<std::uint64_t>(w, "bytes_received"), number_at(w, "comm_s"),
                                 number_at(w, "wait_s")});
+    if (w.contains("update_s"))  // (reports of dsgd 0.5 and later)
+      r.run.work.push_back({number_at(w, "compute_s"), number_at(w, "update_s"), number_at(w, "exchange_s"),
+                            value_at<std::uint64_t>(w, "columns_updated")});
   }
   if (r.run.per_worker.empty()) throw Error("the run's JSON report has no workers in 'communication.per_worker'");
   for (const nlohmann::json& e : value_at<nlohmann::json::array_t>(j, "epochs")) {

@@ -122,6 +122,7 @@ nlohmann::json to_json(const TrainingReport& r) {
             {"time_s", run.time_s},
             {"response_time_s", run.response_time_s},
             {"compute_s", run.compute_s},
+            {"update_s", run.update_s},
             {"exchange_s", run.exchange_s},
             {"comm_s", run.comm_s},
             {"wait_s", run.wait_s},

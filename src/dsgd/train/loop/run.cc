@@ -24,6 +24,8 @@ RunResult combine(std::vector<WorkerResult> workers, std::string algorithm) {
     run.time_s = std::max(run.time_s, w.train_s);
     run.compute_s += w.compute_s / n;
     run.exchange_s += w.exchange_s / n;
+    run.update_s += w.update_s / n;
+    run.work.push_back({w.compute_s, w.update_s, w.exchange_s, w.columns_updated});
     run.comm_s += w.comm.comm_s / n;
     run.wait_s += w.comm.wait_s / n;
     run.per_worker.push_back(w.comm);
@@ -109,10 +111,13 @@ RunResult train_on_cluster(const TrainConfig& config, Cluster& cluster, int thre
     double train_s;
     double compute_s;
     double exchange_s;
+    double update_s;
+    std::uint64_t columns_updated;
     CommStats comm;
   };
   std::vector<Figures> mine;
-  for (const WorkerResult& r : results) mine.push_back({r.train_s, r.compute_s, r.exchange_s, r.comm});
+  for (const WorkerResult& r : results)
+    mine.push_back({r.train_s, r.compute_s, r.exchange_s, r.update_s, r.columns_updated, r.comm});
   std::vector<WorkerResult> everyone;
   for (const std::vector<Figures>& theirs : allgather<Figures>(cluster.comm(), mine)) {
     for (const Figures& f : theirs) {
@@ -120,6 +125,8 @@ RunResult train_on_cluster(const TrainConfig& config, Cluster& cluster, int thre
       everyone.back().train_s = f.train_s;
       everyone.back().compute_s = f.compute_s;
       everyone.back().exchange_s = f.exchange_s;
+      everyone.back().update_s = f.update_s;
+      everyone.back().columns_updated = f.columns_updated;
       everyone.back().comm = f.comm;
     }
   }

@@ -17,6 +17,15 @@
 
 namespace dsgd {
 
+// What one worker did over a run: its time in the kernel and update (compute_s), of which the
+// update, in the exchange, and the columns its updates moved.
+struct WorkerWork {
+  double compute_s = 0;
+  double update_s = 0;
+  double exchange_s = 0;
+  std::uint64_t columns_updated = 0;
+};
+
 struct RunResult {
   LinearModel model;                   // rank 0's (all workers hold the same bits)
   std::size_t steps = 0;               // per worker = number of syncs of the gradient
@@ -27,7 +36,9 @@ struct RunResult {
   double exchange_s = 0;               // all of the exchange, communication and waiting included
   double comm_s = 0;
   double wait_s = 0;
+  double update_s = 0;                 // of compute_s, in the update
   std::vector<CommStats> per_worker;   // each worker's own counters
+  std::vector<WorkerWork> work;        // and its own times and columns moved
   std::vector<EpochProgress> epochs;
   std::string algorithm;               // the communicator's reduction
   bool bytes_measured = true;          // false where MPI's own allreduce moved the bytes

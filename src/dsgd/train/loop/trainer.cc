@@ -244,6 +244,8 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   result.train_s = seconds_since(view.start);
   result.compute_s = sync->compute_s();
   result.exchange_s = sync->exchange_s();
+  result.update_s = sync->update_s();
+  result.columns_updated = sync->columns_updated();
   // A warm start counts its own steps; a resumed run those of the run it goes on with.
   result.steps = job.resume != nullptr ? state.step : state.step - first_run_step;
   result.comm = comm.stats() - comm_before;

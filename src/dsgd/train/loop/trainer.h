@@ -29,6 +29,8 @@ struct WorkerResult {
   double train_s = 0;          // first step to last update
   double compute_s = 0;        // kernel and update
   double exchange_s = 0;       // in the exchange: its own work on the lists, communicating and waiting
+  double update_s = 0;         // of compute_s, in the update
+  std::uint64_t columns_updated = 0;  // columns its updates moved, over the run (shared: its share)
   CommStats comm;
   std::vector<EpochProgress> epochs;
   ExchangeStats exchange;

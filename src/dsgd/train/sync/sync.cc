@@ -41,7 +41,11 @@ std::size_t Sync::apply(StepGradient& g, const StepContext& work, bool unchecked
     check_finite(std::isfinite(g.sums.loss), "training loss", work);
     check_finite(std::isfinite(g.sums.residual), "gradient", work);
   }
-  return update_->apply(g, work.lr);
+  const auto start = Clock::now();
+  const std::size_t touched = update_->apply(g, work.lr);
+  update_time_ += Clock::now() - start;
+  columns_updated_ += touched;
+  return touched;
 }
 
 }  // namespace dsgd

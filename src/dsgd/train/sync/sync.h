@@ -82,6 +82,10 @@ class Sync {
   // waiting), over the run.
   [[nodiscard]] double compute_s() const noexcept { return seconds_of(compute_time_); }
   [[nodiscard]] double exchange_s() const noexcept { return seconds_of(exchange_time_); }
+  // Of compute_s, the time in the update; and the columns this worker's updates moved (on a
+  // shared model, its share of them).
+  [[nodiscard]] double update_s() const noexcept { return seconds_of(update_time_); }
+  [[nodiscard]] std::uint64_t columns_updated() const noexcept { return columns_updated_; }
 
  protected:
   // Keeps a copy of `config`, which the update made from it refers to for the whole run.
@@ -99,6 +103,8 @@ class Sync {
   Communicator& comm_;
   Clock::duration compute_time_{};
   Clock::duration exchange_time_{};
+  Clock::duration update_time_{};  // (counted by apply)
+  std::uint64_t columns_updated_ = 0;
 };
 
 // Throws DivergedError naming the step when `finite` is false: "epoch 2, step 6 of 17: the
