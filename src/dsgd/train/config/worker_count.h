@@ -1,8 +1,8 @@
 #pragma once
 // How many workers pay for themselves: the most, up to those asked for, whose share of a step
 // outweighs what its synchronisation and exchange cost, decided from the data's shape alone
-// (so a command always picks the same count, and the same bits). Called once, when a run on a
-// data file resolves its settings (defaults.h). The rule and its constants, calibrated on the
+// (so a command always picks the same count, and the same bits). Called once a run, by
+// decide_workers (defaults.h) where no worker count is given. The rule and its constants, calibrated on the
 // project's 2-core VM, are in docs/design.md ("Workers that pay for themselves").
 #include <cstddef>
 #include <functional>
