@@ -12,14 +12,9 @@
 #include "dsgd/base/error.h"
 #include "dsgd/data/synthetic_fields.h"
 #include "dsgd/model/kernel.h"
-#include "dsgd/model/evaluation.h"
-#include "dsgd/base/progress.h"
 #include "dsgd/base/text.h"
-#include "dsgd/base/timer.h"
 #include "dsgd/analysis/bandwidth.h"
 #include "dsgd/train/config/config_fields.h"
-#include "dsgd/train/loop/fit.h"
-#include "dsgd/train/loop/run.h"
 
 namespace dsgd::cli {
 void BackendOptions::check(const TrainOptions& train) const {

@@ -12,7 +12,6 @@
 #include "dsgd/report/training_report.h"
 #include "dsgd/train/config/config_fields.h"
 #include "dsgd/train/loop/fit.h"
-#include "dsgd/train/config/memory.h"
 #include "dsgd/train/config/worker_count.h"
 #include "experiment.h"
 #include "options.h"

@@ -265,9 +265,8 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
                  file.checkpoints.resume);
     return checkpoints.added_to(std::move(jobs));
   };
-  // (The workers were decided above: the weights' totals are summed by worker shards.)
-  const GivenField decided_workers = [&](std::string_view field) { return field == "workers" || given(field); };
-  FitResult fitted = fit(data.data, config, decided_workers, fit_options);
+  // (The workers were decided above, fit_options.threads: the weights' totals are summed by worker shards.)
+  FitResult fitted = fit(data.data, config, given, fit_options);
   report.config = fitted.config;
   report.run = std::move(fitted.run);
   const RunResult& run = report.run;
