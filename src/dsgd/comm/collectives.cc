@@ -1,7 +1,10 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <vector>
 
+#include "dsgd/base/error.h"
 #include "dsgd/comm/communicator.h"
 
 namespace dsgd {
@@ -45,6 +48,42 @@ std::vector<double> gather(Communicator& comm, std::span<const double> mine) {
 }
 
 std::span<std::byte> Communicator::shared_block(std::size_t /*bytes*/) { return {}; }
+
+void Communicator::check_alltoall(std::span<const std::byte> mine, std::span<const std::uint64_t> sizes) const {
+  std::uint64_t total = 0;
+  for (const std::uint64_t n : sizes) total += n;
+  if (sizes.size() != static_cast<std::size_t>(size()) || total != mine.size())
+    throw CommError(fmt::format("an all-to-all of {} parts of {} bytes in all, for {} workers and {} bytes",
+                                sizes.size(), total, size(), mine.size()));
+}
+
+// Every worker's sizes and bytes to everyone; each keeps the parts for it.
+const GatheredBytes& Communicator::alltoall_bytes(std::span<const std::byte> mine, std::span<const std::uint64_t> sizes) {
+  check_alltoall(mine, sizes);
+  const auto w = static_cast<std::size_t>(size());
+  alltoall_frame_.resize(w * sizeof(std::uint64_t) + mine.size());
+  std::memcpy(alltoall_frame_.data(), sizes.data(), w * sizeof(std::uint64_t));
+  if (!mine.empty()) std::memcpy(alltoall_frame_.data() + w * sizeof(std::uint64_t), mine.data(), mine.size());
+  const GatheredBytes& frames = allgather_bytes(alltoall_frame_);
+  const auto me = static_cast<std::size_t>(rank());
+  alltoall_parts_.assign(w, {});
+  for (std::size_t p = 0; p < w; ++p) {
+    const std::span<const std::byte> frame = frames[p];
+    std::vector<std::uint64_t> their(w);
+    std::uint64_t total = 0, before = 0;
+    if (frame.size() >= w * sizeof(std::uint64_t)) {
+      std::memcpy(their.data(), frame.data(), w * sizeof(std::uint64_t));
+      for (std::size_t k = 0; k < w; ++k) {
+        if (k < me) before += their[k];
+        total += their[k];
+      }
+    }
+    if (frame.size() < w * sizeof(std::uint64_t) || total != frame.size() - w * sizeof(std::uint64_t))
+      throw CommError(fmt::format("worker {} sent a malformed all-to-all ({} bytes)", p, frame.size()));
+    alltoall_parts_[p] = frame.subspan(w * sizeof(std::uint64_t) + before, their[me]);
+  }
+  return alltoall_parts_;
+}
 
 std::string broadcast_text(Communicator& comm, std::string_view text, int root) {
   const GatheredBytes& parts = comm.allgather_bytes(

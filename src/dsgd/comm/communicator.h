@@ -14,6 +14,9 @@
 //    for it; the vector must stay alive and untouched until then.
 //  - allgather_bytes gives every worker every worker's bytes, in rank order. The views it
 //    returns stay valid until this worker's next collective.
+//  - alltoall_bytes sends each worker its own part of this worker's bytes and gives this worker
+//    every worker's part for it, in rank order (views valid until its next collective). Where a
+//    backend has no all-to-all of its own it all-gathers the parts (and counts those bytes).
 //  - shared_block gives every worker the same block of zeroed memory, where the workers can
 //    share memory (threads of one process): a model kept once for all of them. What a worker
 //    writes there before a collective, every worker sees after it.
@@ -67,6 +70,11 @@ class Communicator {
   virtual bool test_allreduce() = 0;
   virtual void wait_allreduce() = 0;
   [[nodiscard]] virtual const GatheredBytes& allgather_bytes(std::span<const std::byte> mine) = 0;
+  // `mine` holds the parts for workers 0..size()-1 one after another, sizes[k] bytes for worker
+  // k; returns, by rank, the part every worker sent this one (its own included). Throws
+  // CommError for sizes of another count or sum, or a peer's malformed sizes.
+  [[nodiscard]] virtual const GatheredBytes& alltoall_bytes(std::span<const std::byte> mine,
+                                                            std::span<const std::uint64_t> sizes);
   // Copies root's data into every worker's data.
   virtual void broadcast(std::span<double> data, int root) = 0;
   virtual void barrier() = 0;
@@ -80,7 +88,14 @@ class Communicator {
   [[nodiscard]] const CommStats& stats() const noexcept { return stats_; }
 
  protected:
+  // Checks sizes against mine (CommError), for the overrides of alltoall_bytes.
+  void check_alltoall(std::span<const std::byte> mine, std::span<const std::uint64_t> sizes) const;
+
   CommStats stats_;
+
+ private:
+  std::vector<std::byte> alltoall_frame_;  // the default alltoall_bytes: sizes, then bytes
+  GatheredBytes alltoall_parts_;
 };
 
 // out[k] = the sum of parts[p][offset + k] over p, for k in [0, length), in the fixed pairwise

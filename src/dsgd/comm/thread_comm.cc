@@ -2,6 +2,7 @@
 #include "dsgd/comm/thread_comm.h"
 
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -136,6 +137,43 @@ const GatheredBytes& ThreadComm::allgather_bytes(std::span<const std::byte> mine
   stats_.bytes_received += total - mine.size();
   stats_.bytes_sent += static_cast<std::uint64_t>(size() - 1) * mine.size();
   return parts;
+}
+
+// Each worker publishes its sizes and bytes; each reads its parts from the others' slots.
+const GatheredBytes& ThreadComm::alltoall_bytes(std::span<const std::byte> mine, std::span<const std::uint64_t> sizes) {
+  no_allreduce_in_flight("alltoall_bytes");
+  check_alltoall(mine, sizes);
+  ++stats_.syncs;
+  const auto w = static_cast<std::size_t>(size());
+  if (w == 1) {
+    parts_.assign(1, mine);
+    return parts_;
+  }
+  const unsigned call = calls_++;
+  const auto start = Clock::now();
+  std::vector<std::byte>& frame = frame_;
+  frame.resize(w * sizeof(std::uint64_t) + mine.size());
+  std::memcpy(frame.data(), sizes.data(), w * sizeof(std::uint64_t));
+  if (!mine.empty()) std::memcpy(frame.data() + w * sizeof(std::uint64_t), mine.data(), mine.size());
+  group_.publish_bytes(rank_, call, frame);
+  stats_.comm_s += seconds_since(start);
+  wait();
+  const GatheredBytes& frames = group_.byte_parts(call);
+  const auto me = static_cast<std::size_t>(rank_);
+  parts_.assign(w, {});
+  for (std::size_t p = 0; p < w; ++p) {  // the sizes were checked by their sender
+    std::vector<std::uint64_t>& sizes_of = their_sizes_;
+    sizes_of.resize(w);
+    std::memcpy(sizes_of.data(), frames[p].data(), w * sizeof(std::uint64_t));
+    std::uint64_t before = 0;
+    for (std::size_t k = 0; k < me; ++k) before += sizes_of[k];
+    parts_[p] = frames[p].subspan(w * sizeof(std::uint64_t) + before, sizes_of[me]);
+    if (p != me) {
+      stats_.bytes_received += sizes_of[me];
+      stats_.bytes_sent += sizes[p];
+    }
+  }
+  return parts_;
 }
 
 void ThreadComm::broadcast(std::span<double> data, int root) {

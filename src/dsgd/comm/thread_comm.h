@@ -77,6 +77,8 @@ class ThreadComm final : public Communicator {
   bool test_allreduce() override;
   void wait_allreduce() override;
   [[nodiscard]] const GatheredBytes& allgather_bytes(std::span<const std::byte> mine) override;
+  [[nodiscard]] const GatheredBytes& alltoall_bytes(std::span<const std::byte> mine,
+                                                    std::span<const std::uint64_t> sizes) override;
   void broadcast(std::span<double> data, int root) override;
   void barrier() override;
   [[nodiscard]] std::span<std::byte> shared_block(std::size_t bytes) override;
@@ -104,6 +106,9 @@ class ThreadComm final : public Communicator {
   std::uint32_t pending_ticket_ = 0;
   bool in_flight_ = false;
   GatheredBytes single_;  // one worker's all-gather: a view of its own bytes
+  GatheredBytes parts_;   // an all-to-all's parts for this worker, by rank
+  std::vector<std::byte> frame_;              // an all-to-all's sizes and bytes, as published
+  std::vector<std::uint64_t> their_sizes_;    // a peer's sizes of an all-to-all
   std::size_t blocks_ = 0;  // shared_block calls so far
 };
 

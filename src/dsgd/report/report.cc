@@ -97,6 +97,7 @@ namespace {
 std::string sync_payload(const RunResult& run, std::size_t features) {
   if (run.exchange.model_averages > 0) return "models (local SGD; see Exchange)";
   if (run.exchange.shared_steps > 0) return "4 pass sums (the model is shared; see Exchange)";
+  if (run.exchange.sharded_steps > 0) return "entries to their owners, new weights back (see Exchange)";
   if (run.exchange.sparse_steps == 0) return fmt::format("{} doubles", features + 4);  // gradient and 4 pass sums
   return "sparse lists (see Exchange)";
 }
@@ -146,7 +147,9 @@ nlohmann::json communication_json(const RunResult& run) {
     per_worker.push_back({{"syncs", s.syncs}, {"bytes_sent", s.bytes_sent}, {"bytes_received", s.bytes_received},
                           {"comm_s", s.comm_s}, {"wait_s", s.wait_s}, {"compute_s", w.compute_s},
                           {"update_s", w.update_s}, {"exchange_s", w.exchange_s},
-                          {"columns_updated", w.columns_updated}});
+                          {"columns_updated", w.columns_updated}, {"entries_sent", w.entries_sent},
+                          {"entries_received", w.entries_received}, {"weights_sent", w.weights_sent},
+                          {"weights_received", w.weights_received}});
   }
   const CommStats& s = rank0(run);
   // MPI_Allreduce moves bytes we cannot see: null rather than a guess.
@@ -159,7 +162,7 @@ nlohmann::json communication_json(const RunResult& run) {
 
 void print_exchange(std::FILE* out, const RunResult& run, std::size_t features) {
   const ExchangeStats& e = run.exchange;
-  const std::uint64_t steps = e.sparse_steps + e.dense_steps + e.shared_steps;
+  const std::uint64_t steps = e.sparse_steps + e.dense_steps + e.shared_steps + e.sharded_steps;
   const CommStats& s = rank0(run);
   const std::string touched = run.sparse_update
                                   ? fmt::format("the {} gradient touched {:.3g}% of the {} columns a step",
@@ -183,6 +186,12 @@ void print_exchange(std::FILE* out, const RunResult& run, std::size_t features) 
   const std::string how = e.shared_steps == steps
                               ? "shared model every step (the replicas in memory every worker reads: each "
                                 "touched column summed and moved by one worker)"
+                          : e.sharded_steps == steps
+                              ? fmt::format("sharded every step (each column summed and moved by its owner; rank 0 "
+                                            "sent {:.0f} and took {:.0f} entries, and took {:.0f} new weights a step)",
+                                            static_cast<double>(e.entries_sent) / static_cast<double>(steps),
+                                            static_cast<double>(e.entries_received) / static_cast<double>(steps),
+                                            static_cast<double>(e.weights_received) / static_cast<double>(steps))
                           : e.sparse_steps == steps ? "sparse lists every step"
                           : e.dense_steps == steps ? "dense vector every step"
                                                    : fmt::format("auto: sparse lists {} steps, dense vector {}",
@@ -206,7 +215,7 @@ void print_exchange(std::FILE* out, const RunResult& run, std::size_t features) 
 
 nlohmann::json exchange_json(const RunResult& run, const TrainConfig& config) {
   const ExchangeStats& e = run.exchange;
-  const std::uint64_t steps = e.sparse_steps + e.dense_steps + e.shared_steps;
+  const std::uint64_t steps = e.sparse_steps + e.dense_steps + e.shared_steps + e.sharded_steps;
   const CommStats& s = run.per_worker.empty() ? CommStats{} : rank0(run);
   const nlohmann::json bytes = run.bytes_measured && steps > 0
                                    ? nlohmann::json(static_cast<double>(s.bytes_sent + s.bytes_received) /
@@ -217,6 +226,7 @@ nlohmann::json exchange_json(const RunResult& run, const TrainConfig& config) {
           {"sparse_steps", e.sparse_steps},
           {"dense_steps", e.dense_steps},
           {"shared_steps", e.shared_steps},
+          {"sharded_steps", e.sharded_steps},
           {"entries", e.entries},
           {"local_steps", e.local_steps},
           {"model_averages", e.model_averages},

@@ -346,6 +346,53 @@ const GatheredBytes& MpiComm::allgather_parts(std::span<const std::span<const st
   return gathered_;
 }
 
+const GatheredBytes& MpiComm::alltoall_bytes(std::span<const std::byte> mine, std::span<const std::uint64_t> sizes) {
+  no_allreduce_in_flight("an all-to-all");
+  check_alltoall(mine, sizes);
+  ++stats_.syncs;
+  const auto w = static_cast<std::size_t>(size_);
+  if (w == 1) {
+    alltoall_parts_.assign(1, mine);
+    return alltoall_parts_;
+  }
+  auto start = Clock::now();
+  alltoall_sizes_.resize(w);
+  MPI_Request request;
+  check(MPI_Ialltoall(sizes.data(), 1, MPI_UINT64_T, alltoall_sizes_.data(), 1, MPI_UINT64_T, comm_, &request),
+        "MPI_Ialltoall");
+  stats_.wait_s += wait(request, "an all-to-all (of sizes)");
+  alltoall_send_counts_.resize(w);
+  alltoall_send_displs_.resize(w);
+  alltoall_receive_counts_.resize(w);
+  alltoall_receive_displs_.resize(w);
+  std::size_t sent = 0, received = 0;
+  for (std::size_t k = 0; k < w; ++k) {
+    alltoall_send_displs_[k] = as_int(sent);
+    alltoall_send_counts_[k] = as_int(sizes[k]);
+    sent += sizes[k];
+    alltoall_receive_displs_[k] = as_int(received);
+    alltoall_receive_counts_[k] = as_int(alltoall_sizes_[k]);
+    received += alltoall_sizes_[k];
+  }
+  (void)as_int(received);
+  alltoall_receive_.resize(received);
+  check(MPI_Ialltoallv(mine.data(), alltoall_send_counts_.data(), alltoall_send_displs_.data(), MPI_BYTE,
+                       alltoall_receive_.data(), alltoall_receive_counts_.data(), alltoall_receive_displs_.data(),
+                       MPI_BYTE, comm_, &request),
+        "MPI_Ialltoallv");
+  stats_.comm_s += seconds_since(start);
+  stats_.comm_s += wait(request, "an all-to-all (of bytes)");
+  alltoall_parts_.resize(w);
+  for (std::size_t k = 0; k < w; ++k) {
+    alltoall_parts_[k] = {alltoall_receive_.data() + static_cast<std::size_t>(alltoall_receive_displs_[k]), alltoall_sizes_[k]};
+  }
+  const auto me = static_cast<std::size_t>(rank_);
+  const std::uint64_t others = w - 1;
+  stats_.bytes_sent += (sent - sizes[me]) + others * sizeof(std::uint64_t);
+  stats_.bytes_received += (received - alltoall_sizes_[me]) + others * sizeof(std::uint64_t);
+  return alltoall_parts_;
+}
+
 void MpiComm::broadcast(std::span<double> data, int root) {
   no_allreduce_in_flight("a broadcast");
   ++stats_.syncs;

@@ -11,7 +11,8 @@
 //
 // The split allreduce starts the all-to-all, moves on to the all-gather when a test or the wait
 // finds it done, and completes in the wait. allgather_parts gathers every rank's part sizes, then
-// the bytes (MPI_Iallgatherv).
+// the bytes (MPI_Iallgatherv); alltoall_bytes the sizes (MPI_Ialltoall), then the bytes
+// (MPI_Ialltoallv).
 //
 // Every collective is non-blocking and polled against a deadline (ClusterOptions::timeout_s), so
 // a rank that died or stalled makes the others throw CommError instead of hanging.
@@ -40,6 +41,8 @@ class MpiComm final : public ClusterComm {
   bool test_allreduce() override;
   void wait_allreduce() override;
   [[nodiscard]] const GatheredBytes& allgather_parts(std::span<const std::span<const std::byte>> local_parts) override;
+  [[nodiscard]] const GatheredBytes& alltoall_bytes(std::span<const std::byte> mine,
+                                                    std::span<const std::uint64_t> sizes) override;
   void broadcast(std::span<double> data, int root) override;
   void barrier() override;
   [[nodiscard]] std::string_view algorithm() const noexcept override;
@@ -91,6 +94,11 @@ class MpiComm final : public ClusterComm {
   std::vector<std::uint64_t> gather_sizes_;
   std::vector<int> gather_counts_, gather_displs_;
   GatheredBytes gathered_;
+  // The all-to-all's: every rank's size for this one, counts, and the parts received.
+  std::vector<std::uint64_t> alltoall_sizes_;
+  std::vector<int> alltoall_send_counts_, alltoall_send_displs_, alltoall_receive_counts_, alltoall_receive_displs_;
+  std::vector<std::byte> alltoall_receive_;
+  GatheredBytes alltoall_parts_;
 };
 
 }  // namespace dsgd

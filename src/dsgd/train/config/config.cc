@@ -34,15 +34,17 @@ std::string_view to_string(ExchangeMode mode) noexcept {
     case ExchangeMode::kDense: return "dense";
     case ExchangeMode::kSparse: return "sparse";
     case ExchangeMode::kShared: return "shared";
+    case ExchangeMode::kSharded: return "sharded";
   }
   return "?";
 }
 
 ExchangeMode parse_exchange(std::string_view name) {
-  for (const ExchangeMode m : {ExchangeMode::kAuto, ExchangeMode::kDense, ExchangeMode::kSparse, ExchangeMode::kShared}) {
+  for (const ExchangeMode m : {ExchangeMode::kAuto, ExchangeMode::kDense, ExchangeMode::kSparse, ExchangeMode::kShared,
+                                ExchangeMode::kSharded}) {
     if (name == to_string(m)) return m;
   }
-  throw ConfigError("unknown exchange '" + std::string(name) + "' (expected auto, dense, sparse or shared)");
+  throw ConfigError("unknown exchange '" + std::string(name) + "' (expected auto, dense, sparse, shared or sharded)");
 }
 
 std::string_view to_string(Scaling scaling) noexcept {

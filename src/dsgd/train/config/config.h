@@ -17,9 +17,9 @@ enum class LrSchedule { kConstant, kInverseSqrt, kStep };
 [[nodiscard]] LrSchedule parse_schedule(std::string_view name);
 
 // How the workers sum sparse gradients (exchange.h).
-enum class ExchangeMode { kAuto, kDense, kSparse, kShared };
+enum class ExchangeMode { kAuto, kDense, kSparse, kShared, kSharded };
 [[nodiscard]] std::string_view to_string(ExchangeMode mode) noexcept;
-// Accepts "auto", "dense", "sparse", "shared"; throws ConfigError otherwise.
+// Accepts "auto", "dense", "sparse", "shared", "sharded"; throws ConfigError otherwise.
 [[nodiscard]] ExchangeMode parse_exchange(std::string_view name);
 
 // How features are scaled before training (scaling.h).

@@ -18,7 +18,7 @@ using nlohmann::json;
 
 constexpr std::array<std::string_view, 3> kSchedules = {"constant", "inverse-sqrt", "step"};
 constexpr std::array<std::string_view, 3> kScalings = {"none", "maxabs", "standardize"};
-constexpr std::array<std::string_view, 4> kExchanges = {"auto", "dense", "sparse", "shared"};
+constexpr std::array<std::string_view, 5> kExchanges = {"auto", "dense", "sparse", "shared", "sharded"};
 constexpr std::array<std::string_view, 2> kOptimizers = {"sgd", "adagrad"};
 constexpr std::array<std::string_view, 2> kAfterTarget = {"stop", "continue"};
 

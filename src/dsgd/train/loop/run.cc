@@ -25,7 +25,8 @@ RunResult combine(std::vector<WorkerResult> workers, std::string algorithm) {
     run.compute_s += w.compute_s / n;
     run.exchange_s += w.exchange_s / n;
     run.update_s += w.update_s / n;
-    run.work.push_back({w.compute_s, w.update_s, w.exchange_s, w.columns_updated});
+    run.work.push_back({w.compute_s, w.update_s, w.exchange_s, w.columns_updated, w.exchange.entries_sent,
+                        w.exchange.entries_received, w.exchange.weights_sent, w.exchange.weights_received});
     run.comm_s += w.comm.comm_s / n;
     run.wait_s += w.comm.wait_s / n;
     run.per_worker.push_back(w.comm);
@@ -113,11 +114,13 @@ RunResult train_on_cluster(const TrainConfig& config, Cluster& cluster, int thre
     double exchange_s;
     double update_s;
     std::uint64_t columns_updated;
+    std::uint64_t entries_sent, entries_received, weights_sent, weights_received;
     CommStats comm;
   };
   std::vector<Figures> mine;
   for (const WorkerResult& r : results)
-    mine.push_back({r.train_s, r.compute_s, r.exchange_s, r.update_s, r.columns_updated, r.comm});
+    mine.push_back({r.train_s, r.compute_s, r.exchange_s, r.update_s, r.columns_updated, r.exchange.entries_sent,
+                    r.exchange.entries_received, r.exchange.weights_sent, r.exchange.weights_received, r.comm});
   std::vector<WorkerResult> everyone;
   for (const std::vector<Figures>& theirs : allgather<Figures>(cluster.comm(), mine)) {
     for (const Figures& f : theirs) {
@@ -127,11 +130,20 @@ RunResult train_on_cluster(const TrainConfig& config, Cluster& cluster, int thre
       everyone.back().exchange_s = f.exchange_s;
       everyone.back().update_s = f.update_s;
       everyone.back().columns_updated = f.columns_updated;
+      everyone.back().exchange.entries_sent = f.entries_sent;
+      everyone.back().exchange.entries_received = f.entries_received;
+      everyone.back().exchange.weights_sent = f.weights_sent;
+      everyone.back().exchange.weights_received = f.weights_received;
       everyone.back().comm = f.comm;
     }
   }
   WorkerResult& first = everyone.at(0);
+  const ExchangeStats own = first.exchange;  // (its counts, which run.exchange's are on another process)
   first.exchange = run.exchange;
+  first.exchange.entries_sent = own.entries_sent;
+  first.exchange.entries_received = own.entries_received;
+  first.exchange.weights_sent = own.weights_sent;
+  first.exchange.weights_received = own.weights_received;
   first.sparse_update = run.sparse_update;
   first.touched_share = run.touched_share;
   first.model = std::move(run.model);

@@ -24,6 +24,11 @@ struct WorkerWork {
   double update_s = 0;
   double exchange_s = 0;
   std::uint64_t columns_updated = 0;
+  // Gradient entries it sent to other workers and took from them; updated weights (sharded).
+  std::uint64_t entries_sent = 0;
+  std::uint64_t entries_received = 0;
+  std::uint64_t weights_sent = 0;
+  std::uint64_t weights_received = 0;
 };
 
 struct RunResult {

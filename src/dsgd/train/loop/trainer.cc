@@ -236,7 +236,7 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
     }
   }
   for (const auto& c : callbacks) c->finish();
-  if (sync->update().shares_model()) {  // each worker counted the columns of its share
+  if (sync->touched_is_share()) {  // each worker counted the columns of its share
     std::vector<double> all = {touched};
     comm.allreduce_sum(all);
     touched = all[0];

@@ -26,7 +26,14 @@ struct ExchangeStats {
   std::uint64_t dense_steps = 0;
   std::uint64_t sparse_steps = 0;
   std::uint64_t shared_steps = 0;
+  std::uint64_t sharded_steps = 0;
   std::uint64_t entries = 0;  // (index, value) pairs the workers sent in sparse steps, all together
+  // This worker's: gradient entries it sent to other workers and took from them, and (sharded)
+  // updated weights it sent and took.
+  std::uint64_t entries_sent = 0;
+  std::uint64_t entries_received = 0;
+  std::uint64_t weights_sent = 0;
+  std::uint64_t weights_received = 0;
   // Local SGD (sync/local_sgd.h): steps taken without an exchange, and the model averages
   // between them.
   std::uint64_t local_steps = 0;

@@ -19,7 +19,8 @@ void OverlapSync::refuse_options(const TrainConfig& config) {
   if (config.sync_every != 1)
     throw ConfigError(fmt::format("{} hides each step's exchange; with {} {} the steps between averages exchange nothing",
                                   field("overlap"), field("sync_every"), to_string_sync_every(config.sync_every)));
-  if (config.exchange == ExchangeMode::kSparse || config.exchange == ExchangeMode::kShared)
+  if (config.exchange == ExchangeMode::kSparse || config.exchange == ExchangeMode::kShared ||
+      config.exchange == ExchangeMode::kSharded)
     throw ConfigError(fmt::format("{} starts a dense allreduce and computes while it travels: it cannot take {} {}",
                                   field("overlap"), field("exchange"), to_string(config.exchange)));
 }

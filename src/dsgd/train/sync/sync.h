@@ -12,7 +12,9 @@
 //  - local SGD (local_sgd.cc, TrainConfig::sync_every != 1): K steps (or an epoch) on the
 //    worker's own replica, then the replicas averaged;
 //  - overlap (overlap.cc, TrainConfig::overlap): each step's dense exchange travels while the
-//    next step's gradient is computed.
+//    next step's gradient is computed;
+//  - sharded (sharded.cc, TrainConfig::exchange sharded): each column summed and moved by its
+//    owner, the new weights sent to every worker.
 // Contract: step() is a collective (every worker calls it once a step, the same steps); the
 // same seed and workers give the same bits on every backend.
 #include <cstddef>
@@ -86,6 +88,9 @@ class Sync {
   // shared model, its share of them).
   [[nodiscard]] double update_s() const noexcept { return seconds_of(update_time_); }
   [[nodiscard]] std::uint64_t columns_updated() const noexcept { return columns_updated_; }
+  // Whether a step's StepOutcome::touched counts this worker's share of the columns only (the
+  // run's count is then the sum over the workers).
+  [[nodiscard]] virtual bool touched_is_share() const noexcept { return update_->shares_model(); }
 
  protected:
   // Keeps a copy of `config`, which the update made from it refers to for the whole run.
