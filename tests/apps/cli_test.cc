@@ -441,6 +441,26 @@ TEST_F(CliTest, OutputsNeverReplaceInputsAndStaleTemporariesGo) {
   EXPECT_FALSE(fs::exists(path(half)));
 }
 
+// The sharded exchange keeps a checkpoint's bits: a run resumed from a checkpoint of the middle
+// of an epoch (the later ones removed) writes the uninterrupted run's model, with adagrad and L2
+// (each worker keeps the squares of every column in its replica).
+TEST_F(CliTest, ShardedRunsResumeFromAMidEpochCheckpointToTheSameBits) {
+  ASSERT_EQ(dsgd("gen -n 3000 --features 5000 --nnz 8 -o s.svm").code, 0);
+  const std::string opts = " s.svm --epochs 4 --batch 100 --workers 3 --exchange sharded --optimizer adagrad --l2 1e-3 -q";
+  ASSERT_EQ(dsgd("train" + opts + " -o whole.txt").code, 0);
+  ASSERT_EQ(dsgd("train" + opts + " --checkpoint ck --checkpoint-every 13 -o first.txt").code, 0);
+  EXPECT_EQ(read_text(path("whole.txt")), read_text(path("first.txt")));
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(path("ck")))
+    if (e.path().extension() == ".dsgdckpt") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  ASSERT_GE(files.size(), 3U);
+  for (std::size_t k = 2; k < files.size(); ++k) fs::remove(files[k]);  // keep steps 13 and 26 (epoch 1 of 30 steps)
+  const Result resumed = dsgd("train" + opts + " --resume ck -o resumed.txt");
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_EQ(read_text(path("whole.txt")), read_text(path("resumed.txt")));
+}
+
 // SIGTERM while an output is being written: the temporary file is removed and the exit status
 // is the shell's 143.
 TEST_F(CliTest, SignalsRemoveTemporaries) {

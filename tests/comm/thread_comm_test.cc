@@ -212,6 +212,68 @@ TEST(Allgather, EveryWorkerGetsEveryPartInRankOrder) {
   }
 }
 
+// Worker `from`'s bytes for worker `to` in round `round`: lengths differ by pair, some empty.
+std::vector<std::byte> alltoall_part(int from, int to, int round) {
+  std::vector<std::byte> b(static_cast<std::size_t>((from + 2 * to + round) % 5));
+  for (std::size_t k = 0; k < b.size(); ++k) b[k] = static_cast<std::byte>(from * 40 + to * 7 + round + static_cast<int>(k));
+  return b;
+}
+
+// Each worker gets, by rank, exactly the part every worker addressed to it, round after round
+// (an all-gather between rounds: the buffers of consecutive calls alternate), and counts only
+// the bytes that crossed to or from another worker.
+TEST(Alltoall, EveryWorkerGetsThePartsAddressedToIt) {
+  for (const int workers : {1, 2, 3, 5}) {
+    std::vector<CommStats> stats(static_cast<std::size_t>(workers));
+    run_threads(workers, [&](Communicator& comm) {
+      const int me = comm.rank();
+      for (int round = 0; round < 3; ++round) {
+        std::vector<std::byte> mine;
+        std::vector<std::uint64_t> sizes;
+        for (int to = 0; to < workers; ++to) {
+          const std::vector<std::byte> part = alltoall_part(me, to, round);
+          mine.insert(mine.end(), part.begin(), part.end());
+          sizes.push_back(part.size());
+        }
+        const GatheredBytes& got = comm.alltoall_bytes(mine, sizes);
+        ASSERT_EQ(got.size(), static_cast<std::size_t>(workers));
+        for (int from = 0; from < workers; ++from) {
+          const std::span<const std::byte> part = got[static_cast<std::size_t>(from)];
+          EXPECT_EQ(std::vector<std::byte>(part.begin(), part.end()), alltoall_part(from, me, round))
+              << "round " << round << ", from " << from << " to " << me;
+        }
+        (void)comm.allgather_bytes(mine);
+      }
+      EXPECT_THROW((void)comm.alltoall_bytes({}, std::vector<std::uint64_t>(static_cast<std::size_t>(workers) + 1)),
+                   CommError);
+      stats[static_cast<std::size_t>(me)] = comm.stats();
+    });
+    for (int r = 0; r < workers; ++r) {
+      std::uint64_t sent = 0, received = 0;
+      for (int round = 0; round < 3; ++round) {
+        for (int k = 0; k < workers; ++k) {
+          if (k == r) continue;
+          sent += alltoall_part(r, k, round).size();
+          received += alltoall_part(k, r, round).size();
+        }
+      }
+      std::uint64_t gathered_out = 0, gathered_in = 0;  // the all-gathers between the rounds
+      for (int round = 0; round < 3; ++round) {
+        for (int k = 0; k < workers; ++k) {
+          std::uint64_t total = 0;
+          for (int to = 0; to < workers; ++to) total += alltoall_part(k, to, round).size();
+          if (k == r) gathered_out += total * static_cast<std::uint64_t>(workers - 1);
+          else gathered_in += total;
+        }
+      }
+      const CommStats& s = stats[static_cast<std::size_t>(r)];
+      EXPECT_EQ(s.syncs, 6U);
+      EXPECT_EQ(s.bytes_sent, sent + gathered_out) << workers << " workers, worker " << r;
+      EXPECT_EQ(s.bytes_received, received + gathered_in) << workers << " workers, worker " << r;
+    }
+  }
+}
+
 TEST(Allgather, TypedWrappersCarryValuesAndTextExactly) {
   run_threads(3, [](Communicator& comm) {
     struct Pair {

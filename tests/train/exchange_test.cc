@@ -94,8 +94,9 @@ TEST_P(Exchanges, SparseSharedAutoAndDenseGiveTheSameBits) {
     std::vector<std::vector<double>> weights;
     std::uint64_t sparse_columns = 0;  // the columns the sparse exchange's workers each moved
     const auto modes = workers > 1 ? std::vector{ExchangeMode::kDense, ExchangeMode::kSparse, ExchangeMode::kAuto,
-                                                 ExchangeMode::kShared}
-                                   : std::vector{ExchangeMode::kDense, ExchangeMode::kSparse, ExchangeMode::kAuto};
+                                                 ExchangeMode::kShared, ExchangeMode::kSharded}
+                                   : std::vector{ExchangeMode::kDense, ExchangeMode::kSparse, ExchangeMode::kAuto,
+                                                 ExchangeMode::kSharded};
     for (const ExchangeMode mode : modes) {
       TrainConfig c = config_of(workers, 97, mode);
       c.shuffle = shuffle;
@@ -104,10 +105,11 @@ TEST_P(Exchanges, SparseSharedAutoAndDenseGiveTheSameBits) {
       const RunResult run = train_on_threads(c, data);
       EXPECT_TRUE(run.sparse_update);
       const ExchangeStats& e = run.exchange;
-      EXPECT_EQ(e.dense_steps + e.sparse_steps + e.shared_steps, run.steps);
+      EXPECT_EQ(e.dense_steps + e.sparse_steps + e.shared_steps + e.sharded_steps, run.steps);
       if (mode == ExchangeMode::kDense) EXPECT_EQ(e.dense_steps, run.steps);
       if (mode == ExchangeMode::kSparse) EXPECT_EQ(e.sparse_steps, run.steps);
       if (mode == ExchangeMode::kShared) EXPECT_EQ(e.shared_steps, run.steps);
+      if (mode == ExchangeMode::kSharded && workers > 1) EXPECT_EQ(e.sharded_steps, run.steps);
       if (mode == ExchangeMode::kAuto) EXPECT_EQ(e.shared_steps, 0U);  // 3000 columns: lists and dense
       // The update is divided where the model is shared: each column the step touched is moved
       // by one worker; elsewhere every worker moves all of them.
@@ -122,21 +124,40 @@ TEST_P(Exchanges, SparseSharedAutoAndDenseGiveTheSameBits) {
         for (const WorkerWork& w : run.work) EXPECT_EQ(w.columns_updated, sparse_columns);
       }
       if (mode == ExchangeMode::kShared) EXPECT_EQ(moved, sparse_columns);
+      if (mode == ExchangeMode::kSharded && workers > 1) {
+        // Each touched column moved by its owner alone; a worker takes the entries the others
+        // sent it and the weights of the columns it does not own.
+        EXPECT_EQ(moved, sparse_columns);
+        std::uint64_t sent = 0, received = 0;
+        for (std::size_t k = 0; k < run.work.size(); ++k) {
+          const WorkerWork& w = run.work[k];
+          sent += w.entries_sent;
+          received += w.entries_received;
+          EXPECT_GT(w.columns_updated, 0U) << "worker " << k;
+          EXPECT_EQ(w.weights_received, sparse_columns - w.columns_updated) << "worker " << k;
+          EXPECT_EQ(w.weights_sent, w.columns_updated * static_cast<std::uint64_t>(workers - 1)) << "worker " << k;
+        }
+        EXPECT_EQ(sent, received);
+        EXPECT_GT(sent, 0U);
+      }
       weights.push_back(weights_and_bias(run));
     }
     for (std::size_t m = 1; m < modes.size(); ++m)
       EXPECT_EQ(weights[0], weights[m]) << workers << " workers: " << to_string(modes[m]) << " differs from dense";
-    if (workers > 1) {  // workers that cannot share: auto's lists after a dense step, the same bits
-      TrainConfig c = config_of(workers, 97, ExchangeMode::kAuto);
-      c.shuffle = shuffle;
-      c.l2 = l2;
-      c.optimizer = optimizer;
-      const WorkerResult unshared = train_unshared(c, data);
-      EXPECT_EQ(unshared.exchange.shared_steps, 0U);
-      EXPECT_GT(unshared.exchange.sparse_steps, 0U);
-      std::vector<double> w = unshared.model.weights;
-      w.push_back(unshared.model.bias);
-      EXPECT_EQ(weights[0], w) << workers << " workers: unshared auto differs from dense";
+    if (workers > 1) {  // workers that cannot share: auto's lists after a dense step, the same bits;
+      // sharded with the all-to-all made of an all-gather (the default of backends without one)
+      for (const ExchangeMode mode : {ExchangeMode::kAuto, ExchangeMode::kSharded}) {
+        TrainConfig c = config_of(workers, 97, mode);
+        c.shuffle = shuffle;
+        c.l2 = l2;
+        c.optimizer = optimizer;
+        const WorkerResult unshared = train_unshared(c, data);
+        EXPECT_EQ(unshared.exchange.shared_steps, 0U);
+        EXPECT_GT(mode == ExchangeMode::kAuto ? unshared.exchange.sparse_steps : unshared.exchange.sharded_steps, 0U);
+        std::vector<double> w = unshared.model.weights;
+        w.push_back(unshared.model.bias);
+        EXPECT_EQ(weights[0], w) << workers << " workers: unshared " << to_string(mode) << " differs from dense";
+      }
     }
   }
 }
@@ -152,13 +173,14 @@ TEST(SharedExchange, FoldsTheL2ScaleAndScalesLikeTheDenseExchange) {
   const Dataset data = generate_parallel(sparse_spec(3001, 2000, 7), Split::kTrain, 2);
   for (const Scaling scale : {Scaling::kNone, Scaling::kMaxAbs}) {
     std::vector<std::vector<double>> weights;
-    for (const ExchangeMode mode : {ExchangeMode::kDense, ExchangeMode::kShared}) {
+    for (const ExchangeMode mode : {ExchangeMode::kDense, ExchangeMode::kShared, ExchangeMode::kSharded}) {
       TrainConfig c = config_of(3, 40, mode, 6);  // 25 steps an epoch, alpha x 0.75 a step
       c.l2 = 0.5;
       c.scale = scale;
       weights.push_back(weights_and_bias(train_on_threads(c, data)));
     }
     EXPECT_EQ(weights[0], weights[1]);
+    EXPECT_EQ(weights[0], weights[2]);
   }
 }
 

@@ -126,6 +126,39 @@ TEST(MpiAllgather, EveryRankGetsEveryPartInOrder) {
   }
 }
 
+// Worker `from`'s bytes for worker `to`: lengths differ by pair, some empty.
+std::vector<std::byte> alltoall_part(int from, int to) {
+  std::vector<std::byte> b(static_cast<std::size_t>((from + 2 * to) % 5));
+  for (std::size_t k = 0; k < b.size(); ++k) b[k] = static_cast<std::byte>(from * 40 + to * 7 + static_cast<int>(k));
+  return b;
+}
+
+// Every worker gets exactly the part each worker addressed to it: ranks (MPI_Alltoallv), and
+// ranks x 2 threads (the hierarchical layout, by the all-gather of every part).
+void check_alltoall(Communicator& comm) {
+  std::vector<std::byte> mine;
+  std::vector<std::uint64_t> sizes;
+  for (int to = 0; to < comm.size(); ++to) {
+    const std::vector<std::byte> part = alltoall_part(comm.rank(), to);
+    mine.insert(mine.end(), part.begin(), part.end());
+    sizes.push_back(part.size());
+  }
+  for (int round = 0; round < 2; ++round) {
+    const GatheredBytes& got = comm.alltoall_bytes(mine, sizes);
+    ASSERT_EQ(got.size(), static_cast<std::size_t>(comm.size()));
+    for (int from = 0; from < comm.size(); ++from) {
+      const std::span<const std::byte> part = got[static_cast<std::size_t>(from)];
+      EXPECT_EQ(std::vector<std::byte>(part.begin(), part.end()), alltoall_part(from, comm.rank()))
+          << "from " << from << " to " << comm.rank();
+    }
+  }
+}
+
+TEST(MpiAlltoall, EveryWorkerGetsThePartsAddressedToIt) {
+  check_alltoall(cluster().comm());
+  run_hierarchical(2, cluster().comm(), [](Communicator& comm) { check_alltoall(comm); });
+}
+
 TEST(MpiComm, BroadcastAndBarrier) {
   std::vector<double> data(4, cluster().rank() == cluster().size() - 1 ? 2.5 : -1.0);
   cluster().comm().broadcast(data, cluster().size() - 1);
@@ -178,6 +211,16 @@ TEST_P(MpiTraining, WeightsEqualTheThreadsBackendBitForBit) {
   if (c.exchange == ExchangeMode::kSparse) {
     EXPECT_EQ(distributed.exchange.sparse_steps, distributed.steps);
   }
+  if (c.exchange == ExchangeMode::kSharded && config.workers > 1) {
+    EXPECT_EQ(distributed.exchange.sharded_steps, distributed.steps);
+    std::uint64_t sent = 0, received = 0;
+    for (const WorkerWork& w : distributed.work) {
+      sent += w.entries_sent;
+      received += w.entries_received;
+    }
+    EXPECT_EQ(sent, received);
+    EXPECT_GT(sent, 0U);
+  }
   EXPECT_EQ(distributed.model.bias, threads.model.bias);
   EXPECT_EQ(distributed.steps, threads.steps);
   EXPECT_EQ(distributed.per_worker.size(), static_cast<std::size_t>(config.workers));
@@ -195,7 +238,9 @@ INSTANTIATE_TEST_SUITE_P(Cases, MpiTraining,
                                            Case{4001, 1, true, DType::kF64, 7, ExchangeMode::kSparse},
                                            Case{4001, 2, false, DType::kF32, 7, ExchangeMode::kSparse},
                                            Case{3001, 2, true, DType::kF64, 5, ExchangeMode::kAuto},
-                                           Case{3001, 1, false, DType::kF64, 5, ExchangeMode::kDense}));
+                                           Case{3001, 1, false, DType::kF64, 5, ExchangeMode::kDense},
+                                           Case{4001, 1, true, DType::kF64, 7, ExchangeMode::kSharded},
+                                           Case{4001, 2, true, DType::kF32, 7, ExchangeMode::kSharded}));
 
 }  // namespace
 }  // namespace dsgd

@@ -9,7 +9,8 @@
 #             threads, gzip, from the binary cache), and a malformed file or an unwritable
 #             model path is reported once, exit 1, no model left; with sample weights too
 #             (--weights, --class-weight), and a row of weight 2 trains as the row written twice;
-#             with local SGD (--sync-every) and with overlap (--overlap)
+#             with local SGD (--sync-every), with overlap (--overlap) and sharded (--exchange
+#             sharded)
 #   resume    a rank killed (SIGKILL) mid-training of a job writing checkpoints: the job
 #             resumed from its newest checkpoint writes the uninterrupted job's model byte for
 #             byte, as does a threads run resumed from the same checkpoint
@@ -90,6 +91,9 @@ file)
   same_model 2 2 "$data/a9a.gz" --sync-every epoch --optimizer adagrad
   same_model 2 1 "$data/a9a.gz" --overlap --holdout 0.1
   same_model 2 2 "$data/a9a.gz" --overlap --shuffle
+  # Sharded: each rank sums and moves its columns; ranks, and ranks x threads, keep the bits.
+  same_model 2 1 "$data/a9a.gz" --exchange sharded --shuffle --l2 1e-4 --holdout 0.1
+  same_model 2 2 "$data/a9a.gz" --exchange sharded --optimizer adagrad
   # A row of weight 2 trains as the row written twice, in steps over all rows at once.
   awk 'NF { n++; print (n % 7 == 3) ? 2 : 1 }' "$data/heart_scale" >"$dir/heart.weights"
   awk 'NF { n++; print; if (n % 7 == 3) print }' "$data/heart_scale" >"$dir/heart_twice"

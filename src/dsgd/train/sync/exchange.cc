@@ -160,7 +160,7 @@ class AutoExchange final : public Exchange {
 std::unique_ptr<Exchange> make_exchange(ExchangeMode mode, bool sparse_path, std::size_t d, bool shared_model) {
   if (shared_model) return std::make_unique<SharedExchange>();
   if (!sparse_path || mode == ExchangeMode::kDense) return std::make_unique<DenseExchange>();
-  if (mode == ExchangeMode::kSparse) return std::make_unique<SparseExchange>();
+  if (mode == ExchangeMode::kSparse || mode == ExchangeMode::kSharded) return std::make_unique<SparseExchange>();
   return std::make_unique<AutoExchange>(d);
 }
 

@@ -79,6 +79,7 @@ class DenseExchange final : public Exchange {
 
 // The strategy for `mode`; with dense data (no touched sets) every mode exchanges densely, and
 // with a shared model (`shared_model`, which make_update decided) it is the shared exchange.
+// Sharded (sync/sharded.h) comes here with one worker only, and takes lists (the sum of one).
 [[nodiscard]] std::unique_ptr<Exchange> make_exchange(ExchangeMode mode, bool sparse_path, std::size_t d,
                                                       bool shared_model);
 
