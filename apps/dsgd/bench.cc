@@ -72,6 +72,9 @@ Handler add_bench_command(CLI::App& app) {
       }
       report.sequential = median_run(std::move(sequential_runs));
       report.parallel = median_run(std::move(parallel_runs));
+      report.step_model = model_steps(data.train, report.config.batch * static_cast<std::size_t>(report.config.workers),
+                                      report.sequential.run, report.parallel.run, report.config.epochs,
+                                      hardware_threads(), false);
       finish(json);
       return 0;
     }
@@ -100,6 +103,9 @@ Handler add_bench_command(CLI::App& app) {
         sequential_runs.push_back(run_scored(sequential, all, bounds_1, progress("sequential", sequential, o.train.quiet || r > 0)));
       }
       report.sequential = median_run(std::move(sequential_runs));
+      report.step_model = model_steps(all.train, report.config.batch * static_cast<std::size_t>(report.config.workers),
+                                      report.sequential.run, report.parallel.run, report.config.epochs,
+                                      hardware_threads(), true);
       finish(setup.json);
       return 0;
     });

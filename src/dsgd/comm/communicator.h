@@ -82,6 +82,8 @@ class Communicator {
   // group; empty on every worker where they cannot share memory (the default), or with one
   // worker. Not counted in stats(): nothing travels.
   [[nodiscard]] virtual std::span<std::byte> shared_block(std::size_t bytes);
+  // Whether shared_block gives the workers a block (asks nothing of the others).
+  [[nodiscard]] virtual bool shares_memory() const noexcept { return false; }
   // A short description of the reduction, for reports (e.g. "shared memory, pairwise tree").
   [[nodiscard]] virtual std::string_view algorithm() const noexcept = 0;
 

@@ -82,6 +82,7 @@ class ThreadComm final : public Communicator {
   void broadcast(std::span<double> data, int root) override;
   void barrier() override;
   [[nodiscard]] std::span<std::byte> shared_block(std::size_t bytes) override;
+  [[nodiscard]] bool shares_memory() const noexcept override { return size() > 1; }
   [[nodiscard]] std::string_view algorithm() const noexcept override {
     return "threads: shared memory, rank-ordered pairwise tree";
   }

@@ -227,6 +227,7 @@ nlohmann::json exchange_json(const RunResult& run, const TrainConfig& config) {
           {"dense_steps", e.dense_steps},
           {"shared_steps", e.shared_steps},
           {"sharded_steps", e.sharded_steps},
+          {"choice", run.exchange_why.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.exchange_why)},
           {"entries", e.entries},
           {"local_steps", e.local_steps},
           {"model_averages", e.model_averages},
@@ -386,7 +387,44 @@ void print_report(std::FILE* out, const BenchReport& report) {
              report.env.kernel_target, report.config.epochs, human_bytes(x_bytes(report.data)));
   print_bound(out, "sequential", seq);
   print_bound(out, "parallel", par);
+  if (report.step_model) {
+    const StepModel& m = *report.step_model;
+    fmt::print(out,
+               "Step model ({} exchange, costs from the sequential run: {:.3g} ns a non-zero, {:.3g} ns a column): "
+               "parallel run predicted {:.3g} s, measured {:.3g} s ({:+.0f}%); {:.0f} columns touched a worker a step, "
+               "{:.0f} by all\n",
+               to_string(m.mode), 1e9 * m.costs.value_s, 1e9 * m.costs.column_s, m.predicted_s, m.measured_s,
+               100 * (m.predicted_s / m.measured_s - 1), m.shape.touched, m.shape.union_columns);
+  }
 }
+
+namespace {
+nlohmann::json step_cost_json(const StepCost& c) {
+  return {{"kernel_s", c.kernel_s}, {"update_s", c.update_s}, {"exchange_s", c.exchange_s}, {"bytes", c.bytes},
+          {"total_s", c.total()}};
+}
+
+nlohmann::json step_model_json(const StepModel& m) {
+  nlohmann::json hosts = nlohmann::json::array();
+  for (const HostPrediction& h : m.hosts) {
+    hosts.push_back({{"workers", h.workers}, {"gbit", h.gbit}, {"one_worker_step_s", h.one_s},
+                     {"sharded", step_cost_json(h.sharded)}, {"lists", step_cost_json(h.lists)}});
+  }
+  return {{"mode", std::string(to_string(m.mode))},
+          {"value_s", m.costs.value_s},
+          {"column_s", m.costs.column_s},
+          {"shape",
+           {{"workers", m.shape.workers},
+            {"values", m.shape.values},
+            {"touched", m.shape.touched},
+            {"union", m.shape.union_columns},
+            {"columns", m.shape.columns}}},
+          {"step", step_cost_json(m.step)},
+          {"predicted_s", m.predicted_s},
+          {"measured_s", m.measured_s},
+          {"hosts", std::move(hosts)}};
+}
+}  // namespace
 
 nlohmann::json report_header(const std::string& command) {
   return {{"command", command},
@@ -520,6 +558,7 @@ nlohmann::json to_json(const BenchReport& report) {
             {"source", report.parallel.bandwidth_source}}}};
   add_run_keys(json, "bench", report.data, report.env);
   json["target"] = nullptr;  // bench runs have no target
+  json["step_model"] = report.step_model ? step_model_json(*report.step_model) : nlohmann::json(nullptr);
   // The top-level figures are the parallel run's, as in a train report.
   for (const char* key : {"time_s", "compute_s", "exchange_s", "comm_s", "wait_s", "steps"})
     json[key] = json["parallel"][key];

@@ -3,11 +3,13 @@
 // `bench`, and the same as JSON (numbers with round-trip precision, so two runs can be compared
 // bit for bit).
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "dsgd/analysis/step_model.h"
 #include "dsgd/analysis/experiment.h"
 #include "dsgd/base/atomic_file.h"
 #include "dsgd/data/labels.h"
@@ -34,6 +36,7 @@ struct BenchReport {
   RunReport sequential;
   RunReport parallel;
   Environment env;
+  std::optional<StepModel> step_model;  // sparse data: the exchanges' cost model put to these runs
   [[nodiscard]] double speedup() const { return sequential.run.time_s / parallel.run.time_s; }
 };
 

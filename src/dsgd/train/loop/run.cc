@@ -33,6 +33,7 @@ RunResult combine(std::vector<WorkerResult> workers, std::string algorithm) {
   }
   run.steps = workers.front().steps;
   run.exchange = workers.front().exchange;
+  run.exchange_why = workers.front().exchange_why;
   run.sparse_update = workers.front().sparse_update;
   run.touched_share = workers.front().touched_share;
   run.best_epoch = workers.front().best_epoch;
@@ -140,6 +141,7 @@ RunResult train_on_cluster(const TrainConfig& config, Cluster& cluster, int thre
   WorkerResult& first = everyone.at(0);
   const ExchangeStats own = first.exchange;  // (its counts, which run.exchange's are on another process)
   first.exchange = run.exchange;
+  first.exchange_why = run.exchange_why;
   first.exchange.entries_sent = own.entries_sent;
   first.exchange.entries_received = own.entries_received;
   first.exchange.weights_sent = own.weights_sent;

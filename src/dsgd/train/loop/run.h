@@ -48,6 +48,7 @@ struct RunResult {
   std::string algorithm;               // the communicator's reduction
   bool bytes_measured = true;          // false where MPI's own allreduce moved the bytes
   ExchangeStats exchange;              // rank 0's (every worker takes the same decisions)
+  std::string exchange_why;            // auto's choice of the exchange, in one line (or empty)
   bool sparse_update = false;          // the lazy update on touched columns ran
   double touched_share = 0;            // mean share of the d columns a step's summed gradient touched
   TargetResult target;                 // rank 0's (every worker finds the same)

@@ -179,8 +179,11 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   TrainState state;
   state.model = starting_model(config, job, comm);
   if (config.patience > 0) state.best = state.model;
+  const ExchangeChoice exchange = choose_exchange_for(config, job.train, state.model, comm);
+  TrainConfig sync_config = config;
+  sync_config.exchange = exchange.mode;
   const std::unique_ptr<Sync> sync =
-      make_sync(config, state.model, job.train.data->layout() == Layout::kSparse, comm);
+      make_sync(sync_config, state.model, job.train.data->layout() == Layout::kSparse, comm);
   const std::size_t steps = steps_per_epoch(largest_shard(comm, rows), config.batch);
   TrainConfig schedule_config = config;
   if (config.local_sgd()) schedule_config.workers = 1;  // (one worker's rate)
@@ -249,6 +252,7 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   // A warm start counts its own steps; a resumed run those of the run it goes on with.
   result.steps = job.resume != nullptr ? state.step : state.step - first_run_step;
   result.comm = comm.stats() - comm_before;
+  result.exchange_why = exchange.why;
   result.exchange = sync->stats();
   result.sparse_update = sync->sparse_update();
   const std::size_t run_steps = state.step - first_run_step;  // the steps `touched` counts

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "dsgd/comm/communicator.h"
@@ -34,6 +35,7 @@ struct WorkerResult {
   CommStats comm;
   std::vector<EpochProgress> epochs;
   ExchangeStats exchange;
+  std::string exchange_why;    // auto's choice of the exchange, in one line (empty: none made)
   bool sparse_update = false;  // the lazy update on touched coordinates ran (update.h)
   double touched_share = 0;    // mean over steps of the share of the d coordinates the summed gradient touched
   TargetResult target;         // with a target (config.has_target()): whether and where it was met

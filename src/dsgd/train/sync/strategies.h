@@ -8,6 +8,7 @@
 #include "dsgd/comm/communicator.h"
 #include "dsgd/model/linear_model.h"
 #include "dsgd/train/config/config.h"
+#include "dsgd/train/sync/exchange_cost.h"
 #include "dsgd/train/sync/sync.h"
 
 namespace dsgd {
@@ -18,6 +19,13 @@ namespace dsgd {
 // TrainConfig::validate (each field's range, the rules between fields), then the option
 // combinations each strategy refuses (its refuse_options); throws ConfigError.
 void check_config(const TrainConfig& config);
+
+// Where `config` leaves the exchange to auto (several workers, sparse data with a sparse update,
+// every-step sync): sharded or not, by the cost of a step of the run's first batch
+// (exchange_cost.h), with one line saying why; otherwise `config`'s own, and no line. A
+// collective: every worker gets the same choice.
+[[nodiscard]] ExchangeChoice choose_exchange_for(const TrainConfig& config, const Shard& shard,
+                                                 const LinearModel& start, Communicator& comm);
 
 [[nodiscard]] std::unique_ptr<Sync> make_sync(const TrainConfig& config, const LinearModel& start, bool sparse,
                                               Communicator& comm);
