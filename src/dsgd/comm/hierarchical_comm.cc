@@ -1,7 +1,10 @@
 #include "dsgd/base/timer.h"
 #include "dsgd/comm/hierarchical_comm.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include "dsgd/base/error.h"
 
@@ -114,6 +117,94 @@ const GatheredBytes& HierarchicalComm::allgather_bytes(std::span<const std::byte
     stats_.bytes_received += total;
   }
   return all;
+}
+
+namespace {
+// The sizes at the head of a published frame or a process's message: n u64.
+std::vector<std::uint64_t> sizes_at(std::span<const std::byte> frame, std::size_t n, const char* who) {
+  std::vector<std::uint64_t> sizes(n);
+  std::uint64_t total = 0;
+  if (frame.size() >= n * sizeof(std::uint64_t)) {
+    std::memcpy(sizes.data(), frame.data(), n * sizeof(std::uint64_t));
+    for (const std::uint64_t s : sizes) total += s;
+  }
+  if (frame.size() < n * sizeof(std::uint64_t) || total != frame.size() - n * sizeof(std::uint64_t))
+    throw CommError(fmt::format("{} sent a malformed all-to-all ({} bytes)", who, frame.size()));
+  return sizes;
+}
+}  // namespace
+
+const GatheredBytes& HierarchicalComm::alltoall_bytes(std::span<const std::byte> mine,
+                                                      std::span<const std::uint64_t> sizes) {
+  no_allreduce_in_flight("alltoall_bytes");
+  check_alltoall(mine, sizes);
+  ++stats_.syncs;
+  const auto threads = static_cast<std::size_t>(group_.size());
+  const auto processes = static_cast<std::size_t>(processes_.size());
+  const std::size_t w = threads * processes;
+  const unsigned call = calls_++;
+  auto start = Clock::now();
+  frame_.resize(w * sizeof(std::uint64_t) + mine.size());
+  std::memcpy(frame_.data(), sizes.data(), w * sizeof(std::uint64_t));
+  if (!mine.empty()) std::memcpy(frame_.data() + w * sizeof(std::uint64_t), mine.data(), mine.size());
+  group_.publish_bytes(thread_, call, frame_);
+  stats_.comm_s += seconds_since(start);
+  wait();
+  on_leader([&] {
+    // To process q: a table of T x T sizes (from thread t to q's thread u), then the parts.
+    const GatheredBytes& frames = group_.byte_parts(call);
+    std::vector<std::vector<std::uint64_t>> of(threads);
+    std::vector<std::vector<std::uint64_t>> at(threads, std::vector<std::uint64_t>(w + 1, 0));
+    for (std::size_t t = 0; t < threads; ++t) {
+      of[t] = sizes_at(frames[t], w, "a thread");
+      for (std::size_t g = 0; g < w; ++g) at[t][g + 1] = at[t][g] + of[t][g];
+    }
+    leader_out_.clear();
+    leader_sizes_.assign(processes, 0);
+    for (std::size_t q = 0; q < processes; ++q) {
+      const std::size_t begin = leader_out_.size();
+      for (std::size_t t = 0; t < threads; ++t) {
+        for (std::size_t u = 0; u < threads; ++u) {
+          const std::uint64_t n = of[t][q * threads + u];
+          const auto* p = reinterpret_cast<const std::byte*>(&n);
+          leader_out_.insert(leader_out_.end(), p, p + sizeof n);
+        }
+      }
+      for (std::size_t t = 0; t < threads; ++t) {
+        const std::byte* bytes = frames[t].data() + w * sizeof(std::uint64_t);
+        leader_out_.insert(leader_out_.end(), bytes + at[t][q * threads], bytes + at[t][(q + 1) * threads]);
+      }
+      leader_sizes_[q] = leader_out_.size() - begin;
+    }
+    const GatheredBytes& came = processes_.alltoall_bytes(leader_out_, leader_sizes_);
+    // Views by [local thread u][global worker p T + t], in gathered(call).
+    GatheredBytes& views = group_.gathered(call);
+    views.assign(threads * w, {});
+    for (std::size_t p = 0; p < processes; ++p) {
+      const std::vector<std::uint64_t> table = sizes_at(came[p], threads * threads, "a process");
+      std::size_t offset = threads * threads * sizeof(std::uint64_t);
+      for (std::size_t t = 0; t < threads; ++t) {
+        for (std::size_t u = 0; u < threads; ++u) {
+          const std::uint64_t n = table[t * threads + u];
+          views[u * w + p * threads + t] = came[p].subspan(offset, n);
+          offset += n;
+        }
+      }
+    }
+  });
+  wait();
+  const GatheredBytes& views = group_.gathered(call);
+  const auto me = static_cast<std::size_t>(thread_);
+  parts_.assign(views.begin() + static_cast<std::ptrdiff_t>(me * w),
+                views.begin() + static_cast<std::ptrdiff_t>((me + 1) * w));
+  if (thread_ != 0) {  // (thread 0 counted what the processes moved)
+    for (std::size_t g = 0; g < w; ++g) {
+      if (g == static_cast<std::size_t>(rank())) continue;
+      stats_.bytes_sent += sizes[g];
+      stats_.bytes_received += parts_[g].size();
+    }
+  }
+  return parts_;
 }
 
 void HierarchicalComm::broadcast(std::span<double> data, int root) {

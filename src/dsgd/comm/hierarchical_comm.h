@@ -10,7 +10,9 @@
 // only MPI_THREAD_FUNNELED). The split allreduce meets the process's threads in
 // start_allreduce_sum (thread 0 then starts the processes' allreduce) and again in the wait
 // (thread 0 arriving once the processes' part is done). allgather_bytes: thread 0 gathers all
-// threads' bytes from every process (allgather_parts) and shares the views.
+// threads' bytes from every process (allgather_parts) and shares the views. alltoall_bytes:
+// thread 0 sends each process its threads' parts from all of this process's threads, in one
+// all-to-all of the processes, and each thread takes its own from what came.
 #include <functional>
 
 #include "dsgd/comm/cluster.h"
@@ -30,6 +32,8 @@ class HierarchicalComm final : public Communicator {
   bool test_allreduce() override;
   void wait_allreduce() override;
   [[nodiscard]] const GatheredBytes& allgather_bytes(std::span<const std::byte> mine) override;
+  [[nodiscard]] const GatheredBytes& alltoall_bytes(std::span<const std::byte> mine,
+                                                    std::span<const std::uint64_t> sizes) override;
   void broadcast(std::span<double> data, int root) override;
   void barrier() override;
   [[nodiscard]] std::string_view algorithm() const noexcept override { return processes_.algorithm(); }
@@ -51,6 +55,12 @@ class HierarchicalComm final : public Communicator {
   unsigned pending_call_ = 0;
   std::uint32_t pending_ticket_ = 0;
   bool in_flight_ = false;
+  // An all-to-all's: this thread's sizes and bytes as published, the parts it takes; thread
+  // 0's message to the processes and their sizes.
+  std::vector<std::byte> frame_;
+  GatheredBytes parts_;
+  std::vector<std::byte> leader_out_;
+  std::vector<std::uint64_t> leader_sizes_;
 };
 
 // Runs fn(comm) on `threads` threads of this process (the caller is thread 0), each with a

@@ -1,7 +1,8 @@
 #pragma once
 // How the every-step synchronisation (sync/every_step.h) sums the workers' gradients: what is
 // sent, and in which form; one class a way (dense, sparse, shared, auto; the table in
-// docs/design.md, "Sparse, wide data"), behind the Exchange seam.
+// docs/design.md, "Sparse, wide data"), behind the Exchange seam. The sharded exchange, which
+// also divides the update, is a strategy of its own (sync/sharded.h).
 //
 // Contract. reduce() is a collective: every worker calls it once per step, in the same step,
 // with its own StepGradient (step_gradient.h), and afterwards every worker holds the same sum
