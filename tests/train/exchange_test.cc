@@ -3,10 +3,12 @@
 // arithmetic is the same and matches it to rounding where L2 is kept as a scale factor; auto
 // picks the cheaper form; bytes follow the touched columns, not d.
 #include "dsgd/train/sync/exchange.h"
+#include "dsgd/train/sync/exchange_cost.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 #include <vector>
 
 #include "dsgd/comm/thread_comm.h"
@@ -198,6 +200,69 @@ TEST(SharedExchange, IsAutosChoiceForModelsBeyondTheCaches) {
   EXPECT_EQ(weights[0], weights[1]);
   const Dataset small = generate_parallel(sparse_spec(600, d / 2 - 1, 5, 0.0), Split::kTrain, 1);
   EXPECT_EQ(train_on_threads(config_of(2, 50, ExchangeMode::kAuto, 1), small).exchange.shared_steps, 0U);
+}
+
+// Auto measures the first step's touched columns and takes sharded where its step costs least:
+// 4 workers on uniform columns (each batch touches its own quarter of the union), not 2 workers
+// on a Zipf head (the batches overlap, lists cost less); the same bits either way.
+TEST(AutoExchange, TakesShardedWhereItsStepCostsLeast) {
+  const Dataset uniform = generate_parallel(sparse_spec(8000, 200000, 20, 0.0), Split::kTrain, 2);
+  const RunResult run = train_on_threads(config_of(4, 500, ExchangeMode::kAuto, 1), uniform);
+  EXPECT_EQ(run.exchange.sharded_steps, run.steps);
+  EXPECT_EQ(run.exchange_why.rfind("auto chose sharded", 0), 0U) << run.exchange_why;
+  const RunResult dense = train_on_threads(config_of(4, 500, ExchangeMode::kDense, 1), uniform);
+  EXPECT_EQ(weights_and_bias(run), weights_and_bias(dense));
+
+  const Dataset zipf = generate_parallel(sparse_spec(4000, 20000, 20, 1.0), Split::kTrain, 2);
+  const RunResult two = train_on_threads(config_of(2, 500, ExchangeMode::kAuto, 1), zipf);
+  EXPECT_EQ(two.exchange.sharded_steps, 0U);
+  EXPECT_EQ(two.exchange_why.rfind("auto sums lists", 0), 0U) << two.exchange_why;
+  // Given, the exchange is not auto's to choose.
+  EXPECT_TRUE(train_on_threads(config_of(2, 500, ExchangeMode::kSparse, 1), zipf).exchange_why.empty());
+}
+
+// The shape auto reads: a worker's non-zeros and distinct columns in its first batch, and in its
+// first W batches for the union, averaged over the workers.
+TEST(ExchangeCost, FirstStepShapeCountsEachWorkersDistinctColumns) {
+  const Dataset data = generate_parallel(sparse_spec(3000, 5000, 9, 1.0), Split::kTrain, 1);
+  const auto v = data.sparse_view<double>();
+  const auto distinct = [&](std::size_t begin, std::size_t end) {
+    std::set<std::uint32_t> seen;
+    for (std::uint64_t k = v.offsets[begin]; k < v.offsets[end]; ++k) seen.insert(v.index[k]);
+    return static_cast<double>(seen.size());
+  };
+  std::vector<StepShape> shapes(2);
+  run_threads(2, [&](Communicator& comm) {
+    const std::size_t r = static_cast<std::size_t>(comm.rank());
+    const Shard shard{&data, {r * 1500, (r + 1) * 1500}};
+    shapes[r] = first_step_shape(shard, 100, comm);
+  });
+  const double touched = (distinct(0, 100) + distinct(1500, 1600)) / 2;
+  const double all = (distinct(0, 200) + distinct(1500, 1700)) / 2;
+  for (const StepShape& s : shapes) {
+    EXPECT_EQ(s.workers, 2.0);
+    EXPECT_EQ(s.touched, touched);
+    EXPECT_EQ(s.union_columns, all);
+    EXPECT_EQ(s.values, 9.0 * 100);
+    EXPECT_EQ(s.columns, 5000.0);
+  }
+}
+
+// With more workers a list-summing worker receives more (W - 1 lists), a sharded one does not.
+TEST(ExchangeCost, ListsBytesGrowWithTheWorkersShardedBytesDoNot) {
+  const LinkCost link{50e-6, 1.25e9};
+  StepShape s{2, 10000, 5000, 9000, 1e6};
+  const double lists2 = step_cost(ExchangeMode::kSparse, s, link).bytes;
+  const double sharded2 = step_cost(ExchangeMode::kSharded, s, link).bytes;
+  s.workers = 32;
+  EXPECT_NEAR(step_cost(ExchangeMode::kSparse, s, link).bytes, 31 * lists2, 1e-6 * lists2);
+  EXPECT_LT(step_cost(ExchangeMode::kSharded, s, link).bytes, 2 * sharded2);
+  EXPECT_LT(step_cost(ExchangeMode::kSharded, s, link).total(), step_cost(ExchangeMode::kSparse, s, link).total());
+  // One worker: the kernel and the update of its columns, nothing exchanged.
+  s.workers = 1;
+  const StepCost one = step_cost(ExchangeMode::kSharded, s, link);
+  EXPECT_EQ(one.exchange_s, 0.0);
+  EXPECT_EQ(one.bytes, 0.0);
 }
 
 // Shared needs workers that can share memory, and sparse data.

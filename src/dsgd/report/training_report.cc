@@ -80,7 +80,8 @@ void print_training_summary(std::FILE* out, const TrainingReport& r, bool verbos
   const double load_s = r.data.load_s + (r.test ? r.test->load_s : 0.0);
   fmt::print(out, "Time    {:.4f} s: {} {:.4f} s, training {:.4f} s ({} steps)\n", load_s + run.time_s,
              r.data.is_synthetic() ? "generating" : "loading", load_s, run.time_s, run.steps);
-  if (!run.exchange_why.empty()) fmt::print(out, "Note    {}\n", run.exchange_why);
+  if (!run.exchange_why.empty() && (verbose || run.exchange.sharded_steps > 0))  // (a strategy the user may not expect)
+    fmt::print(out, "Note    {}\n", run.exchange_why);
   if (!verbose) return;
 
   print_time_split(out, run);

@@ -101,12 +101,15 @@ ExchangeChoice choose_exchange(const StepShape& shape, bool shared_model, const 
                              : lists.total() <= dense.total() ? ExchangeMode::kSparse
                                                                : ExchangeMode::kDense;
   const StepCost otherwise = step_cost(other, shape, link);
-  const std::string figures = fmt::format(
-      "{:.0f} columns touched a worker, {:.0f} by all; a step ~{:.3g} ms sharded, {:.3g} ms {}", shape.touched,
-      shape.union_columns, 1e3 * sharded.total(), 1e3 * otherwise.total(),
-      other == ExchangeMode::kShared ? "on the shared model" : other == ExchangeMode::kSparse ? "with lists" : "dense");
+  const std::string figures =
+      fmt::format("{:.0f} columns touched a worker, {:.0f} by all; a step ~{:.3g} ms sharded, {}", shape.touched,
+                  shape.union_columns, 1e3 * sharded.total(),
+                  other == ExchangeMode::kShared
+                      ? fmt::format("{:.3g} ms on the shared model", 1e3 * otherwise.total())
+                      : fmt::format("{:.3g} ms with lists, {:.3g} ms dense", 1e3 * lists.total(), 1e3 * dense.total()));
   if (sharded.total() < otherwise.total()) return {ExchangeMode::kSharded, "auto chose sharded: " + figures};
-  return {ExchangeMode::kAuto, fmt::format("auto chose {}: {}", to_string(other), figures)};
+  if (other == ExchangeMode::kShared) return {ExchangeMode::kAuto, "auto chose the shared model: " + figures};
+  return {ExchangeMode::kAuto, "auto sums lists or the dense vector, step by step: " + figures};
 }
 
 }  // namespace dsgd
