@@ -53,6 +53,7 @@ run a9a_auto "${a9a[@]}"
 run a9a_dense "${a9a[@]}" --exchange dense
 run a9a_sparse "${a9a[@]}" --exchange sparse
 run a9a_shared "${a9a[@]}" --exchange shared
+run a9a_sharded "${a9a[@]}" --exchange sharded
 run a9a_adagrad_l2 "${a9a[@]}" --optimizer adagrad --l2 1e-4
 run a9a_adagrad_l2_w4 a9a.gz --epochs 3 --workers 4 --optimizer adagrad --l2 1e-4
 run a9a_no_shuffle a9a.gz --epochs 3 --workers 3 --no-shuffle --lr 0.05
@@ -74,6 +75,7 @@ run a9a_resumed "${a9a[@]}" --resume ck
 # MPI ranks and ranks of threads give the threads' bits.
 run a9a_sparse_mpi mpi 2 1 a9a.gz --epochs 3 --exchange sparse
 run a9a_adagrad_hybrid mpi 2 2 a9a.gz --epochs 3 --optimizer adagrad --l2 1e-4
+run a9a_sharded_hybrid mpi 2 2 a9a.gz --epochs 3 --optimizer adagrad --l2 1e-4 --exchange sharded
 run synthetic_dense_mpi mpi 2 1 --synthetic -n 20000 --features 12 --noise 0.05 --epochs 3 --shuffle
 [[ $failed -eq 0 ]] || exit 1
 [[ $record == --record ]] && { echo "recorded $count models for the $target kernel in $recorded"; exit 0; }
@@ -84,6 +86,8 @@ same() {  # A B WHAT: the same model, its record of the options aside (the train
 }
 same a9a_resumed a9a_auto "the resumed run differs from the uninterrupted one"
 same a9a_sparse a9a_dense "the sparse exchange differs from the dense one"
+same a9a_sharded a9a_dense "the sharded exchange differs from the dense one"
+same a9a_sharded_hybrid a9a_adagrad_l2_w4 "sharded on 2 ranks x 2 threads differs from 4 threads"
 same a9a_sparse_mpi a9a_sparse "2 ranks differ from 2 threads"
 same a9a_adagrad_hybrid a9a_adagrad_l2_w4 "2 ranks x 2 threads differ from 4 threads"
 same synthetic_dense_mpi synthetic_dense "synthetic rows on 2 ranks differ from 2 threads"
