@@ -159,24 +159,25 @@ const GatheredBytes& HierarchicalComm::alltoall_bytes(std::span<const std::byte>
       of[t] = sizes_at(frames[t], w, "a thread");
       for (std::size_t g = 0; g < w; ++g) at[t][g + 1] = at[t][g] + of[t][g];
     }
-    leader_out_.clear();
+    std::vector<std::byte>& out = group_.leader_bytes(call);  // (views of it may outlive this communicator)
+    out.clear();
     leader_sizes_.assign(processes, 0);
     for (std::size_t q = 0; q < processes; ++q) {
-      const std::size_t begin = leader_out_.size();
+      const std::size_t begin = out.size();
       for (std::size_t t = 0; t < threads; ++t) {
         for (std::size_t u = 0; u < threads; ++u) {
           const std::uint64_t n = of[t][q * threads + u];
           const auto* p = reinterpret_cast<const std::byte*>(&n);
-          leader_out_.insert(leader_out_.end(), p, p + sizeof n);
+          out.insert(out.end(), p, p + sizeof n);
         }
       }
       for (std::size_t t = 0; t < threads; ++t) {
         const std::byte* bytes = frames[t].data() + w * sizeof(std::uint64_t);
-        leader_out_.insert(leader_out_.end(), bytes + at[t][q * threads], bytes + at[t][(q + 1) * threads]);
+        out.insert(out.end(), bytes + at[t][q * threads], bytes + at[t][(q + 1) * threads]);
       }
-      leader_sizes_[q] = leader_out_.size() - begin;
+      leader_sizes_[q] = out.size() - begin;
     }
-    const GatheredBytes& came = processes_.alltoall_bytes(leader_out_, leader_sizes_);
+    const GatheredBytes& came = processes_.alltoall_bytes(out, leader_sizes_);
     // Views by [local thread u][global worker p T + t], in gathered(call).
     GatheredBytes& views = group_.gathered(call);
     views.assign(threads * w, {});

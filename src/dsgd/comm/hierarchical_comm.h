@@ -55,11 +55,10 @@ class HierarchicalComm final : public Communicator {
   unsigned pending_call_ = 0;
   std::uint32_t pending_ticket_ = 0;
   bool in_flight_ = false;
-  // An all-to-all's: this thread's sizes and bytes as published, the parts it takes; thread
-  // 0's message to the processes and their sizes.
+  // An all-to-all's: this thread's sizes and bytes as published, the parts it takes; the sizes
+  // of thread 0's messages to the processes (the messages are in the group's leader_bytes).
   std::vector<std::byte> frame_;
   GatheredBytes parts_;
-  std::vector<std::byte> leader_out_;
   std::vector<std::uint64_t> leader_sizes_;
 };
 

@@ -45,8 +45,10 @@ class ThreadGroup {
   [[nodiscard]] std::span<const double* const> parts(unsigned call) const noexcept { return pointers_[call % 2]; }
   [[nodiscard]] const GatheredBytes& byte_parts(unsigned call) const noexcept { return byte_views_[call % 2]; }
   [[nodiscard]] std::vector<double>& result(unsigned call) noexcept { return result_[call % 2]; }
-  // An all-gather's views that one worker (the leader of a process) fills for all.
+  // An all-gather's views that one worker (the leader of a process) fills for all, and bytes it
+  // keeps for all (alive as long as the group, not only as long as the leader's communicator).
   [[nodiscard]] GatheredBytes& gathered(unsigned call) noexcept { return gathered_[call % 2]; }
+  [[nodiscard]] std::vector<std::byte>& leader_bytes(unsigned call) noexcept { return leader_bytes_[call % 2]; }
   // A new zeroed block of the group's memory (called by one worker), alive as long as the group.
   [[nodiscard]] std::span<std::byte> add_block(std::size_t bytes);
   [[nodiscard]] std::span<std::byte> block(std::size_t k) const noexcept { return *blocks_[k]; }
@@ -63,6 +65,7 @@ class ThreadGroup {
   GatheredBytes byte_views_[2];             // [call parity][rank] -> slots_[parity][rank].bytes
   std::vector<double> result_[2];           // [call parity] a reduced vector
   GatheredBytes gathered_[2];               // [call parity]
+  std::vector<std::byte> leader_bytes_[2];  // [call parity]
   std::vector<std::unique_ptr<HugeVector<std::byte>>> blocks_;  // shared_block's, in the order made
 };
 

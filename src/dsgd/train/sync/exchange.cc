@@ -82,7 +82,7 @@ class SparseExchange final : public Exchange {
       entries += messages_.back().list.n;
     }
     g.sums = tree_sum_sums(sums);  // in the tree, as the dense allreduce sums them
-    stats_.entries_sent += n;
+    stats_.entries_sent += n * (parts.size() - 1);  // (each entry to every other worker)
     stats_.entries_received += entries - n;
     // My gradients become the root's sums: up the tree from my leaf, each sibling subtree added.
     climb(g, 0, messages_.size(), static_cast<std::size_t>(comm.rank()));

@@ -28,9 +28,9 @@ struct ExchangeStats {
   std::uint64_t sparse_steps = 0;
   std::uint64_t shared_steps = 0;
   std::uint64_t sharded_steps = 0;
-  std::uint64_t entries = 0;  // (index, value) pairs the workers sent in sparse steps, all together
-  // This worker's: gradient entries it sent to other workers and took from them, and (sharded)
-  // updated weights it sent and took.
+  std::uint64_t entries = 0;  // (index, value) pairs the workers' lists held in sparse steps, all together
+  // This worker's: gradient entries it sent to other workers (an entry sent to 3 counts 3) and
+  // took from them, and (sharded) updated weights it sent and took.
   std::uint64_t entries_sent = 0;
   std::uint64_t entries_received = 0;
   std::uint64_t weights_sent = 0;

@@ -42,7 +42,8 @@ struct ListWriter {
 [[nodiscard]] ListWriter start_list(std::byte* out, const PassSums& sums, std::size_t n) noexcept;
 
 // Worker k's list: its sums and entries; throws CommError unless it is a list of ascending
-// columns below d. Every worker checks every list it takes, so all fail at the same point.
+// columns below d. (The sparse exchange's workers all take every list, so all fail at the same
+// point; the sharded one's owners tell the others at the next collective.)
 struct GradientMessage {
   PassSums sums;
   GradientList list;

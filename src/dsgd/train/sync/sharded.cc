@@ -22,6 +22,9 @@ void for_each_word(const TouchedSet& set, Fn fn) {
   }
 }
 
+// An owner's weights list that says it took a malformed gradient list instead.
+constexpr std::uint64_t kFailed = ~std::uint64_t{0};
+
 // A list of an owner's new weights: the count n (u64), n weights (f64), n squares (f64, adagrad
 // only), n ascending indices (u32) padded to 8 bytes.
 constexpr std::size_t weights_bytes(std::size_t n, bool squares) noexcept {
@@ -148,7 +151,13 @@ void ShardedSync::sum_mine(StepGradient& g) {
   g.form = StepGradient::Form::kTouched;
 }
 
-void ShardedSync::share_weights() {
+void ShardedSync::share_weights(const std::string& failure) {
+  if (!failure.empty()) {
+    weights_out_.resize(sizeof kFailed);
+    std::memcpy(weights_out_.data(), &kFailed, sizeof kFailed);
+    (void)comm_.allgather_bytes(weights_out_);
+    throw CommError(failure);
+  }
   Update& update = *update_;
   const std::span<const double> slots = update.slots();
   const std::size_t stride = update.stride();
@@ -176,6 +185,7 @@ void ShardedSync::share_weights() {
     const std::span<const std::byte> bytes = parts[p];
     std::uint64_t m = 0;
     if (bytes.size() >= sizeof m) std::memcpy(&m, bytes.data(), sizeof m);
+    if (m == kFailed) throw CommError(fmt::format("worker {} took a malformed gradient list", p));
     if (bytes.size() < sizeof m || m > bytes.size() || bytes.size() != weights_bytes(m, squares))
       throw CommError(fmt::format("worker {} sent malformed weights ({} bytes)", p, bytes.size()));
     const std::byte* v = bytes.data() + sizeof m;
@@ -216,15 +226,20 @@ StepOutcome ShardedSync::step(const StepContext& work) {
       return out;
     }
     send_entries(g);
-    sum_mine(g);
+    std::string failure;
+    try {
+      sum_mine(g);
+    } catch (const CommError& e) {
+      failure = e.what();
+    }
     ++stats_.sharded_steps;
     auto update_start = Clock::now();
     exchange_time_ += update_start - exchange_start;
     out.sums = g.sums;
-    out.touched = apply(g, work);
+    if (failure.empty()) out.touched = apply(g, work);
     exchange_start = Clock::now();
     compute_time_ += exchange_start - update_start;
-    share_weights();
+    share_weights(failure);
     exchange_time_ += Clock::now() - exchange_start;
   } catch (const CommError& e) {
     throw CommError(step_where(work, comm_.rank()) + e.what());

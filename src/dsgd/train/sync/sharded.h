@@ -13,6 +13,7 @@
 // densely. Made by make_sync (strategies.cc).
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "dsgd/base/huge_vector.h"
@@ -39,13 +40,15 @@ class ShardedSync final : public Sync {
   [[nodiscard]] bool touched_is_share() const noexcept override { return true; }
 
  private:
-  // 1: this worker's entries to their owners; returns how many it kept for itself.
+  // 1: this worker's entries to their owners.
   void send_entries(StepGradient& g);
   // 2: the sum of every worker's entries of my columns into g (form kTouched), the pass sums
   // summed.
   void sum_mine(StepGradient& g);
-  // 3: the weights of my columns just moved to every worker, and theirs into my replica.
-  void share_weights();
+  // 3: the weights of my columns just moved to every worker, and theirs into my replica. With
+  // `failure` (what 2 found wrong in the lists it took) it sends a mark instead, so that every
+  // worker throws CommError at this collective, not only the one that found it.
+  void share_weights(const std::string& failure);
 
   std::size_t workers_;
   std::size_t rank_;
