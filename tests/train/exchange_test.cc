@@ -4,6 +4,7 @@
 // picks the cheaper form; bytes follow the touched columns, not d.
 #include "dsgd/train/sync/exchange.h"
 #include "dsgd/train/sync/exchange_cost.h"
+#include "dsgd/train/sync/strategies.h"
 
 #include <gtest/gtest.h>
 
@@ -263,6 +264,26 @@ TEST(ExchangeCost, ListsBytesGrowWithTheWorkersShardedBytesDoNot) {
   const StepCost one = step_cost(ExchangeMode::kSharded, s, link);
   EXPECT_EQ(one.exchange_s, 0.0);
   EXPECT_EQ(one.bytes, 0.0);
+}
+
+// Sharded keeps one model divided among the workers: local SGD (a model a worker) and overlap
+// (a dense allreduce in flight) are refused before any work, naming the exchange.
+TEST(ShardedExchange, RefusesLocalSgdAndOverlap) {
+  for (const bool overlap : {false, true}) {
+    TrainConfig c = config_of(2, 50, ExchangeMode::kSharded, 1);
+    if (overlap) {
+      c.overlap = true;
+    } else {
+      c.sync_every = 4;
+    }
+    try {
+      check_config(c);
+      ADD_FAILURE() << "accepted sharded with " << (overlap ? "overlap" : "local SGD");
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("sharded"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_NO_THROW(check_config(config_of(2, 50, ExchangeMode::kSharded, 1)));
 }
 
 // Shared needs workers that can share memory, and sparse data.
