@@ -2,37 +2,14 @@
 
 #include <algorithm>
 
-#include "dsgd/model/touched.h"
 
 namespace dsgd {
 
 StepShape measured_shape(const Dataset& data, std::size_t global_batch, int workers) {
-  StepShape shape;
+  const std::size_t end = std::min(data.rows(), global_batch);
+  StepShape shape =
+      rows_shape(data, 0, end, std::max<std::size_t>(1, global_batch / static_cast<std::size_t>(workers)));
   shape.workers = workers;
-  shape.columns = static_cast<double>(data.features());
-  data.visit([&](const auto& view) {
-    if constexpr (requires { view.offsets; }) {
-      TouchedSet seen(view.cols);
-      const std::size_t end = std::min(view.rows, global_batch);
-      const std::size_t mine = std::max<std::size_t>(1, std::min(end, global_batch / static_cast<std::size_t>(workers)));
-      double distinct = 0;
-      for (std::size_t i = 0; i < end; ++i) {
-        if (i == mine) {
-          shape.values = static_cast<double>(view.offsets[i] - view.offsets[0]);
-          shape.touched = distinct;
-        }
-        for (std::uint64_t k = view.offsets[i]; k < view.offsets[i + 1]; ++k) {
-          distinct += seen.contains(view.index[k]) ? 0 : 1;
-          seen.mark(view.index[k]);
-        }
-      }
-      if (mine >= end) {
-        shape.values = static_cast<double>(view.offsets[end] - view.offsets[0]);
-        shape.touched = distinct;
-      }
-      shape.union_columns = distinct;
-    }
-  });
   return shape;
 }
 

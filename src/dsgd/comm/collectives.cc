@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <vector>
 
 #include "dsgd/base/error.h"
@@ -57,30 +58,43 @@ void Communicator::check_alltoall(std::span<const std::byte> mine, std::span<con
                                 sizes.size(), total, size(), mine.size()));
 }
 
+void Communicator::put_frame(std::vector<std::byte>& frame, std::span<const std::byte> mine,
+                             std::span<const std::uint64_t> sizes) {
+  frame.resize(sizes.size_bytes() + mine.size());
+  std::memcpy(frame.data(), sizes.data(), sizes.size_bytes());
+  if (!mine.empty()) std::memcpy(frame.data() + sizes.size_bytes(), mine.data(), mine.size());
+}
+
+std::vector<std::uint64_t> Communicator::frame_sizes(std::span<const std::byte> frame, std::size_t n,
+                                                     std::string_view kind, std::size_t index) {
+  std::vector<std::uint64_t> sizes(n);
+  std::uint64_t total = 0;
+  if (frame.size() >= n * sizeof(std::uint64_t)) {
+    std::memcpy(sizes.data(), frame.data(), n * sizeof(std::uint64_t));
+    for (const std::uint64_t s : sizes) total += s;
+  }
+  if (frame.size() < n * sizeof(std::uint64_t) || total != frame.size() - n * sizeof(std::uint64_t))
+    throw CommError(fmt::format("{} {} sent a malformed all-to-all ({} bytes)", kind, index, frame.size()));
+  return sizes;
+}
+
+std::span<const std::byte> Communicator::frame_part(std::span<const std::byte> frame,
+                                                    std::span<const std::uint64_t> sizes, std::size_t k) {
+  std::uint64_t before = 0;
+  for (std::size_t i = 0; i < k; ++i) before += sizes[i];
+  return frame.subspan(sizes.size_bytes() + before, sizes[k]);
+}
+
 // Every worker's sizes and bytes to everyone; each keeps the parts for it.
 const GatheredBytes& Communicator::alltoall_bytes(std::span<const std::byte> mine, std::span<const std::uint64_t> sizes) {
   check_alltoall(mine, sizes);
   const auto w = static_cast<std::size_t>(size());
-  alltoall_frame_.resize(w * sizeof(std::uint64_t) + mine.size());
-  std::memcpy(alltoall_frame_.data(), sizes.data(), w * sizeof(std::uint64_t));
-  if (!mine.empty()) std::memcpy(alltoall_frame_.data() + w * sizeof(std::uint64_t), mine.data(), mine.size());
+  put_frame(alltoall_frame_, mine, sizes);
   const GatheredBytes& frames = allgather_bytes(alltoall_frame_);
-  const auto me = static_cast<std::size_t>(rank());
   alltoall_parts_.assign(w, {});
   for (std::size_t p = 0; p < w; ++p) {
-    const std::span<const std::byte> frame = frames[p];
-    std::vector<std::uint64_t> their(w);
-    std::uint64_t total = 0, before = 0;
-    if (frame.size() >= w * sizeof(std::uint64_t)) {
-      std::memcpy(their.data(), frame.data(), w * sizeof(std::uint64_t));
-      for (std::size_t k = 0; k < w; ++k) {
-        if (k < me) before += their[k];
-        total += their[k];
-      }
-    }
-    if (frame.size() < w * sizeof(std::uint64_t) || total != frame.size() - w * sizeof(std::uint64_t))
-      throw CommError(fmt::format("worker {} sent a malformed all-to-all ({} bytes)", p, frame.size()));
-    alltoall_parts_[p] = frame.subspan(w * sizeof(std::uint64_t) + before, their[me]);
+    const std::vector<std::uint64_t> theirs = frame_sizes(frames[p], w, "worker", p);
+    alltoall_parts_[p] = frame_part(frames[p], theirs, static_cast<std::size_t>(rank()));
   }
   return alltoall_parts_;
 }

@@ -92,6 +92,16 @@ class Communicator {
  protected:
   // Checks sizes against mine (CommError), for the overrides of alltoall_bytes.
   void check_alltoall(std::span<const std::byte> mine, std::span<const std::uint64_t> sizes) const;
+  // An all-to-all's bytes as they are published: the sizes (u64), then `mine`.
+  static void put_frame(std::vector<std::byte>& frame, std::span<const std::byte> mine,
+                        std::span<const std::uint64_t> sizes);
+  // A published frame's n sizes; throws CommError naming its sender ("worker 3": `kind`, `index`)
+  // unless they add up to its bytes.
+  [[nodiscard]] static std::vector<std::uint64_t> frame_sizes(std::span<const std::byte> frame, std::size_t n,
+                                                              std::string_view kind, std::size_t index);
+  // Part k of a frame whose sizes are `sizes`.
+  [[nodiscard]] static std::span<const std::byte> frame_part(std::span<const std::byte> frame,
+                                                             std::span<const std::uint64_t> sizes, std::size_t k);
 
   CommStats stats_;
 

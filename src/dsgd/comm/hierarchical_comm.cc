@@ -1,8 +1,6 @@
 #include "dsgd/base/timer.h"
 #include "dsgd/comm/hierarchical_comm.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -119,21 +117,6 @@ const GatheredBytes& HierarchicalComm::allgather_bytes(std::span<const std::byte
   return all;
 }
 
-namespace {
-// The sizes at the head of a published frame or a process's message: n u64.
-std::vector<std::uint64_t> sizes_at(std::span<const std::byte> frame, std::size_t n, const char* who) {
-  std::vector<std::uint64_t> sizes(n);
-  std::uint64_t total = 0;
-  if (frame.size() >= n * sizeof(std::uint64_t)) {
-    std::memcpy(sizes.data(), frame.data(), n * sizeof(std::uint64_t));
-    for (const std::uint64_t s : sizes) total += s;
-  }
-  if (frame.size() < n * sizeof(std::uint64_t) || total != frame.size() - n * sizeof(std::uint64_t))
-    throw CommError(fmt::format("{} sent a malformed all-to-all ({} bytes)", who, frame.size()));
-  return sizes;
-}
-}  // namespace
-
 const GatheredBytes& HierarchicalComm::alltoall_bytes(std::span<const std::byte> mine,
                                                       std::span<const std::uint64_t> sizes) {
   no_allreduce_in_flight("alltoall_bytes");
@@ -144,9 +127,7 @@ const GatheredBytes& HierarchicalComm::alltoall_bytes(std::span<const std::byte>
   const std::size_t w = threads * processes;
   const unsigned call = calls_++;
   auto start = Clock::now();
-  frame_.resize(w * sizeof(std::uint64_t) + mine.size());
-  std::memcpy(frame_.data(), sizes.data(), w * sizeof(std::uint64_t));
-  if (!mine.empty()) std::memcpy(frame_.data() + w * sizeof(std::uint64_t), mine.data(), mine.size());
+  put_frame(frame_, mine, sizes);
   group_.publish_bytes(thread_, call, frame_);
   stats_.comm_s += seconds_since(start);
   wait();
@@ -156,7 +137,7 @@ const GatheredBytes& HierarchicalComm::alltoall_bytes(std::span<const std::byte>
     std::vector<std::vector<std::uint64_t>> of(threads);
     std::vector<std::vector<std::uint64_t>> at(threads, std::vector<std::uint64_t>(w + 1, 0));
     for (std::size_t t = 0; t < threads; ++t) {
-      of[t] = sizes_at(frames[t], w, "a thread");
+      of[t] = frame_sizes(frames[t], w, "thread", t);
       for (std::size_t g = 0; g < w; ++g) at[t][g + 1] = at[t][g] + of[t][g];
     }
     std::vector<std::byte>& out = group_.leader_bytes(call);  // (views of it may outlive this communicator)
@@ -182,7 +163,7 @@ const GatheredBytes& HierarchicalComm::alltoall_bytes(std::span<const std::byte>
     GatheredBytes& views = group_.gathered(call);
     views.assign(threads * w, {});
     for (std::size_t p = 0; p < processes; ++p) {
-      const std::vector<std::uint64_t> table = sizes_at(came[p], threads * threads, "a process");
+      const std::vector<std::uint64_t> table = frame_sizes(came[p], threads * threads, "process", p);
       std::size_t offset = threads * threads * sizeof(std::uint64_t);
       for (std::size_t t = 0; t < threads; ++t) {
         for (std::size_t u = 0; u < threads; ++u) {

@@ -151,25 +151,17 @@ const GatheredBytes& ThreadComm::alltoall_bytes(std::span<const std::byte> mine,
   }
   const unsigned call = calls_++;
   const auto start = Clock::now();
-  std::vector<std::byte>& frame = frame_;
-  frame.resize(w * sizeof(std::uint64_t) + mine.size());
-  std::memcpy(frame.data(), sizes.data(), w * sizeof(std::uint64_t));
-  if (!mine.empty()) std::memcpy(frame.data() + w * sizeof(std::uint64_t), mine.data(), mine.size());
-  group_.publish_bytes(rank_, call, frame);
+  put_frame(frame_, mine, sizes);
+  group_.publish_bytes(rank_, call, frame_);
   stats_.comm_s += seconds_since(start);
   wait();
   const GatheredBytes& frames = group_.byte_parts(call);
   const auto me = static_cast<std::size_t>(rank_);
   parts_.assign(w, {});
-  for (std::size_t p = 0; p < w; ++p) {  // the sizes were checked by their sender
-    std::vector<std::uint64_t>& sizes_of = their_sizes_;
-    sizes_of.resize(w);
-    std::memcpy(sizes_of.data(), frames[p].data(), w * sizeof(std::uint64_t));
-    std::uint64_t before = 0;
-    for (std::size_t k = 0; k < me; ++k) before += sizes_of[k];
-    parts_[p] = frames[p].subspan(w * sizeof(std::uint64_t) + before, sizes_of[me]);
+  for (std::size_t p = 0; p < w; ++p) {
+    parts_[p] = frame_part(frames[p], frame_sizes(frames[p], w, "worker", p), me);
     if (p != me) {
-      stats_.bytes_received += sizes_of[me];
+      stats_.bytes_received += parts_[p].size();
       stats_.bytes_sent += sizes[p];
     }
   }

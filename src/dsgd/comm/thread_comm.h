@@ -111,8 +111,7 @@ class ThreadComm final : public Communicator {
   bool in_flight_ = false;
   GatheredBytes single_;  // one worker's all-gather: a view of its own bytes
   GatheredBytes parts_;   // an all-to-all's parts for this worker, by rank
-  std::vector<std::byte> frame_;              // an all-to-all's sizes and bytes, as published
-  std::vector<std::uint64_t> their_sizes_;    // a peer's sizes of an all-to-all
+  std::vector<std::byte> frame_;  // an all-to-all's sizes and bytes, as published
   std::size_t blocks_ = 0;  // shared_block calls so far
 };
 

@@ -4,6 +4,7 @@
 // With standardisation, training sees x'_j = (x_j - mean_j) / scale_j. The kernels never build
 // x': the model's raw_weights() fold the transform into weights v_j = w_j / scale_j and bias
 // b - sum_j v_j mean_j for the raw x, so sparse data stays sparse and nothing is copied.
+#include <algorithm>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -30,6 +31,12 @@ struct LinearModel {
   std::optional<Standardization> standardization;
 
   [[nodiscard]] std::size_t features() const noexcept { return weights.size(); }
+  // Whether its standardisation shifts a feature (a non-zero mean): then a sparse row is dense
+  // in the model's space, and no update of it can be lazy.
+  [[nodiscard]] bool centred() const noexcept {
+    return standardization && std::any_of(standardization->mean.begin(), standardization->mean.end(),
+                                          [](double m) { return m != 0.0; });
+  }
   // Fills out (resized to features()) with the raw-space weights.
   void raw_weights(RawWeights& out) const;
   [[nodiscard]] RawWeights raw_weights() const {

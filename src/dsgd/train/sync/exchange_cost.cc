@@ -59,33 +59,36 @@ StepCost step_cost(ExchangeMode mode, const StepShape& s, const LinkCost& link, 
   return c;
 }
 
+StepShape rows_shape(const Dataset& data, std::size_t first, std::size_t end, std::size_t batch) {
+  StepShape shape;
+  shape.columns = static_cast<double>(data.features());
+  data.visit([&](const auto& view) {
+    if constexpr (requires { view.offsets; }) {
+      TouchedSet seen(view.cols);
+      const std::size_t mine = std::min(end, first + batch);
+      double distinct = 0;
+      for (std::size_t i = first; i < end; ++i) {
+        if (i == mine) shape.touched = distinct;
+        for (std::uint64_t k = view.offsets[i]; k < view.offsets[i + 1]; ++k) {
+          distinct += seen.contains(view.index[k]) ? 0 : 1;
+          seen.mark(view.index[k]);
+        }
+      }
+      if (mine == end) shape.touched = distinct;
+      shape.values = static_cast<double>(view.offsets[mine] - view.offsets[first]);
+      shape.union_columns = distinct;
+    }
+  });
+  return shape;
+}
+
 StepShape first_step_shape(const Shard& shard, std::size_t batch, Communicator& comm) {
   const auto w = static_cast<std::size_t>(comm.size());
   std::vector<double> sums(3, 0.0);  // values, touched, union
-  if (shard.data != nullptr && shard.data->layout() == Layout::kSparse) {
-    shard.data->visit([&](const auto& view) {
-      if constexpr (requires { view.offsets; }) {
-        TouchedSet seen(view.cols);
-        const std::size_t first = shard.rows.begin;
-        const std::size_t end = std::min(shard.rows.end, first + w * batch);
-        std::size_t distinct = 0;
-        for (std::size_t i = first; i < end; ++i) {
-          if (i == first + batch) {
-            sums[0] = static_cast<double>(view.offsets[i] - view.offsets[first]);
-            sums[1] = static_cast<double>(distinct);
-          }
-          for (std::uint64_t k = view.offsets[i]; k < view.offsets[i + 1]; ++k) {
-            distinct += seen.contains(view.index[k]) ? 0 : 1;
-            seen.mark(view.index[k]);
-          }
-        }
-        if (end <= first + batch) {
-          sums[0] = static_cast<double>(view.offsets[end] - view.offsets[first]);
-          sums[1] = static_cast<double>(distinct);
-        }
-        sums[2] = static_cast<double>(distinct);
-      }
-    });
+  if (shard.data != nullptr) {
+    const StepShape mine =
+        rows_shape(*shard.data, shard.rows.begin, std::min(shard.rows.end, shard.rows.begin + w * batch), batch);
+    sums = {mine.values, mine.touched, mine.union_columns};
   }
   comm.allreduce_sum(sums);
   const double n = static_cast<double>(w);

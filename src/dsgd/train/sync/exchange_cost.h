@@ -52,6 +52,11 @@ struct StepCost {
 [[nodiscard]] StepCost step_cost(ExchangeMode mode, const StepShape& shape, const LinkCost& link,
                                  const MachineCosts& machine = {}) noexcept;
 
+// The shape of rows [first, end) of sparse `data` as one worker's steps: the non-zeros and
+// distinct columns of its first `batch` rows, and the distinct columns of all the rows (the
+// union of that many rows' batches); workers 1. All zero on dense data.
+[[nodiscard]] StepShape rows_shape(const Dataset& data, std::size_t first, std::size_t end, std::size_t batch);
+
 // The shape of the first step of a run: each worker counts its batch's distinct columns and
 // those of its first `workers` batches (standing for the union of the workers' batches), and
 // the counts are averaged over the workers. A collective: the same shape on every worker.

@@ -219,9 +219,7 @@ StepOutcome ShardedSync::step(const StepContext& work) {
       const auto update_start = Clock::now();
       exchange_time_ += update_start - exchange_start;
       out.sums = g.sums;
-      // (every worker moves every column: the share of rank 0 is all of them)
       out.touched = apply(g, work);
-      if (rank_ != 0) out.touched = 0;
       compute_time_ += Clock::now() - update_start;
       return out;
     }

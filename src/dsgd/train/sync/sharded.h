@@ -37,7 +37,8 @@ class ShardedSync final : public Sync {
   StepOutcome step(const StepContext& work) override;
   [[nodiscard]] bool agreed_after(std::size_t) const override { return true; }
   [[nodiscard]] ExchangeStats stats() const override;
-  [[nodiscard]] bool touched_is_share() const noexcept override { return true; }
+  // (without touched columns every worker moves them all)
+  [[nodiscard]] bool touched_is_share() const noexcept override { return gradient_->sparse_path(); }
 
  private:
   // 1: this worker's entries to their owners.

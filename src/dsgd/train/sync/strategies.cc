@@ -1,7 +1,5 @@
 #include "dsgd/train/sync/strategies.h"
 
-#include <algorithm>
-
 #include "dsgd/train/sync/every_step.h"
 #include "dsgd/train/sync/local_sgd.h"
 #include "dsgd/train/sync/overlap.h"
@@ -19,10 +17,7 @@ void check_config(const TrainConfig& config) {
 ExchangeChoice choose_exchange_for(const TrainConfig& config, const Shard& shard, const LinearModel& start,
                                    Communicator& comm) {
   const bool sparse = shard.data != nullptr && shard.data->layout() == Layout::kSparse;
-  const bool shifted =
-      start.standardization && std::any_of(start.standardization->mean.begin(), start.standardization->mean.end(),
-                                           [](double m) { return m != 0.0; });
-  if (config.exchange != ExchangeMode::kAuto || comm.size() == 1 || !sparse || shifted || config.local_sgd() ||
+  if (config.exchange != ExchangeMode::kAuto || comm.size() == 1 || !sparse || start.centred() || config.local_sgd() ||
       config.overlap)
     return {config.exchange, ""};
   const StepShape shape = first_step_shape(shard, config.batch, comm);

@@ -381,10 +381,7 @@ class LazyUpdate final : public Update {
 
 std::unique_ptr<Update> make_update(const TrainConfig& config, const LinearModel& start, bool sparse_data,
                                     Communicator& comm) {
-  const bool shifted =
-      start.standardization && std::any_of(start.standardization->mean.begin(), start.standardization->mean.end(),
-                                           [](double m) { return m != 0.0; });
-  if (!sparse_data || shifted) {
+  if (!sparse_data || start.centred()) {
     if (config.exchange == ExchangeMode::kShared && comm.size() > 1)
       throw ConfigError(fmt::format("{} shared needs sparse data without a centring standardisation", field("exchange")));
     return std::make_unique<DenseUpdate>(config, start);
