@@ -95,7 +95,7 @@ void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype) {
                "Keep a binary copy of each data file beside it (FILE.dsgdcache) and load from it while it is current")
       ->group(group);
   if (with_dtype) {
-    choice_option(app.add_option("--dtype", input.dtype, "Storage of the values: f64, or f32 (sums still in double)"),
+    choice_option(app.add_option("--dtype", input.dtype, "Storage of the values: f64 (exact; sparse values are kept as f32 where that is exact, and not at all where all are 1), or f32 (rounded; sums still in double)"),
                   {"f64", "f32"})
         ->group(group);
   }

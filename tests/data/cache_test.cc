@@ -79,6 +79,40 @@ TEST(Cache, SparseF64DataIsReadInPlaceAndIsReadOnly) {
   EXPECT_FALSE(read_data(path, with_cache({.storage = Storage::kDense})).data.borrows());
 }
 
+// Values are held as narrow as keeps them exact: none for rows of ones (4 bytes a non-zero, in
+// memory and in the cache), f32 for floats, f64 otherwise; the cache holds the same.
+TEST(Cache, ValuesAreHeldAsNarrowAsKeepsThemExact) {
+  const std::string dir = fs::path(copy_of("heart_scale")).parent_path().string();
+  const auto file_with = [&](const std::string& name, const std::string& text) {
+    const std::string path = dir + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  };
+  const std::string ones = copy_of("a9a.gz");
+  const std::string floats = file_with("floats.libsvm", "+1 1:0.5 3:2\n-1 2:-1.25 3:1\n");
+  const std::string doubles = file_with("doubles.libsvm", "+1 1:0.1 3:2\n-1 2:1 3:1\n");
+  const std::string mixed = file_with("mixed.libsvm", "+1 1:1 3:1\n-1 2:1 3:1\n+1 1:3\n");
+  const ReadOptions sparse{.storage = Storage::kSparse};
+  for (const auto& [path, dtype] : {std::pair{ones, DType::kOnes}, std::pair{floats, DType::kF32},
+                                    std::pair{doubles, DType::kF64}, std::pair{mixed, DType::kF32}}) {
+    const ReadResult text = read_data(path, with_cache(sparse));
+    EXPECT_EQ(text.data.dtype(), dtype) << path;
+    const ReadResult cached = read_data(path, with_cache(sparse));
+    ASSERT_TRUE(cached.from_cache) << path;
+    EXPECT_EQ(cached.data.dtype(), dtype) << path;
+    EXPECT_TRUE(cached.data.borrows()) << path;  // read in place
+    expect_same(text, cached);
+    // Dense rows keep the dtype asked for.
+    EXPECT_EQ(read_data(path, with_cache({.storage = Storage::kDense})).data.dtype(), DType::kF64);
+  }
+  const ReadResult a9a = read_data(ones, sparse);
+  EXPECT_EQ(a9a.data.feature_bytes(), a9a.values * 4 + (a9a.total_rows + 1) * 8);
+  // The cache: a byte a row for the label, 8 for its offset, 4 a non-zero, and small change.
+  EXPECT_LT(fs::file_size(cache_path_of(ones)), a9a.values * 4 + a9a.total_rows * 9 + 64 * 1024);
+  // Asked for f32, values that are not floats exactly are rounded (as before).
+  EXPECT_EQ(read_data(doubles, {.storage = Storage::kSparse, .dtype = DType::kF32}).data.dtype(), DType::kF32);
+}
+
 // Each way a cache can stop matching its file: the reason in the note, the text read, the cache
 // rebuilt (so the next read loads it again), the data right.
 TEST(Cache, StaleCorruptTruncatedOrForeignCachesAreRebuiltNeverTrusted) {

@@ -52,7 +52,7 @@ inline std::vector<std::vector<double>> rows_of(const Dataset& d) {
         out.push_back({static_cast<double>(v.y[i])});
         for (std::uint64_t k = v.offsets[i]; k < v.offsets[i + 1]; ++k) {
           out.back().push_back(v.index[k]);
-          out.back().push_back(static_cast<double>(v.value[k]));
+          out.back().push_back(v.value_of(k));
         }
       }
     }

@@ -101,7 +101,9 @@ TEST(ReaderFuzz, DamagedCachesAreRebuiltNeverTrusted) {
     ASSERT_EQ(r.data.rows(), truth.data.rows());
     ASSERT_TRUE(std::equal(r.data.offsets().begin(), r.data.offsets().end(), truth.data.offsets().begin()));
     ASSERT_TRUE(std::equal(r.data.indices().begin(), r.data.indices().end(), truth.data.indices().begin()));
-    const auto a = r.data.features_as<double>(), b = truth.data.features_as<double>();
+    ASSERT_EQ(r.data.dtype(), truth.data.dtype());
+    ASSERT_EQ(truth.data.dtype(), DType::kF32);  // 0.5, 2, 1.5, -1 and 4 are floats exactly
+    const auto a = r.data.features_as<float>(), b = truth.data.features_as<float>();
     ASSERT_TRUE(std::equal(a.begin(), a.end(), b.begin()));
     ASSERT_TRUE(std::equal(r.data.labels().begin(), r.data.labels().end(), truth.data.labels().begin()));
   }

@@ -29,8 +29,11 @@ ReadResult read(const std::string& name, ReadOptions options = {}) {
 std::vector<std::pair<std::size_t, double>> row(const Dataset& d, std::size_t i) {
   std::vector<std::pair<std::size_t, double>> out;
   const Dataset sparse = to_layout(d, Layout::kSparse);
-  const auto v = sparse.sparse_view<double>();
-  for (std::uint64_t k = v.offsets[i]; k < v.offsets[i + 1]; ++k) out.emplace_back(v.index[k], v.value[k]);
+  sparse.visit([&](const auto& v) {
+    if constexpr (requires { v.offsets; }) {
+      for (std::uint64_t k = v.offsets[i]; k < v.offsets[i + 1]; ++k) out.emplace_back(v.index[k], v.value_of(k));
+    }
+  });
   return out;
 }
 
@@ -129,7 +132,7 @@ TEST(LibsvmReader, InPlaceAndTokenReadsAgree) {
       return e.what;
     }
     std::string values;
-    for (std::size_t k = 0; k < rows.index.size(); ++k) values += fmt::format("{}={} ", rows.index[k], rows.value[k]);
+    for (std::size_t k = 0; k < rows.index.size(); ++k) values += fmt::format("{}={} ", rows.index[k], rows.value_at(k));
     return values;
   };
   EXPECT_EQ(parse("1 1:+2 3:1e5\t4:-0.25 0005:7"), "0=2 2=100000 3=-0.25 4=7 ");

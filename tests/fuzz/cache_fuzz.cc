@@ -72,9 +72,10 @@ void fix_up(std::string& file, const dsgd::detail::CacheSource& source) {
   h.source_mtime_ns = source.stamp.mtime_ns;
   h.settings = source.settings;
   const std::uint64_t size = file.size();
-  const bool fits = h.rows < size && h.values < size && h.blocks == dsgd::detail::blocks_of(h.rows) &&
+  const std::uint64_t vb = h.value_bytes;
+  const bool fits = h.rows < size && h.values < size && vb <= 8 && h.blocks == dsgd::detail::blocks_of(h.rows) &&
                     inside(h.labels_at, h.rows, size) && inside(h.offsets_at, (h.rows + 1) * 8, size) &&
-                    inside(h.index_at, h.values * 4, size) && inside(h.values_at, h.values * 8, size) &&
+                    inside(h.index_at, h.values * 4, size) && inside(h.values_at, h.values * vb, size) &&
                     inside(h.names_at, h.names_bytes, size) && inside(h.checksums_at, h.blocks * 8, size);
   if (fits) {
     for (std::uint64_t b = 0; b < h.blocks; ++b) {
@@ -85,7 +86,7 @@ void fix_up(std::string& file, const dsgd::detail::CacheSource& source) {
       XXH64_hash_t sum = XXH3_64bits(f + h.labels_at + r0, r1 - r0);
       sum = XXH3_64bits_withSeed(f + h.offsets_at + r0 * 8, (r1 - r0 + 1) * 8, sum);
       sum = XXH3_64bits_withSeed(f + h.index_at + v0 * 4, (v1 - v0) * 4, sum);
-      sum = XXH3_64bits_withSeed(f + h.values_at + v0 * 8, (v1 - v0) * 8, sum);
+      sum = XXH3_64bits_withSeed(f + h.values_at + v0 * vb, (v1 - v0) * vb, sum);
       std::memcpy(file.data() + h.checksums_at + b * 8, &sum, sizeof(sum));
     }
     CacheHeader copy = h;

@@ -62,6 +62,35 @@ TEST(Fit, WideSparseDataTakesAdagradAndMaxabsScaling) {
   EXPECT_EQ(r.run.model.standardization->scale.size(), 20000U);
 }
 
+// The same rows, stored without their values (every value 1).
+Dataset ones_of(const Dataset& data) {
+  Dataset out = Dataset::sparse(DType::kOnes, data.rows(), data.features(), data.values(), data.first_row());
+  std::ranges::copy(data.offsets(), out.offsets().begin());
+  std::ranges::copy(data.indices(), out.indices().begin());
+  std::ranges::copy(data.labels(), out.labels().begin());
+  return out;
+}
+
+TEST(Fit, RowsOfOnesTrainToTheBitsOfTheSameRowsWithValues) {
+  const Dataset values = data_of(5000, 6);  // binary: every stored value is 1.0
+  ASSERT_TRUE(std::ranges::all_of(values.features_as<double>(), [](double v) { return v == 1.0; }));
+  const Dataset ones = ones_of(values);
+  EXPECT_EQ(ones.feature_bytes(), values.values() * 4 + (values.rows() + 1) * 8);
+  for (const Optimizer optimizer : {Optimizer::kSgd, Optimizer::kAdagrad}) {
+    for (const int workers : {1, 2}) {
+      TrainConfig config;
+      config.workers = workers;
+      config.optimizer = optimizer;
+      config.l2 = 1e-4;
+      const FitResult a = fit(values, config, given({"workers", "optimizer", "l2"}));
+      const FitResult b = fit(ones, config, given({"workers", "optimizer", "l2"}));
+      EXPECT_EQ(a.run.model.weights, b.run.model.weights) << workers << " workers";
+      EXPECT_EQ(a.run.model.bias, b.run.model.bias);
+      EXPECT_EQ(a.run.epochs.back().loss, b.run.epochs.back().loss);
+    }
+  }
+}
+
 TEST(Fit, BorrowedDenseRowsTrainAsOwnedOnes) {
   const Dataset owned = data_of(10, 0);
   const auto x = owned.features_as<double>();

@@ -108,7 +108,7 @@ RunReport median_run(std::vector<RunReport> runs) {
 void check_experiment_memory(const SyntheticSpec& s, const TrainConfig& config, std::size_t max_memory) {
   // The rows of both splits and every worker's state, before any of it is made.
   const double rows = static_cast<double>(s.samples) + static_cast<double>(s.test_samples);
-  const double value_bytes = s.dtype == DType::kF32 ? 4.0 : 8.0;
+  const auto value_bytes = static_cast<double>(size_of(s.dtype));
   const double data_bytes = s.nnz > 0 ? rows * (static_cast<double>(s.nnz) * (4.0 + value_bytes) + 9.0)
                                       : rows * (static_cast<double>(s.features) * value_bytes + 1.0);
   const double state = static_cast<double>(worker_state_bytes(config, s.features, s.nnz > 0)) * config.workers;

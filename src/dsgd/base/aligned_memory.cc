@@ -1,7 +1,9 @@
 #include "dsgd/base/aligned_memory.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 
@@ -25,6 +27,15 @@ void* aligned_allocate(std::size_t bytes) {
   if (p == nullptr) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes");
   if (size >= kHugePage) (void)madvise(p, size, MADV_HUGEPAGE);  // a hint; failure is harmless
   return p;
+}
+
+void release_pages(const void* p, std::size_t bytes) noexcept {
+  if (p == nullptr || bytes == 0) return;
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t first = (begin + page - 1) / page * page;
+  const std::uintptr_t last = (begin + bytes) / page * page;
+  if (first < last) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 }  // namespace dsgd::detail

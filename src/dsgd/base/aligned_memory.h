@@ -18,5 +18,8 @@ using AlignedArray = std::unique_ptr<T[], FreeDeleter>;
 // `bytes` of storage, 64-byte aligned (2 MiB from 2 MiB on), with one spare vector past the end;
 // throws dsgd::Error when the machine cannot give it. Free with std::free (FreeDeleter).
 void* aligned_allocate(std::size_t bytes);
+// Gives the whole pages inside [p, p + bytes) back to the system, for memory read once and not
+// needed again: anonymous memory then reads as zeros, a file's mapping as the file.
+void release_pages(const void* p, std::size_t bytes) noexcept;
 
 }  // namespace dsgd::detail

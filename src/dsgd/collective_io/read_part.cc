@@ -71,14 +71,14 @@ auto shared_errors(const std::string& path, Fn&& fn) {
 // (why the cache was not used) says it is current; returns the note for the user.
 std::string write_cache_together(Communicator& comm, const std::string& path, const CacheSource& source,
                                  const TextFile& file, const ParsedPart& part, const ReadResult& result,
-                                 const std::vector<SeenLabel>& seen, std::size_t first_row, std::size_t first_value,
-                                 const ReadOptions& options, const std::string& why) {
+                                 const std::vector<SeenLabel>& seen, DType value_type, std::size_t first_row,
+                                 std::size_t first_value, const ReadOptions& options, const std::string& why) {
   const std::string cache = cache_path_of(path);
   // Skipped by all if by any (a rank may have seen a cache the others did not).
   const std::string skip = not_to_cache(why, options, result);
   if (any_worker(comm, !skip.empty()))
     return cache + " " + (skip.empty() ? "not written (another rank found it current)" : skip);
-  const CacheContents contents = cache_contents(source, file, part, result, seen, first_row, first_value);
+  const CacheContents contents = cache_contents(source, file, part, result, seen, value_type, first_row, first_value);
   // The temporary file's name: rank 0's temporary_prefix and a random tag (stale ones of dead
   // processes removed first).
   const bool root = comm.rank() == 0;
@@ -125,6 +125,8 @@ struct ParsedSummary {
   std::uint64_t dropped = 0;
   std::uint64_t first_dropped_line = 0;
   std::uint64_t labels = 0;  // of label_value / label_line
+  std::uint64_t ones = 1;       // every value is 1
+  std::uint64_t f32_exact = 1;  // every value is a float exactly
   double label_value[3] = {0, 0, 0};
   std::uint64_t label_line[3] = {0, 0, 0};
 };
@@ -274,7 +276,8 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
   ParsedPart part = file->parse(file->rows.substr(begin, end - begin), starts[me].lines, options);
   agree_on_failure(comm, path, part.error);
   ParsedSummary summary{part.values,  part.highest_index,       part.highest_index_line,
-                        part.dropped, part.first_dropped_line, part.labels.size()};
+                        part.dropped, part.first_dropped_line, part.labels.size(),
+                        part.ones ? 1U : 0U, part.f32_exact ? 1U : 0U};
   for (std::size_t k = 0; k < part.labels.size(); ++k) {
     summary.label_value[k] = part.labels[k].label;
     summary.label_line[k] = part.labels[k].line;
@@ -286,8 +289,11 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
                     .lines = line_prefix.back(),
                     .csv = file->schema};
   std::vector<SeenLabel> seen;
+  bool ones = true, f32_exact = true;  // of the whole file
   for (const ParsedSummary& s : all) {
     result.values += s.values;
+    ones = ones && s.ones != 0;
+    f32_exact = f32_exact && s.f32_exact != 0;
     if (s.highest_index > result.highest_index) {
       result.highest_index = s.highest_index;
       result.highest_index_line = s.highest_index_line;
@@ -299,18 +305,22 @@ ReadResult read_data_part(const std::string& path, const ReadOptions& options, C
     merge_labels(seen, theirs);
   }
   // The same information on every process, so the same failure (if any) on every process.
-  shared_errors(path, [&] {
-    const auto [d, dense] = shape(path, options, rows, result.values, result.highest_index, result.highest_index_line);
+  const auto [d, dense] = shared_errors(path, [&] {
+    const std::pair<std::size_t, bool> d_dense =
+        shape(path, options, rows, result.values, result.highest_index, result.highest_index_line);
     result.labels = settle_labels(path, seen, rows, options);
-    result.data = build(part, result.labels, d, dense, options.dtype, first_row_of(rows, rank));
-    return 0;
+    return d_dense;
   });
+  // (The cache first: building the data set releases the parsed rows.)
   if (options.cache) {
     std::size_t first_value = 0;
     for (int r = 0; r < rank; ++r) first_value += all[static_cast<std::size_t>(r)].values;
-    result.cache_note = write_cache_together(comm, path, *source, *file, part, result, seen, first_row_of(rows, rank),
-                                             first_value, options, why);
+    result.cache_note = write_cache_together(comm, path, *source, *file, part, result, seen,
+                                             stored_dtype(ones, f32_exact, false, DType::kF64),
+                                             first_row_of(rows, rank), first_value, options, why);
   }
+  result.data = build(part, result.labels, d, dense, stored_dtype(ones, f32_exact, dense, options.dtype),
+                      first_row_of(rows, rank));
   result.seconds = seconds_since(start);
   return result;
 }

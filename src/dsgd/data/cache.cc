@@ -31,7 +31,7 @@ std::uint64_t rows_checksum(const char* file, const CacheHeader& h, std::size_t 
   const auto* offsets = reinterpret_cast<const std::uint64_t*>(file + h.offsets_at);
   const std::uint64_t v0 = offsets[r0];
   const std::uint64_t v1 = offsets[r1];
-  constexpr std::size_t vb = sizeof(double);
+  const std::uint64_t vb = h.value_bytes;
   XXH64_hash_t sum = XXH3_64bits(file + h.labels_at + r0, r1 - r0);
   sum = XXH3_64bits_withSeed(offsets + r0, (r1 - r0 + 1) * sizeof(std::uint64_t), sum);
   sum = XXH3_64bits_withSeed(file + h.index_at + v0 * sizeof(std::uint32_t), (v1 - v0) * sizeof(std::uint32_t), sum);
@@ -91,8 +91,9 @@ CacheHeader layout(const CacheContents& c) {
   h.labels_at = align64(sizeof(CacheHeader));
   h.offsets_at = align64(h.labels_at + c.rows);
   h.index_at = align64(h.offsets_at + (c.rows + 1) * sizeof(std::uint64_t));
+  h.value_bytes = size_of(c.value_type);
   h.values_at = align64(h.index_at + c.values * sizeof(std::uint32_t));
-  h.names_at = align64(h.values_at + c.values * sizeof(double) + 64);
+  h.names_at = align64(h.values_at + c.values * h.value_bytes + 64);
   h.names_bytes = names;
   h.checksums_at = align64(h.names_at + names);
   h.blocks = blocks_of(c.rows);
@@ -110,6 +111,8 @@ void put_rows(const CacheHeader& h, const CacheContents& c,
   }
   std::vector<std::uint8_t> label_index;
   std::vector<std::uint64_t> offsets;
+  std::vector<float> floats;
+  std::vector<double> doubles;
   for (const ParsedRows* chunk : c.chunks) {
     label_index.resize(chunk->rows());
     offsets.resize(chunk->rows());
@@ -120,9 +123,21 @@ void put_rows(const CacheHeader& h, const CacheContents& c,
     put(h.labels_at + row, label_index.data(), label_index.size());
     put(h.offsets_at + (row + 1) * sizeof(std::uint64_t), offsets.data(), offsets.size() * sizeof(std::uint64_t));
     put(h.index_at + value * sizeof(std::uint32_t), chunk->index.data(), chunk->index.size() * sizeof(std::uint32_t));
-    put(h.values_at + value * sizeof(double), chunk->value.data(), chunk->value.size() * sizeof(double));
+    const std::size_t n = chunk->index.size();
+    if (h.value_bytes == sizeof(float)) {
+      floats.resize(n);
+      for (std::size_t k = 0; k < n; ++k) floats[k] = static_cast<float>(chunk->value_at(k));
+      put(h.values_at + value * sizeof(float), floats.data(), n * sizeof(float));
+    } else if (h.value_bytes == sizeof(double)) {
+      const double* values = chunk->values_or_null();
+      if (values == nullptr) {
+        doubles.assign(n, 1.0);
+        values = doubles.data();
+      }
+      put(h.values_at + value * sizeof(double), values, n * sizeof(double));
+    }
     row += chunk->rows();
-    value += chunk->value.size();
+    value += n;
   }
 }
 
@@ -263,11 +278,12 @@ std::optional<CacheFile> CacheFile::open(const std::string& path, const CacheSou
   const std::uint64_t size = bytes.size();
   // Every count below the file size first, so that no product or sum below can overflow.
   const bool fits = h.file_bytes == size && h.rows < size && h.values < size && h.names_bytes <= size &&
+                    (h.value_bytes == 0 || h.value_bytes == 4 || h.value_bytes == 8) &&
                     h.blocks == blocks_of(h.rows) && h.label_count >= 1 && h.label_count <= 2 &&
                     std::isfinite(h.label_values[0]) &&
                     (h.label_count == 1 || (std::isfinite(h.label_values[1]) && h.label_values[0] < h.label_values[1])) &&
                     inside(h.labels_at, h.rows, size) && inside(h.offsets_at, (h.rows + 1) * 8, size) &&
-                    inside(h.index_at, h.values * 4, size) && inside(h.values_at, h.values * 8 + 64, size) &&
+                    inside(h.index_at, h.values * 4, size) && inside(h.values_at, h.values * h.value_bytes + 64, size) &&
                     inside(h.names_at, h.names_bytes, size) && inside(h.checksums_at, h.blocks * 8, size) &&
                     h.offsets_at % 8 == 0 && h.index_at % 4 == 0 && h.values_at % 8 == 0 &&
                     h.checksums_at % 8 == 0 && (h.names_bytes == 0 || bytes[h.names_at + h.names_bytes - 1] == '\n');
@@ -297,6 +313,9 @@ std::size_t CacheFile::rows() const noexcept { return header().rows; }
 std::size_t CacheFile::values() const noexcept { return header().values; }
 std::size_t CacheFile::lines() const noexcept { return header().lines; }
 std::size_t CacheFile::highest_index() const noexcept { return header().highest_index; }
+DType CacheFile::value_type() const noexcept {
+  return header().value_bytes == 0 ? DType::kOnes : header().value_bytes == 4 ? DType::kF32 : DType::kF64;
+}
 
 std::size_t CacheFile::values_in(std::size_t begin, std::size_t end) const noexcept {
   const auto* offsets = section<std::uint64_t>(header().offsets_at);
@@ -356,12 +375,14 @@ Dataset CacheFile::build(std::size_t begin, std::size_t end, const LabelMap& lab
   const auto* offsets = section<std::uint64_t>(h.offsets_at);
   const std::size_t n = end - begin;
   const auto parts = static_cast<std::size_t>(std::max(1, threads));
-  if (!dense && dtype == DType::kF64) {
+  const DType stored = value_type();
+  if (!dense && dtype == stored) {
     // Read in place: the indices and values of these rows, their offsets when they start at
     // row 0 (else rebased), their labels when the bytes are the classes.
     Dataset out = Dataset::sparse_over(dtype, n, features, values_in(begin, end), begin, bytes_,
                                        section<std::uint32_t>(h.index_at) + offsets[begin],
-                                       section<double>(h.values_at) + offsets[begin],
+                                       stored == DType::kOnes ? nullptr
+                                                              : section<char>(h.values_at) + offsets[begin] * h.value_bytes,
                                        begin == 0 ? offsets : nullptr,
                                        same_classes ? section<std::uint8_t>(h.labels_at) + begin : nullptr);
     if (begin != 0) {
@@ -382,8 +403,14 @@ Dataset CacheFile::build(std::size_t begin, std::size_t end, const LabelMap& lab
     const std::size_t r0 = begin + n * t / parts, r1 = begin + n * (t + 1) / parts;
     auto y = out.labels();
     for (std::size_t r = r0; r < r1; ++r) y[r - begin] = cls[label_index[r]];
-    put_csr_rows(out, r0 - begin, r1 - r0, offsets[r0] - offsets[begin], offsets + r0,
-                 section<std::uint32_t>(h.index_at), section<double>(h.values_at));
+    if (stored == DType::kF32) {
+      put_csr_rows(out, r0 - begin, r1 - r0, offsets[r0] - offsets[begin], offsets + r0,
+                   section<std::uint32_t>(h.index_at), section<float>(h.values_at));
+    } else {
+      put_csr_rows(out, r0 - begin, r1 - r0, offsets[r0] - offsets[begin], offsets + r0,
+                   section<std::uint32_t>(h.index_at),
+                   stored == DType::kOnes ? nullptr : section<double>(h.values_at));
+    }
   });
   return out;
 }

@@ -7,7 +7,8 @@
 // values. It is memory-mapped, and every process reads only the rows it needs; sparse f64 data
 // is used in place, without a copy. Layout (native byte order, recorded in the header): the
 // header, then 64-byte aligned sections: label indices (u8 per row), row offsets (u64, rows +
-// 1), column indices (u32 per value), values (f64), the CSV column names, and one XXH3-64
+// 1), column indices (u32 per value), values (f64; f32 when every value is a float exactly;
+// none when every value is 1: 4 bytes a non-zero), the CSV column names, and one XXH3-64
 // checksum per block of kCacheBlockRows rows (its label indices, offsets, indices and values). The header records the format version, the
 // text file's size and mtime, the parse settings, and a checksum over itself, the names and the
 // block checksums. A cache that does not match its text file, or whose checksums fail, is never
@@ -27,7 +28,7 @@
 
 namespace dsgd::detail {
 
-constexpr std::uint32_t kCacheFormatVersion = 2;  // 2: every CSV column and the label's place
+constexpr std::uint32_t kCacheFormatVersion = 3;  // 3: values as f64, f32 or none (value_bytes)
 constexpr std::size_t kCacheBlockRows = 4096;
 
 // What a cache must match to stand for a text file: its stamp, and the parse settings (the
@@ -61,6 +62,7 @@ struct CacheContents {
   std::vector<CachedLabel> labels;  // 1 or 2 distinct values, with their first lines
   std::optional<CsvSchema> csv;  // a CSV file's columns
   std::vector<const ParsedRows*> chunks;
+  DType value_type = DType::kF64;  // how the values are stored: the whole file's (stored_dtype of sparse f64)
   std::size_t first_row = 0;
   std::size_t first_value = 0;
 };
@@ -115,7 +117,7 @@ struct CacheHeader {
   std::uint64_t labels_at;   // u8 per row: the index of its label value
   std::uint64_t offsets_at;  // u64, rows + 1
   std::uint64_t index_at;    // u32 per value
-  std::uint64_t values_at;   // f64 per value (then 64 bytes of padding: vector loads may read past)
+  std::uint64_t values_at;   // value_bytes per value (then 64 bytes of padding: vector loads may read past)
   std::uint64_t names_at;
   std::uint64_t names_bytes;  // the CSV file's column names (the label's too), each followed by '\n'
   std::uint64_t checksums_at;  // u64 per block of kCacheBlockRows rows
@@ -123,6 +125,7 @@ struct CacheHeader {
   std::uint64_t file_bytes;
   std::uint64_t csv_header;  // CSV: 1 when the file had a header row
   std::uint64_t csv_label;   // CSV: the label's column
+  std::uint64_t value_bytes;  // 8: f64, 4: f32 (each value a float exactly), 0: none (every value 1)
   std::uint64_t header_checksum;  // of this header (with 0 here), the names and the block checksums
 };
 
@@ -138,6 +141,8 @@ class CacheFile {
   [[nodiscard]] std::size_t values() const noexcept;
   [[nodiscard]] std::size_t lines() const noexcept;
   [[nodiscard]] std::size_t highest_index() const noexcept;
+  // How the values are stored: kF64, kF32 (all floats exactly) or kOnes (all 1, none stored).
+  [[nodiscard]] DType value_type() const noexcept;
   [[nodiscard]] const std::vector<CachedLabel>& labels() const noexcept { return labels_; }
   [[nodiscard]] const std::optional<CsvSchema>& csv() const noexcept { return csv_; }
   // Non-zero values in rows [begin, end).
@@ -147,7 +152,8 @@ class CacheFile {
   // `threads` threads), and offsets and indices in range.
   [[nodiscard]] bool intact(std::size_t begin, std::size_t end, int threads) const;
   // Rows [begin, end) as a Dataset of `features` >= highest_index() columns (first_row begin),
-  // dense or sparse, labels classified by `labels` (which must know every cached label value).
+  // dense or sparse, values held as `dtype`, labels classified by `labels` (which must know every
+  // cached label value). Sparse rows held as they are stored are read in place.
   [[nodiscard]] Dataset build(std::size_t begin, std::size_t end, const LabelMap& labels, std::size_t features,
                               bool dense, DType dtype, int threads) const;
 

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <type_traits>
 
 #include "dsgd/base/error.h"
 
 namespace dsgd {
 
-std::string_view to_string(DType dtype) noexcept { return dtype == DType::kF32 ? "f32" : "f64"; }
+std::string_view to_string(DType dtype) noexcept {
+  return dtype == DType::kF32 ? "f32" : dtype == DType::kF64 ? "f64" : "ones";
+}
 std::string_view to_string(Layout layout) noexcept { return layout == Layout::kDense ? "dense" : "sparse"; }
 
 DType parse_dtype(std::string_view name) {
@@ -29,7 +32,9 @@ Dataset::Dataset(Layout layout, DType dtype, std::size_t rows, std::size_t featu
     : layout_(layout), dtype_(dtype), rows_(rows), features_(features), values_(values), first_row_(first_row),
       labels_(make_array<std::uint8_t>(rows)) {
   if (features == 0) throw ConfigError("a data set needs at least one feature");
-  if (dtype == DType::kF32) {
+  if (dtype == DType::kOnes) {
+    if (layout == Layout::kDense) throw Error("Dataset: dense rows store their values (kOnes is sparse only)");
+  } else if (dtype == DType::kF32) {
     x_ = make_array<float>(values);
   } else {
     x_ = make_array<double>(values);
@@ -101,13 +106,13 @@ Dataset Dataset::sparse(DType dtype, std::size_t rows, std::size_t features, std
 template <typename T>
 std::span<T> Dataset::features_as() {
   auto* array = std::get_if<detail::AlignedArray<T>>(&x_);
-  if (array == nullptr) throw Error("Dataset::features_as: type does not match the dtype");
+  if (array == nullptr || dtype_ == DType::kOnes) throw Error("Dataset::features_as: type does not match the dtype");
   return {owned(*array), values_};
 }
 
 template <typename T>
 std::span<const T> Dataset::features_as() const {
-  if (std::get_if<detail::AlignedArray<T>>(&x_) == nullptr)
+  if (std::get_if<detail::AlignedArray<T>>(&x_) == nullptr || dtype_ == DType::kOnes)
     throw Error("Dataset::features_as: type does not match the dtype");
   return {static_cast<const T*>(x_view_), values_};
 }
@@ -121,7 +126,12 @@ DenseView<T> Dataset::view() const {
 template <typename T>
 SparseView<T> Dataset::sparse_view() const {
   if (layout_ != Layout::kSparse) throw Error("Dataset::sparse_view: the data set is dense");
-  return {offsets_view_, indices_view_, features_as<T>().data(), labels_view_, rows_, features_, weights_.get()};
+  if constexpr (std::is_same_v<T, Ones>) {
+    if (dtype_ != DType::kOnes) throw Error("Dataset::sparse_view: the rows store their values");
+    return {offsets_view_, indices_view_, nullptr, labels_view_, rows_, features_, weights_.get()};
+  } else {
+    return {offsets_view_, indices_view_, features_as<T>().data(), labels_view_, rows_, features_, weights_.get()};
+  }
 }
 
 std::span<double> Dataset::add_sample_weights() {
@@ -140,6 +150,7 @@ template DenseView<float> Dataset::view<float>() const;
 template DenseView<double> Dataset::view<double>() const;
 template SparseView<float> Dataset::sparse_view<float>() const;
 template SparseView<double> Dataset::sparse_view<double>() const;
+template SparseView<Ones> Dataset::sparse_view<Ones>() const;
 
 namespace {
 
@@ -164,14 +175,17 @@ Dataset dense_to_sparse(const Dataset& data) {
   return out;
 }
 
+// (Ones become f64 values.)
 template <typename T>
 Dataset sparse_to_dense(const Dataset& data) {
+  using Value = std::conditional_t<std::is_same_v<T, Ones>, double, T>;
   const SparseView<T> v = data.sparse_view<T>();
-  Dataset out(data.dtype(), v.rows, v.cols, data.first_row());
-  auto x = out.features_as<T>();
-  std::fill(x.begin(), x.end(), T{0});
+  Dataset out(std::is_same_v<T, Ones> ? DType::kF64 : data.dtype(), v.rows, v.cols, data.first_row());
+  auto x = out.features_as<Value>();
+  std::fill(x.begin(), x.end(), Value{0});
   for (std::size_t i = 0; i < v.rows; ++i) {
-    for (std::uint64_t k = v.offsets[i]; k < v.offsets[i + 1]; ++k) x[i * v.cols + v.index[k]] = v.value[k];
+    for (std::uint64_t k = v.offsets[i]; k < v.offsets[i + 1]; ++k)
+      x[i * v.cols + v.index[k]] = static_cast<Value>(v.value_of(k));
   }
   return out;
 }
@@ -183,39 +197,67 @@ Dataset copy_of(const Dataset& data) {
                     : Dataset(data.dtype(), data.rows(), data.features(), data.first_row());
   std::copy(data.offsets().begin(), data.offsets().end(), out.offsets().begin());
   std::copy(data.indices().begin(), data.indices().end(), out.indices().begin());
-  const auto values = data.features_as<T>();
-  std::copy(values.begin(), values.end(), out.features_as<T>().begin());
+  if constexpr (!std::is_same_v<T, Ones>) {
+    const auto values = data.features_as<T>();
+    std::copy(values.begin(), values.end(), out.features_as<T>().begin());
+  }
   return out;
 }
 
 template <typename T>
 Dataset convert(const Dataset& data, Layout layout) {
   if (data.layout() == layout) return copy_of<T>(data);
-  return layout == Layout::kSparse ? dense_to_sparse<T>(data) : sparse_to_dense<T>(data);
+  if constexpr (std::is_same_v<T, Ones>) {
+    return sparse_to_dense<T>(data);
+  } else {
+    return layout == Layout::kSparse ? dense_to_sparse<T>(data) : sparse_to_dense<T>(data);
+  }
 }
 
 }  // namespace
 
 namespace {
 
-template <typename T>
+template <typename T, typename V>
 void put_rows_as(Dataset& data, std::size_t at, std::size_t count, std::size_t value_at,
-                 const std::uint64_t* offsets, const std::uint32_t* index, const double* value) {
-  auto x = data.features_as<T>();
+                 const std::uint64_t* offsets, const std::uint32_t* index, const V* value) {
+  const auto x_of = [&](std::uint64_t k) {
+    if constexpr (std::is_same_v<T, Ones>) {
+      return 1.0;
+    } else {
+      return value != nullptr ? static_cast<T>(value[k]) : T{1};
+    }
+  };
   if (data.layout() == Layout::kSparse) {
     const std::uint64_t first = offsets[0];
     auto out = data.offsets();
     for (std::size_t i = 0; i < count; ++i) out[at + i + 1] = value_at + (offsets[i + 1] - first);
     std::copy(index + first, index + offsets[count], data.indices().begin() + static_cast<std::ptrdiff_t>(value_at));
-    std::transform(value + first, value + offsets[count], x.begin() + static_cast<std::ptrdiff_t>(value_at),
-                   [](double v) { return static_cast<T>(v); });
+    if constexpr (!std::is_same_v<T, Ones>) {
+      T* x = data.features_as<T>().data() + value_at;
+      for (std::uint64_t k = first; k < offsets[count]; ++k) x[k - first] = x_of(k);
+    }
     return;
   }
-  const std::size_t d = data.features();
-  T* rows = x.data() + at * d;
-  std::fill(rows, rows + count * d, T{0});
-  for (std::size_t i = 0; i < count; ++i) {
-    for (std::uint64_t k = offsets[i]; k < offsets[i + 1]; ++k) rows[i * d + index[k]] = static_cast<T>(value[k]);
+  if constexpr (!std::is_same_v<T, Ones>) {
+    const std::size_t d = data.features();
+    T* rows = data.features_as<T>().data() + at * d;
+    std::fill(rows, rows + count * d, T{0});
+    for (std::size_t i = 0; i < count; ++i) {
+      for (std::uint64_t k = offsets[i]; k < offsets[i + 1]; ++k) rows[i * d + index[k]] = x_of(k);
+    }
+  }
+}
+
+template <typename V>
+void put_rows(Dataset& data, std::size_t at, std::size_t count, std::size_t value_at, const std::uint64_t* offsets,
+              const std::uint32_t* index, const V* value) {
+  if (data.dtype() == DType::kOnes) {
+    put_rows_as<Ones>(data, at, count, value_at, offsets, index, value);
+  } else if (data.dtype() == DType::kF32) {
+    put_rows_as<float>(data, at, count, value_at, offsets, index, value);
+  } else {
+    put_rows_as<double>(data, at, count, value_at, offsets, index, value);
   }
 }
 
@@ -223,15 +265,17 @@ void put_rows_as(Dataset& data, std::size_t at, std::size_t count, std::size_t v
 
 void put_csr_rows(Dataset& data, std::size_t at, std::size_t count, std::size_t value_at,
                   const std::uint64_t* offsets, const std::uint32_t* index, const double* value) {
-  if (data.dtype() == DType::kF32) {
-    put_rows_as<float>(data, at, count, value_at, offsets, index, value);
-  } else {
-    put_rows_as<double>(data, at, count, value_at, offsets, index, value);
-  }
+  put_rows(data, at, count, value_at, offsets, index, value);
+}
+void put_csr_rows(Dataset& data, std::size_t at, std::size_t count, std::size_t value_at,
+                  const std::uint64_t* offsets, const std::uint32_t* index, const float* value) {
+  put_rows(data, at, count, value_at, offsets, index, value);
 }
 
 Dataset to_layout(const Dataset& data, Layout layout) {
-  Dataset out = data.dtype() == DType::kF32 ? convert<float>(data, layout) : convert<double>(data, layout);
+  Dataset out = data.dtype() == DType::kOnes  ? convert<Ones>(data, layout)
+                : data.dtype() == DType::kF32 ? convert<float>(data, layout)
+                                              : convert<double>(data, layout);
   std::copy(data.labels().begin(), data.labels().end(), out.labels().begin());
   if (data.weighted()) std::ranges::copy(data.sample_weights(), out.add_sample_weights().begin());
   return out;

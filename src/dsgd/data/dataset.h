@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 
 #include "dsgd/base/aligned_memory.h"
@@ -19,14 +20,18 @@
 
 namespace dsgd {
 
-enum class DType { kF32, kF64 };
+// kOnes: sparse only, every stored non-zero is 1 and no value is kept.
+enum class DType { kF32, kF64, kOnes };
 
 [[nodiscard]] std::string_view to_string(DType dtype) noexcept;
 // Accepts "f32"/"float32"/"float" and "f64"/"float64"/"double"; throws ConfigError otherwise.
 [[nodiscard]] DType parse_dtype(std::string_view name);
 [[nodiscard]] constexpr std::size_t size_of(DType dtype) noexcept {
-  return dtype == DType::kF32 ? sizeof(float) : sizeof(double);
+  return dtype == DType::kF32 ? sizeof(float) : dtype == DType::kF64 ? sizeof(double) : 0;
 }
+
+// The value type of SparseView<Ones>: rows of DType::kOnes, whose `value` is null.
+struct Ones {};
 
 // Read-only view of `rows` consecutive dense rows of `cols` features, their labels and their
 // sample weights (sample_weight == nullptr: every row weighs 1).
@@ -57,6 +62,14 @@ struct SparseView {
   std::size_t cols = 0;
   const double* sample_weight = nullptr;  // as in DenseView
 
+  // The k-th stored value, as the kernels use it: 1 for Ones.
+  [[nodiscard]] double value_of(std::uint64_t k) const noexcept {
+    if constexpr (std::is_same_v<T, Ones>) {
+      return 1.0;
+    } else {
+      return static_cast<double>(value[k]);
+    }
+  }
   [[nodiscard]] SparseView slice(std::size_t begin, std::size_t end) const noexcept {
     return {offsets + begin, index,         value, y + begin, end - begin, cols,
             sample_weight != nullptr ? sample_weight + begin : nullptr};
@@ -72,6 +85,7 @@ class Dataset {
   Dataset(DType dtype, std::size_t rows, std::size_t features, std::size_t first_row = 0);
   // Sparse (CSR) storage for `nonzeros` values over `rows` rows; the caller fills offsets()
   // (offsets()[0] == 0, non-decreasing, offsets()[rows] == nonzeros), indices() and the values.
+  // (DType::kOnes: no values to fill.)
   [[nodiscard]] static Dataset sparse(DType dtype, std::size_t rows, std::size_t features, std::size_t nonzeros,
                                       std::size_t first_row = 0);
   // Sparse data whose column indices and values (`dtype`, `nonzeros` of each) are read in place
@@ -144,10 +158,11 @@ class Dataset {
     if (dtype_ == DType::kF32) return fn(view<float>());
     return fn(view<double>());
   }
-  // Calls fn with the DenseView<float|double> or SparseView<float|double> of this data set.
+  // Calls fn with the DenseView<float|double> or SparseView<float|double|Ones> of this data set.
   template <typename Fn>
   decltype(auto) visit(Fn&& fn) const {
     if (layout_ == Layout::kSparse) {
+      if (dtype_ == DType::kOnes) return fn(sparse_view<Ones>());
       if (dtype_ == DType::kF32) return fn(sparse_view<float>());
       return fn(sparse_view<double>());
     }
@@ -188,15 +203,18 @@ class Dataset {
   const std::uint8_t* labels_view_ = nullptr;
 };
 
-// Writes `count` CSR rows into rows [at, at + count) of `data`, dense or sparse, f32 or f64:
-// row i holds value[k] at column index[k] for k in [offsets[i], offsets[i + 1]) (the offsets
-// may start anywhere); sparse data gets the rows' values from its value position `value_at` on.
+// Writes `count` CSR rows into rows [at, at + count) of `data`, dense or sparse, of any DType:
+// row i holds value[k] (1 where `value` is null) at column index[k] for k in [offsets[i],
+// offsets[i + 1]) (the offsets may start anywhere); sparse data gets the rows' values from its
+// value position `value_at` on. DType::kOnes data takes the indices only (its values are 1).
 // The labels are the caller's to set. Rows of one data set can be written by several threads.
 void put_csr_rows(Dataset& data, std::size_t at, std::size_t count, std::size_t value_at,
                   const std::uint64_t* offsets, const std::uint32_t* index, const double* value);
+void put_csr_rows(Dataset& data, std::size_t at, std::size_t count, std::size_t value_at,
+                  const std::uint64_t* offsets, const std::uint32_t* index, const float* value);
 
-// A copy of `data` in `layout` (the same dtype, rows, labels, sample weights and first_row); to
-// sparse keeps the non-zero values only.
+// A copy of `data` in `layout` (the same dtype, rows, labels, sample weights and first_row; ones
+// made dense are f64); to sparse keeps the non-zero values only.
 [[nodiscard]] Dataset to_layout(const Dataset& data, Layout layout);
 
 }  // namespace dsgd

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "dsgd/base/aligned_memory.h"
 #include "dsgd/base/error.h"
 
 namespace dsgd {
@@ -163,6 +164,10 @@ FileBytes::FileBytes(const std::string& path) {
   mapped_size_ = file_size_;
   data_ = static_cast<const char*>(p);
   size_ = file_size_;
+}
+
+void FileBytes::release(std::string_view part) const noexcept {
+  if (mapping_ != nullptr) detail::release_pages(part.data(), part.size());
 }
 
 FileBytes::FileBytes(FileBytes&& other) noexcept

@@ -31,6 +31,11 @@ class FileBytes {
 
   [[nodiscard]] std::string_view text() const noexcept { return {data_, size_}; }
   [[nodiscard]] bool compressed() const noexcept { return compressed_; }
+  // Gives back the memory of the pages that lie wholly inside `part` (a piece of text()) once
+  // they have been read: a mapped file's pages leave this process (the file keeps them, and a
+  // later read maps them again), so a pass over a large file holds little of it at a time.
+  // Bytes held in memory (gzip, pipes) stay.
+  void release(std::string_view part) const noexcept;
   // Size and modification time (ns since the epoch) of the file on disk.
   [[nodiscard]] std::uint64_t file_size() const noexcept { return file_size_; }
   [[nodiscard]] std::int64_t mtime_ns() const noexcept { return mtime_ns_; }

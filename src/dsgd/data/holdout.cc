@@ -1,6 +1,8 @@
 #include "dsgd/data/holdout.h"
 
 #include <algorithm>
+#include <span>
+#include <type_traits>
 #include <vector>
 
 #include "dsgd/base/rng.h"
@@ -9,10 +11,13 @@ namespace dsgd {
 namespace {
 constexpr std::uint64_t kHoldoutStream = 0x484F'4C44'4F55'54ULL;  // "HOLDOUT"
 
+// (T = Ones: the indices only.)
 template <typename T>
 void copy_selected(const Dataset& from, const std::vector<std::uint8_t>& keep, Dataset& to) {
-  const auto in = from.features_as<T>();
-  auto out = to.features_as<T>();
+  constexpr bool kOnes = std::is_same_v<T, Ones>;
+  using Value = std::conditional_t<kOnes, double, T>;
+  const auto in = kOnes ? std::span<const Value>() : from.features_as<Value>();
+  auto out = kOnes ? std::span<Value>() : to.features_as<Value>();
   std::size_t r = 0;
   std::size_t k = 0;
   const std::size_t d = from.features();
@@ -25,7 +30,7 @@ void copy_selected(const Dataset& from, const std::vector<std::uint8_t>& keep, D
     } else {
       for (std::uint64_t v = from.offsets()[i]; v < from.offsets()[i + 1]; ++v, ++k) {
         to.indices()[k] = from.indices()[v];
-        out[k] = in[v];
+        if constexpr (!kOnes) out[k] = in[v];
       }
       to.offsets()[r + 1] = k;
     }
@@ -51,7 +56,9 @@ Dataset select_rows(const Dataset& data, const std::vector<std::uint8_t>& keep, 
                     ? Dataset::sparse(data.dtype(), rows, data.features(), values, first_row)
                     : Dataset(data.dtype(), rows, data.features(), first_row);
   if (data.weighted()) (void)out.add_sample_weights();
-  if (data.dtype() == DType::kF32) {
+  if (data.dtype() == DType::kOnes) {
+    copy_selected<Ones>(data, keep, out);
+  } else if (data.dtype() == DType::kF32) {
     copy_selected<float>(data, keep, out);
   } else {
     copy_selected<double>(data, keep, out);

@@ -16,6 +16,14 @@ void ParsedRows::add_label(double label) {
   distinct_labels.push_back({label, lines});
 }
 
+void ParsedRows::add_first_other(double x) {
+  ones = false;
+  value.reserve(index.capacity());
+  value.assign(index.size() - 1, 1.0);
+  value.push_back(x);
+  f32_exact = static_cast<double>(static_cast<float>(x)) == x;
+}
+
 namespace {
 
 bool is_data_line(const char* p, const char* end, bool csv) noexcept {

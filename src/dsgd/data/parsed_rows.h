@@ -34,7 +34,11 @@ struct ParsedRows {
   HugeVector<double> labels;
   HugeVector<std::uint64_t> offsets{0};  // CSR over index/value, one entry per row + 1
   HugeVector<std::uint32_t> index;       // 0-based columns, ascending within a row
-  HugeVector<double> value;              // non-zero values only
+  // The non-zero values, one per index, once a value other than 1 has been seen; empty while
+  // every value is 1 (`ones`), so rows of ones take 4 bytes a non-zero while they are parsed.
+  HugeVector<double> value;
+  bool ones = true;                       // every value so far is 1 (value is empty)
+  bool f32_exact = true;                  // every value so far is a float exactly
   std::size_t max_index = 0;              // highest 1-based column seen (zeros included)
   std::size_t max_index_line = 0;         // its line, within the chunk
   std::size_t lines = 0;                  // lines consumed, blank and comment lines included
@@ -52,7 +56,6 @@ struct ParsedRows {
   // 64 a row (more grows the arrays as usual): address space, touched only when used.
   void reserve_for(std::size_t bytes, std::size_t bytes_per_value) {
     index.reserve(bytes / bytes_per_value + 1);
-    value.reserve(bytes / bytes_per_value + 1);
     labels.reserve(bytes / 64 + 1);
     offsets.reserve(bytes / 64 + 2);
   }
@@ -71,10 +74,23 @@ struct ParsedRows {
     }
     if (x != 0.0) {
       index.push_back(static_cast<std::uint32_t>(column));
-      value.push_back(x);
+      if (!ones) {
+        value.push_back(x);
+        f32_exact = f32_exact && static_cast<double>(static_cast<float>(x)) == x;
+      } else if (x != 1.0) {
+        add_first_other(x);
+      }
     }
   }
+  // The value of index k: value[k], or 1 while `ones`.
+  [[nodiscard]] double value_at(std::size_t k) const noexcept { return ones ? 1.0 : value[k]; }
+  // The values' array for put_csr_rows: null while `ones`.
+  [[nodiscard]] const double* values_or_null() const noexcept { return ones ? nullptr : value.data(); }
   void end_row() { offsets.push_back(index.size()); }
+
+ private:
+  // The first value other than 1 (the last index pushed): the ones before it are written out.
+  void add_first_other(double x);
 };
 
 // Counting and finding rows without parsing them (to split a file by rows): a line is a data

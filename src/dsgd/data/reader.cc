@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "dsgd/base/aligned_memory.h"
 #include "dsgd/base/parallel_for.h"
 #include "dsgd/data/text_read.h"
 #include "dsgd/base/error.h"
@@ -81,10 +82,11 @@ ParsedPart TextFile::parse(std::string_view part, std::size_t first_line, const 
   out.chunks.resize(pieces.size());
   parallel_for(pieces.size(), [&](std::size_t k) {
     out.chunks[k].rows.reserve_for(pieces[k].size(), csv() ? 4 : 8);
-    // With a progress to move, each piece is parsed in line-aligned bits of about 8 MB (the same
-    // rows: a parser goes on counting lines where the last bit ended).
-    constexpr std::size_t kProgressBytes = std::size_t{8} << 20;
-    const std::size_t bits = options.progress != nullptr ? pieces[k].size() / kProgressBytes + 1 : 1;
+    // Each piece is parsed in line-aligned bits of about 8 MB (the same rows: a parser goes on
+    // counting lines where the last bit ended), each bit's text given back once parsed and the
+    // progress moved.
+    constexpr std::size_t kBitBytes = std::size_t{8} << 20;
+    const std::size_t bits = pieces[k].size() / kBitBytes + 1;
     try {
       for (const std::string_view bit : line_chunks(pieces[k], static_cast<int>(std::min<std::size_t>(bits, 1 << 20)))) {
         if (csv()) {
@@ -92,6 +94,7 @@ ParsedPart TextFile::parse(std::string_view part, std::size_t first_line, const 
         } else {
           parse_libsvm(bit, limits, out.chunks[k].rows);
         }
+        bytes.release(bit);
         Progress::add(options.progress, bit.size());
       }
     } catch (LineError& e) {
@@ -119,7 +122,9 @@ ParsedPart TextFile::parse(std::string_view part, std::size_t first_line, const 
     }
     line += c.rows.lines;
     out.rows += c.rows.rows();
-    out.values += c.rows.value.size();
+    out.values += c.rows.index.size();
+    out.ones = out.ones && c.rows.ones;
+    out.f32_exact = out.f32_exact && c.rows.f32_exact;
   }
   out.lines = line - first_line;
   return out;
@@ -148,17 +153,35 @@ LabelMap settle_labels(const std::string& path, const std::vector<SeenLabel>& se
 }
 
 namespace {
-// Copies chunk c into its rows of `out` (labels classified with `labels`).
-void fill(Dataset& out, const Chunk& c, const LabelMap& labels) {
-  const ParsedRows& r = c.rows;
+// Copies chunk c into its rows of `out` (labels classified with `labels`), a few MB at a time,
+// giving back the chunk's memory as it goes, then frees its rows.
+void fill(Dataset& out, Chunk& c, const LabelMap& labels) {
+  ParsedRows& r = c.rows;
   auto y = out.labels().subspan(c.first_row, r.rows());
-  // (A label settle_labels let through unknown, or none: data to predict on, class 0.)
-  for (std::size_t i = 0; i < r.rows(); ++i) y[i] = labels.classify(r.labels[i]).value_or(0);
-  put_csr_rows(out, c.first_row, r.rows(), c.first_value, r.offsets.data(), r.index.data(), r.value.data());
+  constexpr std::size_t kRowsAtOnce = std::size_t{1} << 16;
+  for (std::size_t i0 = 0; i0 < r.rows(); i0 += kRowsAtOnce) {
+    const std::size_t n = std::min(kRowsAtOnce, r.rows() - i0);
+    // (A label settle_labels let through unknown, or none: data to predict on, class 0.)
+    for (std::size_t i = i0; i < i0 + n; ++i) y[i] = labels.classify(r.labels[i]).value_or(0);
+    const std::uint64_t v0 = r.offsets[i0], v1 = r.offsets[i0 + n];
+    put_csr_rows(out, c.first_row + i0, n, c.first_value + v0, r.offsets.data() + i0, r.index.data(),
+                 r.values_or_null());
+    detail::release_pages(r.labels.data() + i0, n * sizeof(double));
+    detail::release_pages(r.offsets.data() + i0, n * sizeof(std::uint64_t));
+    detail::release_pages(r.index.data() + v0, (v1 - v0) * sizeof(std::uint32_t));
+    if (!r.ones) detail::release_pages(r.value.data() + v0, (v1 - v0) * sizeof(double));
+  }
+  r = ParsedRows();
 }
 }  // namespace
 
-Dataset build(const ParsedPart& part, const LabelMap& labels, std::size_t d, bool dense, DType dtype,
+DType stored_dtype(bool ones, bool f32_exact, bool dense, DType asked) noexcept {
+  if (dense) return asked;
+  if (ones) return DType::kOnes;
+  return f32_exact ? DType::kF32 : asked;
+}
+
+Dataset build(ParsedPart& part, const LabelMap& labels, std::size_t d, bool dense, DType dtype,
               std::size_t first_row) {
   Dataset data = dense ? Dataset(dtype, part.rows, d, first_row)
                        : Dataset::sparse(dtype, part.rows, d, part.values, first_row);
@@ -229,7 +252,10 @@ ReadResult read_cache(const std::string& path, const CacheFile& cache, const Rea
   for (const CachedLabel& l : cache.labels()) seen.push_back({l.value, l.line});
   const auto [d, dense] = shape(path, options, cache.rows(), cache.values(), cache.highest_index(), 0);
   result.labels = settle_labels(path, seen, cache.rows(), options);
-  result.data = cache.build(begin, end, result.labels, d, dense, options.dtype, options.threads);
+  const DType stored = cache.value_type();
+  result.data = cache.build(begin, end, result.labels, d, dense,
+                            stored_dtype(stored == DType::kOnes, stored != DType::kF64, dense, options.dtype),
+                            options.threads);
   return result;
 }
 
@@ -258,8 +284,8 @@ std::string not_to_cache(const std::string& why, const ReadOptions& options, con
 }
 
 CacheContents cache_contents(const CacheSource& source, const TextFile& file, const ParsedPart& part,
-                             const ReadResult& result, const std::vector<SeenLabel>& seen, std::size_t first_row,
-                             std::size_t first_value) {
+                             const ReadResult& result, const std::vector<SeenLabel>& seen, DType value_type,
+                             std::size_t first_row, std::size_t first_value) {
   CacheContents contents{.source = source,
                          .format = static_cast<int>(file.format),
                          .rows = result.total_rows,
@@ -267,6 +293,7 @@ CacheContents cache_contents(const CacheSource& source, const TextFile& file, co
                          .lines = result.lines,
                          .highest_index = result.highest_index,
                          .csv = file.schema,
+                         .value_type = value_type,
                          .first_row = first_row,
                          .first_value = first_value};
   for (const SeenLabel& l : seen) contents.labels.push_back({l.label, l.line});
@@ -287,7 +314,8 @@ std::string write_cache_of(const std::string& path, const CacheSource& source, c
   const std::string cache = cache_path_of(path);
   if (const std::string no = not_to_cache(why, options, result); !no.empty()) return cache + " " + no;
   try {
-    write_cache(cache, cache_contents(source, file, part, result, part.labels, 0, 0));
+    write_cache(cache, cache_contents(source, file, part, result, part.labels,
+                                      stored_dtype(part.ones, part.f32_exact, false, DType::kF64), 0, 0));
   } catch (const InputError& e) {
     return fmt::format("{} not written: {}", cache, e.message());
   }
@@ -339,8 +367,9 @@ ReadResult read_data(const std::string& path, const ReadOptions& options) {
   // (The width first: data of another width than a model's is refused as that, not by its labels.)
   const auto [d, dense] = shape(path, options, part.rows, part.values, part.highest_index, part.highest_index_line);
   result.labels = settle_labels(path, part.labels, part.rows, options);
-  result.data = build(part, result.labels, d, dense, options.dtype, 0);
+  // (The cache first: building the data set releases the parsed rows.)
   if (options.cache) result.cache_note = write_cache_of(path, *source, file, part, result, options, why);
+  result.data = build(part, result.labels, d, dense, stored_dtype(part.ones, part.f32_exact, dense, options.dtype), 0);
   result.seconds = seconds_since(start);
   return result;
 }

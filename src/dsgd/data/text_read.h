@@ -46,6 +46,8 @@ struct ParsedPart {
   std::size_t dropped = 0;
   std::size_t first_dropped_line = 0;  // global
   std::size_t unlabelled = 0;
+  bool ones = true;                    // every value is 1
+  bool f32_exact = true;               // every value is a float exactly
   std::vector<SeenLabel> labels;       // the first 3 distinct values, in file order
   std::optional<LineError> error;      // the first malformed line (global line)
 };
@@ -75,8 +77,16 @@ struct TextFile {
 [[nodiscard]] LabelMap settle_labels(const std::string& path, const std::vector<SeenLabel>& seen, std::size_t rows,
                                      const ReadOptions& options);
 
-// The data set of a parsed part: `d` features, dense or sparse as the whole file's density says.
-[[nodiscard]] Dataset build(const ParsedPart& part, const LabelMap& labels, std::size_t d, bool dense, DType dtype,
+// How values are held, when `asked` (options.dtype) was asked for data whose values are all 1
+// (`ones`) or all floats exactly (`f32_exact`): sparse rows of ones store no values (kOnes), and
+// sparse values that are floats exactly are stored as f32 in place of f64 (the same numbers, so
+// the same bits); dense rows and other values keep `asked`.
+[[nodiscard]] DType stored_dtype(bool ones, bool f32_exact, bool dense, DType asked) noexcept;
+
+// The data set of a parsed part: `d` features, dense or sparse as the whole file's density says,
+// its values held as `dtype`. Each chunk's rows are released once copied (the part keeps its
+// figures), so the text's rows and the data set's are not all held at once.
+[[nodiscard]] Dataset build(ParsedPart& part, const LabelMap& labels, std::size_t d, bool dense, DType dtype,
                             std::size_t first_row);
 
 // The dimension and storage (dense?) of a file of `rows` rows, `values` non-zeros, highest
@@ -103,11 +113,11 @@ struct TextFile {
 // read for a model, which may have left out columns beyond its dimension.
 [[nodiscard]] std::string not_to_cache(const std::string& why, const ReadOptions& options, const ReadResult& result);
 
-// What the cache of a text read stores: the whole file's figures (`result`, its labels `seen`)
-// and the rows of `part`, which start at file row first_row and value first_value.
+// What the cache of a text read stores: the whole file's figures (`result`, its labels `seen`,
+// its values' storage) and the rows of `part`, which start at file row first_row and value first_value.
 [[nodiscard]] CacheContents cache_contents(const CacheSource& source, const TextFile& file, const ParsedPart& part,
                                            const ReadResult& result, const std::vector<SeenLabel>& seen,
-                                           std::size_t first_row, std::size_t first_value);
+                                           DType value_type, std::size_t first_row, std::size_t first_value);
 
 // The note of a cache written `how` ("" or " by the ranks together") because of `why`.
 [[nodiscard]] std::string written_note(const std::string& cache, const std::string& how, const std::string& why);

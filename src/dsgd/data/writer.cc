@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <type_traits>
 #include <vector>
 
 #include "dsgd/data/file_format.h"
@@ -17,11 +18,21 @@ void csv_values(const DenseView<T>& view, std::size_t i, fmt::memory_buffer& lin
   const T* row = view.row(i);
   for (std::size_t j = 0; j < view.cols; ++j) fmt::format_to(std::back_inserter(line), "{},", row[j]);
 }
+// A stored sparse value in its own type (ones as the double 1).
+template <typename T>
+auto stored(const SparseView<T>& view, std::uint64_t k) {
+  if constexpr (std::is_same_v<T, Ones>) {
+    return view.value_of(k);
+  } else {
+    return view.value[k];
+  }
+}
 template <typename T>
 void csv_values(const SparseView<T>& view, std::size_t i, fmt::memory_buffer& line) {
   std::uint64_t k = view.offsets[i];
+  using Value = decltype(stored(view, 0));
   for (std::size_t j = 0; j < view.cols; ++j) {
-    const T x = k < view.offsets[i + 1] && view.index[k] == j ? view.value[k++] : T{0};
+    const Value x = k < view.offsets[i + 1] && view.index[k] == j ? stored(view, k++) : Value{0};
     fmt::format_to(std::back_inserter(line), "{},", x);
   }
 }
@@ -37,7 +48,8 @@ void libsvm_values(const DenseView<T>& view, std::size_t i, fmt::memory_buffer& 
 template <typename T>
 void libsvm_values(const SparseView<T>& view, std::size_t i, fmt::memory_buffer& line) {
   for (std::uint64_t k = view.offsets[i]; k < view.offsets[i + 1]; ++k) {
-    if (view.value[k] != T{0}) fmt::format_to(std::back_inserter(line), " {}:{}", view.index[k] + 1, view.value[k]);
+    const auto x = stored(view, k);
+    if (x != 0) fmt::format_to(std::back_inserter(line), " {}:{}", view.index[k] + 1, x);
   }
 }
 

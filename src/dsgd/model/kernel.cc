@@ -484,10 +484,10 @@ HWY_INLINE double sparse_dot(const SparseView<T>& data, std::size_t row, const d
   double odd = 0.0;
   std::uint64_t k = data.offsets[row];
   for (; k + 2 <= end; k += 2) {
-    even += static_cast<double>(data.value[k]) * w[stride * data.index[k]];
-    odd += static_cast<double>(data.value[k + 1]) * w[stride * data.index[k + 1]];
+    even += data.value_of(k) * w[stride * data.index[k]];
+    odd += data.value_of(k + 1) * w[stride * data.index[k + 1]];
   }
-  if (k < end) even += static_cast<double>(data.value[k]) * w[stride * data.index[k]];
+  if (k < end) even += data.value_of(k) * w[stride * data.index[k]];
   return even + odd;
 }
 
@@ -522,12 +522,12 @@ void sparse_pass(const SparseView<T>& data, const std::uint32_t* rows, std::size
         const std::uint64_t end = data.offsets[row_of[i] + 1];
         if (touched != nullptr) {
           for (std::uint64_t k = data.offsets[row_of[i]]; k < end; ++k) {
-            grad_out[stride * data.index[k]] += r * static_cast<double>(data.value[k]);
+            grad_out[stride * data.index[k]] += r * data.value_of(k);
             touched->mark(data.index[k]);
           }
         } else {
           for (std::uint64_t k = data.offsets[row_of[i]]; k < end; ++k) {
-            grad_out[stride * data.index[k]] += r * static_cast<double>(data.value[k]);
+            grad_out[stride * data.index[k]] += r * data.value_of(k);
           }
         }
       }
@@ -566,6 +566,10 @@ void SparseGradientF32(const SparseView<float>& data, const std::uint32_t* rows,
                        const double* w, double bias, double* grad, PassSums& sums) {
   sparse_pass<float, true>(data, rows, count, w, 1.0, bias, grad, nullptr, sums);
 }
+void SparseGradientOnes(const SparseView<Ones>& data, const std::uint32_t* rows, std::size_t count,
+                        const double* w, double bias, double* grad, PassSums& sums) {
+  sparse_pass<Ones, true>(data, rows, count, w, 1.0, bias, grad, nullptr, sums);
+}
 template <typename T>
 void sparse_slots(const SparseView<T>& data, const std::uint32_t* rows, std::size_t count, double* slots,
                   std::size_t stride, std::size_t offset, double w_scale, double bias, TouchedSet* touched,
@@ -588,6 +592,11 @@ void SparsePairsF32(const SparseView<float>& data, const std::uint32_t* rows, st
                     PassSums& sums) {
   sparse_slots(data, rows, count, slots, stride, offset, w_scale, bias, touched, sums);
 }
+void SparsePairsOnes(const SparseView<Ones>& data, const std::uint32_t* rows, std::size_t count, double* slots,
+                     std::size_t stride, std::size_t offset, double w_scale, double bias, TouchedSet* touched,
+                     PassSums& sums) {
+  sparse_slots(data, rows, count, slots, stride, offset, w_scale, bias, touched, sums);
+}
 void LossF64(const DenseView<double>& data, const double* w, double bias, PassSums& sums) {
   fused_pass<double, false>(data, nullptr, data.rows, w, bias, nullptr, sums);
 }
@@ -600,6 +609,9 @@ void SparseLossF64(const SparseView<double>& data, const double* w, double bias,
 void SparseLossF32(const SparseView<float>& data, const double* w, double bias, PassSums& sums) {
   sparse_pass<float, false>(data, nullptr, data.rows, w, 1.0, bias, nullptr, nullptr, sums);
 }
+void SparseLossOnes(const SparseView<Ones>& data, const double* w, double bias, PassSums& sums) {
+  sparse_pass<Ones, false>(data, nullptr, data.rows, w, 1.0, bias, nullptr, nullptr, sums);
+}
 void ScoresF64(const DenseView<double>& data, const double* w, double bias, double* z) {
   dense_scores(data, w, bias, z);
 }
@@ -610,6 +622,9 @@ void SparseScoresF64(const SparseView<double>& data, const double* w, double bia
   sparse_scores(data, w, bias, z);
 }
 void SparseScoresF32(const SparseView<float>& data, const double* w, double bias, double* z) {
+  sparse_scores(data, w, bias, z);
+}
+void SparseScoresOnes(const SparseView<Ones>& data, const double* w, double bias, double* z) {
   sparse_scores(data, w, bias, z);
 }
 const char* TargetNameHere() { return hwy::TargetName(HWY_TARGET); }
@@ -624,16 +639,20 @@ HWY_EXPORT(GradientF64);
 HWY_EXPORT(GradientF32);
 HWY_EXPORT(SparseGradientF64);
 HWY_EXPORT(SparseGradientF32);
+HWY_EXPORT(SparseGradientOnes);
 HWY_EXPORT(SparsePairsF64);
 HWY_EXPORT(SparsePairsF32);
+HWY_EXPORT(SparsePairsOnes);
 HWY_EXPORT(LossF64);
 HWY_EXPORT(LossF32);
 HWY_EXPORT(SparseLossF64);
 HWY_EXPORT(SparseLossF32);
+HWY_EXPORT(SparseLossOnes);
 HWY_EXPORT(ScoresF64);
 HWY_EXPORT(ScoresF32);
 HWY_EXPORT(SparseScoresF64);
 HWY_EXPORT(SparseScoresF32);
+HWY_EXPORT(SparseScoresOnes);
 HWY_EXPORT(TargetNameHere);
 
 namespace {
@@ -667,6 +686,11 @@ void accumulate_gradient(const SparseView<float>& data, const std::uint32_t* row
   check_sizes(data.cols, w, grad.size());
   HWY_DYNAMIC_DISPATCH(SparseGradientF32)(data, rows, count, w.data(), bias, grad.data(), sums);
 }
+void accumulate_gradient(const SparseView<Ones>& data, const std::uint32_t* rows, std::size_t count,
+                         std::span<const double> w, double bias, std::span<double> grad, PassSums& sums) {
+  check_sizes(data.cols, w, grad.size());
+  HWY_DYNAMIC_DISPATCH(SparseGradientOnes)(data, rows, count, w.data(), bias, grad.data(), sums);
+}
 namespace {
 void check_slots(std::size_t cols, std::span<double> slots, std::size_t stride, std::size_t offset,
                  const TouchedSet& touched) {
@@ -688,6 +712,13 @@ void accumulate_gradient_pairs(const SparseView<float>& data, const std::uint32_
   HWY_DYNAMIC_DISPATCH(SparsePairsF32)(data, rows, count, slots.data(), stride, offset, w_scale, bias, &touched,
                                             sums);
 }
+void accumulate_gradient_pairs(const SparseView<Ones>& data, const std::uint32_t* rows, std::size_t count,
+                               std::span<double> slots, std::size_t stride, std::size_t offset, double w_scale,
+                               double bias, TouchedSet& touched, PassSums& sums) {
+  check_slots(data.cols, slots, stride, offset, touched);
+  HWY_DYNAMIC_DISPATCH(SparsePairsOnes)(data, rows, count, slots.data(), stride, offset, w_scale, bias, &touched,
+                                        sums);
+}
 void accumulate_loss(const DenseView<double>& data, std::span<const double> w, double bias, PassSums& sums) {
   check_sizes(data.cols, w, data.cols);
   HWY_DYNAMIC_DISPATCH(LossF64)(data, w.data(), bias, sums);
@@ -704,6 +735,10 @@ void accumulate_loss(const SparseView<float>& data, std::span<const double> w, d
   check_sizes(data.cols, w, data.cols);
   HWY_DYNAMIC_DISPATCH(SparseLossF32)(data, w.data(), bias, sums);
 }
+void accumulate_loss(const SparseView<Ones>& data, std::span<const double> w, double bias, PassSums& sums) {
+  check_sizes(data.cols, w, data.cols);
+  HWY_DYNAMIC_DISPATCH(SparseLossOnes)(data, w.data(), bias, sums);
+}
 void compute_scores(const DenseView<double>& data, std::span<const double> w, double bias, std::span<double> z) {
   check_scores(data, w, z);
   HWY_DYNAMIC_DISPATCH(ScoresF64)(data, w.data(), bias, z.data());
@@ -719,6 +754,10 @@ void compute_scores(const SparseView<double>& data, std::span<const double> w, d
 void compute_scores(const SparseView<float>& data, std::span<const double> w, double bias, std::span<double> z) {
   check_scores(data, w, z);
   HWY_DYNAMIC_DISPATCH(SparseScoresF32)(data, w.data(), bias, z.data());
+}
+void compute_scores(const SparseView<Ones>& data, std::span<const double> w, double bias, std::span<double> z) {
+  check_scores(data, w, z);
+  HWY_DYNAMIC_DISPATCH(SparseScoresOnes)(data, w.data(), bias, z.data());
 }
 const char* kernel_target() noexcept { return HWY_DYNAMIC_DISPATCH(TargetNameHere)(); }
 

@@ -5,8 +5,9 @@
 // pass adds the row's log-loss and whether sign(z) matched the label, so training reports a
 // progressive loss without a second pass. Rows are processed in blocks that stay in L1 between
 // the dot products and the accumulation; the math is vectorised with Highway and dispatched to
-// the best instruction set of the running CPU. Float data is widened to double: every sum is
-// accumulated in double. The order of every sum depends only on the rows and the CPU's vector
+// the best instruction set of the running CPU. Float data is widened to double, and rows of
+// ones (SparseView<Ones>) take the sparse pass with x = 1: every sum is accumulated in double,
+// and ones give the bits of the same rows stored with values. The order of every sum depends only on the rows and the CPU's vector
 // width, so the same inputs give the same bits on every call.
 //
 // Data with sample weights (the view's sample_weight) is weighted in every sum: row i's
@@ -41,6 +42,8 @@ void accumulate_gradient(const SparseView<double>& data, const std::uint32_t* ro
                          std::span<const double> w, double bias, std::span<double> grad, PassSums& sums);
 void accumulate_gradient(const SparseView<float>& data, const std::uint32_t* rows, std::size_t count,
                          std::span<const double> w, double bias, std::span<double> grad, PassSums& sums);
+void accumulate_gradient(const SparseView<Ones>& data, const std::uint32_t* rows, std::size_t count,
+                         std::span<const double> w, double bias, std::span<double> grad, PassSums& sums);
 
 // The sparse pass of training on interleaved slots: column j's weight is slots[stride * j] and
 // its gradient sum slots[stride * j + offset] (added to), 0 < offset < stride; stride is 2, or
@@ -55,18 +58,23 @@ void accumulate_gradient_pairs(const SparseView<double>& data, const std::uint32
 void accumulate_gradient_pairs(const SparseView<float>& data, const std::uint32_t* rows, std::size_t count,
                                std::span<double> slots, std::size_t stride, std::size_t offset, double w_scale,
                                double bias, TouchedSet& touched, PassSums& sums);
+void accumulate_gradient_pairs(const SparseView<Ones>& data, const std::uint32_t* rows, std::size_t count,
+                               std::span<double> slots, std::size_t stride, std::size_t offset, double w_scale,
+                               double bias, TouchedSet& touched, PassSums& sums);
 
 // Loss and accuracy sums over all rows of `data`, without a gradient.
 void accumulate_loss(const DenseView<double>& data, std::span<const double> w, double bias, PassSums& sums);
 void accumulate_loss(const DenseView<float>& data, std::span<const double> w, double bias, PassSums& sums);
 void accumulate_loss(const SparseView<double>& data, std::span<const double> w, double bias, PassSums& sums);
 void accumulate_loss(const SparseView<float>& data, std::span<const double> w, double bias, PassSums& sums);
+void accumulate_loss(const SparseView<Ones>& data, std::span<const double> w, double bias, PassSums& sums);
 
 // z[i] = x_i . w + bias for every row of `data` (z has data.rows elements).
 void compute_scores(const DenseView<double>& data, std::span<const double> w, double bias, std::span<double> z);
 void compute_scores(const DenseView<float>& data, std::span<const double> w, double bias, std::span<double> z);
 void compute_scores(const SparseView<double>& data, std::span<const double> w, double bias, std::span<double> z);
 void compute_scores(const SparseView<float>& data, std::span<const double> w, double bias, std::span<double> z);
+void compute_scores(const SparseView<Ones>& data, std::span<const double> w, double bias, std::span<double> z);
 
 // The instruction set Highway chose on this CPU (e.g. "AVX3_ZEN4"), for reports.
 [[nodiscard]] const char* kernel_target() noexcept;

@@ -23,7 +23,7 @@ std::vector<double> shard_squared_sums(const Dataset& data, std::size_t total_ro
     data.visit([&](const auto& v) {
       if constexpr (requires { v.offsets; }) {
         for (std::size_t j = v.offsets[begin]; j < v.offsets[end]; ++j) {
-          const double x = static_cast<double>(v.value[j]) / (scale != nullptr ? (*scale)[v.index[j]] : 1.0);
+          const double x = v.value_of(j) / (scale != nullptr ? (*scale)[v.index[j]] : 1.0);
           sum += x * x;
         }
       } else {

@@ -21,7 +21,7 @@ void for_each_value(const Dataset& data, RowRange rows, Fn&& fn) {
   data.visit([&](const auto& v) {
     if constexpr (requires { v.offsets; }) {
       for (std::uint64_t k = v.offsets[rows.begin]; k < v.offsets[rows.end]; ++k)
-        fn(v.index[k], std::abs(static_cast<double>(v.value[k])));
+        fn(v.index[k], std::abs(v.value_of(k)));
     } else {
       for (std::size_t i = rows.begin; i < rows.end; ++i) {
         for (std::size_t j = 0; j < v.cols; ++j) fn(j, std::abs(static_cast<double>(v.row(i)[j])));

@@ -80,7 +80,7 @@ double add_moments(const Dataset& data, RowRange rows, std::span<double> sum, st
       for (std::size_t i = rows.begin; i < rows.end; ++i) {
         const double w = weight(i);
         for (std::uint64_t k = view.offsets[i]; k < view.offsets[i + 1]; ++k) {
-          const auto x = static_cast<double>(view.value[k]);
+          const auto x = view.value_of(k);
           sum[view.index[k]] += w * x;
           sum_squares[view.index[k]] += w * x * x;
         }
