@@ -162,6 +162,8 @@ FileBytes::FileBytes(const std::string& path) {
   (void)::madvise(p, file_size_, MADV_SEQUENTIAL);
   mapping_ = p;
   mapped_size_ = file_size_;
+  fd_ = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0);  // (-1: read() copies from the mapping)
+  path_ = path;
   data_ = static_cast<const char*>(p);
   size_ = file_size_;
 }
@@ -173,6 +175,7 @@ void FileBytes::release(std::string_view part) const noexcept {
 FileBytes::FileBytes(FileBytes&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)),
       mapping_(std::exchange(other.mapping_, nullptr)), mapped_size_(std::exchange(other.mapped_size_, 0)),
+      fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)),
       inflated_(std::move(other.inflated_)), compressed_(other.compressed_), file_size_(other.file_size_),
       mtime_ns_(other.mtime_ns_) {
   if (mapping_ == nullptr && !inflated_.empty()) data_ = inflated_.data();
@@ -180,6 +183,26 @@ FileBytes::FileBytes(FileBytes&& other) noexcept
 
 FileBytes::~FileBytes() {
   if (mapping_ != nullptr) ::munmap(mapping_, mapped_size_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string_view FileBytes::read(std::string_view part, std::vector<char>& buffer) const {
+  if (buffer.size() < part.size()) buffer.resize(part.size());
+  if (fd_ < 0) {
+    std::memcpy(buffer.data(), part.data(), part.size());
+    return {buffer.data(), part.size()};
+  }
+  auto at = static_cast<off_t>(part.data() - data_);
+  std::size_t done = 0;
+  while (done < part.size()) {
+    const ssize_t n = ::pread(fd_, buffer.data() + done, part.size() - done, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      throw InputError(path_, 0, n < 0 ? "read failed: " + std::string(std::strerror(errno)) : "the file got shorter while read");
+    done += static_cast<std::size_t>(n);
+    at += n;
+  }
+  return {buffer.data(), part.size()};
 }
 
 }  // namespace dsgd

@@ -33,6 +33,10 @@ std::optional<std::pair<std::size_t, double>> fast_pair(const char*& p, const ch
   if (q == p || q == end || *q != ':' || index == 0 || index > std::numeric_limits<std::uint32_t>::max())
     return std::nullopt;
   ++q;
+  if (q < end && *q == '1' && (q + 1 == end || is_space(q[1]))) {  // the common value of presence features
+    p = q + 1;
+    return std::pair<std::size_t, double>{index, 1.0};
+  }
   double x = 0;
   const auto [after, ec] = std::from_chars(q, end, x);
   if (ec != std::errc() || after == q || (after < end && !is_space(*after)) || !std::isfinite(x)) return std::nullopt;
@@ -59,12 +63,15 @@ std::size_t parse_index(std::string_view text, std::string_view token, std::size
 void parse_libsvm(std::string_view text, const ParseLimits& limits, ParsedRows& out) {
   const char* p = text.data();
   const char* const end = p + text.size();
+  // Lines are searched for a comment only when the text holds one.
+  const bool any_hash = std::memchr(p, '#', text.size()) != nullptr;
   while (p < end) {
     const char* newline = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
     const char* line_end = newline != nullptr ? newline : end;
     ++out.lines;
     const std::size_t line = out.lines;
-    const char* hash = static_cast<const char*>(std::memchr(p, '#', static_cast<std::size_t>(line_end - p)));
+    const char* hash =
+        any_hash ? static_cast<const char*>(std::memchr(p, '#', static_cast<std::size_t>(line_end - p))) : nullptr;
     const char* content_end = hash != nullptr ? hash : line_end;
     const char* q = p;
     p = newline != nullptr ? newline + 1 : end;

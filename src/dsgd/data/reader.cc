@@ -83,16 +83,18 @@ ParsedPart TextFile::parse(std::string_view part, std::size_t first_line, const 
   parallel_for(pieces.size(), [&](std::size_t k) {
     out.chunks[k].rows.reserve_for(pieces[k].size(), csv() ? 4 : 8);
     // Each piece is parsed in line-aligned bits of about 8 MB (the same rows: a parser goes on
-    // counting lines where the last bit ended), each bit's text given back once parsed and the
-    // progress moved.
+    // counting lines where the last bit ended), each bit read into a buffer of the thread's (see
+    // FileBytes::read), any of its pages that were mapped given back, and the progress moved.
     constexpr std::size_t kBitBytes = std::size_t{8} << 20;
     const std::size_t bits = pieces[k].size() / kBitBytes + 1;
     try {
+      std::vector<char> buffer;
       for (const std::string_view bit : line_chunks(pieces[k], static_cast<int>(std::min<std::size_t>(bits, 1 << 20)))) {
+        const std::string_view text = bytes.read(bit, buffer);
         if (csv()) {
-          parse_csv(bit, columns, limits, out.chunks[k].rows);
+          parse_csv(text, columns, limits, out.chunks[k].rows);
         } else {
-          parse_libsvm(bit, limits, out.chunks[k].rows);
+          parse_libsvm(text, limits, out.chunks[k].rows);
         }
         bytes.release(bit);
         Progress::add(options.progress, bit.size());
