@@ -101,24 +101,47 @@ void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype) {
   }
 }
 
-ReadResult read_for_model(const std::string& path, std::size_t features, const LabelMap& labels,
-                          const ModelInput& trained_on, const InputOptions& input, const FileReader& reader, bool quiet,
-                          bool to_predict) {
-  ReadOptions o = input.read_options(reader.threads);
+namespace {
+ReadOptions options_for_model(std::size_t features, const LabelMap& labels, const ModelInput& trained_on,
+                              const InputOptions& input, int threads, bool to_predict) {
+  ReadOptions o = input.read_options(threads);
   o.unnamed_format = trained_on.format;
   o.csv_schema = trained_on.csv;
   o.features = features;
   o.drop_beyond = true;
   o.labels = labels;
   o.labels_optional = to_predict;
-  ReadResult read = reader(path, o);
-  if (!quiet && !read.cache_note.empty() && reader.root()) fmt::print(stderr, "dsgd: cache: {}\n", read.cache_note);
-  if (read.dropped > 0 && reader.root()) {
+  return o;
+}
+
+void warn_dropped(const std::string& path, const ReadResult& read, std::size_t features) {
+  if (read.dropped > 0) {
     fmt::print(stderr,
                "dsgd: warning: {}: {} values at feature indices above {} (the model's dimension) ignored, the first "
                "at line {}\n",
-               path, read.dropped, o.features, read.first_dropped_line);
+               path, read.dropped, features, read.first_dropped_line);
   }
+}
+}  // namespace
+
+ReadResult stream_for_model(const std::string& path, std::size_t features, const LabelMap& labels,
+                            const ModelInput& trained_on, const InputOptions& input, int threads,
+                            const std::function<void(const Dataset&)>& fn) {
+  ReadOptions o = options_for_model(features, labels, trained_on, input, threads, false);
+  o.storage = o.storage == Storage::kDense ? Storage::kDense : Storage::kSparse;
+  constexpr std::size_t kBlockBytes = std::size_t{16} << 20;
+  ReadResult read = stream_data(path, o, kBlockBytes, fn);
+  warn_dropped(path, read, features);
+  return read;
+}
+
+ReadResult read_for_model(const std::string& path, std::size_t features, const LabelMap& labels,
+                          const ModelInput& trained_on, const InputOptions& input, const FileReader& reader, bool quiet,
+                          bool to_predict) {
+  const ReadOptions o = options_for_model(features, labels, trained_on, input, reader.threads, to_predict);
+  ReadResult read = reader(path, o);
+  if (!quiet && !read.cache_note.empty() && reader.root()) fmt::print(stderr, "dsgd: cache: {}\n", read.cache_note);
+  if (reader.root()) warn_dropped(path, read, features);
   return read;
 }
 

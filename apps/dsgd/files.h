@@ -34,6 +34,13 @@ void check_paths(const NamedPaths& outputs, const NamedPaths& inputs);
 // unless the command has it already).
 void add_input_options(CLI::App& app, InputOptions& input, bool with_dtype);
 
+// Streams a file to score with a model (as read_for_model reads it, without the cache), handing
+// each block of rows to `fn` (stream_data): the rows are never held together. Warns of values
+// dropped beyond the model's features.
+[[nodiscard]] ReadResult stream_for_model(const std::string& path, std::size_t features, const LabelMap& labels,
+                                          const ModelInput& trained_on, const InputOptions& input, int threads,
+                                          const std::function<void(const Dataset&)>& fn);
+
 // Reads a file to score with a model of `features` features and `labels`, trained on a file
 // read as `trained_on` says (a name that does not give the format takes the model's; a CSV
 // file's columns are matched to the model's by name): a lower highest index is fine; values at

@@ -227,8 +227,14 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   if (!quiet && !weighting.is_null()) fmt::print("Weights {}\n", describe_weights(weighting));
   check_training_memory(config, data, file.data, train.max_memory, workers.threads, cluster);
   if (!quiet && train.verbose && !data.cache_note.empty()) fmt::print("Cache   {}\n", data.cache_note);
+  // A test file only scored at the end is read then, a block of rows at a time, and never held
+  // (one process, sparse data: the blocks score as the whole file would); it must open now.
+  const bool test_picks_epochs = !file.holdout && (config.patience > 0 || config.has_target());
+  const bool stream_test = !file.test.empty() && !test_picks_epochs && cluster.size() == 1 &&
+                           data.data.layout() == Layout::kSparse && std::filesystem::is_regular_file(file.test);
+  if (stream_test) (void)FileBytes(file.test);
   std::optional<ReadResult> test;
-  if (!file.test.empty()) {
+  if (!file.test.empty() && !stream_test) {
     test = read_for_model(file.test, data.data.features(), data.labels, ModelInput{data.format, data.csv}, file.input,
                           reader);
     report.test = summary_of(file.test, *test);
@@ -248,7 +254,7 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   fit_options.threads = workers.threads;
   fit_options.total_rows = data.total_rows;
   fit_options.holdout_fraction = file.holdout.value_or(0.0);
-  if (!file.holdout && (config.patience > 0 || config.has_target())) {
+  if (test_picks_epochs) {
     fit_options.holdout = &test->data;
     fit_options.holdout_rows = test->total_rows;
   }
@@ -276,6 +282,21 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   report.train = evaluate_all(trained, run.model, cluster.comm());
   if (fitted.split) report.holdout = evaluate_all(fitted.split->holdout, run.model, cluster.comm());
   if (test) report.test_scores = evaluate_all(test->data, run.model, cluster.comm());
+  if (stream_test) {
+    std::vector<double> z;
+    std::vector<std::uint8_t> y;
+    const RawWeights raw = run.model.raw_weights();
+    const ReadResult streamed = stream_for_model(
+        file.test, data.data.features(), data.labels, ModelInput{data.format, data.csv}, file.input, reader.threads,
+        [&](const Dataset& rows) {
+          const std::vector<double> s = scores(raw, rows);
+          z.insert(z.end(), s.begin(), s.end());
+          y.insert(y.end(), rows.labels().begin(), rows.labels().end());
+        });
+    report.test = summary_of(file.test, streamed);
+    if (!quiet) fmt::print("Test    {}\n", describe(*report.test));
+    report.test_scores = evaluate_scores(z, y);
+  }
   if (train.verbose) report.bound = run_bounds(trained, static_cast<double>(run.epochs.size()), workers.threads, cluster);
   report.init_path = file.init;
   return finish_training(report,

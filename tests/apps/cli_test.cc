@@ -665,8 +665,18 @@ TEST_F(CliTest, GenWritesSparseRowsAsLibsvmOnly) {
     }
     EXPECT_EQ(n, 7) << row;
   }
-  const json j = dsgd_json("train -q sparse.svm --test sparse.t.svm --features 100000", "j.json");
+  const json j = dsgd_json("train -q sparse.svm --test sparse.t.svm --features 100000 -o m.txt", "j.json");
   EXPECT_EQ(j.at("data").at("storage"), "sparse");
+  EXPECT_EQ(j.at("data").at("dtype"), "ones");  // rows of ones: no values stored
+  EXPECT_EQ(j.at("data").at("bytes"), 300 * 7 * 4 + 301 * 8);
+  // The test file was scored as it was read, to the figures of the same rows held whole.
+  EXPECT_TRUE(j.at("test_data").at("streamed").get<bool>());
+  EXPECT_FALSE(j.at("data").at("streamed").get<bool>());
+  const json held = dsgd_json("eval sparse.t.svm m.txt", "eval.json");
+  EXPECT_FALSE(held.at("data").at("streamed").get<bool>());
+  EXPECT_EQ(j.at("test").at("log_loss"), held.at("log_loss")) << held.dump();
+  EXPECT_EQ(j.at("test").at("auc"), held.at("auc"));
+  EXPECT_EQ(j.at("test").at("accuracy"), held.at("accuracy"));
   EXPECT_EQ(j.at("config").at("optimizer"), "adagrad");  // wide sparse data
   EXPECT_EQ(j.at("config").at("schedule"), "constant");
   const json narrow = dsgd_json("train -q " + data_file("a9a.gz") + " --epochs 1", "narrow.json");

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <algorithm>
 #include <vector>
 
 #include "dsgd/data/parsed_rows.h"
@@ -342,6 +343,61 @@ TEST(CsvReader, RealFileWithNamedLabel) {
   EXPECT_EQ(r.data.rows(), 569U);
   EXPECT_EQ(r.data.features(), 30U);
   EXPECT_EQ(r.labels, (LabelMap{0, 1}));
+}
+
+
+// stream_data hands on the file's rows in blocks, in order, with the figures and the errors
+// (global lines) of a whole read.
+TEST(StreamData, BlocksHoldTheRowsOfAWholeReadInOrder) {
+  const ReadOptions whole_options{.storage = Storage::kSparse, .features = 123, .drop_beyond = true,
+                                  .labels = LabelMap{-1, 1}};
+  const ReadResult whole = read("a9a.t.gz", whole_options);
+  std::vector<Row> rows;
+  std::vector<std::uint8_t> labels;
+  std::size_t blocks = 0, first_row = 0;
+  const ReadResult streamed = stream_data(file("a9a.t.gz"), whole_options, 64 * 1024, [&](const Dataset& block) {
+    EXPECT_EQ(block.first_row(), first_row);
+    EXPECT_EQ(block.dtype(), DType::kOnes);
+    first_row += block.rows();
+    ++blocks;
+    for (std::size_t i = 0; i < block.rows(); ++i) rows.push_back(row(block, i));
+    labels.insert(labels.end(), block.labels().begin(), block.labels().end());
+  });
+  EXPECT_GT(blocks, 10U);
+  EXPECT_TRUE(streamed.streamed);
+  EXPECT_EQ(streamed.total_rows, whole.total_rows);
+  EXPECT_EQ(streamed.values, whole.values);
+  EXPECT_EQ(streamed.lines, whole.lines);
+  EXPECT_EQ(streamed.highest_index, whole.highest_index);
+  EXPECT_EQ(streamed.highest_index_line, whole.highest_index_line);
+  ASSERT_EQ(rows.size(), whole.total_rows);
+  for (std::size_t i = 0; i < rows.size(); i += 97) EXPECT_EQ(rows[i], row(whole.data, i)) << i;
+  EXPECT_TRUE(std::ranges::equal(labels, whole.data.labels()));
+  // A malformed line late in the file is named by its line in the file.
+  const std::string bad = ::testing::TempDir() + "dsgd_stream_bad.libsvm";
+  {
+    std::ofstream out(bad);
+    for (int i = 0; i < 5000; ++i) out << (i % 2 == 0 ? "+1 1:1 5:1\n" : "-1 2:1 3:1\n");
+    out << "-1 2:x\n";
+  }
+  try {
+    (void)stream_data(bad, whole_options, 4096, [](const Dataset&) {});
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(":5001:"), std::string::npos) << e.what();
+  }
+  // A label the model does not know, too.
+  {
+    std::ofstream out(bad);
+    for (int i = 0; i < 3000; ++i) out << "+1 1:1\n";
+    out << "7 1:1\n";
+  }
+  try {
+    (void)stream_data(bad, whole_options, 4096, [](const Dataset&) {});
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(":3001:"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -78,6 +78,10 @@ struct ReadResult {
   double seconds = 0;                  // reading and parsing (or loading the cache)
   bool from_cache = false;             // the rows came from the binary cache
   std::string cache_note;              // with options.cache: what happened to the cache, for the user
+  // stream_data: the rows were handed on a block at a time (never held together), the largest
+  // block's rows taking `held_bytes` (read_data: data.feature_bytes()).
+  bool streamed = false;
+  std::size_t held_bytes = 0;
 };
 
 }  // namespace dsgd

@@ -376,4 +376,51 @@ ReadResult read_data(const std::string& path, const ReadOptions& options) {
   return result;
 }
 
+ReadResult stream_data(const std::string& path, const ReadOptions& options, std::size_t block_bytes,
+                       const std::function<void(const Dataset&)>& fn) {
+  using namespace detail;  // the steps of a read (text_read.h)
+  if (!options.labels) throw Error("stream_data: the labels of a model are needed (options.labels)");
+  const auto start = Clock::now();
+  const TextFile file(path, options);
+  ReadResult result{.data = Dataset(DType::kF64, 0, 1), .format = file.format, .csv = file.schema};
+  result.lines = file.header_lines;
+  const auto blocks = static_cast<int>(std::min<std::size_t>(file.rows.size() / std::max<std::size_t>(block_bytes, 1) + 1,
+                                                             std::size_t{1} << 20));
+  std::vector<SeenLabel> seen;
+  for (const std::string_view block : line_chunks(file.rows, blocks)) {
+    ParsedPart part = file.parse(block, result.lines, options);
+    file.bytes.release(block);
+    if (part.error) throw InputError(path, part.error->line, part.error->what);
+    merge_labels(seen, part.labels);
+    (void)settle_labels(path, seen, result.total_rows + part.rows, options);  // every label the model's
+    if (part.highest_index > result.highest_index) {
+      result.highest_index = part.highest_index;
+      result.highest_index_line = part.highest_index_line;
+    }
+    if (part.dropped > 0 && result.dropped == 0) result.first_dropped_line = part.first_dropped_line;
+    result.dropped += part.dropped;
+    result.unlabelled += part.unlabelled;
+    result.lines += part.lines;
+    const std::size_t first_row = result.total_rows;
+    result.total_rows += part.rows;
+    result.values += part.values;
+    if (part.rows == 0) continue;
+    const std::size_t d = shape(path, options, part.rows, part.values, part.highest_index, part.highest_index_line).first;
+    const bool as_dense = options.storage == Storage::kDense;
+    result.data = build(part, *options.labels, d, as_dense, stored_dtype(part.ones, part.f32_exact, as_dense, options.dtype),
+                        first_row);
+    result.held_bytes = std::max(result.held_bytes, result.data.feature_bytes());
+    fn(result.data);
+  }
+  if (result.total_rows == 0) throw InputError(path, 0, "no data rows (only blank or comment lines)");
+  result.labels = *options.labels;
+  result.streamed = true;
+  // (No rows; the shape and storage of the last block.)
+  const Dataset& last = result.data;
+  result.data = last.layout() == Layout::kSparse ? Dataset::sparse(last.dtype(), 0, last.features(), 0)
+                                                 : Dataset(last.dtype(), 0, last.features());
+  result.seconds = seconds_since(start);
+  return result;
+}
+
 }  // namespace dsgd

@@ -27,7 +27,12 @@ void LinearModel::raw_weights(RawWeights& out) const {
 std::vector<double> scores(const LinearModel& model, const Dataset& data) {
   if (model.features() != data.features())
     throw Error(fmt::format("the model has {} features, the data {}", model.features(), data.features()));
-  const RawWeights raw = model.raw_weights();
+  return scores(model.raw_weights(), data);
+}
+
+std::vector<double> scores(const RawWeights& raw, const Dataset& data) {
+  if (raw.weights.size() != data.features())
+    throw Error(fmt::format("the model has {} features, the data {}", raw.weights.size(), data.features()));
   std::vector<double> z(data.rows());
   if (data.rows() > 0) data.visit([&](const auto& view) { compute_scores(view, raw.weights, raw.bias, z); });
   return z;

@@ -48,5 +48,7 @@ struct LinearModel {
 
 // z = x . w + b for every row of data (data.features() must equal the model's; checked).
 [[nodiscard]] std::vector<double> scores(const LinearModel& model, const Dataset& data);
+// The same with the model's raw weights made once (for many calls: a data set streamed in blocks).
+[[nodiscard]] std::vector<double> scores(const RawWeights& raw, const Dataset& data);
 
 }  // namespace dsgd

@@ -17,6 +17,8 @@ DataSummary summary_of(const std::string& path, const ReadResult& read) {
   d.labels = read.labels;
   d.load_s = read.seconds;
   d.from_cache = read.from_cache;
+  d.streamed = read.streamed;
+  d.bytes = read.streamed ? read.held_bytes : read.data.feature_bytes();
   d.dropped_values = read.dropped;
   return d;
 }
@@ -55,7 +57,9 @@ std::string describe(const DataSummary& d) {
       d.sparse ? fmt::format("sparse ({:.3g}% non-zero)", cells > 0 ? 100.0 * static_cast<double>(d.values) / cells : 0.0)
                : std::string("dense");
   return fmt::format("{}: {} rows x {} features, {}, labels {}, {} in {:.4f} s", printable(d.path), d.rows, d.features,
-                     storage, labels_text(d.labels), d.from_cache ? "loaded from its cache" : "read", d.load_s);
+                     storage, labels_text(d.labels),
+                     d.from_cache ? "loaded from its cache" : d.streamed ? "read and scored a block at a time" : "read",
+                     d.load_s);
 }
 
 nlohmann::json to_json(const DataSummary& d) {
@@ -69,7 +73,9 @@ nlohmann::json to_json(const DataSummary& d) {
                       {"labels", {{"negative", d.labels.negative}, {"positive", d.labels.positive}}},
                       {"dropped_values", d.dropped_values},
                       {"load_s", d.load_s},
-                      {"from_cache", d.from_cache}};
+                      {"from_cache", d.from_cache},
+                      {"streamed", d.streamed},
+                      {"bytes", d.bytes}};
   if (d.is_synthetic()) {
     const SyntheticSpec& s = *d.synthetic;
     j["synthetic"] = {{"samples", s.samples},

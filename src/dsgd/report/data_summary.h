@@ -24,6 +24,8 @@ struct DataSummary {
   LabelMap labels;
   double load_s = 0;  // reading (or loading the cache), or generating
   bool from_cache = false;
+  bool streamed = false;  // scored as read, a block of rows at a time
+  std::size_t bytes = 0;  // the rows' bytes in memory (streamed: the largest block's)
   std::size_t dropped_values = 0;  // a test file's values beyond the model's features
   std::optional<SyntheticSpec> synthetic;  // the generator's settings
   GenerationTimes generation;              // synthetic: generate_s's split
@@ -35,7 +37,8 @@ struct DataSummary {
                                      const GenerationTimes& times = {});
 // "a9a: 32561 rows x 123 features, sparse (11.3% non-zero), labels -1/+1, read in 0.031 s"
 [[nodiscard]] std::string describe(const DataSummary& data);
-// {source, path, rows, features, storage, values, dtype, labels, load_s, from_cache, dropped_values[, synthetic]}
+// {source, path, rows, features, storage, values, dtype, labels, load_s, from_cache, streamed, bytes,
+// dropped_values[, synthetic]}
 [[nodiscard]] nlohmann::json to_json(const DataSummary& data);
 
 }  // namespace dsgd
