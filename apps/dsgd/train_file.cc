@@ -254,6 +254,15 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   fit_options.threads = workers.threads;
   fit_options.total_rows = data.total_rows;
   fit_options.holdout_fraction = file.holdout.value_or(0.0);
+  // Rows from a cache's mapping larger than the memory left for them are streamed from it.
+  fit_options.resident_rows_bytes =
+      file.holdout ? 0 : rows_memory_bound(config, data.data, train.max_memory, workers.threads);
+  if (!quiet && fit_options.resident_rows_bytes > 0)
+    fmt::print("Note    the rows ({}) do not fit in memory beside the training state: they are read from {} as "
+               "training goes, {} of them held at a time\n",
+               human_bytes(static_cast<double>(data.data.rows_bytes({0, data.data.rows()}))),
+               cache_path_of(file.data), human_bytes(static_cast<double>(fit_options.resident_rows_bytes)));
+  const ReadTally before_training = read_tally();
   if (test_picks_epochs) {
     fit_options.holdout = &test->data;
     fit_options.holdout_rows = test->total_rows;
@@ -273,6 +282,16 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   };
   // (The workers were decided above, fit_options.threads: the weights' totals are summed by worker shards.)
   FitResult fitted = fit(data.data, config, given, fit_options);
+  if (!quiet && fit_options.resident_rows_bytes > 0) {
+    const ReadTally after = read_tally();
+    const double passed = static_cast<double>(data.data.rows_bytes({0, data.data.rows()})) *
+                          static_cast<double>(fitted.run.epochs.size());
+    fmt::print("Stream  {} of rows passed over in {:.2f} s ({}/s), {} read from the disk ({} page faults), the rows' "
+               "pages given back {} times\n",
+               human_bytes(passed), fitted.run.time_s, human_bytes(passed / std::max(fitted.run.time_s, 1e-9)),
+               human_bytes(static_cast<double>(after.disk_bytes - before_training.disk_bytes)),
+               after.major_faults - before_training.major_faults, fitted.run.releases);
+  }
   report.config = fitted.config;
   report.run = std::move(fitted.run);
   const RunResult& run = report.run;

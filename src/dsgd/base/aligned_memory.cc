@@ -38,4 +38,14 @@ void release_pages(const void* p, std::size_t bytes) noexcept {
   if (first < last) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
+void advise_pages(const void* p, std::size_t bytes, PageAdvice advice) noexcept {
+  if (p == nullptr || bytes == 0) return;
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t first = begin / page * page;
+  const std::uintptr_t last = (begin + bytes + page - 1) / page * page;
+  (void)::madvise(reinterpret_cast<void*>(first), last - first,
+                  advice == PageAdvice::kRandom ? MADV_RANDOM : MADV_WILLNEED);
+}
+
 }  // namespace dsgd::detail

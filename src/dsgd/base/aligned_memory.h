@@ -21,5 +21,9 @@ void* aligned_allocate(std::size_t bytes);
 // Gives the whole pages inside [p, p + bytes) back to the system, for memory read once and not
 // needed again: anonymous memory then reads as zeros, a file's mapping as the file.
 void release_pages(const void* p, std::size_t bytes) noexcept;
+// Advice on the pages that hold any of [p, p + bytes) of a file's mapping: read at random (no
+// read-ahead), or needed soon (read now, in the background).
+enum class PageAdvice { kRandom, kWillNeed };
+void advise_pages(const void* p, std::size_t bytes, PageAdvice advice) noexcept;
 
 }  // namespace dsgd::detail

@@ -384,7 +384,8 @@ Dataset CacheFile::build(std::size_t begin, std::size_t end, const LabelMap& lab
                                        stored == DType::kOnes ? nullptr
                                                               : section<char>(h.values_at) + offsets[begin] * h.value_bytes,
                                        begin == 0 ? offsets : nullptr,
-                                       same_classes ? section<std::uint8_t>(h.labels_at) + begin : nullptr);
+                                       same_classes ? section<std::uint8_t>(h.labels_at) + begin : nullptr,
+                                       /*mapped=*/true);
     if (begin != 0) {
       auto rebased = out.offsets();
       for (std::size_t i = 0; i <= n; ++i) rebased[i] = offsets[begin + i] - offsets[begin];

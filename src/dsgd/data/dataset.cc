@@ -60,10 +60,12 @@ void Dataset::throw_read_only() {
 
 Dataset Dataset::sparse_over(DType dtype, std::size_t rows, std::size_t features, std::size_t nonzeros,
                              std::size_t first_row, std::shared_ptr<const void> owner, const std::uint32_t* indices,
-                             const void* values, const std::uint64_t* offsets, const std::uint8_t* labels) {
+                             const void* values, const std::uint64_t* offsets, const std::uint8_t* labels,
+                             bool mapped) {
   Dataset out(Layout::kSparse, dtype, rows, features, 0, first_row);  // owns only what is not given
   out.values_ = nonzeros;
   out.owner_ = std::move(owner);
+  out.mapped_ = mapped;
   out.x_ = detail::AlignedArray<double>();
   if (dtype == DType::kF32) out.x_ = detail::AlignedArray<float>();
   out.indices_.reset();
@@ -131,6 +133,40 @@ SparseView<T> Dataset::sparse_view() const {
     return {offsets_view_, indices_view_, nullptr, labels_view_, rows_, features_, weights_.get()};
   } else {
     return {offsets_view_, indices_view_, features_as<T>().data(), labels_view_, rows_, features_, weights_.get()};
+  }
+}
+
+std::size_t Dataset::rows_bytes(RowRange rows) const noexcept {
+  if (layout_ == Layout::kDense) return (rows.end - rows.begin) * features_ * size_of(dtype_);
+  return (offsets_view_[rows.end] - offsets_view_[rows.begin]) * (sizeof(std::uint32_t) + size_of(dtype_));
+}
+
+void Dataset::release(RowRange rows) const noexcept {
+  if (!mapped_ || rows.begin >= rows.end) return;
+  const std::uint64_t v0 = offsets_view_[rows.begin], v1 = offsets_view_[rows.end];
+  detail::release_pages(indices_view_ + v0, (v1 - v0) * sizeof(std::uint32_t));
+  if (x_view_ != nullptr)
+    detail::release_pages(static_cast<const char*>(x_view_) + v0 * size_of(dtype_), (v1 - v0) * size_of(dtype_));
+}
+
+void Dataset::read_at_random(RowRange rows) const noexcept {
+  if (!mapped_ || rows.begin >= rows.end) return;
+  const std::uint64_t v0 = offsets_view_[rows.begin], v1 = offsets_view_[rows.end];
+  detail::advise_pages(indices_view_ + v0, (v1 - v0) * sizeof(std::uint32_t), detail::PageAdvice::kRandom);
+  if (x_view_ != nullptr)
+    detail::advise_pages(static_cast<const char*>(x_view_) + v0 * size_of(dtype_), (v1 - v0) * size_of(dtype_),
+                         detail::PageAdvice::kRandom);
+}
+
+void Dataset::prefetch(std::size_t first, const std::uint32_t* rows, std::size_t count) const noexcept {
+  if (!mapped_) return;
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::size_t i = first + (rows != nullptr ? rows[k] : k);
+    const std::uint64_t v0 = offsets_view_[i], v1 = offsets_view_[i + 1];
+    detail::advise_pages(indices_view_ + v0, (v1 - v0) * sizeof(std::uint32_t), detail::PageAdvice::kWillNeed);
+    if (x_view_ != nullptr)
+      detail::advise_pages(static_cast<const char*>(x_view_) + v0 * size_of(dtype_), (v1 - v0) * size_of(dtype_),
+                           detail::PageAdvice::kWillNeed);
   }
 }
 

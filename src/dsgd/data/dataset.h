@@ -92,10 +92,13 @@ class Dataset {
   // from memory that `owner` keeps alive, as are the offsets (starting at 0) and labels when
   // given; those given as null are allocated for the caller to fill. Borrowed arrays are
   // read-only: their mutable accessors throw.
+  // `mapped`: the borrowed memory is a read-only mapping of a file, whose pages release() may
+  // give back.
   [[nodiscard]] static Dataset sparse_over(DType dtype, std::size_t rows, std::size_t features, std::size_t nonzeros,
                                            std::size_t first_row, std::shared_ptr<const void> owner,
                                            const std::uint32_t* indices, const void* values,
-                                           const std::uint64_t* offsets, const std::uint8_t* labels);
+                                           const std::uint64_t* offsets, const std::uint8_t* labels,
+                                           bool mapped = false);
   // Dense data whose rows x features values (`dtype`, row-major) are read in place from memory
   // that `owner` keeps alive (a NumPy array), as are the labels when given (null: allocated for
   // the caller to fill). Borrowed arrays are read-only, as with sparse_over.
@@ -104,6 +107,21 @@ class Dataset {
                                           const std::uint8_t* labels);
   // Whether some array is borrowed (sparse_over, dense_over).
   [[nodiscard]] bool borrows() const noexcept { return owner_ != nullptr; }
+  // Whether the column indices and values are read from a file's mapping (sparse_over, mapped).
+  [[nodiscard]] bool mapped() const noexcept { return mapped_; }
+  // Gives back the memory pages of the column indices and values of rows [rows.begin, rows.end)
+  // of mapped data (mapped()); they are read from the file again when next used, so that rows
+  // larger than memory can be passed over with a bounded resident set. Otherwise does nothing.
+  void release(RowRange rows) const noexcept;
+  // For mapped data read in a shuffled order (else nothing): no read-ahead around the pages of
+  // rows [rows.begin, rows.end) ...
+  void read_at_random(RowRange rows) const noexcept;
+  // ... and the pages of rows first + rows[k], k < count (first + k where rows is null), asked
+  // of the file ahead of their use, all at once.
+  void prefetch(std::size_t first, const std::uint32_t* rows, std::size_t count) const noexcept;
+  // Bytes of the column indices and values of rows [rows.begin, rows.end) (sparse; dense: rows x
+  // features values).
+  [[nodiscard]] std::size_t rows_bytes(RowRange rows) const noexcept;
 
   [[nodiscard]] Layout layout() const noexcept { return layout_; }
   [[nodiscard]] DType dtype() const noexcept { return dtype_; }
@@ -197,6 +215,7 @@ class Dataset {
   detail::AlignedArray<double> weights_;  // null: unweighted
   // ... and what the read accessors see: the owned arrays or the borrowed memory.
   std::shared_ptr<const void> owner_;
+  bool mapped_ = false;
   const void* x_view_ = nullptr;
   const std::uint64_t* offsets_view_ = nullptr;
   const std::uint32_t* indices_view_ = nullptr;

@@ -33,15 +33,70 @@ std::size_t peak_resident_bytes() noexcept {
   return static_cast<std::size_t>(usage.ru_maxrss) * 1024;  // (Linux counts it in KiB)
 }
 
+namespace {
+// The memory limit of this process's control group (v1 memory.limit_in_bytes, v2 memory.max),
+// or 0 where there is none or it cannot be read.
+std::size_t cgroup_limit_bytes() {
+  std::ifstream groups("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(groups, line)) {
+    const std::size_t first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    const std::string controllers = line.substr(first + 1, second - first - 1);
+    const std::string path = line.substr(second + 1);
+    std::string file;
+    if (controllers == "memory") file = "/sys/fs/cgroup/memory" + path + "/memory.limit_in_bytes";
+    else if (controllers.empty() && line.starts_with("0::")) file = "/sys/fs/cgroup" + path + "/memory.max";
+    else continue;
+    std::ifstream in(file);
+    std::size_t limit = 0;
+    if (in >> limit && limit < (std::size_t{1} << 60)) return limit;  // (no limit reads as ~2^63, or "max")
+  }
+  return 0;
+}
+}  // namespace
+
 std::size_t available_memory_bytes() {
   std::ifstream in("/proc/meminfo");
   std::string key;
   std::size_t kib = 0;
   std::string unit;
+  std::size_t available = 0;
   while (in >> key >> kib >> unit) {
-    if (key == "MemAvailable:") return kib * 1024;
+    if (key == "MemAvailable:") {
+      available = kib * 1024;
+      break;
+    }
   }
-  return 0;
+  const std::size_t limit = cgroup_limit_bytes();
+  return limit != 0 && (available == 0 || limit < available) ? limit : available;
+}
+
+ReadTally read_tally() {
+  ReadTally t;
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  std::size_t value = 0;
+  while (io >> key >> value) {
+    if (key == "read_bytes:") t.disk_bytes = value;
+  }
+  rusage usage{};
+  if (::getrusage(RUSAGE_SELF, &usage) == 0) t.major_faults = static_cast<std::size_t>(usage.ru_majflt);
+  return t;
+}
+
+std::size_t rows_memory_bound(const TrainConfig& config, const Dataset& data, std::size_t max_memory, int threads) {
+  if (!data.mapped()) return 0;
+  const std::size_t limit = max_memory != 0 ? max_memory : available_memory_bytes();
+  const bool sparse = data.layout() == Layout::kSparse;
+  TrainConfig worst = config;
+  worst.optimizer = Optimizer::kAdagrad;
+  const std::size_t state = worker_state_bytes(worst, data.features(), sparse) * static_cast<std::size_t>(threads);
+  const std::size_t rows = data.rows_bytes({0, data.rows()});
+  // What the state leaves, less a margin for the rest of the process; at least 16 MB.
+  constexpr std::size_t kMargin = std::size_t{64} << 20, kLeast = std::size_t{16} << 20;
+  const std::size_t left = limit > state + kMargin + kLeast ? limit - state - kMargin : kLeast;
+  return limit == 0 || rows <= left ? 0 : left;
 }
 
 std::string human_bytes(double bytes) {

@@ -19,7 +19,8 @@ namespace dsgd {
 // model on dense data.
 [[nodiscard]] std::size_t worker_state_bytes(const TrainConfig& config, std::size_t d, bool sparse) noexcept;
 
-// The memory this machine can give now (MemAvailable of /proc/meminfo), in bytes; 0 when unknown.
+// The memory this machine can give now (MemAvailable of /proc/meminfo, or the memory limit of
+// this process's control group where that is lower), in bytes; 0 when unknown.
 [[nodiscard]] std::size_t available_memory_bytes();
 
 // The most memory this process has held resident so far (getrusage's ru_maxrss), in bytes.
@@ -40,5 +41,19 @@ namespace dsgd {
 // process calls it; all give the first failing process's message.
 void check_training_memory(const TrainConfig& config, const ReadResult& data, const std::string& path,
                            std::size_t max_memory, int threads, Cluster& cluster);
+
+// What this process has read from storage so far: bytes (/proc/self/io read_bytes) and major
+// page faults (getrusage); zeros where unknown.
+struct ReadTally {
+  std::size_t disk_bytes = 0;
+  std::size_t major_faults = 0;
+};
+[[nodiscard]] ReadTally read_tally();
+
+// For rows read in place from a file's mapping (a cache) that do not fit in `max_memory` (0:
+// what is available) beside the training state of `threads` workers: the bytes of rows to keep
+// resident (FitOptions::resident_rows_bytes); 0 when they fit or are not mapped.
+[[nodiscard]] std::size_t rows_memory_bound(const TrainConfig& config, const Dataset& data, std::size_t max_memory,
+                                            int threads);
 
 }  // namespace dsgd

@@ -41,11 +41,12 @@ FitResult fit(const Dataset& data, TrainConfig config, const GivenField& given, 
   } else {
     jobs = balanced_jobs(config, data, total_rows, options.holdout, options.holdout_rows, start);
   }
-  if (options.start_epoch > 0 || options.stop != nullptr) {
-    jobs = [inner = std::move(jobs), &options](int worker) {
+  if (options.start_epoch > 0 || options.stop != nullptr || options.resident_rows_bytes > 0) {
+    jobs = [inner = std::move(jobs), &options, threads = static_cast<std::size_t>(std::max(1, decided.threads))](int worker) {
       WorkerJob job = inner(worker);
       job.start_epoch = options.start_epoch;
       job.stop = options.stop;
+      job.resident_bytes = options.resident_rows_bytes / threads;  // (this process's workers share it)
       return job;
     };
   }

@@ -42,6 +42,10 @@ struct FitOptions {
   double holdout_fraction = 0;
   const Dataset* holdout = nullptr;
   std::size_t holdout_rows = 0;
+  // A bound on the memory of the rows when they are read in place from a file's mapping (a
+  // cache): past it the workers give back their rows' pages as they go (WorkerJob::resident_bytes,
+  // this shared out), so that data larger than memory trains to the same bits. 0: none.
+  std::size_t resident_rows_bytes = 0;
   // Called once the configuration is decided, before training (every process): it may add to
   // each worker's job (checkpoints, resumption) and say what the run is about to do.
   std::function<JobOf(const TrainConfig& config, JobOf jobs)> before_training;

@@ -35,6 +35,7 @@ RunResult combine(std::vector<WorkerResult> workers, std::string algorithm) {
   run.exchange = workers.front().exchange;
   run.exchange_why = workers.front().exchange_why;
   run.sparse_update = workers.front().sparse_update;
+  for (const WorkerResult& w : workers) run.releases += w.releases;
   run.touched_share = workers.front().touched_share;
   run.best_epoch = workers.front().best_epoch;
   run.target = workers.front().target;

@@ -35,6 +35,7 @@ struct RunResult {
   LinearModel model;                   // rank 0's (all workers hold the same bits)
   std::size_t steps = 0;               // per worker = number of syncs of the gradient
   std::size_t best_epoch = 0;          // the epoch whose model was kept
+  std::size_t releases = 0;            // times the workers gave back their rows' pages (resident_bytes)
   double time_s = 0;                   // training loop, slowest worker
   double response_time_s = 0;          // call to return: thread start, training, join
   double compute_s = 0;                // means over the workers

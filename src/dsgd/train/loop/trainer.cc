@@ -198,6 +198,25 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
   const std::size_t first_run_step = state.step;  // steps before this call: a warm start's, a resumed run's
   TrainingView view{config, comm, *sync, state, job.holdout, steps, 0, &epoch_sums, 0, Clock::now(), &result.target};
   std::vector<std::uint32_t> order(config.shuffle ? rows : 0);
+  // Rows larger than their bound are given back every `release_every` steps (0: never).
+  const Dataset& train_data = *job.train.data;
+  const std::size_t shard_bytes = train_data.rows_bytes(job.train.rows);
+  std::size_t release_every = 0;
+  if (job.resident_bytes > 0 && train_data.mapped() && shard_bytes > job.resident_bytes && rows > 0) {
+    const double step_bytes = static_cast<double>(shard_bytes) / static_cast<double>(rows) * static_cast<double>(config.batch);
+    release_every = std::max<std::size_t>(1, static_cast<std::size_t>(static_cast<double>(job.resident_bytes) / step_bytes / 2));
+    if (config.shuffle) train_data.read_at_random(job.train.rows);
+  }
+  // With rows streamed, the next step's are asked of the file while this one computes.
+  const auto prefetch_step = [&](std::size_t s) {
+    const std::size_t begin = std::min(rows, s * config.batch), end = std::min(rows, begin + config.batch);
+    if (config.shuffle) {
+      train_data.prefetch(job.train.rows.begin, order.data() + begin, end - begin);
+    } else {
+      train_data.prefetch(job.train.rows.begin + begin, nullptr, end - begin);
+    }
+  };
+  std::size_t prefetched = steps;  // the step whose rows were asked for last (steps: none)
   double touched = 0;
   double lr = 0;
   bool stopped = false;
@@ -205,6 +224,11 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
     const auto epoch_start = Clock::now();
     if (config.shuffle) shuffle_shard(order, config.seed, comm.rank(), state.epoch);
     for (std::size_t s = std::exchange(first_step, 0); s < steps && !stopped; ++s) {
+      if (release_every > 0) {
+        if (prefetched != s) prefetch_step(s);
+        if (s + 1 < steps) prefetch_step(s + 1);
+        prefetched = s + 1;
+      }
       lr = schedule.at(state.step);
       const StepOutcome outcome = sync->step({&job.train, config.shuffle ? order.data() : nullptr, config.batch, s,
                                               steps, state.epoch, state.step, lr});
@@ -213,6 +237,10 @@ WorkerResult train_worker(const TrainConfig& config, const WorkerJob& job, Commu
       epoch_sums.loss += outcome.sums.loss;
       epoch_sums.correct += outcome.sums.correct;
       ++state.step;
+      if (release_every > 0 && state.step % release_every == 0) {
+        train_data.release(job.train.rows);
+        ++result.releases;
+      }
       if (s + 1 == steps) break;  // (the epoch's end is the callbacks' after_epoch)
       view.step_in_epoch = s + 1;
       for (const auto& c : callbacks) stopped = c->after_step(view) || stopped;

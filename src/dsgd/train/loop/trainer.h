@@ -37,6 +37,7 @@ struct WorkerResult {
   ExchangeStats exchange;
   std::string exchange_why;    // auto's choice of the exchange, in one line (empty: none made)
   bool sparse_update = false;  // the lazy update on touched coordinates ran (update.h)
+  std::size_t releases = 0;    // times the worker gave back its rows' pages (WorkerJob::resident_bytes)
   double touched_share = 0;    // mean over steps of the share of the d coordinates the summed gradient touched
   TargetResult target;         // with a target (config.has_target()): whether and where it was met
 };
@@ -60,6 +61,10 @@ struct WorkerJob {
   // even where they read it at different moments): once set on any worker, every worker throws
   // Interrupted there. Python's fit sets it on Ctrl-C.
   const std::atomic<bool>* stop = nullptr;
+  // A bound on the memory of this worker's rows read in place from a file's mapping (0: none):
+  // when its rows take more, the worker gives back their pages (Dataset::release) each time it
+  // has read about this many bytes of them, so that data larger than memory trains, the same bits.
+  std::size_t resident_bytes = 0;
 };
 
 [[nodiscard]] std::size_t steps_per_epoch(std::size_t largest_shard, std::size_t batch) noexcept;
