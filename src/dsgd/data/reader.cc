@@ -84,13 +84,15 @@ ParsedPart TextFile::parse(std::string_view part, std::size_t first_line, const 
     out.chunks[k].rows.reserve_for(pieces[k].size(), csv() ? 4 : 8);
     // Each piece is parsed in line-aligned bits of about 8 MB (the same rows: a parser goes on
     // counting lines where the last bit ended), each bit read into a buffer of the thread's (see
-    // FileBytes::read), any of its pages that were mapped given back, and the progress moved.
+    // FileBytes::read) that the next bit reuses, any of its pages that were mapped given back,
+    // and the progress moved.
     constexpr std::size_t kBitBytes = std::size_t{8} << 20;
     const std::size_t bits = pieces[k].size() / kBitBytes + 1;
     try {
       std::vector<char> buffer;
       for (const std::string_view bit : line_chunks(pieces[k], static_cast<int>(std::min<std::size_t>(bits, 1 << 20)))) {
-        const std::string_view text = bytes.read(bit, buffer);
+        // (A piece of one bit is parsed in place: a buffer would cost more faults than it saves.)
+        const std::string_view text = bits > 1 ? bytes.read(bit, buffer) : bit;
         if (csv()) {
           parse_csv(text, columns, limits, out.chunks[k].rows);
         } else {
