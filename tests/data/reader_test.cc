@@ -373,31 +373,22 @@ TEST(StreamData, BlocksHoldTheRowsOfAWholeReadInOrder) {
   ASSERT_EQ(rows.size(), whole.total_rows);
   for (std::size_t i = 0; i < rows.size(); i += 97) EXPECT_EQ(rows[i], row(whole.data, i)) << i;
   EXPECT_TRUE(std::ranges::equal(labels, whole.data.labels()));
-  // A malformed line late in the file is named by its line in the file.
-  const std::string bad = ::testing::TempDir() + "dsgd_stream_bad.libsvm";
-  {
-    std::ofstream out(bad);
-    for (int i = 0; i < 5000; ++i) out << (i % 2 == 0 ? "+1 1:1 5:1\n" : "-1 2:1 3:1\n");
-    out << "-1 2:x\n";
-  }
-  try {
-    (void)stream_data(bad, whole_options, 4096, [](const Dataset&) {});
-    ADD_FAILURE() << "no error";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(":5001:"), std::string::npos) << e.what();
-  }
-  // A label the model does not know, too.
-  {
-    std::ofstream out(bad);
-    for (int i = 0; i < 3000; ++i) out << "+1 1:1\n";
-    out << "7 1:1\n";
-  }
-  try {
-    (void)stream_data(bad, whole_options, 4096, [](const Dataset&) {});
-    ADD_FAILURE() << "no error";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(":3001:"), std::string::npos) << e.what();
-  }
+  // A malformed line, or a label the model does not know, late in the file: named by its line.
+  const auto error_of_streaming = [&](const std::string& rows, const std::string& last) {
+    const std::string bad = ::testing::TempDir() + "dsgd_stream_bad.libsvm";
+    std::ofstream(bad) << rows << last;
+    try {
+      (void)stream_data(bad, whole_options, 4096, [](const Dataset&) {});
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  std::string rows_5000, rows_3000;
+  for (int i = 0; i < 5000; ++i) rows_5000 += i % 2 == 0 ? "+1 1:1 5:1\n" : "-1 2:1 3:1\n";
+  for (int i = 0; i < 3000; ++i) rows_3000 += "+1 1:1\n";
+  EXPECT_NE(error_of_streaming(rows_5000, "-1 2:x\n").find(":5001: bad value"), std::string::npos);
+  EXPECT_NE(error_of_streaming(rows_3000, "7 1:1\n").find(":3001: unknown label 7"), std::string::npos);
 }
 
 }  // namespace
