@@ -228,9 +228,10 @@ int train_from_file(FileTrainOptions& file, TrainOptions& train, std::size_t fea
   check_training_memory(config, data, file.data, train.max_memory, workers.threads, cluster);
   if (!quiet && train.verbose && !data.cache_note.empty()) fmt::print("Cache   {}\n", data.cache_note);
   // A test file only scored at the end is read then, a block of rows at a time, and never held
-  // (one process, sparse data: the blocks score as the whole file would); it must open now.
+  // (one process, sparse data: the blocks score as the whole file would; with --cache its rows
+  // are read in place from the cache instead); it must open now.
   const bool test_picks_epochs = !file.holdout && (config.patience > 0 || config.has_target());
-  const bool stream_test = !file.test.empty() && !test_picks_epochs && cluster.size() == 1 &&
+  const bool stream_test = !file.test.empty() && !test_picks_epochs && cluster.size() == 1 && !file.input.cache &&
                            data.data.layout() == Layout::kSparse && std::filesystem::is_regular_file(file.test);
   if (stream_test) (void)FileBytes(file.test);
   std::optional<ReadResult> test;
