@@ -29,23 +29,19 @@ void* aligned_allocate(std::size_t bytes) {
   return p;
 }
 
-void release_pages(const void* p, std::size_t bytes) noexcept {
-  if (p == nullptr || bytes == 0) return;
-  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const auto begin = reinterpret_cast<std::uintptr_t>(p);
-  const std::uintptr_t first = (begin + page - 1) / page * page;
-  const std::uintptr_t last = (begin + bytes) / page * page;
-  if (first < last) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
-}
-
 void advise_pages(const void* p, std::size_t bytes, PageAdvice advice) noexcept {
   if (p == nullptr || bytes == 0) return;
   const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
   const auto begin = reinterpret_cast<std::uintptr_t>(p);
-  const std::uintptr_t first = begin / page * page;
-  const std::uintptr_t last = (begin + bytes + page - 1) / page * page;
-  (void)::madvise(reinterpret_cast<void*>(first), last - first,
-                  advice == PageAdvice::kRandom ? MADV_RANDOM : MADV_WILLNEED);
+  // A release keeps the pages that hold bytes outside the range; advice covers them.
+  const std::uintptr_t round_up = advice == PageAdvice::kRelease ? page - 1 : 0;
+  const std::uintptr_t first = (begin + round_up) / page * page;
+  const std::uintptr_t last = (begin + bytes + page - 1 - round_up) / page * page;
+  if (first >= last) return;
+  const int how = advice == PageAdvice::kRelease ? MADV_DONTNEED
+                  : advice == PageAdvice::kRandom ? MADV_RANDOM
+                                                   : MADV_WILLNEED;
+  (void)::madvise(reinterpret_cast<void*>(first), last - first, how);
 }
 
 }  // namespace dsgd::detail

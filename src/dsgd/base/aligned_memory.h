@@ -18,12 +18,12 @@ using AlignedArray = std::unique_ptr<T[], FreeDeleter>;
 // `bytes` of storage, 64-byte aligned (2 MiB from 2 MiB on), with one spare vector past the end;
 // throws dsgd::Error when the machine cannot give it. Free with std::free (FreeDeleter).
 void* aligned_allocate(std::size_t bytes);
-// Gives the whole pages inside [p, p + bytes) back to the system, for memory read once and not
-// needed again: anonymous memory then reads as zeros, a file's mapping as the file.
-void release_pages(const void* p, std::size_t bytes) noexcept;
-// Advice on the pages that hold any of [p, p + bytes) of a file's mapping: read at random (no
-// read-ahead), or needed soon (read now, in the background).
-enum class PageAdvice { kRandom, kWillNeed };
+// Advice on the pages of [p, p + bytes):
+// - kRelease: the whole pages inside it go back to the system, for memory read once and not
+//   needed again (anonymous memory then reads as zeros, a file's mapping as the file);
+// - for a file's mapping, the pages that hold any of it: read at random (kRandom: no
+//   read-ahead), or needed soon (kWillNeed: read now, in the background).
+enum class PageAdvice { kRelease, kRandom, kWillNeed };
 void advise_pages(const void* p, std::size_t bytes, PageAdvice advice) noexcept;
 
 }  // namespace dsgd::detail

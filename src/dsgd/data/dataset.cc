@@ -141,32 +141,27 @@ std::size_t Dataset::rows_bytes(RowRange rows) const noexcept {
   return (offsets_view_[rows.end] - offsets_view_[rows.begin]) * (sizeof(std::uint32_t) + size_of(dtype_));
 }
 
-void Dataset::release(RowRange rows) const noexcept {
+void Dataset::advise_rows(RowRange rows, detail::PageAdvice advice) const noexcept {
   if (!mapped_ || rows.begin >= rows.end) return;
   const std::uint64_t v0 = offsets_view_[rows.begin], v1 = offsets_view_[rows.end];
-  detail::release_pages(indices_view_ + v0, (v1 - v0) * sizeof(std::uint32_t));
+  detail::advise_pages(indices_view_ + v0, (v1 - v0) * sizeof(std::uint32_t), advice);
   if (x_view_ != nullptr)
-    detail::release_pages(static_cast<const char*>(x_view_) + v0 * size_of(dtype_), (v1 - v0) * size_of(dtype_));
+    detail::advise_pages(static_cast<const char*>(x_view_) + v0 * size_of(dtype_), (v1 - v0) * size_of(dtype_), advice);
+}
+
+void Dataset::release(RowRange rows) const noexcept {
+  advise_rows(rows, detail::PageAdvice::kRelease);
 }
 
 void Dataset::read_at_random(RowRange rows) const noexcept {
-  if (!mapped_ || rows.begin >= rows.end) return;
-  const std::uint64_t v0 = offsets_view_[rows.begin], v1 = offsets_view_[rows.end];
-  detail::advise_pages(indices_view_ + v0, (v1 - v0) * sizeof(std::uint32_t), detail::PageAdvice::kRandom);
-  if (x_view_ != nullptr)
-    detail::advise_pages(static_cast<const char*>(x_view_) + v0 * size_of(dtype_), (v1 - v0) * size_of(dtype_),
-                         detail::PageAdvice::kRandom);
+  advise_rows(rows, detail::PageAdvice::kRandom);
 }
 
 void Dataset::prefetch(std::size_t first, const std::uint32_t* rows, std::size_t count) const noexcept {
   if (!mapped_) return;
   for (std::size_t k = 0; k < count; ++k) {
     const std::size_t i = first + (rows != nullptr ? rows[k] : k);
-    const std::uint64_t v0 = offsets_view_[i], v1 = offsets_view_[i + 1];
-    detail::advise_pages(indices_view_ + v0, (v1 - v0) * sizeof(std::uint32_t), detail::PageAdvice::kWillNeed);
-    if (x_view_ != nullptr)
-      detail::advise_pages(static_cast<const char*>(x_view_) + v0 * size_of(dtype_), (v1 - v0) * size_of(dtype_),
-                           detail::PageAdvice::kWillNeed);
+    advise_rows({i, i + 1}, detail::PageAdvice::kWillNeed);
   }
 }
 

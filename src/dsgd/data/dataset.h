@@ -199,6 +199,8 @@ class Dataset {
     return array.get();
   }
   [[noreturn]] static void throw_read_only();
+  // `advice` on the pages of the indices and values of rows [rows.begin, rows.end) of mapped data.
+  void advise_rows(RowRange rows, detail::PageAdvice advice) const noexcept;
   void view_owned() noexcept;
 
   Layout layout_;

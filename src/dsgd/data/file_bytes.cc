@@ -169,7 +169,7 @@ FileBytes::FileBytes(const std::string& path) {
 }
 
 void FileBytes::release(std::string_view part) const noexcept {
-  if (mapping_ != nullptr) detail::release_pages(part.data(), part.size());
+  if (mapping_ != nullptr) detail::advise_pages(part.data(), part.size(), detail::PageAdvice::kRelease);
 }
 
 FileBytes::FileBytes(FileBytes&& other) noexcept
@@ -187,11 +187,8 @@ FileBytes::~FileBytes() {
 }
 
 std::string_view FileBytes::read(std::string_view part, std::vector<char>& buffer) const {
+  if (fd_ < 0) return part;  // in memory already (or a mapping without a descriptor): nothing to read
   if (buffer.size() < part.size()) buffer.resize(part.size());
-  if (fd_ < 0) {
-    std::memcpy(buffer.data(), part.data(), part.size());
-    return {buffer.data(), part.size()};
-  }
   auto at = static_cast<off_t>(part.data() - data_);
   std::size_t done = 0;
   while (done < part.size()) {

@@ -31,9 +31,10 @@ class FileBytes {
 
   [[nodiscard]] std::string_view text() const noexcept { return {data_, size_}; }
   [[nodiscard]] bool compressed() const noexcept { return compressed_; }
-  // A piece of text() (`part`) as bytes in `buffer` (resized to fit): read from the file for a
-  // mapped one, without faulting its pages in (on a VM a read costs a third of the page faults
-  // of the same bytes), else copied. Throws InputError naming the file when the read fails.
+  // A piece of text() (`part`) to parse: for a mapped file, read into `buffer` (resized to fit)
+  // without faulting its pages in (on a VM a read costs a third of the page faults of the same
+  // bytes); bytes held in memory (gzip, pipes) as they are. Throws InputError naming the file
+  // when the read fails.
   [[nodiscard]] std::string_view read(std::string_view part, std::vector<char>& buffer) const;
   // Gives back the memory of the pages that lie wholly inside `part` (a piece of text()) once
   // they have been read: a mapped file's pages leave this process (the file keeps them, and a

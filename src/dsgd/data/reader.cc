@@ -170,10 +170,10 @@ void fill(Dataset& out, Chunk& c, const LabelMap& labels) {
     const std::uint64_t v0 = r.offsets[i0], v1 = r.offsets[i0 + n];
     put_csr_rows(out, c.first_row + i0, n, c.first_value + v0, r.offsets.data() + i0, r.index.data(),
                  r.values_or_null());
-    detail::release_pages(r.labels.data() + i0, n * sizeof(double));
-    detail::release_pages(r.offsets.data() + i0, n * sizeof(std::uint64_t));
-    detail::release_pages(r.index.data() + v0, (v1 - v0) * sizeof(std::uint32_t));
-    if (!r.ones) detail::release_pages(r.value.data() + v0, (v1 - v0) * sizeof(double));
+    detail::advise_pages(r.labels.data() + i0, n * sizeof(double), detail::PageAdvice::kRelease);
+    detail::advise_pages(r.offsets.data() + i0, n * sizeof(std::uint64_t), detail::PageAdvice::kRelease);
+    detail::advise_pages(r.index.data() + v0, (v1 - v0) * sizeof(std::uint32_t), detail::PageAdvice::kRelease);
+    if (!r.ones) detail::advise_pages(r.value.data() + v0, (v1 - v0) * sizeof(double), detail::PageAdvice::kRelease);
   }
   r = ParsedRows();
 }

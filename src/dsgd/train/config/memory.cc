@@ -85,13 +85,22 @@ ReadTally read_tally() {
   return t;
 }
 
-std::size_t rows_memory_bound(const TrainConfig& config, const Dataset& data, std::size_t max_memory, int threads) {
-  if (!data.mapped()) return 0;
-  const std::size_t limit = max_memory != 0 ? max_memory : available_memory_bytes();
+namespace {
+// The training state of `threads` workers on `data`, with adagrad and scaling assumed (an upper
+// estimate, before the data's defaults are decided).
+double worst_state_bytes(const TrainConfig& config, const Dataset& data, int threads) {
   const bool sparse = data.layout() == Layout::kSparse;
   TrainConfig worst = config;
   worst.optimizer = Optimizer::kAdagrad;
-  const std::size_t state = worker_state_bytes(worst, data.features(), sparse) * static_cast<std::size_t>(threads);
+  worst.scale = sparse ? Scaling::kMaxAbs : Scaling::kStandardize;
+  return static_cast<double>(worker_state_bytes(worst, data.features(), sparse)) * threads;
+}
+}  // namespace
+
+std::size_t rows_memory_bound(const TrainConfig& config, const Dataset& data, std::size_t max_memory, int threads) {
+  if (!data.mapped()) return 0;
+  const std::size_t limit = max_memory != 0 ? max_memory : available_memory_bytes();
+  const auto state = static_cast<std::size_t>(std::min(worst_state_bytes(config, data, threads), 1e19));
   const std::size_t rows = data.rows_bytes({0, data.rows()});
   // What the state leaves, less a margin for the rest of the process; at least 16 MB.
   constexpr std::size_t kMargin = std::size_t{64} << 20, kLeast = std::size_t{16} << 20;
@@ -118,12 +127,8 @@ std::string memory_shortfall(std::size_t needed, std::size_t limit, const std::s
 
 void check_training_memory(const TrainConfig& config, const ReadResult& data, const std::string& path,
                            std::size_t max_memory, int threads, Cluster& cluster) {
-  const bool sparse = data.data.layout() == Layout::kSparse;
-  TrainConfig worst = config;
-  worst.optimizer = Optimizer::kAdagrad;
-  worst.scale = sparse ? Scaling::kMaxAbs : Scaling::kStandardize;
   const std::size_t d = data.data.features();
-  const double state = static_cast<double>(worker_state_bytes(worst, d, sparse)) * threads;
+  const double state = worst_state_bytes(config, data.data, threads);
   std::string failure = memory_shortfall(static_cast<std::size_t>(std::min(state, 1e19)), max_memory,
                                          fmt::format("the training state of {} worker{}, {} each, for {} columns",
                                                      threads, threads == 1 ? "" : "s", human_bytes(state / threads), d));
